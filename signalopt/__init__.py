@@ -1,0 +1,3 @@
+"""signalopt: traffic signal-timing optimisation in SUMO."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,63 @@
+"""Safe XML reading and atomic file writing (I/O details kept out of the models)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+
+from .errors import InputError
+
+
+def check_file(path: Path, what: str = "file") -> Path:
+    if not path.exists():
+        raise InputError(path, f"{what} not found", None)
+    if not path.is_file():
+        raise InputError(path, f"{what} is not a file", None)
+    return path
+
+
+def parse_xml(path: str | Path) -> Element:
+    """Parse an XML file, refusing entity tricks; errors name the file and position."""
+    path = check_file(Path(path), "XML file")
+    try:
+        return SafeET.parse(str(path)).getroot()
+    except DefusedXmlException as exc:
+        raise InputError(path, "XML refused (entities or DTD are not allowed)", type(exc).__name__) from None
+    except ParseError as exc:
+        raise InputError(path, "malformed XML", str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "file is not valid UTF-8 text", f"byte {exc.start}") from None
+
+
+def check_xml_file(path: str | Path) -> Path:
+    """Fail early, with a one-line message, on a missing or malformed XML file."""
+    parse_xml(path)
+    return Path(path)
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so a
+    crash never leaves a half-written file under the final name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def xml_escape(value: object) -> str:
+    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))

@@ -1,0 +1,157 @@
+"""Evaluators: plans + seeds -> :class:`~signalopt.metrics.Metrics`.
+
+:class:`SumoEvaluator` keeps SUMO behind a process boundary: each evaluation
+is a task run by an executor in a worker process with libsumo.  ``simulate``
+is the one-call front door.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from ._sumo_run import Task, run_task
+from .errors import InputError, SimulationError
+from .executors import Executor, Outcome, make_executor
+from .metrics import Metrics, RunMetrics
+from .network import Network
+from .plan import PlanSet
+from .prepare import Prepared, load_network, prepare, scenario_plans
+from .scenario import Scenario, read_scenario
+
+CONTROLLERS = ("static",)
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """Anything that turns a plan set and seeds into metrics."""
+
+    def evaluate(self, plans: PlanSet, seeds: Sequence[int]) -> Metrics: ...
+
+
+def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
+
+
+def parse_seeds(text: str, *, source: str = "--seeds") -> tuple[int, ...]:
+    """``"1,2,3"`` or ``"1-5"`` -> seeds."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part[1:]:
+                a, b = part.split("-", 1)
+                lo, hi = int(a), int(b)
+                if hi < lo:
+                    raise ValueError
+                seeds.extend(range(lo, hi + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise InputError(source, "seeds must be integers like 1,2,3 or 1-5", text) from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise InputError(source, "seeds must be non-negative integers", text)
+    return tuple(dict.fromkeys(seeds))
+
+
+class SumoEvaluator:
+    """Evaluate plan sets by simulating them in SUMO.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario` or the path of its TOML file.
+    executor
+        Where simulations run; default a process pool of ``workers``.
+    workers
+        Worker processes of the default executor.
+    controller
+        ``"static"`` (the plans as fixed-time programmes).
+    """
+
+    def __init__(self, scenario: Scenario | str | Path, *, executor: Executor | None = None, workers: int = 2,
+                 controller: str = "static") -> None:
+        if controller not in CONTROLLERS:
+            raise InputError("--controller", f"unknown controller, choose from {', '.join(CONTROLLERS)}", controller)
+        self.scenario = _as_scenario(scenario)
+        self.controller = controller
+        self._own_executor = executor is None
+        self.executor = executor or make_executor("process" if workers > 1 else "serial", workers=workers)
+        self._network: Network | None = None
+        self._prepared: Prepared | None = None
+
+    @property
+    def network(self) -> Network:
+        if self._network is None:
+            self._network = load_network(self.scenario)
+        return self._network
+
+    @property
+    def prepared(self) -> Prepared:
+        if self._prepared is None:
+            self._prepared = prepare(self.scenario, self.network)
+        return self._prepared
+
+    def existing_plans(self) -> PlanSet:
+        return scenario_plans(self.scenario, self.network)[0]
+
+    def run_tasks(self, tasks: Sequence[Task], *,
+                  on_result: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
+        return self.executor.map(run_task, list(tasks), on_result=on_result)
+
+    def tasks(self, plans: PlanSet | None, seeds: Sequence[int]) -> list[Task]:
+        return [Task(self.prepared, int(s), plans, self.controller) for s in seeds]
+
+    def evaluate(self, plans: PlanSet | None, seeds: Sequence[int]) -> Metrics:
+        """Simulate ``plans`` (``None``: the network's own programmes) on each seed."""
+        if not seeds:
+            raise InputError("--seeds", "at least one seed is needed", list(seeds))
+        outcomes = self.run_tasks(self.tasks(plans, seeds))
+        return self.collect(plans, outcomes)
+
+    def collect(self, plans: PlanSet | None, outcomes: Sequence[Outcome]) -> Metrics:
+        failed = [o.error for o in outcomes if not o.ok]
+        if failed:
+            raise SimulationError(f"{len(failed)} of {len(outcomes)} simulations failed: {failed[0]}")
+        runs: tuple[RunMetrics, ...] = tuple(o.value for o in outcomes)
+        return Metrics(self.scenario.name, plans.name if plans is not None else "network", self.controller, runs)
+
+    def close(self) -> None:
+        if self._own_executor:
+            self.executor.close()
+
+    def __enter__(self) -> SumoEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def simulate(scenario: Scenario | str | Path, plans: PlanSet | None = None, *, seeds: Sequence[int] = (1,),
+             controller: str = "static", workers: int = 2, executor: Executor | None = None) -> Metrics:
+    """Simulate a scenario under ``plans`` (default: its existing plans) on ``seeds``.
+
+    Parameters
+    ----------
+    scenario
+        Scenario or path of its TOML file.
+    plans
+        Plans to run; signals not in it keep their existing plan.
+    seeds
+        SUMO random seeds; each gives one run, the metrics aggregate them.
+    controller
+        ``"static"``.
+    workers
+        Worker processes (one simulation each at a time).
+
+    Returns
+    -------
+    Metrics
+        Per-seed runs with queue, delay and insertion figures; means and 95% CIs.
+    """
+    with SumoEvaluator(scenario, executor=executor, workers=min(workers, max(1, len(seeds))),
+                       controller=controller) as ev:
+        existing = ev.existing_plans()
+        full = existing if plans is None else existing.replace_plans(plans.plans, name=plans.name)
+        return ev.evaluate(full, seeds)

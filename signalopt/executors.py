@@ -1,0 +1,149 @@
+"""Executors: run evaluation tasks serially or in worker processes, in order.
+
+Every executor returns one :class:`Outcome` per task, in task order; a task
+that fails (SUMO error, crashed worker) is retried up to ``retries`` times and
+then reported with its reason, never lost.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import SignaloptError
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of one task: ``value`` when it succeeded, else ``error``."""
+
+    value: Any = None
+    error: str | None = None
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Executor(Protocol):
+    """Maps a picklable function over tasks; results in task order."""
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], *,
+            on_result: Callable[[int, Outcome], None] | None = None) -> list[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class SerialExecutor:
+    """Runs tasks one after another in this process (debugging, tiny runs)."""
+
+    def __init__(self, *, retries: int = 1) -> None:
+        self.retries = retries
+
+    def map(self, fn, tasks, *, on_result=None):  # noqa: ANN001, ANN201 - see Executor
+        out = []
+        for i, task in enumerate(tasks):
+            outcome = None
+            for attempt in range(1, self.retries + 2):
+                try:
+                    outcome = Outcome(fn(task), None, attempt)
+                    break
+                except SignaloptError as exc:
+                    outcome = Outcome(None, _describe(exc), attempt)
+                except Exception as exc:  # noqa: BLE001 - reported, not lost
+                    outcome = Outcome(None, _describe(exc), attempt)
+            out.append(outcome)
+            if on_result:
+                on_result(i, outcome)
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessExecutor:
+    """A pool of worker processes, one simulation per process at a time.
+
+    A worker that dies (killed, SUMO abort) breaks the pool: the pool is
+    replaced and every unfinished task is resubmitted, each counting an
+    attempt; after ``retries`` extra attempts a task is reported failed.
+    """
+
+    def __init__(self, workers: int = 2, *, retries: int = 2) -> None:
+        if workers < 1:
+            raise SignaloptError(f"workers must be at least 1 ({workers})")
+        self.workers = workers
+        self.retries = retries
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: workers never inherit a half-initialised simulator or locks
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+        return self._pool
+
+    def _reset(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def map(self, fn, tasks, *, on_result=None):  # noqa: ANN001, ANN201 - see Executor
+        results: list[Outcome | None] = [None] * len(tasks)
+        attempts = [0] * len(tasks)
+        pending = list(range(len(tasks)))
+        while pending:
+            pool = self._get_pool()
+            futures: dict[int, Future] = {}
+            for i in pending:
+                attempts[i] += 1
+                futures[i] = pool.submit(fn, tasks[i])
+            broken = False
+            retry: list[int] = []
+            index = {fut: i for i, fut in futures.items()}
+            # as_completed: a finished evaluation is reported (and journalled)
+            # at once, not held back behind a slower one
+            for fut in as_completed(futures.values()):
+                i = index[fut]
+                try:
+                    value = fut.result()
+                    outcome = Outcome(value, None, attempts[i])
+                except BrokenProcessPool as exc:
+                    broken = True
+                    if attempts[i] <= self.retries:
+                        retry.append(i)
+                        continue
+                    outcome = Outcome(None, f"worker process died: {_describe(exc)}", attempts[i])
+                except Exception as exc:  # noqa: BLE001 - reported, not lost
+                    if attempts[i] <= self.retries and not isinstance(exc, SignaloptError):
+                        retry.append(i)
+                        continue
+                    outcome = Outcome(None, _describe(exc), attempts[i])
+                results[i] = outcome
+                if on_result:
+                    on_result(i, outcome)
+            if broken:
+                self._reset()
+            pending = retry
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        self._reset()
+
+
+def make_executor(kind: str = "process", *, workers: int = 2, retries: int = 2) -> Executor:
+    """``"serial"`` or ``"process"`` (default)."""
+    if kind == "serial":
+        return SerialExecutor(retries=retries)
+    if kind == "process":
+        return ProcessExecutor(workers, retries=retries)
+    raise SignaloptError(f"unknown executor ({kind})")

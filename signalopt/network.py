@@ -1,0 +1,321 @@
+"""The road network as plain dataclasses: signals, links, approaches, conflicts.
+
+sumolib reads the ``.net.xml`` once (:func:`read_network`); everything above
+this module works with the frozen records it returns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .plan import GREEN_CHARS
+
+#: Movement codes SUMO writes on connections (``dir``): straight, left, right,
+#: turnaround, partially left/right.  Crossings are ``"c"`` here.
+LEFT_DIRS = frozenset("lLt")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One controlled link index of a signal (several SUMO connections may share it).
+
+    Parameters
+    ----------
+    index
+        Link index in the signal's state string.
+    from_lanes, to_lanes
+        Lane ids of the connections on this index.
+    direction
+        SUMO direction code of the first connection (``s l r t L R``), ``c`` for a crossing.
+    approach
+        Incoming edge id (vehicles) or crossing edge id (pedestrians).
+    length_m
+        Crossing length for crossings, length of the path across the junction otherwise [m].
+    speed_m_s
+        Speed limit of the incoming lane [m/s] (walking speed is not stored here).
+    """
+
+    index: int
+    from_lanes: tuple[str, ...]
+    to_lanes: tuple[str, ...]
+    direction: str
+    approach: str
+    length_m: float
+    speed_m_s: float
+    crosses: tuple[str, ...] = ()
+
+    @property
+    def is_crossing(self) -> bool:
+        return self.direction == "c"
+
+    @property
+    def is_left(self) -> bool:
+        return self.direction in LEFT_DIRS
+
+
+@dataclass(frozen=True)
+class Approach:
+    """An incoming edge of a signal: one lane group for queue measurement.
+
+    ``leg`` is the compass side the traffic comes from (``N`` = the north leg,
+    vehicles heading south), or ``""`` when the geometry gives none.
+    """
+
+    id: str
+    signal_id: str
+    leg: str
+    lanes: tuple[str, ...]
+    length_m: float
+    speed_m_s: float
+    upstream_lanes: tuple[str, ...] = ()
+    upstream_length_m: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.signal_id}:{self.leg}" if self.leg else f"{self.signal_id}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Program:
+    """A SUMO programme as found in the network file."""
+
+    program_id: str
+    type: str
+    offset_s: float
+    phases: tuple[tuple[float, str], ...]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A signalised junction (one SUMO ``tlLogic`` id)."""
+
+    id: str
+    links: tuple[Link, ...]
+    approaches: tuple[Approach, ...]
+    conflicts: frozenset[tuple[int, int]]
+    yields: frozenset[tuple[int, int]]
+    programs: tuple[Program, ...]
+    width_m: float
+    position: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.links)
+
+    @property
+    def ped_links(self) -> frozenset[int]:
+        return frozenset(l.index for l in self.links if l.is_crossing)
+
+    @property
+    def program(self) -> Program:
+        """The programme SUMO runs by default (the last one loaded)."""
+        return self.programs[-1]
+
+    def are_foes(self, i: int, j: int) -> bool:
+        return (min(i, j), max(i, j)) in self.conflicts
+
+    def yields_to(self, i: int, j: int) -> bool:
+        """Whether link ``i`` must give way to link ``j``."""
+        return (i, j) in self.yields
+
+    def conflicting_greens(self, state: str) -> list[tuple[int, int]]:
+        """Pairs of links green together in ``state`` that SUMO calls foes
+        where neither is a permissive ``g`` that yields to the other."""
+        green = [k for k, c in enumerate(state) if c in GREEN_CHARS]
+        bad = []
+        for a_pos, a in enumerate(green):
+            for b in green[a_pos + 1:]:
+                if not self.are_foes(a, b):
+                    continue
+                a_ok = state[a] == "g" and self.yields_to(a, b)
+                b_ok = state[b] == "g" and self.yields_to(b, a)
+                if not (a_ok or b_ok):
+                    bad.append((a, b))
+        return bad
+
+
+@dataclass(frozen=True)
+class Network:
+    """Signals of a SUMO network, in file order."""
+
+    path: Path
+    signals: tuple[Signal, ...]
+    edges: frozenset[str] = field(default_factory=frozenset)
+
+    def signal(self, signal_id: str, *, source: str | Path | None = None) -> Signal:
+        for s in self.signals:
+            if s.id == signal_id:
+                return s
+        raise InputError(source or self.path, "signal id not in the network", signal_id)
+
+    @property
+    def signal_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.signals)
+
+    @property
+    def approaches(self) -> tuple[Approach, ...]:
+        return tuple(a for s in self.signals for a in s.approaches)
+
+
+def _leg(dx: float, dy: float) -> str:
+    """Compass leg a vehicle arrives from, given its heading vector at the stop line."""
+    if dx == 0 and dy == 0:
+        return ""
+    heading = math.degrees(math.atan2(dx, dy)) % 360  # 0 = north, clockwise
+    return "SWNE"[int(((heading + 45) % 360) // 90)]  # heading north -> from the south leg
+
+
+def read_network(path: str | Path) -> Network:
+    """Read a SUMO ``.net.xml`` into a :class:`Network`.
+
+    Parameters
+    ----------
+    path
+        Network file.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, or malformed XML (message names the file).
+    """
+    from . import _xml
+
+    path = Path(path)
+    _xml.check_xml_file(path)
+    import sumolib  # only here: keep `import signalopt` free of SUMO
+
+    try:
+        net = sumolib.net.readNet(str(path), withPrograms=True, withPedestrianConnections=True,
+                                  withInternal=True, lxml=False)
+    except Exception as exc:  # sumolib raises bare exceptions on odd input
+        raise InputError(path, "cannot read SUMO network", f"{type(exc).__name__}: {exc}") from None
+
+    signals = []
+    for tls in net.getTrafficLights():
+        signals.append(_read_signal(net, tls))
+    return Network(path=path, signals=tuple(signals),
+                   edges=frozenset(e.getID() for e in net.getEdges(withInternal=False)))
+
+
+def _read_signal(net, tls) -> Signal:  # noqa: ANN001 - sumolib objects
+    by_index: dict[int, list] = {}
+    for in_lane, out_lane, idx in tls.getConnections():
+        by_index.setdefault(idx, []).append((in_lane, out_lane))
+    n_links = max(by_index) + 1 if by_index else 0
+    links = []
+    conns_by_index: dict[int, list] = {}
+    nodes = set()
+    for idx in range(n_links):
+        pairs = by_index.get(idx, [])
+        if not pairs:
+            links.append(Link(idx, (), (), "s", "", 0.0, 0.0))
+            continue
+        in_lane, out_lane = pairs[0]
+        in_edge = in_lane.getEdge()
+        conns = [c for a, b in pairs for c in a.getOutgoing() if c.getToLane() is b]
+        conns_by_index[idx] = conns
+        if in_edge.getFunction() == "walkingarea" or out_lane.getEdge().getFunction() == "crossing":
+            crossing = out_lane.getEdge()
+            links.append(Link(idx, tuple(a.getID() for a, _ in pairs), tuple(b.getID() for _, b in pairs),
+                              "c", crossing.getID(), float(out_lane.getLength()), 0.0,
+                              tuple(e.getID() for e in crossing.getCrossingEdges())))
+            nodes.add(crossing.getToNode() if crossing.getToNode() else None)
+            continue
+        direction = conns[0].getDirection() if conns else "s"
+        via = conns[0].getViaLaneID() if conns else ""
+        length = 0.0
+        if via:
+            try:
+                length = float(net.getLane(via).getLength())
+            except Exception:
+                length = 0.0
+        links.append(Link(idx, tuple(a.getID() for a, _ in pairs), tuple(b.getID() for _, b in pairs),
+                          direction, in_edge.getID(), length, float(in_lane.getSpeed())))
+        nodes.add(in_edge.getToNode())
+    nodes.discard(None)
+
+    conflicts, yields = set(), set()
+    items = [(i, c) for i, cs in conns_by_index.items() for c in cs]
+    for a_pos, (i, ci) in enumerate(items):
+        for j, cj in items[a_pos + 1:]:
+            if i == j:
+                continue
+            node = ci.getJunction() if hasattr(ci, "getJunction") and ci.getJunction() else None
+            node = node or _node_of(ci)
+            if node is None or node is not (_node_of(cj)):
+                continue
+            ji, jj = node.getLinkIndex(ci), node.getLinkIndex(cj)
+            if ji < 0 or jj < 0 or ji not in node._foes or jj not in node._foes:
+                continue
+            if node.areFoes(ji, jj) or node.areFoes(jj, ji):
+                conflicts.add((min(i, j), max(i, j)))
+            if node.forbids(cj, ci):
+                yields.add((i, j))
+            if node.forbids(ci, cj):
+                yields.add((j, i))
+
+    approaches = _approaches(tls, links, net)
+    width = _junction_width(nodes)
+    pos = (0.0, 0.0)
+    if nodes:
+        xs, ys = zip(*(n.getCoord()[:2] for n in nodes))
+        pos = (float(sum(xs) / len(xs)), float(sum(ys) / len(ys)))
+    programs = tuple(
+        Program(pid, prog.getType(), float(prog._offset or 0.0),
+                tuple((float(ph.duration), ph.state) for ph in prog.getPhases()))
+        for pid, prog in tls.getPrograms().items()
+    )
+    return Signal(tls.getID(), tuple(links), approaches, frozenset(conflicts), frozenset(yields),
+                  programs, width, pos)
+
+
+def _node_of(conn):  # noqa: ANN001, ANN202
+    edge = conn.getFrom()
+    if edge.getFunction() == "walkingarea":
+        return edge.getToNode() or edge.getFromNode()
+    return edge.getToNode()
+
+
+def _junction_width(nodes) -> float:  # noqa: ANN001
+    best = 0.0
+    for node in nodes:
+        shape = node.getShape()
+        if shape:
+            xs = [p[0] for p in shape]
+            ys = [p[1] for p in shape]
+            best = max(best, max(xs) - min(xs), max(ys) - min(ys))
+    return float(best) if best > 0 else 15.0
+
+
+def _approaches(tls, links: list[Link], net) -> tuple[Approach, ...]:  # noqa: ANN001
+    edges: dict[str, set[str]] = {}
+    for link in links:
+        if link.is_crossing or not link.approach:
+            continue
+        edges.setdefault(link.approach, set()).update(link.from_lanes)
+    out = []
+    for edge_id in edges:
+        edge = net.getEdge(edge_id)
+        lanes = tuple(l.getID() for l in edge.getLanes() if l.allows("passenger"))
+        shape = edge.getShape()
+        (x0, y0), (x1, y1) = shape[-2][:2], shape[-1][:2]
+        up_lanes: tuple[str, ...] = ()
+        up_len = 0.0
+        # A lane added for a turn bay is modelled by splitting the edge: the
+        # queue continues on the single upstream piece, so measure it too.
+        from_node = edge.getFromNode()
+        incoming = [e for e in from_node.getIncoming() if e.getFunction() == ""]
+        if from_node.getType() != "traffic_light" and len(incoming) == 1 and len(from_node.getOutgoing()) == 1:
+            up = incoming[0]
+            up_lanes = tuple(l.getID() for l in up.getLanes() if l.allows("passenger"))
+            up_len = float(up.getLength())
+        out.append(Approach(edge_id, tls.getID(), _leg(x1 - x0, y1 - y0), lanes, float(edge.getLength()),
+                            float(edge.getSpeed()), up_lanes, up_len))
+    legs = [a.leg for a in out]
+    if len(set(legs)) != len(legs):  # ambiguous geometry: fall back to edge ids as labels
+        out = [Approach(a.id, a.signal_id, "", a.lanes, a.length_m, a.speed_m_s, a.upstream_lanes,
+                        a.upstream_length_m) for a in out]
+    return tuple(sorted(out, key=lambda a: ("NESW".find(a.leg) if a.leg else 9, a.id)))

@@ -1,0 +1,52 @@
+"""signalopt's own versioned JSON plan file (every export format starts from it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._xml import atomic_write_text, check_file
+from .errors import InputError, PlanError
+from .network import Network
+from .plan import PlanSet
+
+PLAN_SCHEMA_VERSION = 1
+
+
+def plans_to_json(plans: PlanSet, *, provenance: dict[str, Any] | None = None) -> str:
+    doc = {"schema_version": PLAN_SCHEMA_VERSION, "generator": f"signalopt {__version__}",
+           "provenance": provenance or {}, **plans.to_dict()}
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def write_plans(plans: PlanSet, path: str | Path, *, provenance: dict[str, Any] | None = None) -> Path:
+    """Write a plan set as signalopt JSON (atomically)."""
+    return atomic_write_text(path, plans_to_json(plans, provenance=provenance))
+
+
+def read_plans(path: str | Path, *, network: Network | None = None) -> PlanSet:
+    """Read a signalopt JSON plan file; with ``network``, check its signals and link counts."""
+    path = check_file(Path(path), "plan file")
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "plan file is not UTF-8 text", f"byte {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, "malformed JSON", f"line {exc.lineno} col {exc.colno}: {exc.msg}") from None
+    if not isinstance(doc, dict):
+        raise InputError(path, "plan file must hold a JSON object", type(doc).__name__)
+    if doc.get("schema_version") != PLAN_SCHEMA_VERSION:
+        raise InputError(path, f"schema_version must be {PLAN_SCHEMA_VERSION}", repr(doc.get("schema_version")))
+    try:
+        plans = PlanSet.from_dict({k: v for k, v in doc.items() if k in ("name", "plans")})
+    except (PlanError, TypeError) as exc:
+        raise InputError(path, "invalid plan", str(exc)) from None
+    if network is not None:
+        for plan in plans:
+            signal = network.signal(plan.signal_id, source=path)
+            if plan.n_links != signal.n_links:
+                raise InputError(path, f"signal {plan.signal_id}: plan states have {plan.n_links} links, "
+                                       f"the network {signal.n_links}", plan.phases[0].state)
+    return plans

@@ -1,0 +1,86 @@
+"""Turn a scenario into what a simulation needs: net, route files, approaches.
+
+Route generation (SUMO's routeSampler) runs once per scenario digest and is
+cached under ``$SIGNALOPT_CACHE`` (default ``~/.cache/signalopt``); files are
+written atomically, so a crash never leaves a half-written cache entry.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .demand import (check_counts, read_ped_counts, read_turn_counts, sample_routes, write_candidate_routes,
+                     write_pedestrian_flows, write_turn_file)
+from .network import Approach, Network, read_network
+from .plan import PlanSet
+from .programs import existing_plans
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a worker needs to simulate a scenario (picklable, no SUMO objects)."""
+
+    scenario: str
+    digest: str
+    network_path: str
+    route_files: tuple[str, ...]
+    additional_files: tuple[str, ...]
+    approaches: tuple[Approach, ...]
+    signal_ids: tuple[str, ...]
+    begin_s: float
+    end_s: float
+    warmup_s: float
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("SIGNALOPT_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "signalopt"
+
+
+def load_network(scenario: Scenario) -> Network:
+    return read_network(scenario.network_path)
+
+
+def scenario_plans(scenario: Scenario, network: Network | None = None) -> tuple[PlanSet, list[str]]:
+    """The scenario's existing plans: its plan file if it names one, else the network's programmes."""
+    network = network or load_network(scenario)
+    if scenario.plans_path is not None:
+        from .planfile import read_plans
+
+        plans = read_plans(scenario.plans_path, network=network)
+        return PlanSet(plans.plans, name="existing"), []
+    return existing_plans(network, scenario.timing, signal_ids=scenario.signal_ids)
+
+
+def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
+    """Build (or reuse from the cache) the route files of ``scenario``."""
+    network = network or load_network(scenario)
+    routes: list[Path] = list(scenario.route_files)
+    if scenario.counts_path is not None:
+        counts = read_turn_counts(scenario.counts_path)
+        check_counts(network, counts, source=scenario.counts_path, begin_s=scenario.begin_s,
+                     end_s=scenario.end_s, interval_s=scenario.interval_s)
+        peds = read_ped_counts(scenario.pedestrians_path) if scenario.pedestrians_path else []
+        folder = cache_dir() / f"{scenario.name}-{scenario.digest}"
+        folder.mkdir(parents=True, exist_ok=True)
+        vehicles = folder / "vehicles.rou.xml"
+        if not vehicles.exists():
+            turns = write_turn_file(network, counts, folder / "turns.xml", source=scenario.counts_path,
+                                    interval_s=scenario.interval_s)
+            cands = write_candidate_routes(scenario.network_path, folder / "candidates.rou.xml")
+            tmp = folder / f".vehicles.{os.getpid()}.rou.xml"
+            sample_routes(scenario.network_path, turns, cands, tmp, seed=scenario.route_seed,
+                          begin_s=scenario.begin_s, end_s=scenario.end_s)
+            os.replace(tmp, vehicles)
+        routes.append(vehicles)
+        if peds:
+            routes.append(write_pedestrian_flows(network, peds, folder / "pedestrians.rou.xml",
+                                                 source=scenario.pedestrians_path, interval_s=scenario.interval_s))
+    signal_ids = scenario.signal_ids or network.signal_ids
+    approaches = tuple(a for a in network.approaches if a.signal_id in signal_ids)
+    return Prepared(scenario.name, scenario.digest, str(scenario.network_path), tuple(str(r) for r in routes),
+                    tuple(str(a) for a in scenario.additional_files), approaches, tuple(signal_ids),
+                    scenario.begin_s, scenario.end_s, scenario.warmup_s)

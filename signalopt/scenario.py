@@ -1,0 +1,261 @@
+"""Scenarios: a TOML file naming a network, its demand, the time window and options.
+
+Two shapes are accepted (``schema_version = 1``)::
+
+    # any SUMO network: every traffic light is a signal, its programme the existing plan
+    schema_version = 1
+    name = "my_net"
+    sumocfg = "path/to/x.sumocfg"       # paths are relative to the scenario file
+    begin_s = 0; end_s = 3600; warmup_s = 300
+
+    # counts-driven (the bundled scenarios)
+    schema_version = 1
+    name = "qixiangtai_summer_am"
+    network = "../networks/qixiangtai/qixiangtai_shared.net.xml"
+    begin_s = 25200; end_s = 30600; warmup_s = 900
+    [demand]
+    counts = "data/summer_am_counts.csv"      # 15-min turning-movement counts
+    pedestrians = "data/summer_am_peds.csv"   # optional
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._xml import check_file, parse_xml
+from .errors import InputError
+
+SCHEMA_VERSION = 1
+_TOP_KEYS = {"schema_version", "name", "description", "sumocfg", "network", "plans", "begin_s", "end_s",
+             "warmup_s", "demand", "timing", "signals", "seeds", "optimise"}
+_DEMAND_KEYS = {"counts", "pedestrians", "interval_s", "route_seed"}
+_TIMING_KEYS = {"min_green_s", "min_green_left_s", "max_green_s", "walk_s", "walking_speed_m_s",
+                "min_cycle_s", "max_cycle_s", "vehicle_length_m", "deceleration_m_s2", "perception_reaction_s"}
+_OPTIMISE_KEYS = {"seeds", "budget", "per_signal_cycle", "method"}
+
+
+@dataclass(frozen=True)
+class TimingOptions:
+    """Engineering minimums and bounds used to build and check plans.
+
+    Defaults: minimum green 7 s (5 s for a stage serving only left turns),
+    walk 7 s (MUTCD 4E.06), walking speed 1.2 m/s, cycle 40--180 s.
+    """
+
+    min_green_s: float = 7.0
+    min_green_left_s: float = 5.0
+    max_green_s: float = 120.0
+    walk_s: float = 7.0
+    walking_speed_m_s: float = 1.2
+    min_cycle_s: float = 40.0
+    max_cycle_s: float = 180.0
+    vehicle_length_m: float = 6.1
+    deceleration_m_s2: float = 3.05
+    perception_reaction_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, checked scenario; build it with :func:`read_scenario`."""
+
+    name: str
+    path: Path
+    network_path: Path
+    begin_s: float
+    end_s: float
+    warmup_s: float
+    route_files: tuple[Path, ...] = ()
+    additional_files: tuple[Path, ...] = ()
+    counts_path: Path | None = None
+    pedestrians_path: Path | None = None
+    interval_s: float = 900.0
+    route_seed: int = 42
+    plans_path: Path | None = None
+    signal_ids: tuple[str, ...] = ()
+    timing: TimingOptions = field(default_factory=TimingOptions)
+    optimise_seeds: tuple[int, ...] = (1, 2, 3)
+    description: str = ""
+    digest: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.begin_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "path": str(self.path), "network": str(self.network_path),
+            "begin_s": self.begin_s, "end_s": self.end_s, "warmup_s": self.warmup_s,
+            "digest": self.digest,
+        }
+
+
+def _num(source: Path, key: str, value: Any, *, minimum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(source, f"{key} must be a number", repr(value))
+    if minimum is not None and value < minimum:
+        raise InputError(source, f"{key} must be >= {minimum:g}", value)
+    return float(value)
+
+
+def _path(source: Path, key: str, value: Any) -> Path:
+    if not isinstance(value, str) or not value:
+        raise InputError(source, f"{key} must be a path string", repr(value))
+    p = (source.parent / value).resolve()
+    if not p.exists():
+        raise InputError(source, f"{key} points to a missing file", value)
+    return p
+
+
+def _check_keys(source: Path, table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InputError(source, f"unknown key in {where}", ", ".join(unknown))
+
+
+def _digest(paths: list[Path], extra: Mapping[str, Any]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    h.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def read_scenario(path: str | Path) -> Scenario:
+    """Load and check a scenario TOML file.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file; paths inside it are relative to it.
+
+    Raises
+    ------
+    InputError
+        Missing file, TOML syntax error, unknown key, wrong type, missing
+        referenced file, inconsistent times -- naming the file and the value.
+    """
+    source = check_file(Path(path), "scenario file")
+    try:
+        data = tomllib.loads(source.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(source, "scenario file is not UTF-8 text", f"byte {exc.start}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(source, "invalid TOML", str(exc)) from None
+    _check_keys(source, data, _TOP_KEYS, "scenario")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(source, f"schema_version must be {SCHEMA_VERSION}", repr(version))
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise InputError(source, "name must be a non-empty string", repr(name))
+
+    route_files: list[Path] = []
+    additional: list[Path] = []
+    cfg_times: dict[str, float] = {}
+    if ("sumocfg" in data) == ("network" in data):
+        raise InputError(source, "give exactly one of sumocfg or network", sorted(k for k in ("sumocfg", "network") if k in data))
+    if "sumocfg" in data:
+        cfg = _path(source, "sumocfg", data["sumocfg"])
+        net, route_files, additional, cfg_times = _read_sumocfg(cfg)
+    else:
+        net = _path(source, "network", data["network"])
+
+    begin = _num(source, "begin_s", data.get("begin_s", cfg_times.get("begin", 0.0)), minimum=0)
+    end = _num(source, "end_s", data.get("end_s", cfg_times.get("end", begin + 3600.0)))
+    warmup = _num(source, "warmup_s", data.get("warmup_s", 0.0), minimum=0)
+    if end <= begin:
+        raise InputError(source, f"end_s must be after begin_s ({begin:g})", end)
+    if warmup >= end - begin:
+        raise InputError(source, f"warmup_s must be shorter than the run ({end - begin:g} s)", warmup)
+
+    demand = data.get("demand", {})
+    if not isinstance(demand, dict):
+        raise InputError(source, "demand must be a table", repr(demand))
+    _check_keys(source, demand, _DEMAND_KEYS, "[demand]")
+    counts = _path(source, "demand.counts", demand["counts"]) if "counts" in demand else None
+    peds = _path(source, "demand.pedestrians", demand["pedestrians"]) if "pedestrians" in demand else None
+    if counts is None and not route_files:
+        raise InputError(source, "no demand: give [demand] counts or a sumocfg with route-files", name)
+    interval = _num(source, "demand.interval_s", demand.get("interval_s", 900), minimum=1)
+    route_seed = int(_num(source, "demand.route_seed", demand.get("route_seed", 42), minimum=0))
+
+    timing_table = data.get("timing", {})
+    if not isinstance(timing_table, dict):
+        raise InputError(source, "timing must be a table", repr(timing_table))
+    _check_keys(source, timing_table, _TIMING_KEYS, "[timing]")
+    timing = TimingOptions(**{k: _num(source, f"timing.{k}", v, minimum=0) for k, v in timing_table.items()})
+    if timing.min_cycle_s >= timing.max_cycle_s:
+        raise InputError(source, f"timing.min_cycle_s must be below max_cycle_s ({timing.max_cycle_s:g})",
+                         timing.min_cycle_s)
+    if timing.walk_s < 7.0:
+        raise InputError(source, "timing.walk_s must be at least 7 s (MUTCD 4E.06)", timing.walk_s)
+
+    optimise = data.get("optimise", {})
+    if not isinstance(optimise, dict):
+        raise InputError(source, "optimise must be a table", repr(optimise))
+    _check_keys(source, optimise, _OPTIMISE_KEYS, "[optimise]")
+    seeds = optimise.get("seeds", [1, 2, 3])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise InputError(source, "optimise.seeds must be a list of non-negative integers", repr(seeds))
+
+    signals = data.get("signals", [])
+    if not isinstance(signals, list) or not all(isinstance(s, str) for s in signals):
+        raise InputError(source, "signals must be a list of signal ids", repr(signals))
+    plans = _path(source, "plans", data["plans"]) if "plans" in data else None
+
+    files = [p for p in [net, counts, peds, plans, *route_files, *additional] if p is not None]
+    digest = _digest([source, *files], {"begin": begin, "end": end})
+    scenario = Scenario(
+        name=name, path=source.resolve(), network_path=net, begin_s=begin, end_s=end, warmup_s=warmup,
+        route_files=tuple(route_files), additional_files=tuple(additional), counts_path=counts,
+        pedestrians_path=peds, interval_s=interval, route_seed=route_seed, plans_path=plans,
+        signal_ids=tuple(signals), timing=timing, optimise_seeds=tuple(seeds),
+        description=str(data.get("description", "")), digest=digest,
+    )
+    if signals:
+        from .network import read_network
+
+        net_obj = read_network(net)
+        for sid in signals:
+            net_obj.signal(sid, source=source)
+    return scenario
+
+
+def _read_sumocfg(cfg: Path) -> tuple[Path, list[Path], list[Path], dict[str, float]]:
+    root = parse_xml(cfg)
+
+    def values(tag: str) -> list[str]:
+        out = []
+        for el in root.iter(tag):
+            v = el.get("value")
+            if v:
+                out.extend(x for x in v.replace(",", " ").split() if x)
+        return out
+
+    nets = values("net-file")
+    if len(nets) != 1:
+        raise InputError(cfg, "sumocfg must name exactly one net-file", nets or None)
+
+    def resolve(name: str, what: str) -> Path:
+        p = (cfg.parent / name).resolve()
+        if not p.exists():
+            raise InputError(cfg, f"{what} points to a missing file", name)
+        return p
+
+    times = {}
+    for key in ("begin", "end"):
+        v = values(key)
+        if v:
+            try:
+                times[key] = float(v[0])
+            except ValueError:
+                raise InputError(cfg, f"{key} is not a number", v[0]) from None
+    return (resolve(nets[0], "net-file"), [resolve(r, "route-files") for r in values("route-files")],
+            [resolve(a, "additional-files") for a in values("additional-files")], times)
