@@ -1,0 +1,159 @@
+"""``signalopt`` command line: thin subcommands, each calling one public function.
+
+Every :class:`~signalopt.errors.SignaloptError` becomes one line on stderr,
+``signalopt: error: <file>: <what> (<value>)``, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import InputError, SignaloptError
+
+EXIT_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        raise InputError(None, f"{self.prog}: {message}")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.1f}"
+    return str(v)
+
+
+def format_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """Plain-text table for terminals."""
+    cells = [[_fmt(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.rjust(w) if k else v.ljust(w) for k, (v, w) in enumerate(zip(row, widths))) for row in cells]
+    return "\n".join(out)
+
+
+def _ci(d: dict[str, Any], key: str) -> str:
+    lo, hi = d[f"{key}_ci95"]
+    return f"{d[key]:.1f} [{lo:.1f}, {hi:.1f}]"
+
+
+def _print_metrics(d: dict[str, Any], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(d, indent=2))
+        return
+    print(f"scenario {d['scenario']}  plans {d['plans']}  seeds {','.join(map(str, d['seeds']))}")
+    print(f"  mean delay        {_ci(d, 'delay_s')} s/veh (95% CI)")
+    print(f"  mean max queue    {_ci(d, 'mean_max_queue_m')} m")
+    print(f"  p95 max queue     {_ci(d, 'p95_max_queue_m')} m")
+    print(f"  throughput        {_ci(d, 'throughput_veh')} veh")
+    print(f"  not inserted      {_ci(d, 'not_inserted')} veh")
+    print(f"  stops per vehicle {_ci(d, 'stops_per_veh')}")
+    print(f"  pedestrian wait   {_ci(d, 'ped_wait_s')} s")
+    rows = [{"approach": a["label"], "edge": a["approach"], "mean_max_queue_m": a["mean_max_queue_m"],
+             "p95_max_queue_m": a["p95_max_queue_m"], "max_queue_m": a["max_queue_m"],
+             "mean_max_queue_veh": a["mean_max_queue_veh"]} for a in d["approaches"]]
+    print(format_table(rows, ["approach", "edge", "mean_max_queue_m", "p95_max_queue_m", "max_queue_m",
+                              "mean_max_queue_veh"]))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .evaluator import parse_seeds, simulate
+    from .planfile import read_plans
+    from .prepare import load_network
+    from .scenario import read_scenario
+
+    scenario = read_scenario(args.scenario)
+    plans = read_plans(args.plans, network=load_network(scenario)) if args.plans else None
+    seeds = parse_seeds(args.seeds) if args.seeds else scenario.optimise_seeds
+    metrics = simulate(scenario, plans, seeds=seeds, workers=args.workers)
+    d = metrics.to_dict()
+    d.pop("runs") if args.format == "table" else None
+    _print_metrics(d, args.format)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .prepare import load_network, scenario_plans
+    from .scenario import read_scenario
+
+    scenario = read_scenario(args.scenario)
+    network = load_network(scenario)
+    plans, warnings = scenario_plans(scenario, network)
+    info = {
+        "scenario": scenario.name, "description": scenario.description, "network": str(scenario.network_path),
+        "begin_s": scenario.begin_s, "end_s": scenario.end_s, "warmup_s": scenario.warmup_s,
+        "digest": scenario.digest,
+        "signals": [{"id": s.id, "links": s.n_links, "crossings": len(s.ped_links),
+                     "approaches": [a.label for a in s.approaches]} for s in network.signals
+                    if s.id in plans.signal_ids],
+        "existing_plans": [{"signal": p.signal_id, "cycle_s": p.cycle_s, "offset_s": p.offset_s,
+                            "phases": [{"name": ph.name, "green_s": ph.green_s, "yellow_s": ph.yellow_s,
+                                        "all_red_s": ph.all_red_s} for ph in p.phases]} for p in plans],
+        "warnings": warnings,
+    }
+    if args.format == "json":
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"scenario {info['scenario']}: {scenario.description}".rstrip(": "))
+    print(f"  network {info['network']}")
+    print(f"  window {scenario.begin_s:g}-{scenario.end_s:g} s, warm-up {scenario.warmup_s:g} s")
+    for s, p in zip(info["signals"], plans):
+        splits = " | ".join(f"{ph.green_s:g}+{ph.yellow_s:g}+{ph.all_red_s:g}" for ph in p.phases)
+        print(f"  signal {s['id']}: {s['links']} links, {s['crossings']} crossings, approaches "
+              f"{', '.join(s['approaches'])}; cycle {p.cycle_s:g} s, offset {p.offset_s:g} s, splits {splits}")
+    for w in warnings:
+        print(f"  warning: {w}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="signalopt", description="Signal-timing optimisation in SUMO.")
+    parser.add_argument("--version", action="version", version=f"signalopt {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("simulate", help="simulate a scenario and measure queues and delay")
+    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("--plans", help="signalopt JSON plan file (default: the existing plans)")
+    p.add_argument("--seeds", help="seeds, e.g. 1,2,3 or 1-5 (default: the scenario's)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("info", help="describe a scenario, its signals and existing plans")
+    p.add_argument("scenario")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``signalopt`` console script."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except SignaloptError as exc:
+        print(f"signalopt: error: {exc}".splitlines()[0], file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("signalopt: interrupted; journalled work is kept (resume with --resume)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        if os.environ.get("SIGNALOPT_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"signalopt: internal error: {type(exc).__name__}: {first} (set SIGNALOPT_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
