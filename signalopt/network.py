@@ -217,10 +217,12 @@ def _read_signal(net, tls) -> Signal:  # noqa: ANN001 - sumolib objects
         in_edge = in_lane.getEdge()
         conns = [c for a, b in pairs for c in a.getOutgoing() if c.getToLane() is b]
         conns_by_index[idx] = conns
-        if in_edge.getFunction() == "walkingarea" or out_lane.getEdge().getFunction() == "crossing":
-            crossing = out_lane.getEdge()
+        if in_edge.getFunction() == "crossing" or out_lane.getEdge().getFunction() == "crossing" \
+                or in_edge.getFunction() == "walkingarea":
+            # walkingarea -> crossing (linkIndex) or crossing -> walkingarea (linkIndex2)
+            crossing = out_lane.getEdge() if out_lane.getEdge().getFunction() == "crossing" else in_edge
             links.append(Link(idx, tuple(a.getID() for a, _ in pairs), tuple(b.getID() for _, b in pairs),
-                              "c", crossing.getID(), float(out_lane.getLength()), 0.0,
+                              "c", crossing.getID(), float(crossing.getLanes()[0].getLength()), 0.0,
                               tuple(e.getID() for e in crossing.getCrossingEdges())))
             nodes.add(crossing.getToNode() if crossing.getToNode() else None)
             continue

@@ -185,8 +185,8 @@ class TimingPlan:
 
     @property
     def cycle_s(self) -> float:
-        """Sum of the splits [s]."""
-        return float(sum(p.split_s for p in self.phases))
+        """Sum of the splits [s] (rounded to 1 µs so sums of tenths compare exactly)."""
+        return round(float(sum(p.split_s for p in self.phases)), 6)
 
     @property
     def n_links(self) -> int:

@@ -46,9 +46,9 @@ def stage_requirements(signal: Signal, state: str, next_state: str, timing: Timi
     """Minimums for a stage with green ``state`` followed by ``next_state``.
 
     Yellow: ITE formula at the fastest approach speed among the links that
-    lose the right of way; all-red: ITE ``(W + L) / v`` with the junction
-    width, at the slowest of those speeds (slower vehicles take longest to
-    clear).  Pedestrians: walk plus the longest served crossing at the
+    lose the right of way; all-red: ITE ``(W + L) / v`` with ``W`` the length
+    of each stopping through movement's path across the junction, the
+    longest result.  Pedestrians: walk plus the longest served crossing at the
     walking speed.  Minimum green: ``min_green_left_s`` when every vehicle
     link served is a left or U-turn, else ``min_green_s``.
     """
@@ -58,8 +58,13 @@ def stage_requirements(signal: Signal, state: str, next_state: str, timing: Timi
     speeds = [l.speed_m_s for l in losing] or [13.89]
     yellow = ite_yellow_s(max(speeds), perception_reaction_s=timing.perception_reaction_s,
                           deceleration_m_s2=timing.deceleration_m_s2)
-    all_red = ite_all_red_s(min(speeds), intersection_width_m=signal.width_m,
-                            vehicle_length_m=timing.vehicle_length_m)
+    # ITE all-red: the path across the junction (W) of the through movements
+    # losing the right of way, at their approach speed; turning paths only
+    # when no through movement stops
+    through = [l for l in losing if l.direction == "s"] or losing
+    all_red = max((ite_all_red_s(l.speed_m_s, intersection_width_m=l.length_m or signal.width_m,
+                                 vehicle_length_m=timing.vehicle_length_m) for l in through),
+                  default=0.0)
     crossings = [signal.links[k] for k, c in enumerate(state)
                  if c in GREEN_CHARS and k < signal.n_links and signal.links[k].is_crossing]
     walk = timing.walk_s if crossings else 0.0
