@@ -115,6 +115,42 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimise(args: argparse.Namespace) -> int:
+    from .evaluator import parse_seeds
+    from .optimise import optimise, parse_objective
+    from .planfile import write_plans
+    from .scenario import read_scenario
+
+    scenario = read_scenario(args.scenario)
+    seeds = parse_seeds(args.seeds) if args.seeds else scenario.optimise_seeds
+    run_dir = Path(args.run_dir) if args.run_dir else None
+    if args.resume and run_dir is None:
+        raise InputError("--resume", "needs --run-dir (the run to continue)", None)
+    result = optimise(scenario, objective=parse_objective(args.objective), method=args.method, budget=args.budget,
+                      time_budget_s=args.time_budget, seeds=seeds, workers=args.workers, rng=args.rng,
+                      run_dir=run_dir, resume=args.resume, per_signal_cycle=args.per_signal_cycle,
+                      lead_lag=args.lead_lag, progress=not args.quiet)
+    out = Path(args.out) if args.out else (run_dir / "plans.json" if run_dir else Path("plans.json"))
+    from .safety import validate_plans
+    from .prepare import load_network
+
+    validate_plans(result.best_plans, load_network(scenario), timing=scenario.timing, source=str(out))
+    write_plans(result.best_plans, out, provenance=result.provenance)
+    summary = {"scenario": scenario.name, "fun": result.fun, "x0_fun": result.x0_fun, "nfev": result.nfev,
+               "nsim": result.nsim, "nsim_run": result.nsim_run, "message": result.message, "plans": str(out),
+               "cycles_s": {p.signal_id: p.cycle_s for p in result.best_plans}}
+    if args.format == "json":
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{scenario.name}: objective {result.x0_fun:.2f} (existing) -> {result.fun:.2f} after "
+              f"{result.nfev} plans ({result.nsim_run} new simulations); {result.message}")
+        for p in result.best_plans:
+            splits = " | ".join(f"{ph.green_s:g}+{ph.yellow_s:g}+{ph.all_red_s:g}" for ph in p.phases)
+            print(f"  {p.signal_id}: cycle {p.cycle_s:g} s, offset {p.offset_s:g} s, splits {splits}")
+        print(f"plans written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="signalopt", description="Signal-timing optimisation in SUMO.")
     parser.add_argument("--version", action="version", version=f"signalopt {__version__}")
@@ -127,6 +163,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("optimise", help="retime cycle, splits and offsets by simulation")
+    p.add_argument("scenario")
+    p.add_argument("--budget", type=int, default=60, help="candidate plan sets to score (default 60)")
+    p.add_argument("--time-budget", type=float, help="stop after this many seconds")
+    p.add_argument("--seeds", help="seeds every candidate is scored on (default: the scenario's)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--objective", default="queue", help="queue, delay, or weights like queue=1,delay=0.5")
+    p.add_argument("--method", default="differential_evolution",
+                   choices=("differential_evolution", "nelder-mead", "powell", "direct"))
+    p.add_argument("--rng", type=int, default=0, help="optimiser seed (same seed, same result)")
+    p.add_argument("--run-dir", help="journal every simulation here (needed for --resume)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+    p.add_argument("--per-signal-cycle", action="store_true", help="a cycle per signal instead of a common one")
+    p.add_argument("--lead-lag", action="store_true", help="also choose leading or lagging left turns")
+    p.add_argument("--out", help="plan file to write (default RUN_DIR/plans.json or plans.json)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_optimise)
 
     p = sub.add_parser("info", help="describe a scenario, its signals and existing plans")
     p.add_argument("scenario")

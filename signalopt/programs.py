@@ -105,7 +105,7 @@ def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, 
         yellow, all_red = sum(yellow_part), sum(red_part)
         next_state = stages[(i + 1) % len(stages)][0][1]
         req = stage_requirements(signal, state, next_state, timing)
-        name = f"{signal.id} stage {i + 1}"
+        name = f"stage {i + 1}"
         # promise what the programme actually does where it falls short
         walk, ped = req.walk_s, req.ped_clearance_s
         min_green = min(req.min_green_s, green)

@@ -1,0 +1,417 @@
+"""Retiming with SciPy: cycle, splits and offsets over a feasible-by-construction encoding.
+
+``optimise`` follows scipy.optimize's shape (``x0``, ``bounds``, ``rng``,
+``callback``; a result with ``x, fun, nfev, nit, success, message``).  Every
+candidate is decoded into a safe plan set, simulated on the same seeds
+(common random numbers) and scored; every finished simulation is journalled
+before it is used, so ``resume=True`` replays a killed run without
+simulating anything twice and reaches the same result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from ._sumo_run import Task
+from .encoding import PlanEncoding, make_encoding
+from .errors import InputError, SignaloptError
+from .evaluator import SumoEvaluator
+from .journal import Journal, entry_key
+from .metrics import Metrics, RunMetrics
+from .plan import PlanSet
+from .scenario import Scenario, read_scenario
+
+METHODS = ("differential_evolution", "nelder-mead", "powell", "direct")
+#: Queue-equivalent of one vehicle that could not enter [m]: a plan must not
+#: look good by keeping cars out of the network.
+NOT_INSERTED_QUEUE_M = 7.5
+#: Score of a candidate whose simulation failed after its retries.
+FAILED_SCORE = 1e6
+
+Objective = str | Mapping[str, float] | Callable[[Metrics], float]
+
+
+class _Stop(Exception):
+    """Budget or callback says stop."""
+
+
+def objective_value(objective: Objective, metrics: Metrics) -> float:
+    """Score of ``metrics`` (lower is better).
+
+    ``"queue"``: mean over approaches of the mean per-cycle max queue [m],
+    plus 7.5 m per vehicle not inserted, spread over the approaches;
+    ``"delay"``: mean delay per vehicle [s] (insertion waits included);
+    a mapping ``{"queue": wq, "delay": wd}``: the weighted sum (1 m of queue
+    weighs like 1 s of delay at equal weights); a callable: your own score.
+    """
+    if callable(objective):
+        return float(objective(metrics))
+    weights = {objective: 1.0} if isinstance(objective, str) else dict(objective)
+    unknown = set(weights) - {"queue", "delay"}
+    if unknown:
+        raise InputError("--objective", "objective must be queue, delay or a weighting of them",
+                         ", ".join(sorted(unknown)))
+    total = 0.0
+    for run in metrics.runs:
+        n_app = max(1, len(run.approaches))
+        q = run.mean_max_queue_m + NOT_INSERTED_QUEUE_M * run.not_inserted / n_app
+        total += weights.get("queue", 0.0) * q + weights.get("delay", 0.0) * run.delay_s
+    return total / len(metrics.runs)
+
+
+def parse_objective(text: str) -> Objective:
+    """``queue``, ``delay`` or ``queue=0.5,delay=0.5``."""
+    if "=" not in text:
+        objective_value(text, Metrics("", "", "", ()))  # validates the name
+        return text
+    weights = {}
+    for part in text.split(","):
+        k, _, v = part.partition("=")
+        try:
+            weights[k.strip()] = float(v)
+        except ValueError:
+            raise InputError("--objective", "weights must be numbers", part) from None
+    objective_value(weights, Metrics("", "", "", ()))
+    return weights
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One scored candidate."""
+
+    nfev: int
+    fun: float
+    best_fun: float
+    nsim: int
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class OptimiseResult:
+    """Result of :func:`optimise`, with scipy's field names.
+
+    ``nfev`` counts candidate plan sets scored; ``nsim`` the simulations that
+    took (journalled ones included), ``nsim_run`` those run in this call.
+    """
+
+    x: np.ndarray
+    fun: float
+    nfev: int
+    nit: int
+    success: bool
+    message: str
+    best_plans: PlanSet
+    best_metrics: Metrics
+    history: tuple[HistoryItem, ...]
+    method: str
+    seeds: tuple[int, ...]
+    nsim: int
+    nsim_run: int
+    x0_fun: float
+    labels: tuple[str, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"x": [float(v) for v in self.x], "fun": self.fun, "nfev": self.nfev, "nit": self.nit,
+                "success": self.success, "message": self.message, "method": self.method,
+                "seeds": list(self.seeds), "nsim": self.nsim, "nsim_run": self.nsim_run, "x0_fun": self.x0_fun,
+                "history": [h.__dict__ for h in self.history], "best_plans": self.best_plans.to_dict(),
+                "provenance": self.provenance}
+
+
+@dataclass(frozen=True)
+class EvalInfo:
+    """What a callback sees after each scored candidate; return True to stop."""
+
+    nfev: int
+    x: np.ndarray
+    fun: float
+    best_fun: float
+    best_x: np.ndarray
+
+
+class _Problem:
+    """Scores decision vectors: decode, simulate (or replay the journal), journal, score."""
+
+    def __init__(self, evaluator: Any, encoding: PlanEncoding, base: PlanSet, seeds: tuple[int, ...],
+                 objective: Objective, journal: Journal | None, budget: int | None, time_budget_s: float | None,
+                 callback: Callable[[EvalInfo], bool | None] | None, progress: bool) -> None:
+        self.evaluator = evaluator
+        self.encoding = encoding
+        self.base = base
+        self.seeds = seeds
+        self.objective = objective
+        self.journal = journal
+        self.budget = budget
+        self.time_budget_s = time_budget_s
+        self.callback = callback
+        self.t0 = time.perf_counter()
+        self.nfev = 0
+        self.nsim = 0
+        self.nsim_run = 0
+        self.best_fun = math.inf
+        self.best_x: np.ndarray | None = None
+        self.best_metrics: Metrics | None = None
+        self.history: list[HistoryItem] = []
+        self.cache: dict[str, tuple[RunMetrics | None, str | None]] = {}
+        self.stop_reason = ""
+        self._bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=budget, desc="optimising", unit="plan", leave=True, dynamic_ncols=True)
+
+    def plans(self, x: np.ndarray, name: str = "candidate") -> PlanSet:
+        return self.base.replace_plans(self.encoding.decode(x, name=name).plans, name=name)
+
+    def _check_budget(self) -> None:
+        if self.budget is not None and self.nfev >= self.budget:
+            self.stop_reason = f"evaluation budget of {self.budget} reached"
+            raise _Stop
+        if self.time_budget_s is not None and time.perf_counter() - self.t0 >= self.time_budget_s:
+            self.stop_reason = f"time budget of {self.time_budget_s:g} s reached"
+            raise _Stop
+
+    def score_many(self, xs: Sequence[np.ndarray]) -> list[float]:
+        """Score candidates; their simulations run together through the executor."""
+        xs = list(xs)
+        self._check_budget()
+        cut = False
+        if self.budget is not None and len(xs) > self.budget - self.nfev:
+            # score what the budget allows, then stop: scipy expects a full batch
+            xs, cut = xs[:self.budget - self.nfev], True
+        plan_sets = [self.plans(np.asarray(x)) for x in xs]
+        runs: list[list[RunMetrics | None]] = [[None] * len(self.seeds) for _ in xs]
+        errors: list[list[str | None]] = [[None] * len(self.seeds) for _ in xs]
+        keys: dict[tuple[int, int], str] = {}
+        todo: list[tuple[int, int]] = []
+        for i, ps in enumerate(plan_sets):
+            payload = json.dumps(ps.to_dict()["plans"], sort_keys=True)
+            for j, seed in enumerate(self.seeds):
+                key = entry_key(payload, seed)
+                keys[(i, j)] = key
+                if key in self.cache:
+                    runs[i][j], errors[i][j] = self.cache[key]
+                elif self.journal is not None and self.journal.get(key) is not None:
+                    hit = self.journal.get(key)
+                    runs[i][j], errors[i][j] = hit.run, hit.error
+                else:
+                    todo.append((i, j))
+        # one simulation per (plan, seed) even if the batch repeats a plan
+        unique: dict[str, tuple[int, int]] = {}
+        for ij in todo:
+            unique.setdefault(keys[ij], ij)
+        order = list(unique.values())
+        if order:
+            if hasattr(self.evaluator, "run_tasks"):
+                tasks = [Task(self.evaluator.prepared, self.seeds[j], plan_sets[i], self.evaluator.controller)
+                         for i, j in order]
+
+                def record(k: int, outcome: Any) -> None:
+                    i, j = order[k]
+                    if self.journal is not None:
+                        self.journal.append(keys[(i, j)], xs[i], self.seeds[j], outcome.value, outcome.error)
+
+                outcomes = self.evaluator.run_tasks(tasks, on_result=record)
+                done = {keys[ij]: (o.value, o.error) for ij, o in zip(order, outcomes)}
+            else:  # analytic evaluators: no simulation, nothing to journal
+                done = {}
+                for i, j in order:
+                    m = self.evaluator.evaluate(plan_sets[i], [self.seeds[j]])
+                    done[keys[(i, j)]] = (m.runs[0], None)
+            self.nsim_run += len(order)
+            self.cache.update(done)
+            for ij in todo:
+                runs[ij[0]][ij[1]], errors[ij[0]][ij[1]] = done[keys[ij]]
+        self.nsim += len(xs) * len(self.seeds)
+        scores = []
+        for i, x in enumerate(xs):
+            ok = [r for r in runs[i] if r is not None]
+            if len(ok) < len(self.seeds):
+                score = FAILED_SCORE
+                metrics = None
+            else:
+                metrics = Metrics(self.evaluator.scenario.name, "candidate", "static", tuple(ok))
+                score = objective_value(self.objective, metrics)
+            self.nfev += 1
+            if score < self.best_fun:
+                self.best_fun, self.best_x, self.best_metrics = score, np.asarray(x, dtype=float), metrics
+            self.history.append(HistoryItem(self.nfev, score, self.best_fun, self.nsim,
+                                            time.perf_counter() - self.t0))
+            if self._bar is not None:
+                self._bar.update(1)
+                self._bar.set_postfix(best=f"{self.best_fun:.2f}", refresh=False)
+            if self.callback is not None and self.callback(
+                    EvalInfo(self.nfev, np.asarray(x), score, self.best_fun, self.best_x)):
+                self.stop_reason = "stopped by callback"
+                scores.append(score)
+                raise _Stop
+            scores.append(score)
+        if cut:
+            self.stop_reason = f"evaluation budget of {self.budget} reached"
+            raise _Stop
+        return scores
+
+    def score(self, x: np.ndarray) -> float:
+        return self.score_many([x])[0]
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _lhs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """Latin hypercube sample of ``n`` points in the unit cube."""
+    cut = (np.arange(n)[:, None] + rng.random((n, d))) / n
+    for k in range(d):
+        cut[:, k] = cut[rng.permutation(n), k]
+    return cut
+
+
+def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, network: Any) -> list[np.ndarray]:
+    """Decision vectors of the existing plans and (with counts) of Webster's plans."""
+    starts = [encoding.encode(base)]
+    if scenario.counts_path is not None:
+        try:
+            from .analytic import webster_plans
+            from .demand import read_turn_counts
+
+            web = webster_plans(network, base, read_turn_counts(scenario.counts_path), scenario.timing,
+                                begin_s=scenario.begin_s, end_s=scenario.end_s, interval_s=scenario.interval_s,
+                                source=scenario.counts_path)
+            starts.append(encoding.encode(web))
+        except SignaloptError:
+            pass  # Webster needs feasible flow ratios; the existing plans still warm-start
+    return starts
+
+
+def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
+             method: str = "differential_evolution", budget: int | None = 60, time_budget_s: float | None = None,
+             seeds: Sequence[int] | None = None, workers: int = 2, x0: Sequence[float] | None = None,
+             rng: int | None = 0, callback: Callable[[EvalInfo], bool | None] | None = None,
+             run_dir: str | Path | None = None, resume: bool = False, per_signal_cycle: bool = False,
+             lead_lag: bool = False, popsize: int | None = None, evaluator: Any = None,
+             progress: bool = False) -> OptimiseResult:
+    """Optimise cycle, splits and offsets of a scenario's signals.
+
+    Parameters
+    ----------
+    scenario
+        Scenario or path of its TOML file.
+    objective
+        ``"queue"`` (default), ``"delay"``, ``{"queue": wq, "delay": wd}`` or a
+        callable on :class:`Metrics` (see :func:`objective_value`).
+    method
+        ``"differential_evolution"`` (population simulated in parallel),
+        ``"nelder-mead"``, ``"powell"`` or ``"direct"``.
+    budget, time_budget_s
+        Stop after this many candidate plan sets [-] and/or this wall time [s].
+    seeds
+        Simulation seeds every candidate is scored on (default: the scenario's).
+    workers
+        Worker processes for simulations.
+    x0
+        A decision vector to start from; default the existing plans and Webster.
+    rng
+        Seed of the optimiser's own randomness (population, mutation).
+    callback
+        Called with :class:`EvalInfo` after every candidate; True stops.
+    run_dir, resume
+        Journal directory; ``resume=True`` continues a run found there.
+    per_signal_cycle, lead_lag
+        Encoding options (see :mod:`signalopt.encoding`).
+    evaluator
+        Use this evaluator instead of simulating with SUMO (e.g. an
+        :class:`~signalopt.analytic.AnalyticEvaluator`).
+    """
+    if method not in METHODS:
+        raise InputError("--method", f"method must be one of {', '.join(METHODS)}", method)
+    if budget is None and time_budget_s is None:
+        raise InputError("--budget", "give an evaluation budget or a time budget", None)
+    if budget is not None and budget < 1:
+        raise InputError("--budget", "budget must be at least 1", budget)
+    scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
+    seeds_t = tuple(int(s) for s in (seeds if seeds is not None else scen.optimise_seeds))
+    own = evaluator is None
+    ev = evaluator or SumoEvaluator(scen, workers=workers)
+    network = ev.network
+    from .prepare import scenario_plans
+
+    base, _ = scenario_plans(scen, network)
+    encoding = make_encoding(network, base, scen.timing, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
+                             source=str(scen.path))
+    meta = {"method": method, "objective": objective if not callable(objective) else "custom",
+            "seeds": list(seeds_t), "rng": rng, "per_signal_cycle": per_signal_cycle, "lead_lag": lead_lag,
+            "popsize": popsize, "budget": budget, "signalopt": __version__}
+    journal = Journal(run_dir, digest=scen.digest, meta=meta, resume=resume) if run_dir else None
+    if journal is not None and hasattr(ev, "prepared"):
+        ev.prepared  # noqa: B018 - route generation before the clock starts
+    problem = _Problem(ev, encoding, base, seeds_t, objective, journal, budget, time_budget_s, callback, progress)
+    starts = [np.clip(np.asarray(x0, dtype=float), 0, 1)] if x0 is not None else warm_starts(scen, encoding, base,
+                                                                                             network)
+    nit = 0
+    message = ""
+    try:
+        x0_fun = problem.score(starts[0])
+        nit = _run_method(method, problem, encoding, starts, rng, budget, popsize)
+        message = "budget used" if budget is not None else "finished"
+    except _Stop:
+        message = problem.stop_reason
+        x0_fun = problem.history[0].fun if problem.history else math.nan
+    finally:
+        problem.close()
+        if journal is not None:
+            journal.close()
+        if own:
+            ev.close()
+    if problem.best_x is None or problem.best_metrics is None:
+        raise SignaloptError(f"no candidate could be evaluated: {message or 'every simulation failed'}")
+    best = problem.plans(problem.best_x, name="optimised")
+    metrics = Metrics(scen.name, "optimised", "static", problem.best_metrics.runs)
+    provenance = {"signalopt": __version__, "scenario": scen.name, "scenario_digest": scen.digest,
+                  "seeds": list(seeds_t), "method": method, "rng": rng,
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return OptimiseResult(problem.best_x, problem.best_fun, problem.nfev, nit,
+                          problem.best_fun < FAILED_SCORE, message, best, metrics, tuple(problem.history), method,
+                          seeds_t, problem.nsim, problem.nsim_run, x0_fun, tuple(encoding.labels()), provenance)
+
+
+def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: list[np.ndarray],
+                rng: int | None, budget: int | None, popsize: int | None) -> int:
+    from scipy import optimize
+
+    bounds = encoding.bounds
+    dim = encoding.size
+    if method == "differential_evolution":
+        gen = np.random.default_rng(rng)
+        size = popsize or int(np.clip((budget or 60) // 6, 6, max(6, 2 * dim)))
+        init = _lhs(gen, size, dim)
+        for k, s in enumerate(starts[:size]):
+            init[k] = s
+        maxiter = max(0, (budget or 10**6) // size - 1)
+
+        def map_many(_fun: Callable, xs: Any) -> list[float]:
+            return problem.score_many([np.asarray(x) for x in xs])
+
+        res = optimize.differential_evolution(
+            lambda x: problem.score(x), bounds, init=init, maxiter=max(maxiter, 1), rng=gen,
+            workers=map_many, updating="deferred", polish=False, tol=0.0, atol=0.0, mutation=(0.5, 1.0),
+            recombination=0.7)
+        return int(res.nit)
+    if method in ("nelder-mead", "powell"):
+        best = min(starts[1:], key=problem.score, default=starts[0]) if len(starts) > 1 else starts[0]
+        res = optimize.minimize(problem.score, best, method="Nelder-Mead" if method == "nelder-mead" else "Powell",
+                                bounds=bounds, options={"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3}
+                                if method == "nelder-mead" else {"maxfev": budget or 10**6, "xtol": 1e-3})
+        return int(res.nit)
+    res = optimize.direct(problem.score, bounds, maxfun=budget or 10**6, locally_biased=True)
+    return int(res.nit)

@@ -1,0 +1,96 @@
+"""Safety check run before any plan is written: conflicts, clearances, minimums.
+
+The check is independent of the minimums a plan carries: it recomputes every
+requirement from the network (SUMO foes, ITE yellow and all-red, walk and
+pedestrian clearance) so a plan edited by hand, or read from a file, is held
+to the same rules as one signalopt built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import UnsafePlanError
+from .network import Network
+from .plan import ABSOLUTE_MIN_YELLOW_S, EPS_S, GREEN_CHARS, PlanSet, TimingPlan
+from .programs import stage_requirements
+from .scenario import TimingOptions
+
+#: Longest cycle any supported controller format accepts [s] (NTCIP 1202 patternCycleTime 0..255).
+MAX_CYCLE_S = 255.0
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where, which rule, the value and the limit."""
+
+    signal_id: str
+    phase: str
+    rule: str
+    value: str
+    limit: str
+
+    def __str__(self) -> str:
+        return f"{self.signal_id} {self.phase}: {self.rule} ({self.value}; limit {self.limit})"
+
+
+def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> list[Violation]:
+    """Every rule ``plan`` breaks on ``network`` (empty when safe)."""
+    out: list[Violation] = []
+    sid = plan.signal_id
+    if sid not in network.signal_ids:
+        return [Violation(sid, "-", "signal not in the network", sid, ", ".join(network.signal_ids))]
+    signal = network.signal(sid)
+    if plan.n_links != signal.n_links:
+        return [Violation(sid, "-", "state length differs from the signal's links", str(plan.n_links),
+                          str(signal.n_links))]
+    if not 0 <= plan.offset_s < plan.cycle_s:
+        out.append(Violation(sid, "-", "offset outside [0, cycle)", f"{plan.offset_s:g} s", f"{plan.cycle_s:g} s"))
+    if plan.cycle_s > MAX_CYCLE_S:
+        out.append(Violation(sid, "-", "cycle longer than controllers accept", f"{plan.cycle_s:g} s",
+                             f"{MAX_CYCLE_S:g} s"))
+    if set(plan.ped_links) != set(signal.ped_links):
+        out.append(Violation(sid, "-", "crossing links differ from the network", str(sorted(plan.ped_links)),
+                             str(sorted(signal.ped_links))))
+    for dur, state in plan.sumo_phases():
+        for a, b in signal.conflicting_greens(state):
+            out.append(Violation(sid, f"state {state}", "conflicting movements green together",
+                                 f"links {a} and {b}", "SUMO foes; only a yielding 'g' may share"))
+    n = len(plan.phases)
+    for i, ph in enumerate(plan.phases):
+        nxt = plan.phases[(i + 1) % n]
+        req = stage_requirements(signal, ph.state, nxt.state, timing)
+        name = ph.name
+        if ph.yellow_s < max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s) - EPS_S:
+            out.append(Violation(sid, name, "yellow cut", f"{ph.yellow_s:g} s",
+                                 f"{max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s):g} s (ITE, >= 3 s)"))
+        if ph.all_red_s < req.min_all_red_s - EPS_S:
+            out.append(Violation(sid, name, "all-red cut", f"{ph.all_red_s:g} s", f"{req.min_all_red_s:g} s (ITE)"))
+        if ph.green_s < req.min_green_s - EPS_S:
+            out.append(Violation(sid, name, "green below vehicle minimum", f"{ph.green_s:g} s",
+                                 f"{req.min_green_s:g} s"))
+        serves_ped = any(k in signal.ped_links for k, c in enumerate(ph.state) if c in GREEN_CHARS)
+        if serves_ped:
+            need = req.walk_s + req.ped_clearance_s
+            if ph.green_s < need - EPS_S:
+                out.append(Violation(sid, name, "green below pedestrian minimum (walk + clearance)",
+                                     f"{ph.green_s:g} s", f"{need:g} s"))
+            if ph.ped_clearance_s < req.ped_clearance_s - EPS_S:
+                out.append(Violation(sid, name, "pedestrian clearance cut", f"{ph.ped_clearance_s:g} s",
+                                     f"{req.ped_clearance_s:g} s"))
+    return out
+
+
+def check_plans(plans: PlanSet, network: Network, *, timing: TimingOptions | None = None) -> list[Violation]:
+    """Every violation of every plan in ``plans``."""
+    timing = timing or TimingOptions()
+    return [v for plan in plans for v in check_plan(plan, network, timing)]
+
+
+def validate_plans(plans: PlanSet, network: Network, *, timing: TimingOptions | None = None,
+                   source: str | None = None) -> PlanSet:
+    """Return ``plans`` if safe, else raise :class:`UnsafePlanError` listing every violation."""
+    violations = check_plans(plans, network, timing=timing)
+    if violations:
+        raise UnsafePlanError([str(v) for v in violations], source=source)
+    return plans
