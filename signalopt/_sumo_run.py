@@ -20,9 +20,10 @@ from . import _sumo
 from ._xml import xml_escape
 from .errors import SimulationError
 from .metrics import ApproachMetrics, RunMetrics
-from .plan import PlanSet
+from .plan import GREEN_CHARS, PlanSet, TimingPlan, transition_states, without_walk
 from .prepare import Prepared
 
+CONTROLLERS = ("static", "actuated", "delay_based", "max_pressure")
 #: Aggregation window for queues when no plan gives a cycle (adaptive control) [s].
 DEFAULT_WINDOW_S = 90.0
 #: A lane counts as full when its jam reaches this share of its length; only
@@ -46,17 +47,53 @@ class Task:
 RUN_PROGRAM_ID = "signalopt-eval"
 
 
-def plans_additional(plans: PlanSet, *, program_id: str | None = None) -> str:
-    """SUMO additional XML with one static ``tlLogic`` per plan (``program_id`` overrides the plans' ids)."""
+def plans_additional(plans: PlanSet, *, program_id: str | None = None, controller: str = "static") -> str:
+    """SUMO additional XML with one ``tlLogic`` per plan.
+
+    ``controller="static"`` writes the plans as they are; ``"actuated"`` and
+    ``"delay_based"`` write SUMO's adaptive programmes over the same stages:
+    each green may run from its minimum (vehicle minimum, or walk plus
+    pedestrian clearance) to its maximum green, yellow and all-red fixed.
+    SUMO places the detectors itself (induction loops ``detector-gap``
+    upstream for actuated, the lane area up to 100 m for delay_based).
+    """
+    kind = "static" if controller in ("static", "max_pressure") else controller
     lines = ["<additional>"]
     for plan in plans:
-        lines.append(f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="static" '
+        lines.append(f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="{kind}" '
                      f'programID="{xml_escape(program_id or plan.program_id)}" offset="{plan.offset_s:.3f}">')
-        for dur, state in plan.sumo_phases():
-            lines.append(f'    <phase duration="{dur:.3f}" state="{state}"/>')
+        if kind == "static":
+            for dur, state in plan.sumo_phases():
+                lines.append(f'    <phase duration="{dur:.3f}" state="{state}"/>')
+        else:
+            for dur, state, lo, hi in _adaptive_phases(plan):
+                extra = f' minDur="{lo:.3f}" maxDur="{hi:.3f}"' if lo is not None else ""
+                lines.append(f'    <phase duration="{dur:.3f}" state="{state}"{extra}/>')
         lines.append("  </tlLogic>")
     lines.append("</additional>")
     return "\n".join(lines) + "\n"
+
+
+def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, float | None]]:
+    """(duration, state, minDur, maxDur) of an actuated programme over ``plan``'s stages."""
+    out: list[tuple[float, str, float | None, float | None]] = []
+    n = len(plan.phases)
+    for i, p in enumerate(plan.phases):
+        nxt = plan.phases[(i + 1) % n]
+        no_walk = without_walk(p.state, plan.ped_links)
+        max_green = max(p.max_green_s, p.green_s)
+        if p.serves_pedestrians and no_walk != p.state:
+            lo = max(p.min_green_s - p.ped_clearance_s, p.walk_s)
+            out.append((p.green_s - p.ped_clearance_s, p.state, lo, max(lo, max_green - p.ped_clearance_s)))
+            out.append((p.ped_clearance_s, no_walk, None, None))
+        else:
+            out.append((p.green_s, no_walk, p.min_green_s, max(p.min_green_s, max_green)))
+        yellow, red = transition_states(no_walk, nxt.state, plan.ped_links)
+        if p.yellow_s > 0:
+            out.append((p.yellow_s, yellow, None, None))
+        if p.all_red_s > 0:
+            out.append((p.all_red_s, red, None, None))
+    return out
 
 
 def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_file: str) -> str:
@@ -78,7 +115,8 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
     windows = {pl.signal_id: pl.cycle_s for pl in task.plans} if task.plans is not None else {}
     additional = list(p.additional_files)
     if task.plans is not None:
-        (work / "plans.add.xml").write_text(plans_additional(task.plans, program_id=RUN_PROGRAM_ID), encoding="utf-8")
+        (work / "plans.add.xml").write_text(plans_additional(task.plans, program_id=RUN_PROGRAM_ID,
+                                                             controller=task.controller), encoding="utf-8")
         additional.append(str(work / "plans.add.xml"))
     (work / "detectors.add.xml").write_text(_detectors_additional(p, windows, "queues.xml"), encoding="utf-8")
     additional.append(str(work / "detectors.add.xml"))
@@ -93,8 +131,10 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
 
 def run_task(task: Task) -> RunMetrics:
     """Simulate one task with libsumo and return its figures."""
-    if task.controller != "static":
-        raise SimulationError(f"controller {task.controller!r} is not available in this version")
+    if task.controller not in CONTROLLERS:
+        raise SimulationError(f"unknown controller {task.controller!r}")
+    if task.controller != "static" and task.plans is None:
+        raise SimulationError(f"controller {task.controller!r} needs the plans whose stages it drives")
     import libsumo
 
     work = Path(task.keep_dir) if task.keep_dir else Path(tempfile.mkdtemp(prefix="signalopt-"))
@@ -104,7 +144,10 @@ def run_task(task: Task) -> RunMetrics:
         cmd = sumo_command(task, work)
         try:
             libsumo.start(cmd)
-            libsumo.simulationStep(task.prepared.end_s)
+            if task.controller == "max_pressure":
+                _run_max_pressure(libsumo, task)
+            else:
+                libsumo.simulationStep(task.prepared.end_s)
         except Exception as exc:  # libsumo raises its own exception types
             raise SimulationError(f"SUMO failed on seed {task.seed}: {exc}") from None
         finally:
@@ -117,6 +160,84 @@ def run_task(task: Task) -> RunMetrics:
     finally:
         if not task.keep_dir:
             shutil.rmtree(work, ignore_errors=True)
+
+
+class _MaxPressure:
+    """Max-pressure control of one signal over its plan's stages (Varaiya 2013).
+
+    At each second after the current stage's minimum green (vehicle minimum,
+    or walk + pedestrian clearance), the stage with the largest pressure --
+    vehicles on the incoming lanes of its green links minus vehicles on their
+    outgoing lanes -- is chosen; switching runs the full yellow and all-red
+    of the stage that ends.  A stage also ends at its maximum green.
+    """
+
+    def __init__(self, plan: TimingPlan, lanes: dict[int, tuple[tuple[str, ...], tuple[str, ...]]]) -> None:
+        self.plan = plan
+        self.links = [[k for k, c in enumerate(ph.state) if c in GREEN_CHARS and k in lanes]
+                      for ph in plan.phases]
+        self.lanes = lanes
+        self.stage = 0
+        self.elapsed = 0.0
+        self.queue: list[tuple[float, str]] = []  # pending (duration, state) of a change
+
+    def _pressure(self, counts: dict[str, int], stage: int) -> float:
+        total = 0.0
+        for k in self.links[stage]:
+            ins, outs = self.lanes[k]
+            total += sum(counts[l] for l in ins) - sum(counts[l] for l in outs) / max(1, len(outs))
+        return total
+
+    def step(self, counts: dict[str, int]) -> str:
+        ph = self.plan.phases[self.stage]
+        if self.queue:
+            dur, state = self.queue[0]
+            self.queue[0] = (dur - 1.0, state)
+            if self.queue[0][0] <= 0:
+                self.queue.pop(0)
+            return state
+        min_green = max(ph.min_green_s, ph.walk_s + ph.ped_clearance_s if ph.serves_pedestrians else 0.0)
+        if self.elapsed >= min_green:
+            pressures = [self._pressure(counts, i) for i in range(len(self.plan.phases))]
+            best = max(range(len(pressures)), key=lambda i: (pressures[i], -((i - self.stage) % len(pressures))))
+            if self.elapsed >= max(ph.max_green_s, min_green) and best == self.stage:
+                others = [i for i in range(len(pressures)) if i != self.stage]
+                best = max(others, key=lambda i: pressures[i]) if others else best
+            if best != self.stage:
+                no_walk = without_walk(ph.state, self.plan.ped_links)
+                nxt = self.plan.phases[best]
+                yellow, red = transition_states(no_walk, nxt.state, self.plan.ped_links)
+                self.queue = [(d, s) for d, s in ((ph.yellow_s, yellow), (ph.all_red_s, red)) if d > 0]
+                self.stage, self.elapsed = best, 0.0
+                return self.step(counts)
+        self.elapsed += 1.0
+        walking = ph.serves_pedestrians and self.elapsed <= ph.walk_s
+        return ph.state if walking else without_walk(ph.state, self.plan.ped_links)
+
+
+def _run_max_pressure(libsumo, task: Task) -> None:  # noqa: ANN001 - the libsumo module
+    import sumolib
+
+    net = sumolib.net.readNet(task.prepared.network_path, withPrograms=False)
+    controllers = {}
+    for plan in task.plans or ():
+        tls = net.getTLS(plan.signal_id)
+        lanes: dict[int, tuple[list[str], list[str]]] = {}
+        for in_lane, out_lane, idx in tls.getConnections():
+            if in_lane.getEdge().getFunction() or not in_lane.allows("passenger"):
+                continue
+            ins, outs = lanes.setdefault(idx, ([], []))
+            ins.append(in_lane.getID())
+            outs.append(out_lane.getID())
+        controllers[plan.signal_id] = _MaxPressure(plan, {k: (tuple(a), tuple(b)) for k, (a, b) in lanes.items()})
+    all_lanes = sorted({l for c in controllers.values() for ins, outs in c.lanes.values() for l in (*ins, *outs)})
+    t = libsumo.simulation.getTime()
+    while t < task.prepared.end_s:
+        counts = {l: libsumo.lane.getLastStepVehicleNumber(l) for l in all_lanes}
+        for sid, c in controllers.items():
+            libsumo.trafficlight.setRedYellowGreenState(sid, c.step(counts))
+        libsumo.simulationStep()
+        t = libsumo.simulation.getTime()
 
 
 def _queues(prepared: Prepared, path: Path) -> tuple[ApproachMetrics, ...]:

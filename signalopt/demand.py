@@ -179,10 +179,14 @@ def write_candidate_routes(network_path: Path, path: Path) -> Path:
 
     net = sumolib.net.readNet(str(network_path))
     edges = [e for e in net.getEdges() if e.allows("passenger")]
-    sources = [e for e in edges if not [i for i in e.getFromNode().getIncoming() if i.allows("passenger")
-                                         and i.getFromNode() is not e.getToNode()]]
-    sinks = [e for e in edges if not [o for o in e.getToNode().getOutgoing() if o.allows("passenger")
-                                       and o.getToNode() is not e.getFromNode()]]
+
+    def none(conns_by_edge: dict) -> bool:  # no car connection other than a turnaround
+        return not any(c.getDirection() != "t" for conns in conns_by_edge.values() for c in conns)
+
+    # by connections, not by node neighbours: an approach split where a turn
+    # bay starts has a neighbour edge at its fringe node that is not its reverse
+    sources = [e for e in edges if none(e.getAllowedIncoming("passenger"))]
+    sinks = [e for e in edges if none(e.getAllowedOutgoing("passenger"))]
     lines = ["<routes>"]
     n = 0
     for s in sources:
@@ -198,12 +202,19 @@ def write_candidate_routes(network_path: Path, path: Path) -> Path:
 
 
 def sample_routes(network_path: Path, turn_file: Path, candidates: Path, out: Path, *, seed: int,
-                  begin_s: float, end_s: float) -> Path:
-    """Run SUMO's ``routeSampler.py`` to match the turn counts with Poisson flows."""
+                  begin_s: float, end_s: float, flows: bool = True) -> Path:
+    """Run SUMO's ``routeSampler.py`` to match the turn counts.
+
+    ``flows=True`` writes Poisson flows (each simulation seed draws its own
+    arrivals); ``flows=False`` writes individual vehicles, which is what
+    SUMO's ``tlsCycleAdaptation.py`` reads.
+    """
     cmd = [_sumo.python(), str(_sumo.tool("routeSampler.py")), "-r", str(candidates), "-t", str(turn_file),
-           "-o", str(out), "--write-flows", "poisson", "--seed", str(seed), "--prefix", "v",
+           "-o", str(out), "--seed", str(seed), "--prefix", "v",
            "-b", f"{begin_s:g}", "-e", f"{end_s:g}",
            "--attributes", 'departLane="best" departSpeed="max"']
+    if flows:
+        cmd += ["--write-flows", "poisson"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_sumo.tool_env(), timeout=600)
     if proc.returncode != 0 or not out.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]

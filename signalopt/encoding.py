@@ -244,8 +244,9 @@ class PlanEncoding:
             for (lo, hi), c in zip(ranges, cycles):
                 xs.append(float(np.clip((c - lo) / (hi - lo), 0, 1)) if hi > lo else 0.5)
         else:
+            # the longest cycle: the one the most loaded signal asked for
             lo, hi = ranges[0]
-            c = cycles[0]
+            c = max(cycles)
             xs.append(float(np.clip((c - lo) / (hi - lo), 0, 1)) if hi > lo else 0.5)
         for k, t in enumerate(self.templates):
             plan = by_id.get(t.base.signal_id, t.base)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ._sumo_run import Task, run_task
+from ._sumo_run import CONTROLLERS, Task, run_task
 from .errors import InputError, SimulationError
 from .executors import Executor, Outcome, make_executor
 from .metrics import Metrics, RunMetrics
@@ -20,7 +20,6 @@ from .plan import PlanSet
 from .prepare import Prepared, load_network, prepare, scenario_plans
 from .scenario import Scenario, read_scenario
 
-CONTROLLERS = ("static",)
 
 
 @runtime_checkable
@@ -67,7 +66,9 @@ class SumoEvaluator:
     workers
         Worker processes of the default executor.
     controller
-        ``"static"`` (the plans as fixed-time programmes).
+        ``"static"`` (the plans as fixed-time programmes), ``"actuated"``,
+        ``"delay_based"`` (SUMO's adaptive programmes over the plans' stages)
+        or ``"max_pressure"`` (driven through libsumo).
     """
 
     def __init__(self, scenario: Scenario | str | Path, *, executor: Executor | None = None, workers: int = 2,

@@ -310,7 +310,8 @@ def _approaches(tls, links: list[Link], net) -> tuple[Approach, ...]:  # noqa: A
         # queue continues on the single upstream piece, so measure it too.
         from_node = edge.getFromNode()
         incoming = [e for e in from_node.getIncoming() if e.getFunction() == ""]
-        if from_node.getType() != "traffic_light" and len(incoming) == 1 and len(from_node.getOutgoing()) == 1:
+        outgoing = [e for e in from_node.getOutgoing() if e.getFunction() == ""]
+        if from_node.getType() != "traffic_light" and len(incoming) == 1 and len(outgoing) == 1:
             up = incoming[0]
             up_lanes = tuple(l.getID() for l in up.getLanes() if l.allows("passenger"))
             up_len = float(up.getLength())

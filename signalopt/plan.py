@@ -226,29 +226,18 @@ class TimingPlan:
         for i, p in enumerate(self.phases):
             nxt = self.phases[(i + 1) % n]
             state = p.state
-            no_walk = "".join("r" if k in self.ped_links and c in GREEN_CHARS else c for k, c in enumerate(state))
+            no_walk = without_walk(state, self.ped_links)
             if p.serves_pedestrians and no_walk != state:
                 walk = p.green_s - p.ped_clearance_s
                 out.append((walk, state))
                 out.append((p.ped_clearance_s, no_walk))
             else:
                 out.append((p.green_s, no_walk if not p.serves_pedestrians else state))
-            yellow, red = [], []
-            for k, c in enumerate(no_walk):
-                keeps = c in GREEN_CHARS and nxt.state[k] in GREEN_CHARS and k not in self.ped_links
-                if keeps:
-                    yellow.append(c)
-                    red.append(c)
-                elif c in GREEN_CHARS:
-                    yellow.append("y")
-                    red.append("r")
-                else:
-                    yellow.append(c if c in "sOo" else "r")
-                    red.append(c if c in "sOo" else "r")
+            yellow, red = transition_states(no_walk, nxt.state, self.ped_links)
             if p.yellow_s > 0:
-                out.append((p.yellow_s, "".join(yellow)))
+                out.append((p.yellow_s, yellow))
             if p.all_red_s > 0:
-                out.append((p.all_red_s, "".join(red)))
+                out.append((p.all_red_s, red))
         return [(round(d, 3), s) for d, s in out if d > EPS_S]
 
     def to_dict(self) -> dict[str, Any]:
@@ -316,6 +305,32 @@ class PlanSet:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PlanSet:
         return cls(tuple(TimingPlan.from_dict(p) for p in data.get("plans", ())), name=data.get("name", "plans"))
+
+
+def transition_states(state: str, next_state: str, ped_links: frozenset[int]) -> tuple[str, str]:
+    """Yellow and all-red states between a green ``state`` and the next stage's green.
+
+    Links green in both stages keep their green through the change; links
+    that lose the right of way show ``y`` then ``r``; crossings show red.
+    """
+    yellow, red = [], []
+    for k, c in enumerate(state):
+        if c in GREEN_CHARS and next_state[k] in GREEN_CHARS and k not in ped_links:
+            yellow.append(c)
+            red.append(c)
+        elif c in GREEN_CHARS and k not in ped_links:
+            yellow.append("y")
+            red.append("r")
+        else:
+            keep = c if c in "sOo" else "r"
+            yellow.append(keep)
+            red.append(keep)
+    return "".join(yellow), "".join(red)
+
+
+def without_walk(state: str, ped_links: frozenset[int]) -> str:
+    """``state`` with its crossings red (the pedestrian clearance part of a green)."""
+    return "".join("r" if k in ped_links and c in GREEN_CHARS else c for k, c in enumerate(state))
 
 
 # Reading SUMO programmes ------------------------------------------------------

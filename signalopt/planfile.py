@@ -28,6 +28,11 @@ def write_plans(plans: PlanSet, path: str | Path, *, provenance: dict[str, Any] 
 
 def read_plans(path: str | Path, *, network: Network | None = None) -> PlanSet:
     """Read a signalopt JSON plan file; with ``network``, check its signals and link counts."""
+    return read_plan_file(path, network=network)[0]
+
+
+def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple[PlanSet, dict[str, Any]]:
+    """Plans and provenance (signalopt version, scenario digest, optimiser seeds, ...) of a plan file."""
     path = check_file(Path(path), "plan file")
     try:
         doc = json.loads(path.read_bytes().decode("utf-8"))
@@ -49,4 +54,5 @@ def read_plans(path: str | Path, *, network: Network | None = None) -> PlanSet:
             if plan.n_links != signal.n_links:
                 raise InputError(path, f"signal {plan.signal_id}: plan states have {plan.n_links} links, "
                                        f"the network {signal.n_links}", plan.phases[0].state)
-    return plans
+    provenance = doc.get("provenance", {})
+    return plans, provenance if isinstance(provenance, dict) else {}

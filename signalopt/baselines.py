@@ -1,0 +1,133 @@
+"""Baselines the optimised plans are compared with.
+
+* ``existing``: the plans the network runs today;
+* ``webster``: pedestrian-safe Webster plans from the counts (analytic);
+* ``sumo-webster``: SUMO's own ``tlsCycleAdaptation.py`` run on the
+  scenario's demand (as SUMO users would retime), read back as plans;
+* ``actuated``, ``delay_based``: SUMO's adaptive programmes over the existing
+  stages (minimum to maximum green, SUMO's own detectors);
+* ``max_pressure``: max-pressure control over the existing stages, through libsumo.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _sumo
+from ._xml import parse_xml
+from .errors import InputError, SimulationError
+from .network import Network
+from .plan import PlanSet
+from .prepare import cache_dir
+from .programs import plan_from_program
+from .scenario import Scenario
+
+BASELINES = ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Something to compare: plans run under a controller."""
+
+    name: str
+    plans: PlanSet
+    controller: str = "static"
+
+
+def parse_baselines(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in BASELINES]
+    if unknown:
+        raise InputError("--baselines", f"unknown baseline, choose from {', '.join(BASELINES)}", ", ".join(unknown))
+    return names
+
+
+def webster_baseline(scenario: Scenario, network: Network, existing: PlanSet) -> PlanSet:
+    """Pedestrian-safe Webster plans from the scenario's counts."""
+    if scenario.counts_path is None:
+        raise InputError(scenario.path, "the webster baseline needs turning-movement counts ([demand] counts)",
+                         scenario.name)
+    from .analytic import webster_plans
+    from .demand import read_turn_counts
+
+    plans = webster_plans(network, existing, read_turn_counts(scenario.counts_path), scenario.timing,
+                          begin_s=scenario.begin_s, end_s=scenario.end_s, interval_s=scenario.interval_s,
+                          source=scenario.counts_path)
+    return PlanSet(plans.plans, name="webster")
+
+
+def _vehicle_routes(scenario: Scenario, network: Network) -> list[Path]:
+    """Individual vehicles for tlsCycleAdaptation (it does not read flows)."""
+    if scenario.counts_path is None:
+        return list(scenario.route_files)
+    from .demand import read_turn_counts, sample_routes, write_candidate_routes, write_turn_file
+
+    folder = cache_dir() / f"{scenario.name}-{scenario.digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "vehicles_individual.rou.xml"
+    if not out.exists():
+        turns = write_turn_file(network, read_turn_counts(scenario.counts_path), folder / "turns.xml",
+                                source=scenario.counts_path, interval_s=scenario.interval_s)
+        cands = write_candidate_routes(scenario.network_path, folder / "candidates.rou.xml")
+        tmp = folder / ".vehicles_individual.tmp.rou.xml"
+        sample_routes(scenario.network_path, turns, cands, tmp, seed=scenario.route_seed, begin_s=scenario.begin_s,
+                      end_s=scenario.end_s, flows=False)
+        tmp.replace(out)
+    return [out]
+
+
+def sumo_webster_baseline(scenario: Scenario, network: Network, existing: PlanSet, *,
+                          work_dir: Path | None = None) -> PlanSet:
+    """Plans from SUMO's ``tlsCycleAdaptation.py`` (Webster on the simulated demand).
+
+    It runs with the scenario's cycle bounds and minimum green, the busiest
+    hour from ``begin_s + warmup_s``, and yellow 4 s / all-red 2 s per cycle
+    (the tool's own model).  The result keeps the existing offsets.
+    """
+    folder = work_dir or (cache_dir() / f"{scenario.name}-{scenario.digest}")
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "sumo_webster.add.xml"
+    routes = _vehicle_routes(scenario, network)
+    cmd = [_sumo.python(), str(_sumo.tool("tlsCycleAdaptation.py")), "-n", str(scenario.network_path),
+           "-r", ",".join(str(r) for r in routes), "-o", str(out), "-b", f"{scenario.begin_s + scenario.warmup_s:g}",
+           "--min-cycle", f"{scenario.timing.min_cycle_s:g}", "--max-cycle", f"{scenario.timing.max_cycle_s:g}",
+           "-g", f"{scenario.timing.min_green_s:g}", "-p", "sumo-webster"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_sumo.tool_env(), timeout=600)
+    if proc.returncode != 0 or not out.exists():
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise SimulationError(f"tlsCycleAdaptation.py failed: {tail[0]}")
+    plans = []
+    found = {}
+    for el in parse_xml(out).iter("tlLogic"):
+        found[el.get("id")] = tuple((float(p.get("duration")), p.get("state")) for p in el.iter("phase"))
+    for plan in existing:
+        phases = found.get(plan.signal_id)
+        if not phases:
+            plans.append(plan)  # the tool skips signals without flow: they keep their plan
+            continue
+        new, _ = plan_from_program(network.signal(plan.signal_id), phases, offset_s=0.0, timing=scenario.timing,
+                                   program_id="sumo-webster")
+        offset = plan.offset_s % new.cycle_s
+        plans.append(type(new)(new.signal_id, new.phases, offset_s=offset, ped_links=new.ped_links,
+                               program_id="sumo-webster"))
+    return PlanSet(tuple(plans), name="sumo-webster")
+
+
+def baseline_candidates(scenario: Scenario, network: Network, existing: PlanSet,
+                        names: tuple[str, ...]) -> list[Candidate]:
+    """Candidates for the named baselines (adaptive ones drive the existing stages)."""
+    out = []
+    for name in names:
+        if name == "existing":
+            out.append(Candidate("existing", existing))
+        elif name == "webster":
+            out.append(Candidate("webster", webster_baseline(scenario, network, existing)))
+        elif name == "sumo-webster":
+            out.append(Candidate("sumo-webster", sumo_webster_baseline(scenario, network, existing)))
+        elif name in ("actuated", "delay_based", "max_pressure"):
+            out.append(Candidate(name, PlanSet(existing.plans, name=name), controller=name))
+        else:
+            raise InputError("--baselines", "unknown baseline", name)
+    return out

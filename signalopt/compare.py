@@ -1,0 +1,161 @@
+"""Compare plan sets and baselines on held-out seeds: means, medians, 95% CIs, paired differences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .baselines import BASELINES, Candidate, baseline_candidates
+from .errors import InputError
+from .evaluator import SumoEvaluator
+from .executors import Executor
+from .metrics import Metrics, mean_ci95
+from .plan import PlanSet
+from .prepare import scenario_plans
+from .scenario import Scenario, read_scenario
+
+#: Default comparison seeds: disjoint from the optimiser's default seeds (1, 2, 3).
+DEFAULT_COMPARE_SEEDS = tuple(range(101, 111))
+
+
+def _paired_pct(values: Sequence[float], reference: Sequence[float]) -> tuple[float, float, float]:
+    """Mean paired difference as % of the reference mean, with its 95% CI."""
+    ref = float(np.mean(reference))
+    if ref == 0:
+        return 0.0, 0.0, 0.0
+    m, lo, hi = mean_ci95([a - b for a, b in zip(values, reference)])
+    return 100 * m / ref, 100 * lo / ref, 100 * hi / ref
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One candidate's figures over the comparison seeds."""
+
+    name: str
+    controller: str
+    metrics: Metrics
+    delta_vs_existing_pct: float | None = None
+    delta_vs_existing_pct_ci95: tuple[float, float] | None = None
+    delay_delta_vs_existing_pct: float | None = None
+    delay_delta_vs_existing_pct_ci95: tuple[float, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.metrics
+        d: dict[str, Any] = {"name": self.name, "controller": self.controller, "seeds": list(m.seeds)}
+        for key in ("delay_s", "mean_max_queue_m", "p95_max_queue_m", "not_inserted", "throughput_veh",
+                    "stops_per_veh", "ped_wait_s"):
+            mean, lo, hi = mean_ci95(m.values(key))
+            d[key] = mean
+            d[f"{key}_ci95"] = [lo, hi]
+            d[f"{key}_median"] = float(np.median(m.values(key)))
+        d["delta_vs_existing_pct"] = self.delta_vs_existing_pct
+        d["delta_vs_existing_pct_ci95"] = list(self.delta_vs_existing_pct_ci95) if self.delta_vs_existing_pct_ci95 else None
+        d["delay_delta_vs_existing_pct"] = self.delay_delta_vs_existing_pct
+        d["delay_delta_vs_existing_pct_ci95"] = (list(self.delay_delta_vs_existing_pct_ci95)
+                                                 if self.delay_delta_vs_existing_pct_ci95 else None)
+        d["approaches"] = m.approach_table()
+        return d
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Rows of a comparison, existing first when present."""
+
+    scenario: str
+    seeds: tuple[int, ...]
+    rows: tuple[CompareRow, ...]
+    plans: dict[str, PlanSet] = field(default_factory=dict, compare=False)
+
+    def row(self, name: str) -> CompareRow:
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.rows]
+
+    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
+        import pandas as pd
+
+        cols = ["name", "delay_s", "delay_s_ci95", "mean_max_queue_m", "mean_max_queue_m_ci95", "not_inserted",
+                "delta_vs_existing_pct", "delay_delta_vs_existing_pct"]
+        return pd.DataFrame([{k: r[k] for k in cols} for r in self.to_dict()])
+
+
+def check_seeds_disjoint(seeds: Sequence[int], optimiser_seeds: Sequence[int], *, source: str = "--seeds") -> None:
+    overlap = sorted(set(seeds) & set(optimiser_seeds))
+    if overlap:
+        raise InputError(source, "comparison seeds overlap the optimiser's seeds; compare on held-out seeds",
+                         ",".join(map(str, overlap)))
+
+
+def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candidate] = (), *,
+            seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = ("existing",),
+            optimiser_seeds: Sequence[int] | None = None, workers: int = 2,
+            executor: Executor | None = None) -> Comparison:
+    """Simulate candidates and baselines on held-out seeds and compare them.
+
+    Parameters
+    ----------
+    scenario
+        Scenario or its TOML path.
+    plan_sets
+        Plan sets (run fixed-time) or :class:`Candidate` objects.
+    seeds
+        Comparison seeds; they must not overlap ``optimiser_seeds``.
+    baselines
+        Names from :data:`signalopt.baselines.BASELINES`.
+    optimiser_seeds
+        Seeds the plans were optimised on (default: the scenario's optimiser seeds).
+
+    Returns
+    -------
+    Comparison
+        One row per candidate with means, medians and 95% CIs of delay and
+        mean max queue, vehicles not inserted, and the paired difference
+        against ``existing`` (always simulated as the reference).
+    """
+    scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
+    seeds = tuple(int(s) for s in seeds)
+    check_seeds_disjoint(seeds, scen.optimise_seeds if optimiser_seeds is None else optimiser_seeds)
+    if len(seeds) < 2:
+        raise InputError("--seeds", "a comparison needs at least 2 seeds for confidence intervals", len(seeds))
+    bad = [b for b in baselines if b not in BASELINES]
+    if bad:
+        raise InputError("--baselines", f"unknown baseline, choose from {', '.join(BASELINES)}", ", ".join(bad))
+    with SumoEvaluator(scen, executor=executor, workers=workers) as ev:
+        existing, _ = scenario_plans(scen, ev.network)
+        names = tuple(dict.fromkeys(("existing", *baselines)))
+        candidates = baseline_candidates(scen, ev.network, existing, names)
+        for ps in plan_sets:
+            cand = ps if isinstance(ps, Candidate) else Candidate(ps.name, ps)
+            full = existing.replace_plans(cand.plans.plans, name=cand.name)
+            candidates.append(Candidate(cand.name, full, cand.controller))
+        taken = [c.name for c in candidates]
+        dup = sorted({n for n in taken if taken.count(n) > 1})
+        if dup:
+            raise InputError("--plans", "two candidates share a name", ", ".join(dup))
+        from ._sumo_run import Task
+
+        tasks = [Task(ev.prepared, s, c.plans, c.controller) for c in candidates for s in seeds]
+        outcomes = ev.run_tasks(tasks)
+        metrics = []
+        for k, c in enumerate(candidates):
+            chunk = outcomes[k * len(seeds):(k + 1) * len(seeds)]
+            m = ev.collect(c.plans, chunk)
+            metrics.append(Metrics(scen.name, c.name, c.controller, m.runs))
+    ref = metrics[0]
+    rows = []
+    for c, m in zip(candidates, metrics):
+        if c.name == "existing":
+            rows.append(CompareRow(c.name, c.controller, m, 0.0, (0.0, 0.0), 0.0, (0.0, 0.0)))
+            continue
+        q, qlo, qhi = _paired_pct(m.values("mean_max_queue_m"), ref.values("mean_max_queue_m"))
+        d, dlo, dhi = _paired_pct(m.values("delay_s"), ref.values("delay_s"))
+        rows.append(CompareRow(c.name, c.controller, m, q, (qlo, qhi), d, (dlo, dhi)))
+    return Comparison(scen.name, seeds, tuple(rows), {c.name: c.plans for c in candidates})
