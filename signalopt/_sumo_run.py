@@ -215,27 +215,41 @@ class _MaxPressure:
         return ph.state if walking else without_walk(ph.state, self.plan.ped_links)
 
 
-def _run_max_pressure(libsumo, task: Task) -> None:  # noqa: ANN001 - the libsumo module
+def max_pressure_controllers(task: Task) -> dict[str, _MaxPressure]:
+    """One max-pressure controller per plan, with the lanes of each vehicle link."""
     import sumolib
 
     net = sumolib.net.readNet(task.prepared.network_path, withPrograms=False)
     controllers = {}
     for plan in task.plans or ():
-        tls = net.getTLS(plan.signal_id)
         lanes: dict[int, tuple[list[str], list[str]]] = {}
-        for in_lane, out_lane, idx in tls.getConnections():
+        for in_lane, out_lane, idx in net.getTLS(plan.signal_id).getConnections():
             if in_lane.getEdge().getFunction() or not in_lane.allows("passenger"):
                 continue
             ins, outs = lanes.setdefault(idx, ([], []))
             ins.append(in_lane.getID())
             outs.append(out_lane.getID())
         controllers[plan.signal_id] = _MaxPressure(plan, {k: (tuple(a), tuple(b)) for k, (a, b) in lanes.items()})
-    all_lanes = sorted({l for c in controllers.values() for ins, outs in c.lanes.values() for l in (*ins, *outs)})
+    return controllers
+
+
+def control_step(libsumo, controllers: dict[str, _MaxPressure], lanes: list[str]) -> None:  # noqa: ANN001
+    """Set every max-pressure signal's state for the next simulation step."""
+    counts = {l: libsumo.lane.getLastStepVehicleNumber(l) for l in lanes}
+    for sid, c in controllers.items():
+        libsumo.trafficlight.setRedYellowGreenState(sid, c.step(counts))
+
+
+def controller_lanes(controllers: dict[str, _MaxPressure]) -> list[str]:
+    return sorted({l for c in controllers.values() for ins, outs in c.lanes.values() for l in (*ins, *outs)})
+
+
+def _run_max_pressure(libsumo, task: Task) -> None:  # noqa: ANN001 - the libsumo module
+    controllers = max_pressure_controllers(task)
+    lanes = controller_lanes(controllers)
     t = libsumo.simulation.getTime()
     while t < task.prepared.end_s:
-        counts = {l: libsumo.lane.getLastStepVehicleNumber(l) for l in all_lanes}
-        for sid, c in controllers.items():
-            libsumo.trafficlight.setRedYellowGreenState(sid, c.step(counts))
+        control_step(libsumo, controllers, lanes)
         libsumo.simulationStep()
         t = libsumo.simulation.getTime()
 

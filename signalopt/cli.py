@@ -151,6 +151,103 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare_table(rows: list[dict[str, Any]]) -> str:
+    def ci(r: dict[str, Any], k: str) -> str:
+        lo, hi = r[f"{k}_ci95"]
+        return f"{r[k]:.1f} [{lo:.1f}, {hi:.1f}]"
+
+    def pct(r: dict[str, Any], k: str) -> str:
+        if r[k] is None:
+            return ""
+        lo, hi = r[f"{k}_ci95"]
+        return f"{r[k]:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
+
+    table = [{"candidate": r["name"], "mean max queue m": ci(r, "mean_max_queue_m"),
+              "queue vs existing": pct(r, "delta_vs_existing_pct"), "delay s/veh": ci(r, "delay_s"),
+              "delay vs existing": pct(r, "delay_delta_vs_existing_pct"), "not inserted": ci(r, "not_inserted")}
+             for r in rows]
+    return format_table(table, list(table[0]))
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .baselines import parse_baselines
+    from .compare import DEFAULT_COMPARE_SEEDS, compare
+    from .evaluator import parse_seeds
+    from .planfile import read_plan_file
+    from .prepare import load_network
+    from .scenario import read_scenario
+
+    scenario = read_scenario(args.scenario)
+    network = load_network(scenario)
+    plan_sets, opt_seeds = [], set(scenario.optimise_seeds)
+    for path in args.plans or []:
+        plans, provenance = read_plan_file(path, network=network)
+        name = Path(path).stem
+        plan_sets.append(type(plans)(plans.plans, name=name))
+        opt_seeds.update(int(s) for s in provenance.get("seeds", []) if isinstance(s, int))
+    seeds = parse_seeds(args.seeds) if args.seeds else DEFAULT_COMPARE_SEEDS
+    baselines = parse_baselines(args.baselines)
+    comparison = compare(scenario, plan_sets, seeds=seeds, baselines=baselines, optimiser_seeds=sorted(opt_seeds),
+                         workers=args.workers)
+    rows = comparison.to_dict()
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        print(f"{scenario.name}: held-out seeds {','.join(map(str, comparison.seeds))} (means, 95% CI)")
+        print(_compare_table(rows))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .baselines import parse_baselines
+    from .evaluator import parse_seeds
+    from .job import DEFAULT_BUDGET, run_job
+
+    budget = args.budget if args.budget is not None else DEFAULT_BUDGET
+    job = run_job(args.scenario, budget=budget, out_dir=args.out, workers=args.workers, rng=args.rng,
+                  seeds=parse_seeds(args.seeds) if args.seeds else None, resume=args.resume,
+                  baselines=parse_baselines(args.baselines), progress=not args.quiet,
+                  **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
+                     if args.compare_seeds else {}))
+    print(_compare_table(job.comparison.to_dict()))
+    print(f"report: {job.report}")
+    print(f"plans:  {job.plans_dir}  (signalopt JSON and SUMO additional)")
+    print(f"wall time {job.wall_s / 60:.1f} min")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .network import read_network
+    from .planfile import read_plans
+    from .safety import check_plans
+
+    network = read_network(args.network) if args.network else None
+    if network is None:
+        raise InputError("--network", "validate needs the network the plans are for", None)
+    plans = read_plans(args.planfile, network=network)
+    violations = check_plans(plans, network)
+    if violations:
+        from .errors import UnsafePlanError
+
+        for v in violations:
+            print(f"  {v}", file=sys.stderr)
+        raise UnsafePlanError([str(v) for v in violations], source=args.planfile)
+    print(f"{args.planfile}: safe ({len(plans)} signals checked)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_plans
+    from .network import read_network
+    from .planfile import read_plan_file
+
+    network = read_network(args.network)
+    plans, provenance = read_plan_file(args.planfile, network=network)
+    path = export_plans(plans, args.format, args.out, network=network, provenance=provenance)
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="signalopt", description="Signal-timing optimisation in SUMO.")
     parser.add_argument("--version", action="version", version=f"signalopt {__version__}")
@@ -182,6 +279,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_optimise)
+
+    p = sub.add_parser("compare", help="compare plan files and baselines on held-out seeds")
+    p.add_argument("scenario")
+    p.add_argument("--plans", action="append", help="signalopt JSON plan file (repeatable)")
+    p.add_argument("--baselines", default="existing,webster", help="comma list of " + ",".join(
+        ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")))
+    p.add_argument("--seeds", help="held-out seeds (default 101-110)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("run", help="the main job: optimise, compare with baselines, report, export")
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled qixiangtai_summer_am)")
+    p.add_argument("--budget", type=int, help="candidate plans to score (default sized for ~5 min)")
+    p.add_argument("--out", default="out", help="output directory (default ./out)")
+    p.add_argument("--seeds", help="optimiser seeds (default: the scenario's)")
+    p.add_argument("--compare-seeds", help="held-out comparison seeds (default 101-110)")
+    p.add_argument("--baselines", default="existing,webster,sumo-webster,actuated,delay_based,max_pressure")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--rng", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="safety-check a plan file against its network")
+    p.add_argument("planfile")
+    p.add_argument("--network", help="SUMO .net.xml the plans are for")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("export", help="export a plan file (validated first)")
+    p.add_argument("planfile")
+    p.add_argument("--network", required=True, help="SUMO .net.xml the plans are for")
+    p.add_argument("--format", default="sumo", help="json or sumo")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("info", help="describe a scenario, its signals and existing plans")
     p.add_argument("scenario")

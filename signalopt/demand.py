@@ -83,6 +83,8 @@ def _read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, "counts file is not UTF-8 text", f"byte {exc.start}") from None
+    if not text.strip():
+        raise InputError(path, "counts file is empty", f"{len(text)} bytes")
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in columns if c not in header]

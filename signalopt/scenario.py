@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,8 @@ class Scenario:
 def _num(source: Path, key: str, value: Any, *, minimum: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(source, f"{key} must be a number", repr(value))
+    if not math.isfinite(value):  # TOML has nan and inf
+        raise InputError(source, f"{key} must be a finite number", value)
     if minimum is not None and value < minimum:
         raise InputError(source, f"{key} must be >= {minimum:g}", value)
     return float(value)
@@ -255,6 +258,8 @@ def _read_sumocfg(cfg: Path) -> tuple[Path, list[Path], list[Path], dict[str, fl
         if v:
             try:
                 times[key] = float(v[0])
+                if not math.isfinite(times[key]):
+                    raise ValueError(v[0])
             except ValueError:
                 raise InputError(cfg, f"{key} is not a number", v[0]) from None
     return (resolve(nets[0], "net-file"), [resolve(r, "route-files") for r in values("route-files")],

@@ -1,0 +1,201 @@
+"""Reports: figures (PNG) and a self-contained ``report.html`` from a comparison and its traces."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._xml import atomic_write_text
+from .compare import Comparison
+from .plan import PlanSet
+from .trace import Trace
+
+_COLOURS = {"G": "#2ca02c", "g": "#98df8a", "y": "#ffbf00", "r": "#d62728"}
+_CANDIDATE_COLOURS = ["#7f7f7f", "#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#2ca02c", "#ff7f0e"]
+
+
+def _plt():  # noqa: ANN202 - matplotlib module
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:  # noqa: ANN001 - matplotlib figure
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    _plt().close(fig)
+    return path
+
+
+def plot_queue_over_time(traces: Sequence[Trace], path: Path) -> Path:
+    """Queue length [m] over time per approach, one line per trace (e.g. existing vs optimised)."""
+    plt = _plt()
+    approaches = sorted({a for t in traces for a in t.queues_m})
+    cols = 4
+    rows = max(1, int(np.ceil(len(approaches) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.4 * rows), sharex=True, squeeze=False)
+    for ax, a in zip(axes.flat, approaches):
+        for k, t in enumerate(traces):
+            if a in t.queues_m:
+                hours = np.asarray(t.times_s) / 3600
+                ax.plot(hours, t.queues_m[a], label=t.label, color=_CANDIDATE_COLOURS[k % len(_CANDIDATE_COLOURS)],
+                        lw=1.2)
+        ax.set_title(a, fontsize=9)
+        ax.set_ylabel("queue [m]", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(approaches):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("time of day [h]", fontsize=8)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("Maximum queue per minute, by approach")
+    return _save(fig, path)
+
+
+def plot_approach_queues(comparison: Comparison, path: Path) -> Path:
+    """Per-approach mean per-cycle max queue with 95% CIs, one bar per candidate."""
+    plt = _plt()
+    tables = {r.name: {a["label"]: a for a in r.to_dict()["approaches"]} for r in comparison.rows}
+    labels = sorted({lab for t in tables.values() for lab in t})
+    x = np.arange(len(labels))
+    width = 0.8 / max(1, len(tables))
+    fig, ax = plt.subplots(figsize=(max(8, 0.6 * len(labels) * len(tables) / 2), 4))
+    for k, (name, t) in enumerate(tables.items()):
+        means = np.array([t[lab]["mean_max_queue_m"] if lab in t else 0.0 for lab in labels])
+        lo = np.array([t[lab]["mean_max_queue_m_ci95"][0] if lab in t else 0.0 for lab in labels])
+        hi = np.array([t[lab]["mean_max_queue_m_ci95"][1] if lab in t else 0.0 for lab in labels])
+        err = np.vstack([np.maximum(means - lo, 0), np.maximum(hi - means, 0)])
+        ax.bar(x + k * width - 0.4 + width / 2, means, width, yerr=err, capsize=2, label=name,
+               color=_CANDIDATE_COLOURS[k % len(_CANDIDATE_COLOURS)])
+    ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("mean per-cycle max queue [m]")
+    ax.legend(fontsize=8, ncol=3)
+    ax.set_title(f"Queues per approach on held-out seeds {comparison.seeds[0]}..{comparison.seeds[-1]} (95% CI)")
+    return _save(fig, path)
+
+
+def plot_ring_diagrams(plan_sets: Sequence[PlanSet], path: Path) -> Path:
+    """Cycle/split diagram per intersection: each plan as a bar of stage greens, yellows and all-reds."""
+    plt = _plt()
+    signals = list(dict.fromkeys(s for ps in plan_sets for s in ps.signal_ids))
+    fig, axes = plt.subplots(len(signals), 1, figsize=(10, 1.0 + 0.55 * len(plan_sets) * len(signals)),
+                             squeeze=False)
+    for ax, sid in zip(axes[:, 0], signals):
+        for row, ps in enumerate(plan_sets):
+            if sid not in ps.signal_ids:
+                continue
+            plan = ps[sid]
+            t = plan.offset_s
+            for k, ph in enumerate(plan.phases):
+                for dur, colour in ((ph.green_s, "#2ca02c" if k % 2 else "#1f9e89"), (ph.yellow_s, "#ffbf00"),
+                                    (ph.all_red_s, "#d62728")):
+                    ax.broken_barh([(t % plan.cycle_s, dur)], (row - 0.35, 0.7), color=colour, edgecolor="white",
+                                   lw=0.5)
+                    if (t % plan.cycle_s) + dur > plan.cycle_s:  # wraps around the cycle
+                        ax.broken_barh([(0, (t % plan.cycle_s) + dur - plan.cycle_s)], (row - 0.35, 0.7),
+                                       color=colour, edgecolor="white", lw=0.5)
+                    if colour not in ("#ffbf00", "#d62728") and dur >= 6:
+                        ax.text((t % plan.cycle_s) + dur / 2, row, f"{k + 1}:{dur:.0f}", ha="center", va="center",
+                                fontsize=7, color="white")
+                    t += dur
+        ax.set_yticks(range(len(plan_sets)),
+                      [f"{ps.name} (C={ps[sid].cycle_s:.0f}s, off={ps[sid].offset_s:.0f}s)" if sid in ps.signal_ids
+                       else ps.name for ps in plan_sets], fontsize=8)
+        ax.set_xlim(0, max(ps[sid].cycle_s for ps in plan_sets if sid in ps.signal_ids))
+        ax.set_title(sid, fontsize=9, loc="left")
+        ax.set_xlabel("time in cycle from the shared reference [s]  (green: stage number:seconds)", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_time_space(traces: Sequence[Trace], path: Path) -> Path:
+    """Time-space diagram along the corridor: trajectories and signal states at each stop line."""
+    plt = _plt()
+    usable = [t for t in traces if t.corridor is not None]
+    fig, axes = plt.subplots(1, max(1, len(usable)), figsize=(7 * max(1, len(usable)), 5.5), sharey=True,
+                             squeeze=False)
+    for ax, t in zip(axes[0], usable):
+        for pts in t.trajectories.values():
+            if len(pts) > 1:
+                ts, xs = zip(*pts)
+                ax.plot(ts, xs, color="#1f77b4", lw=0.4, alpha=0.7)
+        for sid, x, _ in t.corridor.stop_lines:
+            seq = t.signal_states.get(sid, ())
+            for (t0, c), (t1, _) in zip(seq, seq[1:]):
+                ax.plot([t0, t1], [x, x], color=_COLOURS.get(c, "#d62728"), lw=3, solid_capstyle="butt")
+            ax.text(seq[0][0] if seq else 0, x + 8, sid, fontsize=8) if seq else None
+        ax.set_title(t.label)
+        ax.set_xlabel("time [s]")
+    axes[0][0].set_ylabel("distance along the corridor [m]")
+    if not usable:
+        axes[0][0].text(0.5, 0.5, "no corridor of two or more signals in this network", ha="center",
+                        transform=axes[0][0].transAxes)
+    fig.suptitle("Time-space diagram (through movement signal at each stop line)")
+    return _save(fig, path)
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def _fmt_ci(row: dict[str, Any], key: str, digits: int = 1) -> str:
+    lo, hi = row[f"{key}_ci95"]
+    return f"{row[key]:.{digits}f} <small>[{lo:.{digits}f}, {hi:.{digits}f}]</small>"
+
+
+def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequence[Path], title: str,
+                 provenance: dict[str, Any], notes: Sequence[str] = ()) -> Path:
+    """Write ``report.html`` (figures embedded) and ``summary.json`` (the comparison rows)."""
+    out = Path(out_dir)
+    rows = comparison.to_dict()
+    atomic_write_text(out / "summary.json", json.dumps({"scenario": comparison.scenario,
+                                                        "seeds": list(comparison.seeds), "rows": rows,
+                                                        "provenance": provenance}, indent=2) + "\n")
+    trs = []
+    for r in rows:
+        dq = "" if r["delta_vs_existing_pct"] is None else (
+            f'{r["delta_vs_existing_pct"]:+.1f}% <small>[{r["delta_vs_existing_pct_ci95"][0]:+.1f}, '
+            f'{r["delta_vs_existing_pct_ci95"][1]:+.1f}]</small>')
+        dd = "" if r["delay_delta_vs_existing_pct"] is None else (
+            f'{r["delay_delta_vs_existing_pct"]:+.1f}% <small>[{r["delay_delta_vs_existing_pct_ci95"][0]:+.1f}, '
+            f'{r["delay_delta_vs_existing_pct_ci95"][1]:+.1f}]</small>')
+        trs.append(f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['controller'])}</td>"
+                   f"<td>{_fmt_ci(r, 'mean_max_queue_m')}</td><td>{dq}</td><td>{_fmt_ci(r, 'delay_s')}</td>"
+                   f"<td>{dd}</td><td>{_fmt_ci(r, 'not_inserted')}</td><td>{_fmt_ci(r, 'throughput_veh', 0)}</td>"
+                   f"<td>{_fmt_ci(r, 'ped_wait_s')}</td></tr>")
+    prov = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in provenance.items())
+    note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    figs = "".join(f"<figure>{_img(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
+                   for p in figures)
+    doc = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}}
+table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
+td:first-child,th:first-child,td:nth-child(2){{text-align:left}}img{{max-width:100%}}
+figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>Means over {len(comparison.seeds)} held-out seeds ({", ".join(map(str, comparison.seeds))}) with 95% confidence
+intervals; differences are paired per seed against the existing plans. Queue: mean over approaches of the mean
+per-cycle maximum queue. Delay: mean time loss per vehicle including the wait to enter the network.</p>
+<table><thead><tr><th>candidate</th><th>control</th><th>mean max queue [m]</th><th>vs existing</th>
+<th>delay [s/veh]</th><th>vs existing</th><th>not inserted [veh]</th><th>throughput [veh]</th>
+<th>pedestrian wait [s]</th></tr></thead><tbody>{"".join(trs)}</tbody></table>
+<ul>{note_html}</ul>
+{figs}
+<h2>Provenance</h2><ul>{prov}</ul>
+</body></html>
+"""
+    return atomic_write_text(out / "report.html", doc)

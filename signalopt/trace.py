@@ -1,0 +1,160 @@
+"""Traces for reports: queue over time per approach, and vehicle trajectories along a corridor.
+
+A trace is one extra simulation of a plan set (one seed), stepped through
+libsumo in a worker process, recording what the summary metrics average away.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ._sumo_run import Task, control_step, controller_lanes, max_pressure_controllers, sumo_command
+from .errors import SimulationError
+from .prepare import Prepared
+
+#: Queue sampling period of a trace [s].
+TRACE_PERIOD_S = 60.0
+#: Length of the trajectory window after warm-up [s].
+TRAJECTORY_WINDOW_S = 600.0
+
+
+@dataclass(frozen=True)
+class Corridor:
+    """A route through several signals: edges in order and where each signal's stop line is."""
+
+    edges: tuple[str, ...]
+    edge_start_m: tuple[float, ...]
+    stop_lines: tuple[tuple[str, float, int], ...]  # (signal id, distance [m], link index of the through movement)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Queue series per approach and trajectories along the corridor."""
+
+    label: str
+    times_s: tuple[float, ...]
+    queues_m: dict[str, tuple[float, ...]]
+    corridor: Corridor | None
+    trajectories: dict[str, tuple[tuple[float, float], ...]]  # vehicle -> ((t, x), ...)
+    signal_states: dict[str, tuple[tuple[float, str], ...]]  # signal -> ((t, 'G'|'y'|'r'), ...)
+
+
+def find_corridor(network_path: str, signal_ids: tuple[str, ...]) -> Corridor | None:
+    """The fringe-to-fringe route through the most signals, going straight (None if < 2 signals)."""
+    import sumolib
+
+    net = sumolib.net.readNet(network_path, withPrograms=False)
+    best: list = []
+    for start in net.getEdges():
+        if not start.allows("passenger") or [e for e in start.getFromNode().getIncoming()
+                                             if e.allows("passenger") and e.getFromNode() is not start.getToNode()]:
+            continue
+        route = [start]
+        seen = {start.getID()}
+        while True:
+            nxt = None
+            conns = [c for lane in route[-1].getLanes() for c in lane.getOutgoing() if c.getDirection() == "s"]
+            for c in conns:
+                e = c.getTo()
+                if e.allows("passenger") and e.getID() not in seen:
+                    nxt = e
+                    break
+            if nxt is None:
+                break
+            route.append(nxt)
+            seen.add(nxt.getID())
+        n_sig = sum(1 for e in route if e.getToNode().getType() == "traffic_light"
+                    and e.getTLS() is not None and e.getTLS().getID() in signal_ids)
+        best_n = sum(1 for e in best if e.getToNode().getType() == "traffic_light" and e.getTLS() is not None
+                     and e.getTLS().getID() in signal_ids)
+        if n_sig > best_n or (n_sig == best_n and best and route[0].getID() < best[0].getID()):
+            best = route
+    if not best:
+        return None
+    starts, stops, x = [], [], 0.0
+    for i, e in enumerate(best):
+        starts.append(x)
+        x += e.getLength()
+        tls = e.getTLS() if e.getToNode().getType() == "traffic_light" else None
+        if tls is not None and tls.getID() in signal_ids and i + 1 < len(best):
+            link = next((idx for a, b, idx in tls.getConnections()
+                         if a.getEdge() is e and b.getEdge() is best[i + 1]), None)
+            if link is not None:
+                stops.append((tls.getID(), x, int(link)))
+    if len(stops) < 2:
+        return None
+    return Corridor(tuple(e.getID() for e in best), tuple(starts), tuple(stops))
+
+
+def run_trace(args: tuple[Task, str, Corridor | None]) -> Trace:
+    """Simulate ``task`` stepping through libsumo; returns a :class:`Trace` (worker function)."""
+    task, label, corridor = args
+    import libsumo
+
+    p: Prepared = task.prepared
+    work = Path(tempfile.mkdtemp(prefix="signalopt-trace-"))
+    try:
+        task = replace(task, keep_dir=str(work))
+        cmd = sumo_command(task, work)
+        _rewrite_periods(work / "detectors.add.xml")
+        traj: dict[str, list[tuple[float, float]]] = {}
+        states: dict[str, list[tuple[float, str]]] = {s: [] for s, _, _ in (corridor.stop_lines if corridor else ())}
+        t_from = p.begin_s + p.warmup_s
+        t_to = t_from + TRAJECTORY_WINDOW_S
+        try:
+            libsumo.start(cmd)
+            controllers = max_pressure_controllers(task) if task.controller == "max_pressure" else {}
+            lanes = controller_lanes(controllers)
+            t = libsumo.simulation.getTime()
+            while t < p.end_s:
+                if controllers:
+                    control_step(libsumo, controllers, lanes)
+                elif t >= t_to:
+                    libsumo.simulationStep(p.end_s)
+                    break
+                libsumo.simulationStep()
+                t = libsumo.simulation.getTime()
+                if corridor is not None and t_from <= t < t_to:
+                    for e, x0 in zip(corridor.edges, corridor.edge_start_m):
+                        for v in libsumo.edge.getLastStepVehicleIDs(e):
+                            traj.setdefault(v, []).append((t, x0 + libsumo.vehicle.getLanePosition(v)))
+                    for sid, _, link in corridor.stop_lines:
+                        states[sid].append((t, libsumo.trafficlight.getRedYellowGreenState(sid)[link]))
+        except Exception as exc:  # libsumo's own exception types
+            raise SimulationError(f"trace of {label} failed: {exc}") from None
+        finally:
+            try:
+                libsumo.close()
+            except Exception:
+                pass
+        times, queues = _queue_series(work / "queues.xml", p)
+        return Trace(label, times, queues, corridor, {k: tuple(v) for k, v in traj.items()},
+                     {k: tuple(v) for k, v in states.items()})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _rewrite_periods(path: Path) -> None:
+    """Sample queues every TRACE_PERIOD_S instead of once per cycle."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r'period="[0-9.]+"', f'period="{TRACE_PERIOD_S:.3f}"', text), encoding="utf-8")
+
+
+def _queue_series(path: Path, p: Prepared) -> tuple[tuple[float, ...], dict[str, tuple[float, ...]]]:
+    series: dict[str, dict[float, float]] = {}
+    for _, el in ET.iterparse(path):
+        if el.tag == "interval":
+            kind, approach, _ = el.get("id").split("|", 2)
+            if kind == "q":
+                b = float(el.get("begin"))
+                d = series.setdefault(approach, {})
+                d[b] = max(d.get(b, 0.0), float(el.get("maxJamLengthInMeters")))
+        el.clear()
+    times = sorted({b for d in series.values() for b in d})
+    labels = {a.id: a.label for a in p.approaches}
+    return tuple(times), {labels.get(a, a): tuple(d.get(t, 0.0) for t in times) for a, d in series.items()}

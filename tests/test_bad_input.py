@@ -1,0 +1,283 @@
+"""Bad input through the CLI: exit code 2 and exactly one line on stderr,
+``signalopt: error: <file>: <what> (<value>)``, naming the file and the bad value; no traceback.
+
+Every case starts from a valid counts-driven scenario folder (a copy of the
+isolated network, a counts CSV, a plan file) and breaks one thing.  Most cases
+fail before any simulation; the counts cases fail while routes are prepared.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from signalopt.cli import main
+from signalopt.planfile import write_plans
+from signalopt.prepare import scenario_plans
+from signalopt.scenario import read_scenario
+
+COUNTS_HEADER = "interval,intersection,approach,movement,vehicles\n"
+GOOD_COUNTS = COUNTS_HEADER + "00:00,center,N,T,40\n00:00,center,E,L,10\n"
+BASE_TOML = ('schema_version = 1\nname = "bad"\nnetwork = "net/isolated.net.xml"\nbegin_s = 0\nend_s = 900\n'
+             'warmup_s = 60\n[demand]\ncounts = "counts.csv"\n')
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<configuration><input><net-file value="&lol9;"/></input></configuration>
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path, isolated_net: Path) -> Path:
+    (tmp_path / "net").mkdir()
+    shutil.copy(isolated_net, tmp_path / "net" / "isolated.net.xml")
+    (tmp_path / "counts.csv").write_text(GOOD_COUNTS, encoding="utf-8")
+    (tmp_path / "scenario.toml").write_text(BASE_TOML, encoding="utf-8")
+    (tmp_path / "routes.rou.xml").write_text("<routes/>\n", encoding="utf-8")
+    return tmp_path
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, out: str, err: str, *must_name: str) -> str:
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    line = lines[0]
+    assert line.startswith("signalopt: error: "), line
+    for text in must_name:
+        assert text in line, f"{text!r} not in {line!r}"
+    return line
+
+
+def _toml(folder: Path, text: str) -> None:
+    (folder / "scenario.toml").write_text(text, encoding="utf-8")
+
+
+def _sumocfg(folder: Path, cfg: str) -> None:
+    (folder / "x.sumocfg").write_text(cfg, encoding="utf-8")
+    _toml(folder, 'schema_version = 1\nname = "bad"\nsumocfg = "x.sumocfg"\n')
+
+
+def _counts(folder: Path, text: str) -> None:
+    (folder / "counts.csv").write_text(text, encoding="utf-8")
+
+
+@dataclass
+class Case:
+    """Break the folder with ``setup``; the error line must name every string in ``names``."""
+
+    setup: Callable[[Path], None]
+    names: tuple[str, ...]
+    scenario: str = "scenario.toml"
+    extra_args: tuple[str, ...] = ()
+
+
+def _truncated_net(f: Path) -> None:
+    net = f / "net" / "isolated.net.xml"
+    net.write_bytes(net.read_bytes()[: len(net.read_bytes()) // 2])
+
+
+CASES: dict[str, Case] = {
+    # files
+    "missing scenario file": Case(lambda f: None, ("nothere.toml", "not found"), scenario="nothere.toml"),
+    "scenario is a folder": Case(lambda f: (f / "dir.toml").mkdir(), ("dir.toml", "not a file"),
+                                 scenario="dir.toml"),
+    "TOML syntax error": Case(lambda f: _toml(f, 'schema_version = 1\nname = "x\n'), ("scenario.toml", "invalid TOML")),
+    "non-UTF-8 scenario": Case(lambda f: (f / "scenario.toml").write_bytes(
+        BASE_TOML.replace('"bad"', '"caf\xe9"').encode("latin-1")), ("scenario.toml", "not UTF-8", "byte")),
+    "malformed net XML": Case(lambda f: (f / "net" / "isolated.net.xml").write_text(
+        "<net><edge id='a'></net>", encoding="utf-8"), ("isolated.net.xml", "malformed XML", "line 1")),
+    "truncated net XML": Case(_truncated_net, ("isolated.net.xml", "malformed XML", "line")),
+    "malformed sumocfg": Case(lambda f: _sumocfg(f, "<configuration><input></configuration>"),
+                              ("x.sumocfg", "malformed XML", "line 1")),
+    "truncated sumocfg": Case(lambda f: _sumocfg(f, '<configuration><input><net-file value="net/iso'),
+                              ("x.sumocfg", "malformed XML")),
+    "billion laughs sumocfg": Case(lambda f: _sumocfg(f, BILLION_LAUGHS), ("x.sumocfg", "refused", "Entities")),
+    "sumocfg without net-file": Case(lambda f: _sumocfg(f, '<configuration><input><route-files value="routes.rou.xml"/>'
+                                                           '</input></configuration>'),
+                                     ("x.sumocfg", "exactly one net-file")),
+    "sumocfg route file missing": Case(lambda f: _sumocfg(
+        f, '<configuration><input><net-file value="net/isolated.net.xml"/><route-files value="gone.rou.xml"/>'
+           '</input></configuration>'), ("x.sumocfg", "route-files", "gone.rou.xml")),
+    "sumocfg begin not finite": Case(lambda f: _sumocfg(
+        f, '<configuration><input><net-file value="net/isolated.net.xml"/><route-files value="routes.rou.xml"/>'
+           '</input><time><end value="nan"/></time></configuration>'), ("x.sumocfg", "end", "nan")),
+    "billion laughs net": Case(lambda f: (f / "net" / "isolated.net.xml").write_text(
+        BILLION_LAUGHS.replace("configuration", "net"), encoding="utf-8"), ("isolated.net.xml", "refused")),
+    "external entity sumocfg": Case(lambda f: _sumocfg(
+        f, '<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+           '<configuration><input><net-file value="&x;"/></input></configuration>'), ("x.sumocfg", "refused")),
+    "sumocfg begin not a number": Case(lambda f: _sumocfg(
+        f, '<configuration><input><net-file value="net/isolated.net.xml"/><route-files value="routes.rou.xml"/>'
+           '</input><time><begin value="dawn"/></time></configuration>'), ("x.sumocfg", "begin", "dawn")),
+    # scenario keys and values
+    "unknown key": Case(lambda f: _toml(f, BASE_TOML.replace("warmup_s", 'colour = "red"\nwarmup_s')),
+                        ("scenario.toml", "unknown key", "colour")),
+    "unknown demand key": Case(lambda f: _toml(f, BASE_TOML + 'trucks = "t.csv"\n'),
+                               ("scenario.toml", "[demand]", "trucks")),
+    "begin_s wrong type": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s = 0", 'begin_s = "seven"')),
+                               ("scenario.toml", "begin_s", "seven")),
+    "begin_s boolean": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s = 0", "begin_s = true")),
+                            ("scenario.toml", "begin_s", "True")),
+    "end_s not finite": Case(lambda f: _toml(f, BASE_TOML.replace("end_s = 900", "end_s = inf")),
+                             ("scenario.toml", "end_s", "inf")),
+    "warmup_s nan": Case(lambda f: _toml(f, BASE_TOML.replace("warmup_s = 60", "warmup_s = nan")),
+                         ("scenario.toml", "warmup_s", "nan")),
+    "name missing": Case(lambda f: _toml(f, BASE_TOML.replace('name = "bad"\n', "")), ("scenario.toml", "name")),
+    "signal not in network": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s", 'signals = ["nope"]\nbegin_s')),
+                                  ("scenario.toml", "signal id not in the network", "nope")),
+    "signals not a list": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s", 'signals = "center"\nbegin_s')),
+                               ("scenario.toml", "signals", "center")),
+    "warm-up longer than run": Case(lambda f: _toml(f, BASE_TOML.replace("warmup_s = 60", "warmup_s = 1000")),
+                                    ("scenario.toml", "warmup_s", "1000")),
+    "negative warm-up": Case(lambda f: _toml(f, BASE_TOML.replace("warmup_s = 60", "warmup_s = -5")),
+                             ("scenario.toml", "warmup_s", "-5")),
+    "end before begin": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s = 0", "begin_s = 1000")),
+                             ("scenario.toml", "end_s", "900")),
+    "unknown schema_version": Case(lambda f: _toml(f, BASE_TOML.replace("schema_version = 1", "schema_version = 2")),
+                                   ("scenario.toml", "schema_version", "2")),
+    "no schema_version": Case(lambda f: _toml(f, BASE_TOML.replace("schema_version = 1\n", "")),
+                              ("scenario.toml", "schema_version", "None")),
+    "both sumocfg and network": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s", 'sumocfg = "x.sumocfg"\nbegin_s')),
+                                     ("scenario.toml", "sumocfg", "network")),
+    "neither sumocfg nor network": Case(lambda f: _toml(f, BASE_TOML.replace('network = "net/isolated.net.xml"\n', "")),
+                                        ("scenario.toml", "sumocfg", "network")),
+    "path outside the folder": Case(lambda f: _toml(f, BASE_TOML.replace("net/isolated.net.xml",
+                                                                         "../../nowhere/x.net.xml")),
+                                    ("scenario.toml", "network", "../../nowhere/x.net.xml")),
+    "no demand": Case(lambda f: _toml(f, BASE_TOML.split("[demand]")[0]), ("scenario.toml", "no demand")),
+    "walk below MUTCD": Case(lambda f: _toml(f, BASE_TOML + "[timing]\nwalk_s = 4\n"), ("scenario.toml", "walk_s", "4")),
+    "cycle bounds crossed": Case(lambda f: _toml(f, BASE_TOML + "[timing]\nmin_cycle_s = 200\n"),
+                                 ("scenario.toml", "min_cycle_s", "200")),
+    "optimise seeds negative": Case(lambda f: _toml(f, BASE_TOML + "[optimise]\nseeds = [1, -2]\n"),
+                                    ("scenario.toml", "optimise.seeds", "-2")),
+    # counts
+    "negative counts": Case(lambda f: _counts(f, COUNTS_HEADER + "00:00,center,N,T,-5\n"),
+                            ("counts.csv", "line 2", "non-negative", "-5")),
+    "non-numeric counts": Case(lambda f: _counts(f, COUNTS_HEADER + "00:00,center,N,T,40\n00:00,center,N,L,lots\n"),
+                               ("counts.csv", "line 3", "not a number", "lots")),
+    "U-turn not in network": Case(lambda f: _counts(f, COUNTS_HEADER + "00:00,center,N,U,5\n"),
+                                  ("counts.csv", "movement not in the network", "(U)")),
+    "approach leg that does not exist": Case(lambda f: _counts(f, COUNTS_HEADER + "00:00,center,NE,T,5\n"),
+                                             ("counts.csv", "approach not at intersection center", "NE")),
+    "counts for unknown signal": Case(lambda f: _counts(f, COUNTS_HEADER + "00:00,weidi,N,T,5\n"),
+                                      ("counts.csv", "signal id not in the network", "weidi")),
+    "unknown movement code": Case(lambda f: _counts(f, COUNTS_HEADER + "00:00,center,N,Q,5\n"),
+                                  ("counts.csv", "movement", "Q")),
+    "interval not a time": Case(lambda f: _counts(f, COUNTS_HEADER + "7h,center,N,T,5\n"),
+                                ("counts.csv", "interval", "7h")),
+    "count outside the window": Case(lambda f: _counts(f, COUNTS_HEADER + "01:00,center,N,T,5\n"),
+                                     ("counts.csv", "outside the scenario window", "3600")),
+    "non-UTF-8 counts": Case(lambda f: (f / "counts.csv").write_bytes(
+        (COUNTS_HEADER + "00:00,center,N,T,5 # caf\xe9\n").encode("latin-1")), ("counts.csv", "not UTF-8", "byte")),
+    "empty counts file": Case(lambda f: _counts(f, ""), ("counts.csv", "empty")),
+    "counts header only": Case(lambda f: _counts(f, COUNTS_HEADER), ("counts.csv", "no rows")),
+    "counts missing a column": Case(lambda f: _counts(f, "interval,intersection,approach,vehicles\n0,center,N,5\n"),
+                                    ("counts.csv", "lacks columns", "movement")),
+    # command line
+    "bad --seeds text": Case(lambda f: None, ("--seeds", "1,x"), extra_args=("--seeds", "1,x")),
+    "reversed --seeds range": Case(lambda f: None, ("--seeds", "5-2"), extra_args=("--seeds", "5-2")),
+    "negative --seeds": Case(lambda f: None, ("--seeds", "-3"), extra_args=("--seeds=-3",)),
+    "missing plans file": Case(lambda f: None, ("gone.json", "not found"), extra_args=("--plans", "gone.json")),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_bad_input_is_one_line_naming_file_and_value(case: Case, folder: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(folder)
+    case.setup(folder)
+    code, out, err = run_cli(["simulate", case.scenario, "--workers", "1", *case.extra_args], capsys)
+    assert_one_line_error(code, out, err, *case.names)
+    assert out == ""
+
+
+def test_billion_laughs_is_refused_quickly(folder: Path, capsys, monkeypatch) -> None:
+    import time
+
+    monkeypatch.chdir(folder)
+    _sumocfg(folder, BILLION_LAUGHS)
+    t0 = time.perf_counter()
+    code, out, err = run_cli(["info", "scenario.toml"], capsys)
+    assert time.perf_counter() - t0 < 5
+    assert_one_line_error(code, out, err, "x.sumocfg")
+
+
+def test_info_reports_bad_scenario_the_same_way(folder: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(folder)
+    _toml(folder, BASE_TOML.replace("begin_s = 0", 'begin_s = "seven"'))
+    assert_one_line_error(*run_cli(["info", "scenario.toml"], capsys), "scenario.toml", "begin_s", "seven")
+
+
+# ---------------------------------------------------------------------------------------------
+# plan files
+
+
+@pytest.fixture
+def plan_doc(folder: Path) -> dict:
+    existing, _ = scenario_plans(read_scenario(folder / "scenario.toml"))
+    write_plans(existing, folder / "plans.json")
+    return json.loads((folder / "plans.json").read_text(encoding="utf-8"))
+
+
+def test_fixture_plan_file_is_valid(folder: Path, plan_doc: dict) -> None:
+    # the fixture's plan file is valid: the bad cases below differ from it in one thing only
+    from signalopt.network import read_network
+    from signalopt.planfile import read_plans
+
+    plans = read_plans(folder / "plans.json", network=read_network(folder / "net" / "isolated.net.xml"))
+    assert plans.signal_ids == ("center",)
+
+
+def _bad_plan_signal(doc: dict) -> str:
+    doc["plans"][0]["signal_id"] = "nope"
+    return json.dumps(doc)
+
+
+def _bad_plan_links(doc: dict) -> str:
+    for ph in doc["plans"][0]["phases"]:
+        ph["state"] = ph["state"][:-2]
+    return json.dumps(doc)
+
+
+def _bad_plan_green(doc: dict) -> str:
+    doc["plans"][0]["phases"][0]["green_s"] = "long"
+    doc["plans"][0].pop("cycle_s")
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("make, names", [
+    (lambda doc: json.dumps(doc)[:-20], ("plans.json", "malformed JSON", "line")),
+    (lambda doc: "{'schema_version': 1}", ("plans.json", "malformed JSON", "line 1")),
+    (lambda doc: "[1, 2]", ("plans.json", "JSON object", "list")),
+    (lambda doc: json.dumps({**doc, "schema_version": 7}), ("plans.json", "schema_version", "7")),
+    (_bad_plan_signal, ("plans.json", "signal id not in the network", "nope")),
+    (_bad_plan_links, ("plans.json", "14 links", "16")),
+    (_bad_plan_green, ("plans.json", "green_s", "long")),
+], ids=["truncated", "python-not-json", "not-an-object", "schema-version", "unknown-signal", "link-count",
+        "wrong-type"])
+def test_bad_plan_file(make, names, folder: Path, plan_doc: dict, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(folder)
+    (folder / "plans.json").write_text(make(plan_doc), encoding="utf-8")
+    code, out, err = run_cli(["simulate", "scenario.toml", "--plans", "plans.json", "--workers", "1"], capsys)
+    assert_one_line_error(code, out, err, *names)
