@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .demand import MOVEMENT_DIRS, TurnCount, read_ped_counts, read_turn_counts
+from .encoding import water_fill
 from .errors import InputError, PlanError
 from .metrics import ApproachMetrics, Metrics, RunMetrics
 from .network import Approach, Link, Network, Signal
@@ -393,30 +394,6 @@ def _down_ds(x: float) -> int:
     return math.floor(x * 10 + 1e-6)
 
 
-def _water_fill(total: float, weights: npt.NDArray[np.float64],
-                room: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Share ``total`` in proportion to ``weights``, no share above its ``room``.
-
-    A share that would overflow is capped and the rest shared again among the
-    others (equally where their weights are all 0).  ``total <= room.sum()``.
-    """
-    extra = np.zeros_like(room)
-    free = list(np.flatnonzero(room > 1e-9))
-    remaining = total
-    while remaining > 1e-9 and free:
-        share = equisaturation_greens_s(remaining, weights[free], total_lost_s=0.0)
-        headroom = room[free] - extra[free]
-        over = share > headroom + 1e-12
-        if not over.any():
-            extra[free] += share
-            break
-        for idx, h in zip(np.asarray(free)[over], headroom[over]):
-            extra[idx] += h
-            remaining -= h
-        free = [i for i, o in zip(free, over) if not o]
-    return extra
-
-
 def _round_largest_remainder(values: npt.NDArray[np.float64], total: int, caps: Sequence[int]) -> list[int]:
     """Integers summing to ``total``, each the floor or ceiling of ``values``, none above ``caps``."""
     out = [math.floor(v + 1e-9) for v in values]
@@ -458,7 +435,7 @@ def _webster_plan(signal: Signal, base: TimingPlan, y: npt.NDArray[np.float64],
     cycle_ds = min(cycle_ds, sum(max_green) + sum(change))
     pool = cycle_ds - sum(change) - sum(min_green)
     room = np.asarray(max_green, dtype=float) - np.asarray(min_green, dtype=float)
-    extra = _water_fill(float(pool), np.asarray(y, dtype=float), room) if pool > 0 else np.zeros(n)
+    extra = water_fill(float(pool), np.asarray(y, dtype=float), room) if pool > 0 else np.zeros(n)
     greens = _round_largest_remainder(np.asarray(min_green, dtype=float) + extra,
                                       cycle_ds - sum(change), max_green)
     phases = tuple(

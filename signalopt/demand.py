@@ -175,20 +175,28 @@ def write_turn_file(network: Network, counts: list[TurnCount], path: Path, *, so
     return atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def write_candidate_routes(network_path: Path, path: Path) -> Path:
-    """All fringe-to-fringe shortest routes of the network (routeSampler's ``--route-files``)."""
-    import sumolib
+def fringe_edges(net) -> tuple[list, list]:  # noqa: ANN001 - a sumolib net
+    """Edges where car traffic enters and leaves a sumolib network.
 
-    net = sumolib.net.readNet(str(network_path))
+    Found by connections, not by node neighbours: an approach split where a
+    turn bay starts has a neighbour edge at its fringe node that is not its
+    reverse, so it would not look like a fringe edge.
+    """
     edges = [e for e in net.getEdges() if e.allows("passenger")]
 
     def none(conns_by_edge: dict) -> bool:  # no car connection other than a turnaround
         return not any(c.getDirection() != "t" for conns in conns_by_edge.values() for c in conns)
 
-    # by connections, not by node neighbours: an approach split where a turn
-    # bay starts has a neighbour edge at its fringe node that is not its reverse
-    sources = [e for e in edges if none(e.getAllowedIncoming("passenger"))]
-    sinks = [e for e in edges if none(e.getAllowedOutgoing("passenger"))]
+    return ([e for e in edges if none(e.getAllowedIncoming("passenger"))],
+            [e for e in edges if none(e.getAllowedOutgoing("passenger"))])
+
+
+def write_candidate_routes(network_path: Path, path: Path) -> Path:
+    """All fringe-to-fringe shortest routes of the network (routeSampler's ``--route-files``)."""
+    import sumolib
+
+    net = sumolib.net.readNet(str(network_path))
+    sources, sinks = fringe_edges(net)
     lines = ["<routes>"]
     n = 0
     for s in sources:

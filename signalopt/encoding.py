@@ -9,7 +9,8 @@ Decision vector (all components in ``[0, 1]``):
 * splits: per signal with ``n`` stages, ``n - 1`` stick-breaking components
   that share the green time above the minimums; shares that would exceed a
   maximum green are capped and the excess goes to the others (water-filling);
-* offsets: one per signal but the first, as a fraction of its cycle;
+* offsets: one per signal but the first, as a fraction of its cycle, counted
+  from the first signal's start (decoded with offset 0);
 * lead/lag (``lead_lag=True``): one per left-turn stage followed by the
   through stage of the same approaches; ``>= 0.5`` serves the left turn after
   the through (lagging left), which changes the time difference between them.
@@ -269,7 +270,10 @@ class PlanEncoding:
                 np.full(len(extra), 1.0 / len(extra))
             xs += list(inverse_stick_breaking(shares))
             if k > 0:
-                xs.append(float((plan.offset_s % plan.cycle_s) / plan.cycle_s))
+                # decoded offsets count from the first signal's start (its offset is 0): keep the
+                # offsets relative to it, so coordination survives encoding
+                ref = by_id.get(self.templates[0].base.signal_id, self.templates[0].base).offset_s
+                xs.append(float(((plan.offset_s - ref) % plan.cycle_s) / plan.cycle_s))
             if self.lead_lag:
                 xs += lag
         return np.clip(np.asarray(xs), 0.0, 1.0)

@@ -58,8 +58,9 @@ class SerialExecutor:
                 try:
                     outcome = Outcome(fn(task), None, attempt)
                     break
-                except SignaloptError as exc:
+                except SignaloptError as exc:  # a deterministic failure (bad plan, SUMO error): no retry
                     outcome = Outcome(None, _describe(exc), attempt)
+                    break
                 except Exception as exc:  # noqa: BLE001 - reported, not lost
                     outcome = Outcome(None, _describe(exc), attempt)
             out.append(outcome)
@@ -75,8 +76,12 @@ class ProcessExecutor:
     """A pool of worker processes, one simulation per process at a time.
 
     A worker that dies (killed, SUMO abort) breaks the pool: the pool is
-    replaced and every unfinished task is resubmitted, each counting an
-    attempt; after ``retries`` extra attempts a task is reported failed.
+    replaced and every unfinished task is resubmitted.  A death while several
+    tasks are in flight cannot be pinned on one of them, so it is charged to
+    none; after a second death in the same ``map`` the remaining tasks run one
+    at a time, so each death is charged to the task that caused it.  A task
+    charged ``retries + 1`` times is reported failed; the others still run.
+    ``Outcome.attempts`` counts every submission of the task.
     """
 
     def __init__(self, workers: int = 2, *, retries: int = 2) -> None:
@@ -99,41 +104,50 @@ class ProcessExecutor:
 
     def map(self, fn, tasks, *, on_result=None):  # noqa: ANN001, ANN201 - see Executor
         results: list[Outcome | None] = [None] * len(tasks)
-        attempts = [0] * len(tasks)
+        attempts = [0] * len(tasks)  # submissions
+        charged = [0] * len(tasks)  # failures attributed to the task
         pending = list(range(len(tasks)))
+        deaths = 0
         while pending:
-            pool = self._get_pool()
-            futures: dict[int, Future] = {}
-            for i in pending:
-                attempts[i] += 1
-                futures[i] = pool.submit(fn, tasks[i])
-            broken = False
+            # after a second worker death, run one task at a time to find the culprit
+            batches = [[i] for i in pending] if deaths >= 2 else [pending]
             retry: list[int] = []
-            index = {fut: i for i, fut in futures.items()}
-            # as_completed: a finished evaluation is reported (and journalled)
-            # at once, not held back behind a slower one
-            for fut in as_completed(futures.values()):
-                i = index[fut]
-                try:
-                    value = fut.result()
-                    outcome = Outcome(value, None, attempts[i])
-                except BrokenProcessPool as exc:
-                    broken = True
-                    if attempts[i] <= self.retries:
-                        retry.append(i)
-                        continue
-                    outcome = Outcome(None, f"worker process died: {_describe(exc)}", attempts[i])
-                except Exception as exc:  # noqa: BLE001 - reported, not lost
-                    if attempts[i] <= self.retries and not isinstance(exc, SignaloptError):
-                        retry.append(i)
-                        continue
-                    outcome = Outcome(None, _describe(exc), attempts[i])
-                results[i] = outcome
-                if on_result:
-                    on_result(i, outcome)
-            if broken:
-                self._reset()
-            pending = retry
+            for batch in batches:
+                pool = self._get_pool()
+                futures: dict[int, Future] = {}
+                for i in batch:
+                    attempts[i] += 1
+                    futures[i] = pool.submit(fn, tasks[i])
+                broken = False
+                index = {fut: i for i, fut in futures.items()}
+                # as_completed: a finished evaluation is reported (and journalled)
+                # at once, not held back behind a slower one
+                for fut in as_completed(futures.values()):
+                    i = index[fut]
+                    try:
+                        value = fut.result()
+                        outcome = Outcome(value, None, attempts[i])
+                    except BrokenProcessPool as exc:
+                        broken = True
+                        if len(batch) == 1:  # it ran alone: the death is its own
+                            charged[i] += 1
+                        if charged[i] <= self.retries:
+                            retry.append(i)
+                            continue
+                        outcome = Outcome(None, f"worker process died: {_describe(exc)}", attempts[i])
+                    except Exception as exc:  # noqa: BLE001 - reported, not lost
+                        charged[i] += 1
+                        if charged[i] <= self.retries and not isinstance(exc, SignaloptError):
+                            retry.append(i)
+                            continue
+                        outcome = Outcome(None, _describe(exc), attempts[i])
+                    results[i] = outcome
+                    if on_result:
+                        on_result(i, outcome)
+                if broken:
+                    deaths += 1
+                    self._reset()
+            pending = sorted(retry)
         return [r for r in results if r is not None]
 
     def close(self) -> None:

@@ -55,11 +55,7 @@ def objective_value(objective: Objective, metrics: Metrics) -> float:
     """
     if callable(objective):
         return float(objective(metrics))
-    weights = {objective: 1.0} if isinstance(objective, str) else dict(objective)
-    unknown = set(weights) - {"queue", "delay"}
-    if unknown:
-        raise InputError("--objective", "objective must be queue, delay or a weighting of them",
-                         ", ".join(sorted(unknown)))
+    weights = _weights(objective)
     total = 0.0
     for run in metrics.runs:
         n_app = max(1, len(run.approaches))
@@ -68,10 +64,19 @@ def objective_value(objective: Objective, metrics: Metrics) -> float:
     return total / len(metrics.runs)
 
 
+def _weights(objective: str | Mapping[str, float]) -> dict[str, float]:
+    weights = {objective: 1.0} if isinstance(objective, str) else dict(objective)
+    unknown = set(weights) - {"queue", "delay"}
+    if unknown:
+        raise InputError("--objective", "objective must be queue, delay or a weighting of them",
+                         ", ".join(sorted(unknown)))
+    return weights
+
+
 def parse_objective(text: str) -> Objective:
     """``queue``, ``delay`` or ``queue=0.5,delay=0.5``."""
     if "=" not in text:
-        objective_value(text, Metrics("", "", "", ()))  # validates the name
+        _weights(text)  # validates the name
         return text
     weights = {}
     for part in text.split(","):
@@ -80,7 +85,7 @@ def parse_objective(text: str) -> Objective:
             weights[k.strip()] = float(v)
         except ValueError:
             raise InputError("--objective", "weights must be numbers", part) from None
-    objective_value(weights, Metrics("", "", "", ()))
+    _weights(weights)
     return weights
 
 
@@ -408,7 +413,9 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
             recombination=0.7)
         return int(res.nit)
     if method in ("nelder-mead", "powell"):
-        best = min(starts[1:], key=problem.score, default=starts[0]) if len(starts) > 1 else starts[0]
+        # start from the best warm start; starts[0] was scored first (x0_fun), score the others
+        scores = [problem.history[0].fun] + [problem.score(s) for s in starts[1:]]
+        best = starts[int(np.argmin(scores))]
         res = optimize.minimize(problem.score, best, method="Nelder-Mead" if method == "nelder-mead" else "Powell",
                                 bounds=bounds, options={"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3}
                                 if method == "nelder-mead" else {"maxfev": budget or 10**6, "xtol": 1e-3})

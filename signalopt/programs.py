@@ -108,6 +108,14 @@ def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, 
         name = f"stage {i + 1}"
         # promise what the programme actually does where it falls short
         walk, ped = req.walk_s, req.ped_clearance_s
+        walk_part = sum(d for d, s in green_part
+                        if any(c in GREEN_CHARS and signal.links[k].is_crossing for k, c in enumerate(s)))
+        if walk and walk_part > 0:
+            # the programme's own clearance (crossings red, vehicles green), so the plan runs as it does
+            shown = round(green - walk_part, 6)
+            if shown < ped - 1e-6:
+                warnings.append(f"{signal.id} stage {i + 1}: pedestrian clearance {shown:g} s below {ped:g} s")
+            ped = shown
         min_green = min(req.min_green_s, green)
         if walk and green < walk + ped:
             warnings.append(f"{signal.id} stage {i + 1}: green {green:g} s below walk + pedestrian clearance "

@@ -50,10 +50,9 @@ def find_corridor(network_path: str, signal_ids: tuple[str, ...]) -> Corridor | 
 
     net = sumolib.net.readNet(network_path, withPrograms=False)
     best: list = []
-    for start in net.getEdges():
-        if not start.allows("passenger") or [e for e in start.getFromNode().getIncoming()
-                                             if e.allows("passenger") and e.getFromNode() is not start.getToNode()]:
-            continue
+    from .demand import fringe_edges
+
+    for start in fringe_edges(net)[0]:
         route = [start]
         seen = {start.getID()}
         while True:

@@ -1,0 +1,53 @@
+"""Best objective against the number of simulations, per optimisation method.
+
+Each method runs with a budget of `--budget` candidate plans on one seed (so candidates = simulations); a
+differential-evolution run with 10x that budget is the reference.  Target: every method's best objective within
+2% of the reference in <= 150 simulations (printed per method).
+Usage: python benchmarks/sample_efficiency.py [SCENARIO] [--budget 150] [--evaluator sumo|analytic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from _common import DEFAULT_SCENARIO, report
+
+from signalopt.analytic import AnalyticEvaluator
+from signalopt.optimise import METHODS, optimise
+from signalopt.scenario import read_scenario
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO))
+    ap.add_argument("--budget", type=int, default=150)
+    ap.add_argument("--evaluator", choices=("sumo", "analytic"), default="sumo")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    scen = read_scenario(args.scenario)
+
+    def run(method: str, budget: int):  # noqa: ANN202
+        ev = AnalyticEvaluator(scen) if args.evaluator == "analytic" else None
+        return optimise(scen, method=method, budget=budget, seeds=[args.seed], workers=args.workers, rng=0,
+                        evaluator=ev, progress=False)
+
+    t0 = time.perf_counter()
+    ref = run("differential_evolution", 10 * args.budget)
+    print(f"reference: differential_evolution, {ref.nsim} simulations, best {ref.fun:.3f} "
+          f"({(time.perf_counter() - t0) / 60:.1f} min, evaluator {args.evaluator})")
+    marks = [25, 50, 100, args.budget]
+    for method in METHODS:
+        res = run(method, args.budget)
+        best_at = {m: min((h.best_fun for h in res.history if h.nsim <= m), default=float("nan")) for m in marks}
+        curve = "  ".join(f"{m}:{v:.2f}" for m, v in best_at.items())
+        print(f"{method:<24} best after n simulations  {curve}")
+        gap = 100 * (res.fun - ref.fun) / abs(ref.fun) if ref.fun else 0.0
+        report(f"{method}: gap to reference after {res.nsim} sims [%]", gap, "<= 2", gap <= 2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

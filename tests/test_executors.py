@@ -1,0 +1,140 @@
+"""Executors (signalopt.executors): one contract every executor passes, and worker deaths.
+
+Worker deaths are real: task functions (tests/_executor_tasks.py) SIGKILL
+their own worker process; a marker file per task counts the attempts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import _executor_tasks as tasks
+from signalopt.errors import SignaloptError
+from signalopt.executors import Outcome, ProcessExecutor, SerialExecutor, make_executor
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGNALOPT_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(params=["serial", "process"])
+def executor(request):
+    ex = SerialExecutor(retries=2) if request.param == "serial" else ProcessExecutor(2, retries=2)
+    yield ex
+    ex.close()
+
+
+@pytest.fixture
+def pool():
+    ex = ProcessExecutor(2, retries=2)
+    yield ex
+    ex.close()
+
+
+def attempts(marker_dir: Path, x: int) -> int:
+    path = marker_dir / f"task{x}.attempts"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+# ------------------------------------------------------------------ contract (every executor)
+
+
+def test_results_in_task_order(executor) -> None:
+    xs = list(range(9))
+    seen: list[tuple[int, Outcome]] = []
+    out = executor.map(tasks.square, xs, on_result=lambda i, o: seen.append((i, o)))
+    assert [o.value for o in out] == [x * x for x in xs]
+    assert all(o.ok and o.error is None and o.attempts == 1 for o in out)
+    # every result reported once through on_result, with its task index
+    assert sorted(i for i, _ in seen) == xs
+    assert all(o.value == i * i for i, o in seen)
+
+
+def test_same_tasks_same_results_on_every_executor() -> None:
+    xs = [5, 1, 4, 2, 3, 0]
+    serial = SerialExecutor().map(tasks.square, xs)
+    pool = ProcessExecutor(2)
+    try:
+        parallel = pool.map(tasks.square, xs)
+        again = pool.map(tasks.square, xs)  # the pool is reused
+    finally:
+        pool.close()
+    assert serial == parallel == again
+
+
+def test_failing_task_is_reported_not_lost(executor) -> None:
+    out = executor.map(tasks.fail_on_three, [1, 2, 3, 4])
+    assert len(out) == 4
+    assert [o.value for o in out] == [1, 4, None, 16]
+    bad = out[2]
+    assert not bad.ok and bad.error == "ValueError: task 3 is broken"
+    assert bad.attempts == 3  # an unexpected error is retried (retries=2), then reported
+
+
+def test_signalopt_error_is_not_retried(executor) -> None:
+    # a deterministic failure (SUMO error on this plan) is reported at once on every executor
+    out = executor.map(tasks.simulation_error, [7, 8])
+    assert [o.error for o in out] == ["SimulationError: SUMO failed on seed 7",
+                                      "SimulationError: SUMO failed on seed 8"]
+    assert [o.attempts for o in out] == [1, 1]
+
+
+def test_empty_task_list(executor) -> None:
+    assert executor.map(tasks.square, []) == []
+
+
+def test_make_executor() -> None:
+    assert isinstance(make_executor("serial"), SerialExecutor)
+    ex = make_executor("process", workers=3, retries=1)
+    assert isinstance(ex, ProcessExecutor) and ex.workers == 3 and ex.retries == 1
+    ex.close()
+    with pytest.raises(SignaloptError, match="unknown executor"):
+        make_executor("dask")
+    with pytest.raises(SignaloptError, match=r"workers must be at least 1 \(0\)"):
+        ProcessExecutor(0)
+
+
+# ------------------------------------------------------------------ worker deaths (process pool)
+
+
+def test_worker_killed_mid_task_is_retried(pool, tmp_path: Path) -> None:
+    out = pool.map(tasks.die_first_time, [(str(tmp_path), 7)])
+    assert out == [Outcome(70, None, 2)]
+    assert attempts(tmp_path, 7) == 2
+    # the pool was replaced and still works
+    assert [o.value for o in pool.map(tasks.square, [3, 4])] == [9, 16]
+
+
+def test_every_task_killed_once_all_succeed(pool, tmp_path: Path) -> None:
+    xs = list(range(6))
+    seen = []
+    out = pool.map(tasks.die_first_time, [(str(tmp_path), x) for x in xs], on_result=lambda i, o: seen.append(i))
+    assert [o.value for o in out] == [x * 10 for x in xs]
+    assert all(o.ok for o in out)
+    assert sorted(seen) == xs
+    assert all(attempts(tmp_path, x) == 2 for x in xs)
+
+
+def test_task_that_always_dies_fails_alone(pool, tmp_path: Path) -> None:
+    xs = list(range(6))
+    bad = 2
+    out = pool.map(tasks.die_always_on, [(str(tmp_path), x, bad) for x in xs])
+    assert len(out) == len(xs)
+    assert not out[bad].ok and out[bad].error.startswith("worker process died")
+    # charged retries + 1 = 3 deaths when run alone; earlier deaths among others are charged to nobody
+    assert attempts(tmp_path, bad) >= 3
+    assert [o.value for i, o in enumerate(out) if i != bad] == [x * 10 for x in xs if x != bad]
+    assert all(o.ok for i, o in enumerate(out) if i != bad)
+
+
+def test_no_retries_reports_the_death(tmp_path: Path) -> None:
+    ex = ProcessExecutor(1, retries=0)
+    try:
+        out = ex.map(tasks.die_always_on, [(str(tmp_path), 0, 0), (str(tmp_path), 1, 0)])
+    finally:
+        ex.close()
+    assert out[0].error.startswith("worker process died")
+    assert out[1].ok and out[1].value == 10

@@ -1,0 +1,334 @@
+"""The optimiser (signalopt.optimise) on a small real SUMO scenario, and resume after a real kill.
+
+Scenario: the isolated junction, 900 s with 300 s warm-up, one seed; a
+simulation takes a fraction of a second, so every budget here is small.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _optimise_helpers import write_isolated_scenario
+from signalopt.encoding import make_encoding
+from signalopt.errors import InputError
+from signalopt.evaluator import simulate
+from signalopt.metrics import ApproachMetrics, Metrics, RunMetrics
+from signalopt.network import read_network
+from signalopt.optimise import (
+    NOT_INSERTED_QUEUE_M,
+    EvalInfo,
+    OptimiseResult,
+    objective_value,
+    optimise,
+    parse_objective,
+)
+from signalopt.programs import existing_plans
+from signalopt.safety import check_plans
+from signalopt.scenario import read_scenario
+
+HELPER = Path(__file__).resolve().parent / "_optimise_helpers.py"
+SEEDS = (1,)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("route-cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache(cache_dir: Path, monkeypatch):
+    # one route cache for this module's scenario (routeSampler runs once); workers inherit it
+    monkeypatch.setenv("SIGNALOPT_CACHE", str(cache_dir))
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory) -> Path:
+    return write_isolated_scenario(tmp_path_factory.mktemp("scenario"))
+
+
+@pytest.fixture(scope="module")
+def de_result(scenario: Path, cache_dir: Path) -> OptimiseResult:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNALOPT_CACHE", str(cache_dir))
+        return optimise(scenario, budget=12, seeds=SEEDS, workers=2, rng=1)
+
+
+def decode(scenario: Path, x: np.ndarray):
+    scen = read_scenario(scenario)
+    net = read_network(scen.network_path)
+    base = existing_plans(net, scen.timing)[0]
+    return make_encoding(net, base, scen.timing).decode(x, name="optimised"), net
+
+
+# ------------------------------------------------------------------ result
+
+
+def test_result_has_scipy_fields(de_result: OptimiseResult, scenario: Path) -> None:
+    names = {f.name for f in fields(OptimiseResult)}
+    assert {"x", "fun", "nfev", "nit", "success", "message"} <= names
+    r = de_result
+    assert isinstance(r.x, np.ndarray) and r.x.shape == (len(r.labels),)
+    assert np.all((r.x >= 0) & (r.x <= 1))
+    assert r.labels == ("cycle", "center:split1", "center:split2", "center:split3")
+    assert r.success and math.isfinite(r.fun)
+    assert r.nfev == 12 and r.message == "evaluation budget of 12 reached"
+    assert r.method == "differential_evolution" and r.seeds == SEEDS
+    assert r.provenance["scenario_digest"] == read_scenario(scenario).digest
+    assert r.provenance["rng"] == 1
+    json.dumps(r.to_dict())  # a plain JSON record
+
+
+def test_best_is_no_worse_than_the_existing_plans(de_result: OptimiseResult) -> None:
+    r = de_result
+    assert r.x0_fun == r.history[0].fun  # the existing plans (made safe) are scored first
+    assert r.fun <= r.x0_fun
+    assert r.fun == min(h.fun for h in r.history)
+
+
+def test_history_matches_evaluations(de_result: OptimiseResult) -> None:
+    r = de_result
+    assert len(r.history) == r.nfev
+    assert [h.nfev for h in r.history] == list(range(1, r.nfev + 1))
+    best = [h.best_fun for h in r.history]
+    assert best == list(np.minimum.accumulate([h.fun for h in r.history]))
+    assert best[-1] == r.fun
+    assert r.nsim == r.nfev * len(SEEDS)
+    assert 1 <= r.nsim_run <= r.nsim  # repeated plans are simulated once
+    assert all(b.elapsed_s >= a.elapsed_s for a, b in zip(r.history, r.history[1:]))
+
+
+def test_best_plans_are_safe_and_reproduce_fun(de_result: OptimiseResult, scenario: Path) -> None:
+    r = de_result
+    plans, net = decode(scenario, r.x)
+    assert r.best_plans == plans
+    assert check_plans(r.best_plans, net) == []
+    assert r.best_plans.name == "optimised"
+    assert r.best_metrics.seeds == SEEDS
+    assert objective_value("queue", r.best_metrics) == pytest.approx(r.fun)
+    # simulating the best plans again gives the same score (same seed, deterministic SUMO)
+    again = simulate(scenario, r.best_plans, seeds=SEEDS, workers=1)
+    assert objective_value("queue", again) == pytest.approx(r.fun)
+
+
+def test_same_rng_same_result(de_result: OptimiseResult, scenario: Path) -> None:
+    again = optimise(scenario, budget=12, seeds=SEEDS, workers=2, rng=1)
+    assert np.array_equal(again.x, de_result.x)
+    assert again.fun == de_result.fun
+    assert [h.fun for h in again.history] == [h.fun for h in de_result.history]
+    assert again.best_plans == de_result.best_plans
+
+
+@pytest.mark.parametrize("method", ["nelder-mead", "powell", "direct"])
+def test_other_methods_run_within_budget(method: str, scenario: Path) -> None:
+    r = optimise(scenario, method=method, budget=8, seeds=SEEDS, workers=2, rng=0)
+    assert r.method == method
+    assert 1 <= r.nfev <= 8 and len(r.history) == r.nfev
+    assert r.fun <= r.x0_fun
+    plans, net = decode(scenario, r.x)
+    assert r.best_plans == plans and check_plans(plans, net) == []
+
+
+def test_callback_stops_early(scenario: Path) -> None:
+    seen: list[EvalInfo] = []
+
+    def stop_at_three(info: EvalInfo) -> bool:
+        seen.append(info)
+        return info.nfev >= 3
+
+    r = optimise(scenario, method="nelder-mead", budget=10, seeds=SEEDS, workers=2, callback=stop_at_three)
+    assert r.nfev == 3 and len(seen) == 3
+    assert r.message == "stopped by callback"
+    assert [s.nfev for s in seen] == [1, 2, 3]
+    assert seen[-1].best_fun == r.fun and np.array_equal(seen[-1].best_x, r.x)
+    assert [s.fun for s in seen] == [h.fun for h in r.history]
+
+
+def test_delay_objective(scenario: Path) -> None:
+    r = optimise(scenario, objective="delay", method="nelder-mead", budget=4, seeds=SEEDS, workers=2)
+    assert r.fun == pytest.approx(r.best_metrics.runs[0].delay_s)
+    assert r.fun <= r.x0_fun
+
+
+def test_custom_objective(scenario: Path, tmp_path: Path) -> None:
+    calls: list[Metrics] = []
+
+    def fewer_stops(m: Metrics) -> float:
+        calls.append(m)
+        return 100.0 * m.mean("stops_per_veh")
+
+    r = optimise(scenario, objective=fewer_stops, method="nelder-mead", budget=4, seeds=SEEDS, workers=2,
+                 run_dir=tmp_path / "run")
+    assert len(calls) == r.nfev
+    assert r.fun == pytest.approx(100.0 * r.best_metrics.mean("stops_per_veh"))
+    assert [h.fun for h in r.history] == pytest.approx([100.0 * m.mean("stops_per_veh") for m in calls])
+    assert json.loads((tmp_path / "run" / "meta.json").read_text())["objective"] == "custom"
+
+
+@pytest.mark.parametrize("method", ["nelder-mead", "powell"])
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["delay", "minus-delay"])
+def test_local_methods_start_from_the_best_warm_start(scenario: Path, method: str, sign: float) -> None:
+    """Existing plans and Webster are scored first; the local search starts from the better one.
+
+    With the analytic evaluator (real HCM formulas, no simulation); flipping the
+    objective's sign makes each warm start the better one in turn.
+    """
+    from signalopt.analytic import AnalyticEvaluator
+
+    ev = AnalyticEvaluator(scenario)
+    r = optimise(scenario, method=method, budget=4, seeds=SEEDS, evaluator=ev,
+                 objective=lambda m: sign * m.delay_s)
+    existing, webster, first_step = (h.fun for h in r.history[:3])
+    assert existing != webster  # two distinct warm starts
+    assert first_step == min(existing, webster)  # the method's first point is the better start
+    assert r.nsim_run == r.nfev - 1  # analytic: nothing journalled; the repeated start is cached
+
+
+def test_bad_arguments(scenario: Path) -> None:
+    with pytest.raises(InputError, match="method must be one of"):
+        optimise(scenario, method="bfgs", budget=4)
+    with pytest.raises(InputError, match=r"budget must be at least 1 \(0\)"):
+        optimise(scenario, budget=0)
+    with pytest.raises(InputError, match="give an evaluation budget or a time budget"):
+        optimise(scenario, budget=None)
+
+
+def test_run_dir_is_not_overwritten_without_resume(scenario: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    optimise(scenario, method="nelder-mead", budget=2, seeds=SEEDS, workers=2, run_dir=run_dir)
+    before = (run_dir / "journal.jsonl").read_bytes()
+    assert before
+    with pytest.raises(InputError, match="already holds a journal; pass --resume"):
+        optimise(scenario, method="nelder-mead", budget=2, seeds=SEEDS, workers=2, run_dir=run_dir)
+    with pytest.raises(InputError, match="cannot resume: the run was started with other settings"):
+        optimise(scenario, method="powell", budget=2, seeds=SEEDS, workers=2, run_dir=run_dir, resume=True)
+    assert (run_dir / "journal.jsonl").read_bytes() == before
+
+
+# ------------------------------------------------------------------ objective on handmade metrics
+
+
+def run_metrics(seed: int = 1, *, queue: float = 20.0, delay: float = 30.0, not_inserted: int = 0,
+                n_approaches: int = 4) -> RunMetrics:
+    apps = tuple(ApproachMetrics(f"a{k}", f"center:{'NESW'[k]}", "center", queue, queue, queue, 3.0, 3.0, 3.0, 6)
+                 for k in range(n_approaches))
+    return RunMetrics(seed=seed, delay_s=delay, mean_max_queue_m=queue, p95_max_queue_m=queue, max_queue_m=queue,
+                      not_inserted=not_inserted, throughput_veh=400, n_vehicles=400 + not_inserted,
+                      stops_per_veh=0.5, ped_wait_s=0.0, n_pedestrians=0, teleports=0, approaches=apps)
+
+
+def metrics(*runs: RunMetrics) -> Metrics:
+    return Metrics("s", "p", "static", tuple(runs))
+
+
+def test_queue_objective_penalises_vehicles_not_inserted() -> None:
+    served = metrics(run_metrics(queue=20.0))
+    kept_out = metrics(run_metrics(queue=20.0, not_inserted=8))
+    assert objective_value("queue", served) == pytest.approx(20.0)
+    # 8 vehicles kept out of the network, spread over 4 approaches at 7.5 m each
+    assert objective_value("queue", kept_out) == pytest.approx(20.0 + NOT_INSERTED_QUEUE_M * 8 / 4)
+    # a plan cannot look better by keeping cars out: shorter queues but 8 cars waiting outside
+    assert objective_value("queue", metrics(run_metrics(queue=10.0, not_inserted=8))) > \
+        objective_value("queue", served)
+    # no approaches recorded: the penalty still counts (spread over one)
+    assert objective_value("queue", metrics(run_metrics(queue=0.0, not_inserted=2, n_approaches=0))) == \
+        pytest.approx(2 * NOT_INSERTED_QUEUE_M)
+
+
+def test_objective_averages_over_seeds_and_weights() -> None:
+    m = metrics(run_metrics(1, queue=10.0, delay=40.0), run_metrics(2, queue=30.0, delay=20.0))
+    assert objective_value("queue", m) == pytest.approx(20.0)
+    assert objective_value("delay", m) == pytest.approx(30.0)
+    assert objective_value({"queue": 0.5, "delay": 0.5}, m) == pytest.approx(25.0)
+    assert objective_value({"delay": 2.0}, m) == pytest.approx(60.0)
+    assert objective_value(lambda mm: mm.mean("throughput_veh"), m) == 400.0
+    with pytest.raises(InputError, match=r"objective must be queue, delay or a weighting of them \(speed\)"):
+        objective_value("speed", m)
+
+
+def test_parse_objective() -> None:
+    assert parse_objective("queue") == "queue"
+    assert parse_objective("delay") == "delay"
+    assert parse_objective("queue=0.7,delay=0.3") == {"queue": 0.7, "delay": 0.3}
+    with pytest.raises(InputError, match="objective must be"):
+        parse_objective("throughput")
+    with pytest.raises(InputError, match=r"weights must be numbers \(delay=lots\)"):
+        parse_objective("queue=1,delay=lots")
+
+
+# ------------------------------------------------------------------ resume after a real kill
+
+
+def journal_lines(path: Path) -> list[dict]:
+    """Complete lines of a journal (a line cut by the kill has no newline and is not counted)."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    return [json.loads(line) for line in complete.decode().splitlines()]
+
+
+def test_resume_after_sigkill(scenario: Path, tmp_path: Path) -> None:
+    budget, rng = 14, 3
+    args = dict(budget=budget, rng=rng, seeds=SEEDS, workers=2)
+    full = optimise(scenario, run_dir=tmp_path / "full", **args)
+    assert full.nsim_run == len(journal_lines(tmp_path / "full" / "journal.jsonl"))
+
+    run_dir = tmp_path / "killed"
+    journal = run_dir / "journal.jsonl"
+    proc = subprocess.Popen([sys.executable, str(HELPER), str(run_dir), str(scenario), str(rng), str(budget)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and len(journal_lines(journal)) < 3:
+            time.sleep(0.01)
+        if proc.poll() is None:
+            # the optimiser and its SUMO workers (its own process group) die at once
+            os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
+
+    before = journal_lines(journal)
+    keys_before = {d["key"] for d in before}
+    assert 3 <= len(before) < full.nsim_run, "the kill should land part-way through the run"
+    assert len(keys_before) == len(before)
+
+    resumed = optimise(scenario, run_dir=run_dir, resume=True, **args)
+    # (a) nothing journalled was simulated again
+    assert resumed.nsim_run == full.nsim_run - len(keys_before)
+    after = journal_lines(journal)
+    assert len(after) == len({d["key"] for d in after}) == full.nsim_run
+    assert [d["key"] for d in after[: len(before)]] == [d["key"] for d in before]
+    # (b) the same result as the run that was never interrupted
+    assert np.array_equal(resumed.x, full.x)
+    assert resumed.fun == full.fun
+    assert resumed.best_plans == full.best_plans
+    assert resumed.nfev == full.nfev and resumed.nsim == full.nsim
+    assert [h.fun for h in resumed.history] == [h.fun for h in full.history]
+    assert resumed.x0_fun == full.x0_fun
+
+    # resuming a finished run simulates nothing and gives the same answer
+    again = optimise(scenario, run_dir=run_dir, resume=True, **args)
+    assert again.nsim_run == 0
+    assert np.array_equal(again.x, full.x) and again.best_plans == full.best_plans
+
+
+def test_journal_replay_skips_simulation_in_process(scenario: Path, tmp_path: Path) -> None:
+    """Resume of a completed run re-scores from the journal: same history, no simulation."""
+    run_dir = tmp_path / "run"
+    first = optimise(scenario, method="powell", budget=5, seeds=SEEDS, workers=2, run_dir=run_dir)
+    second = optimise(scenario, method="powell", budget=5, seeds=SEEDS, workers=2, run_dir=run_dir, resume=True)
+    assert second.nsim_run == 0 and first.nsim_run > 0
+    assert [h.fun for h in second.history] == [h.fun for h in first.history]
+    assert second.fun == first.fun and np.array_equal(second.x, first.x)
