@@ -19,6 +19,8 @@ _EXPORTS = {
     "optimise": "optimise", "OptimiseResult": "optimise",
     "compare": "compare", "Comparison": "compare",
     "run_job": "job",
+    "Study": "study", "Trial": "study",
+    "segment_day": "segment",
     "validate_plans": "safety", "check_plans": "safety",
     "export_plans": "export",
     "read_plans": "planfile", "write_plans": "planfile",

@@ -207,6 +207,8 @@ def write_candidate_routes(network_path: Path, path: Path) -> Path:
             if route:
                 lines.append(f'  <route id="r{n}" edges="{" ".join(e.getID() for e in route)}"/>')
                 n += 1
+    if n == 0:
+        raise InputError(network_path, "no route connects the network's entries to its exits", len(sources))
     lines.append("</routes>")
     return atomic_write_text(path, "\n".join(lines) + "\n")
 

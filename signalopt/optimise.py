@@ -10,7 +10,6 @@ simulating anything twice and reaches the same result.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._sumo_run import Task
 from .encoding import PlanEncoding, make_encoding
 from .errors import InputError, SignaloptError
 from .evaluator import SumoEvaluator
-from .journal import Journal, entry_key
-from .metrics import Metrics, RunMetrics
+from .journal import Journal
+from .metrics import Metrics
 from .plan import PlanSet
+from .runner import PlanRunner
 from .scenario import Scenario, read_scenario
 
 METHODS = ("differential_evolution", "nelder-mead", "powell", "direct")
@@ -162,12 +161,11 @@ class _Problem:
         self.t0 = time.perf_counter()
         self.nfev = 0
         self.nsim = 0
-        self.nsim_run = 0
         self.best_fun = math.inf
         self.best_x: np.ndarray | None = None
         self.best_metrics: Metrics | None = None
         self.history: list[HistoryItem] = []
-        self.cache: dict[str, tuple[RunMetrics | None, str | None]] = {}
+        self.runner = PlanRunner(evaluator, seeds, journal)
         self.stop_reason = ""
         self._bar = None
         if progress:
@@ -195,52 +193,11 @@ class _Problem:
             # score what the budget allows, then stop: scipy expects a full batch
             xs, cut = xs[:self.budget - self.nfev], True
         plan_sets = [self.plans(np.asarray(x)) for x in xs]
-        runs: list[list[RunMetrics | None]] = [[None] * len(self.seeds) for _ in xs]
-        errors: list[list[str | None]] = [[None] * len(self.seeds) for _ in xs]
-        keys: dict[tuple[int, int], str] = {}
-        todo: list[tuple[int, int]] = []
-        for i, ps in enumerate(plan_sets):
-            payload = json.dumps(ps.to_dict()["plans"], sort_keys=True)
-            for j, seed in enumerate(self.seeds):
-                key = entry_key(payload, seed)
-                keys[(i, j)] = key
-                if key in self.cache:
-                    runs[i][j], errors[i][j] = self.cache[key]
-                elif self.journal is not None and self.journal.get(key) is not None:
-                    hit = self.journal.get(key)
-                    runs[i][j], errors[i][j] = hit.run, hit.error
-                else:
-                    todo.append((i, j))
-        # one simulation per (plan, seed) even if the batch repeats a plan
-        unique: dict[str, tuple[int, int]] = {}
-        for ij in todo:
-            unique.setdefault(keys[ij], ij)
-        order = list(unique.values())
-        if order:
-            if hasattr(self.evaluator, "run_tasks"):
-                tasks = [Task(self.evaluator.prepared, self.seeds[j], plan_sets[i], self.evaluator.controller)
-                         for i, j in order]
-
-                def record(k: int, outcome: Any) -> None:
-                    i, j = order[k]
-                    if self.journal is not None:
-                        self.journal.append(keys[(i, j)], xs[i], self.seeds[j], outcome.value, outcome.error)
-
-                outcomes = self.evaluator.run_tasks(tasks, on_result=record)
-                done = {keys[ij]: (o.value, o.error) for ij, o in zip(order, outcomes)}
-            else:  # analytic evaluators: no simulation, nothing to journal
-                done = {}
-                for i, j in order:
-                    m = self.evaluator.evaluate(plan_sets[i], [self.seeds[j]])
-                    done[keys[(i, j)]] = (m.runs[0], None)
-            self.nsim_run += len(order)
-            self.cache.update(done)
-            for ij in todo:
-                runs[ij[0]][ij[1]], errors[ij[0]][ij[1]] = done[keys[ij]]
+        results = self.runner.run(plan_sets, xs)
         self.nsim += len(xs) * len(self.seeds)
         scores = []
         for i, x in enumerate(xs):
-            ok = [r for r in runs[i] if r is not None]
+            ok = [r for r, _ in results[i] if r is not None]
             if len(ok) < len(self.seeds):
                 score = FAILED_SCORE
                 metrics = None
@@ -387,7 +344,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     return OptimiseResult(problem.best_x, problem.best_fun, problem.nfev, nit,
                           problem.best_fun < FAILED_SCORE, message, best, metrics, tuple(problem.history), method,
-                          seeds_t, problem.nsim, problem.nsim_run, x0_fun, tuple(encoding.labels()), provenance)
+                          seeds_t, problem.nsim, problem.runner.n_run, x0_fun, tuple(encoding.labels()), provenance)
 
 
 def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: list[np.ndarray],

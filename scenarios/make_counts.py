@@ -1,0 +1,311 @@
+"""Write the bundled count CSVs in ``scenarios/data/`` from the assumptions below.
+
+Nothing here is surveyed: the numbers are plausible assumptions for the Qixiangtai Rd South
+school corridor (see scenarios/README.md), chosen so that the school-term plans fit the school
+term and mismatch the summer (calibrated by simulation, figures in the README).
+
+    python scenarios/make_counts.py            # (re)write scenarios/data/*.csv
+    python scenarios/make_counts.py --check    # exit 1 if a written CSV would change
+    python scenarios/make_counts.py --table    # Markdown tables of the hourly volumes (README)
+    python scenarios/make_counts.py --summary  # critical flow ratios Y and existing-plan X
+
+How a count is made: every regime is a sum of components; a component is a table of hourly
+movement volumes [veh/h] and of crossing pedestrians [ped/h] with a 15-minute time profile.
+The count of one quarter hour is ``volume * factor / 4``, rounded to a whole vehicle (or
+pedestrian) by unbiased random rounding (up with probability equal to the fraction), with a
+numpy ``default_rng`` seeded from ``SEED`` and the file name, so reruns give the same bytes.
+
+Through volumes marked ``None`` are derived, not assumed: on an approach fed by the next
+corridor signal upstream, through = (what that signal sends this way) - left - right, so every
+vehicle counted leaving one junction is counted arriving at the next (routeSampler can then match
+the counts exactly).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20230728  # fixed, arbitrary; only used for rounding counts to whole vehicles
+DATA = Path(__file__).resolve().parent / "data"
+
+CORRIDOR = ("weidi", "pingquan", "pingshan", "zijinshan")  # north to south on Qixiangtai Rd
+LEGS = ("N", "E", "S", "W")  # approach = the leg the traffic comes from
+MOVES = ("L", "T", "R")
+
+# What feeds a corridor approach from the signal upstream: (signal, approach, movement).
+# Southbound traffic reaches the next signal's N approach; northbound the previous signal's S.
+FEEDS = {
+    ("pingquan", "N"): [("weidi", "N", "T"), ("weidi", "E", "L"), ("weidi", "W", "R")],
+    ("pingshan", "N"): [("pingquan", "N", "T"), ("pingquan", "E", "L"), ("pingquan", "W", "R")],
+    ("zijinshan", "N"): [("pingshan", "N", "T"), ("pingshan", "E", "L"), ("pingshan", "W", "R")],
+    ("pingshan", "S"): [("zijinshan", "S", "T"), ("zijinshan", "E", "R"), ("zijinshan", "W", "L")],
+    ("pingquan", "S"): [("pingshan", "S", "T"), ("pingshan", "E", "R"), ("pingshan", "W", "L")],
+    ("weidi", "S"): [("pingquan", "S", "T"), ("pingquan", "E", "R"), ("pingquan", "W", "L")],
+}
+
+# ---------------------------------------------------------------------------------------------
+# 15-minute profiles: rate of each quarter / the table's hourly volume (6 quarters = 90 min).
+# ---------------------------------------------------------------------------------------------
+COMMUTER_AM = (0.85, 0.95, 1.05, 1.10, 1.00, 0.90)   # 07:00..08:15, commuter peak ~07:30-08:15
+DROP_OFF_AM = (0.30, 1.30, 1.60, 1.30, 0.35, 0.15)   # school drop-off: sharp 07:15-08:00
+OFF_PEAK = (1.00, 0.95, 1.05, 1.00, 0.95, 1.05)      # 10:00..11:15, flat
+COMMUTER_PM = (0.85, 0.95, 1.00, 1.05, 1.10, 1.05)   # 16:15..17:30, rising to the evening peak
+PICK_UP_PM = (0.20, 1.20, 1.60, 1.50, 1.20, 0.30)    # school pick-up: 16:30-17:30
+
+# ---------------------------------------------------------------------------------------------
+# Hourly movement volumes [veh/h]: {signal: {approach: (L, T, R)}}; T None = derived (see top).
+# ---------------------------------------------------------------------------------------------
+# School term, AM, commuters only (the school trips are the DROP_OFF component below).
+TERM_AM = {
+    "weidi":     {"N": (50, 380, 60),  "E": (100, 760, 80), "S": (70, None, 80), "W": (120, 680, 70)},
+    "pingquan":  {"N": (30, None, 40), "E": (30, 80, 50),   "S": (30, None, 40), "W": (30, 70, 40)},
+    "pingshan":  {"N": (30, None, 40), "E": (30, 90, 40),   "S": (40, None, 40), "W": (30, 90, 40)},
+    "zijinshan": {"N": (30, None, 30), "E": (30, 60, 40),   "S": (40, 520, 40),  "W": (30, 60, 40)},
+}
+# School drop-off cars (peak-hour rates, DROP_OFF_AM profile): they come along Qixiangtai Rd and
+# Weidi Rd, turn into the school streets (Pingshan Rd most, Pingquan and Zijinshan Rds less) and
+# leave again along the cross streets or back onto the corridor.
+DROP_OFF = {
+    "weidi":     {"N": (0, 80, 0),     "E": (30, 0, 0),     "S": (0, None, 0),  "W": (0, 0, 30)},
+    "pingquan":  {"N": (15, None, 20), "E": (10, 15, 15),   "S": (15, None, 15), "W": (15, 15, 10)},
+    "pingshan":  {"N": (40, None, 60), "E": (30, 25, 30),   "S": (50, None, 40), "W": (40, 25, 30)},
+    "zijinshan": {"N": (10, None, 15), "E": (10, 10, 15),   "S": (15, 120, 15), "W": (15, 10, 10)},
+}
+# Summer, AM: no drop-off; commuters who avoid the corridor in term time come back, so more
+# through traffic on Qixiangtai Rd (northbound, towards the city centre, the heavier), fewer
+# turns into the school streets; Weidi Rd E-W still heavy.
+SUMMER_AM = {
+    "weidi":     {"N": (50, 400, 60),  "E": (110, 760, 80), "S": (80, None, 100), "W": (270, 640, 70)},
+    "pingquan":  {"N": (30, None, 40), "E": (30, 80, 50),   "S": (40, None, 50), "W": (30, 70, 40)},
+    "pingshan":  {"N": (30, None, 40), "E": (30, 90, 40),   "S": (50, None, 50), "W": (30, 90, 40)},
+    "zijinshan": {"N": (30, None, 30), "E": (30, 60, 40),   "S": (50, 940, 50),  "W": (30, 60, 40)},
+}
+# Summer, mid-morning off-peak: about two thirds of the summer AM, through-dominated; the
+# lanes the school-term plans were built around (left bays, the variable lane) are under-used.
+SUMMER_OFFPEAK = {
+    "weidi":     {"N": (40, 330, 50),  "E": (70, 480, 60),  "S": (50, None, 60), "W": (80, 440, 60)},
+    "pingquan":  {"N": (25, None, 30), "E": (25, 60, 35),   "S": (25, None, 30), "W": (20, 55, 30)},
+    "pingshan":  {"N": (25, None, 30), "E": (25, 70, 30),   "S": (30, None, 30), "W": (25, 70, 30)},
+    "zijinshan": {"N": (25, None, 25), "E": (25, 50, 30),   "S": (30, 480, 30),  "W": (25, 50, 30)},
+}
+# School term, PM, commuters only (southbound, home-bound, the heavier).
+TERM_PM = {
+    "weidi":     {"N": (60, 520, 70),  "E": (100, 680, 80), "S": (60, None, 70), "W": (110, 700, 80)},
+    "pingquan":  {"N": (30, None, 50), "E": (30, 80, 40),   "S": (30, None, 40), "W": (30, 80, 40)},
+    "pingshan":  {"N": (30, None, 50), "E": (30, 90, 40),   "S": (30, None, 40), "W": (30, 90, 40)},
+    "zijinshan": {"N": (30, None, 40), "E": (30, 60, 40),   "S": (40, 450, 40),  "W": (30, 60, 40)},
+}
+# School pick-up cars (PICK_UP_PM profile): the drop-off pattern, a little more spread out.
+PICK_UP = DROP_OFF
+
+# ---------------------------------------------------------------------------------------------
+# Pedestrians crossing [ped/h, both directions]: {signal: {leg crossed: ped/h}}.
+# ---------------------------------------------------------------------------------------------
+TERM_PEDS = {  # adults, commuters: everywhere, all day
+    "weidi": {"N": 60, "E": 50, "S": 60, "W": 50}, "pingquan": {"N": 40, "E": 40, "S": 40, "W": 40},
+    "pingshan": {"N": 50, "E": 40, "S": 50, "W": 40}, "zijinshan": {"N": 30, "E": 30, "S": 30, "W": 30},
+}
+SCHOOL_PEDS = {  # pupils and parents: Pingshan Road Primary (Pingshan Rd), the affiliated primary
+    "weidi": {"N": 20, "E": 10, "S": 20, "W": 10},          # (assumed at Pingquan Rd), the middle
+    "pingquan": {"N": 160, "E": 120, "S": 220, "W": 140},   # school (assumed near Zijinshan Rd)
+    "pingshan": {"N": 300, "E": 220, "S": 320, "W": 380},
+    "zijinshan": {"N": 80, "E": 40, "S": 80, "W": 40},
+}
+SUMMER_PEDS = {
+    "weidi": {"N": 50, "E": 40, "S": 50, "W": 40}, "pingquan": {"N": 30, "E": 30, "S": 40, "W": 30},
+    "pingshan": {"N": 40, "E": 30, "S": 40, "W": 40}, "zijinshan": {"N": 20, "E": 20, "S": 20, "W": 20},
+}
+SUMMER_OFFPEAK_PEDS = {
+    "weidi": {"N": 40, "E": 30, "S": 40, "W": 30}, "pingquan": {"N": 30, "E": 20, "S": 30, "W": 20},
+    "pingshan": {"N": 30, "E": 30, "S": 30, "W": 30}, "zijinshan": {"N": 20, "E": 20, "S": 20, "W": 20},
+}
+
+# ---------------------------------------------------------------------------------------------
+# networks/isolated: one junction `center`, AM, moderate: critical X about 0.7 under its 90 s plan.
+# ---------------------------------------------------------------------------------------------
+ISOLATED_AM = {"center": {"N": (160, 560, 140), "E": (140, 480, 130), "S": (140, 540, 130),
+                          "W": (150, 470, 120)}}
+
+# Regimes: (file stem, first quarter, [(volumes, pedestrians or None, profile), ...]).
+REGIMES = [
+    ("school_am", "07:00", [(TERM_AM, TERM_PEDS, COMMUTER_AM), (DROP_OFF, SCHOOL_PEDS, DROP_OFF_AM)]),
+    ("summer_am", "07:00", [(SUMMER_AM, SUMMER_PEDS, COMMUTER_AM)]),
+    ("summer_offpeak", "10:00", [(SUMMER_OFFPEAK, SUMMER_OFFPEAK_PEDS, OFF_PEAK)]),
+    ("school_pm", "16:15", [(TERM_PM, TERM_PEDS, COMMUTER_PM), (PICK_UP, SCHOOL_PEDS, PICK_UP_PM)]),
+    ("isolated_am", "07:00", [(ISOLATED_AM, None, COMMUTER_AM)]),
+]
+
+# ---------------------------------------------------------------------------------------------
+# For --summary only: lanes and the existing (school-term) plans, from networks/README.md.
+# ---------------------------------------------------------------------------------------------
+SAT_THROUGH, SAT_SHARED, SAT_TURN_BAY = 1800, 1700, 1600  # [veh/h/lane]
+THROUGH_LANES = {"weidi": {"N": 2, "S": 2, "E": 3, "W": 3}, "pingquan": {"N": 2, "S": 2, "E": 1, "W": 1},
+                 "pingshan": {"N": 2, "S": 2, "E": 2, "W": 2}, "zijinshan": {"N": 2, "S": 2, "E": 1, "W": 1},
+                 "center": {"N": 2, "S": 2, "E": 2, "W": 2}}
+# existing plans: cycle and (green + yellow) of NS left, NS through, EW left, EW through [s]
+EXISTING = {"weidi": (140, (18, 39, 24, 51)), "pingquan": (120, (17, 48, 13, 34)),
+            "pingshan": (130, (19, 51, 15, 37)), "zijinshan": (120, (17, 47, 13, 35)),
+            "center": (90, (15, 28, 14, 25))}
+START_LOST_S = 2.0  # effective green = green + yellow - start-up lost time
+
+
+def hourly(table: dict) -> dict[tuple[str, str, str], float]:
+    """{(signal, approach, movement): veh/h} of one table, derived through volumes filled in."""
+    out = {(sig, leg, move): float(v)
+           for sig, approaches in table.items() for leg, volumes in approaches.items()
+           for move, v in zip(MOVES, volumes) if v is not None}
+    southbound = [(sig, "N") for sig in CORRIDOR]             # each feeds the next one south
+    northbound = [(sig, "S") for sig in reversed(CORRIDOR)]   # each feeds the next one north
+    for sig, leg in southbound + northbound:
+        if (sig, leg) in FEEDS and sig in table and table[sig][leg][1] is None:
+            _derive(out, sig, leg)
+    return out
+
+
+def _derive(out: dict, sig: str, leg: str) -> None:
+    inflow = sum(out[f] for f in FEEDS[sig, leg])
+    through = inflow - out[sig, leg, "L"] - out[sig, leg, "R"]
+    if through < 0:
+        raise ValueError(f"{sig} {leg}: turns exceed the inflow ({inflow:g} veh/h)")
+    out[sig, leg, "T"] = through
+
+
+def quarter_label(start: str, k: int) -> str:
+    h, m = map(int, start.split(":"))
+    t = h * 60 + m + 15 * k
+    return f"{t // 60:02d}:{t % 60:02d}"
+
+
+def round_counts(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Unbiased random rounding to whole numbers."""
+    low = np.floor(values)
+    return (low + (rng.random(values.shape) < values - low)).astype(int)
+
+
+def expected(components: list, which: str) -> dict[tuple, np.ndarray]:
+    """{(signal, approach or leg, movement or ''): per-quarter expected counts} of one regime."""
+    total: dict[tuple, np.ndarray] = {}
+    for volumes, peds, profile in components:
+        factors = np.asarray(profile) / 4.0
+        if which == "vehicles":
+            rates = hourly(volumes)
+        else:
+            rates = {(sig, leg, ""): float(n) for sig, legs in (peds or {}).items() for leg, n in legs.items()}
+        for key, rate in rates.items():
+            total[key] = total.get(key, 0.0) + rate * factors
+    return total
+
+
+def csv_text(stem: str, start: str, components: list, which: str) -> str | None:
+    exp = expected(components, which)
+    if not exp:
+        return None
+    name = f"{stem}_{which}.csv"
+    rng = np.random.default_rng([SEED, zlib.crc32(name.encode())])
+    order = {s: i for i, s in enumerate((*CORRIDOR, "center"))}
+    keys = sorted(exp, key=lambda k: (order[k[0]], LEGS.index(k[1]), MOVES.index(k[2]) if k[2] else 0))
+    counts = round_counts(np.array([exp[k] for k in keys]), rng)
+    buf = io.StringIO()
+    buf.write("interval,intersection,approach,movement,vehicles\n" if which == "vehicles"
+              else "interval,intersection,crossing,pedestrians\n")
+    n_quarters = counts.shape[1]
+    for q in range(n_quarters):
+        for key, row in zip(keys, counts):
+            fields = [quarter_label(start, q), key[0], key[1]] + ([key[2]] if which == "vehicles" else [])
+            buf.write(",".join(fields) + f",{row[q]}\n")
+    return buf.getvalue()
+
+
+def files() -> dict[str, str]:
+    out = {}
+    for stem, start, components in REGIMES:
+        for which in ("vehicles", "pedestrians"):
+            text = csv_text(stem, start, components, which)
+            if text is not None:
+                out[f"{stem}_{which}.csv"] = text
+    return out
+
+
+def table_markdown() -> str:
+    """Hourly volumes of every regime (peak-hour rates of each component, summed; derived T included)."""
+    lines = []
+    for stem, _, components in REGIMES:
+        per = [hourly(v) for v, _, _ in components]
+        sigs = list(components[0][0])
+        lines += [f"**{stem}**" + (" (commuters + school trips)" if len(per) > 1 else ""), "",
+                  "| signal | " + " | ".join(f"{leg} {m}" for leg in LEGS for m in MOVES) + " | all |",
+                  "|---|" + "---:|" * 13]
+        for sig in sigs:
+            cells = []
+            for leg in LEGS:
+                for m in MOVES:
+                    parts = [f"{p[sig, leg, m]:.0f}" for p in per if p.get((sig, leg, m))]
+                    cells.append("+".join(parts) or "0")
+            entering = sum(p.get((sig, leg, m), 0) for p in per for leg in LEGS for m in MOVES)
+            lines.append(f"| {sig} | " + " | ".join(cells) + f" | {entering:.0f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def summary() -> str:
+    """Busiest-quarter critical flow ratio Y per signal and the X of each stage under the existing plan."""
+    lines = []
+    for stem, start, components in REGIMES:
+        exp = expected(components, "vehicles")
+        peak_q = int(np.argmax(sum(exp.values())))
+        rate = {k: v[peak_q] * 4 for k, v in exp.items()}
+        entering = sum(v for (sig, leg, _), v in exp.items() if (sig, leg) not in FEEDS)
+        lines.append(f"{stem}: vehicles entering {entering.sum() * 4 / len(entering):.0f} veh/h on average, "
+                     f"{entering.max() * 4:.0f} veh/h in the busiest quarter ({quarter_label(start, peak_q)})")
+        for sig in sorted({k[0] for k in rate}, key=lambda s: (*CORRIDOR, "center").index(s)):
+            n = THROUGH_LANES[sig]
+            y = {}
+            for leg in LEGS:
+                y[leg, "L"] = rate[sig, leg, "L"] / SAT_TURN_BAY
+                cap = SAT_SHARED + SAT_THROUGH * (n[leg] - 1)
+                y[leg, "T"] = (rate[sig, leg, "T"] + rate[sig, leg, "R"]) / cap
+            stages = [max(y["N", "L"], y["S", "L"]), max(y["N", "T"], y["S", "T"]),
+                      max(y["E", "L"], y["W", "L"]), max(y["E", "T"], y["W", "T"])]
+            cycle, gy = EXISTING[sig]
+            x = [s * cycle / (g - START_LOST_S) for s, g in zip(stages, gy)]
+            lines.append(f"  {sig:10s} Y={sum(stages):.2f}  y=" + " ".join(f"{s:.2f}" for s in stages)
+                         + "  X(existing)=" + " ".join(f"{v:.2f}" for v in x))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if a CSV differs from a fresh build")
+    parser.add_argument("--table", action="store_true", help="print the hourly volume tables (Markdown)")
+    parser.add_argument("--summary", action="store_true", help="print flow ratios and existing-plan X")
+    args = parser.parse_args(argv)
+    if args.table:
+        print(table_markdown())
+        return 0
+    if args.summary:
+        print(summary())
+        return 0
+    stale = []
+    for name, text in files().items():
+        path = DATA / name
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(name)
+            continue
+        DATA.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        print(f"wrote {path.relative_to(DATA.parent.parent)}")
+    if stale:
+        print("differs from a fresh build: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
