@@ -19,11 +19,16 @@ import numpy as np
 from . import _sumo
 from ._xml import xml_escape
 from .errors import SimulationError
-from .metrics import ApproachMetrics, RunMetrics
+from .metrics import ApproachMetrics, PeriodMetrics, RunMetrics
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, transition_states, without_walk
 from .prepare import Prepared
+from .schedule import Schedule, waut_additional
 
 CONTROLLERS = ("static", "actuated", "delay_based", "max_pressure")
+#: Queue sampling window of time-of-day runs, regrouped per cycle afterwards [s].
+FINE_WINDOW_S = 30.0
+#: Step of the day's queue profile [s].
+PROFILE_STEP_S = 900.0
 #: Aggregation window for queues when no plan gives a cycle (adaptive control) [s].
 DEFAULT_WINDOW_S = 90.0
 #: A lane counts as full when its jam reaches this share of its length; only
@@ -33,13 +38,19 @@ _FULL_SHARE = 0.9
 
 @dataclass(frozen=True)
 class Task:
-    """One evaluation: a plan set (or a controller) on a prepared scenario with one seed."""
+    """One evaluation: a plan set (or a controller, or a time-of-day schedule) on a prepared scenario with one seed.
+
+    ``bins`` are reporting periods ``(name, begin_s, end_s)`` for which queue
+    and delay are also given separately (e.g. the control periods of a day).
+    """
 
     prepared: Prepared
     seed: int
     plans: PlanSet | None = None
     controller: str = "static"
     keep_dir: str | None = None
+    schedule: Schedule | None = None
+    bins: tuple[tuple[str, float, float], ...] = ()
 
 
 #: programID of the programmes a run loads; distinct from any id in the network,
@@ -112,12 +123,18 @@ def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_fil
 def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str]:
     """The SUMO command line of a task (also used by the bare-run benchmark)."""
     p = task.prepared
-    windows = {pl.signal_id: pl.cycle_s for pl in task.plans} if task.plans is not None else {}
     additional = list(p.additional_files)
-    if task.plans is not None:
-        (work / "plans.add.xml").write_text(plans_additional(task.plans, program_id=RUN_PROGRAM_ID,
-                                                             controller=task.controller), encoding="utf-8")
+    if task.schedule is not None:
+        # queues sampled finely, then regrouped per cycle of whichever plan runs
+        windows = {sid: FINE_WINDOW_S for sid in p.signal_ids}
+        (work / "plans.add.xml").write_text(waut_additional(task.schedule, program_prefix="so-"), encoding="utf-8")
         additional.append(str(work / "plans.add.xml"))
+    else:
+        windows = {pl.signal_id: pl.cycle_s for pl in task.plans} if task.plans is not None else {}
+        if task.plans is not None:
+            (work / "plans.add.xml").write_text(plans_additional(task.plans, program_id=RUN_PROGRAM_ID,
+                                                                 controller=task.controller), encoding="utf-8")
+            additional.append(str(work / "plans.add.xml"))
     (work / "detectors.add.xml").write_text(_detectors_additional(p, windows, "queues.xml"), encoding="utf-8")
     additional.append(str(work / "detectors.add.xml"))
     return [
@@ -254,7 +271,12 @@ def _run_max_pressure(libsumo, task: Task) -> None:  # noqa: ANN001 - the libsum
         t = libsumo.simulation.getTime()
 
 
-def _queues(prepared: Prepared, path: Path) -> tuple[ApproachMetrics, ...]:
+def _approach_windows(prepared: Prepared, path: Path) -> dict[str, list[tuple[float, float, float]]]:
+    """Per approach: (window begin, max jam [m], max jam [veh]) for every detector window after warm-up.
+
+    The upstream piece of a split approach counts only when the lanes at the
+    stop line are full, i.e. when the queue has spilled back onto it.
+    """
     start = prepared.begin_s + prepared.warmup_s
     jam: dict[tuple[str, str, float], tuple[float, float]] = {}
     for _, el in ET.iterparse(path):
@@ -268,23 +290,57 @@ def _queues(prepared: Prepared, path: Path) -> tuple[ApproachMetrics, ...]:
             old = jam.get(key, (0.0, 0.0))
             jam[key] = (max(old[0], m), max(old[1], v))
         el.clear()
-    out = []
+    out: dict[str, list[tuple[float, float, float]]] = {}
     for a in prepared.approaches:
-        windows = sorted({b for (k, ap, b) in jam if k == "q" and ap == a.id})
-        q_m, q_v = [], []
-        for b in windows:
+        rows = []
+        for b in sorted({b for (k, ap, b) in jam if k == "q" and ap == a.id}):
             m, v = jam[("q", a.id, b)]
             if a.upstream_lanes and m >= _FULL_SHARE * a.length_m:
                 um, uv = jam.get(("u", a.id, b), (0.0, 0.0))
                 m, v = m + um, v + uv
-            q_m.append(m)
-            q_v.append(v)
-        arr_m = np.asarray(q_m or [0.0])
-        arr_v = np.asarray(q_v or [0.0])
-        out.append(ApproachMetrics(a.id, a.label, a.signal_id, float(arr_m.mean()), float(np.percentile(arr_m, 95)),
-                                   float(arr_m.max()), float(arr_v.mean()), float(np.percentile(arr_v, 95)),
-                                   float(arr_v.max()), len(q_m)))
-    return tuple(out)
+            rows.append((b, m, v))
+        out[a.id] = rows
+    return out
+
+
+def _regroup(rows: list[tuple[float, float, float]], windows: list[float]) -> list[tuple[float, float, float]]:
+    """Maxima of fine windows regrouped into coarser ones starting at ``windows`` (sorted starts)."""
+    import bisect
+
+    grouped: dict[float, tuple[float, float]] = {}
+    for b, m, v in rows:
+        k = bisect.bisect_right(windows, b + 1e-6) - 1
+        if k < 0:
+            continue
+        old = grouped.get(windows[k], (0.0, 0.0))
+        grouped[windows[k]] = (max(old[0], m), max(old[1], v))
+    return [(w, m, v) for w, (m, v) in sorted(grouped.items())]
+
+
+def _cycle_starts(task: Task) -> dict[str, list[float]]:
+    """Per signal, the start of every cycle of the programmes a schedule runs."""
+    from .schedule import program_timeline
+
+    p = task.prepared
+    out = {}
+    for sid, items in program_timeline(task.schedule).items():
+        starts = []
+        ends = [t for t, _, _ in items[1:]] + [p.end_s]
+        for (t, _, plan), end in zip(items, ends):
+            w = max(t, p.begin_s)
+            while w < end - 1e-6:
+                starts.append(w)
+                w += plan.cycle_s
+        out[sid] = starts
+    return out
+
+
+def _approach_metrics(a, rows: list[tuple[float, float, float]]) -> ApproachMetrics:  # noqa: ANN001
+    arr_m = np.asarray([m for _, m, _ in rows] or [0.0])
+    arr_v = np.asarray([v for _, _, v in rows] or [0.0])
+    return ApproachMetrics(a.id, a.label, a.signal_id, float(arr_m.mean()), float(np.percentile(arr_m, 95)),
+                           float(arr_m.max()), float(arr_v.mean()), float(np.percentile(arr_v, 95)),
+                           float(arr_v.max()), len(rows))
 
 
 def read_outputs(task: Task, work: Path) -> RunMetrics:
@@ -293,13 +349,17 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
     start = p.begin_s + p.warmup_s
     total_loss, n_veh, stops, arrived = 0.0, 0, 0, 0
     ped_wait, n_ped = 0.0, 0
+    trips: list[tuple[float, float]] = []  # (intended departure, time loss incl. insertion wait)
     for _, el in ET.iterparse(work / "tripinfo.xml"):
         if el.tag == "tripinfo":
             depart = float(el.get("depart"))
             delay = float(el.get("departDelay", 0.0))
             if depart - delay >= start - 1e-6:
-                total_loss += float(el.get("timeLoss")) + delay
+                loss = float(el.get("timeLoss")) + delay
+                total_loss += loss
                 n_veh += 1
+                if task.bins:
+                    trips.append((depart - delay, loss))
                 stops += int(el.get("waitingCount", 0))
             arrival = float(el.get("arrival", -1))
             if arrival >= start:
@@ -323,7 +383,13 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
     # cannot look good by keeping cars out of the network
     total_loss += waiting * wait_delay
     n_all = n_veh + waiting
-    approaches = _queues(p, work / "queues.xml") if (work / "queues.xml").exists() else ()
+    fine = _approach_windows(p, work / "queues.xml") if (work / "queues.xml").exists() else {}
+    starts = _cycle_starts(task) if task.schedule is not None else {}
+    cycles = {a.id: _regroup(fine.get(a.id, []), starts[a.signal_id]) if a.signal_id in starts
+              else fine.get(a.id, []) for a in p.approaches}
+    approaches = tuple(_approach_metrics(a, cycles[a.id]) for a in p.approaches) if fine else ()
+    periods = tuple(_bin_metrics(task, cycles, trips, waiting, wait_delay))
+    profile = _queue_profile(p, fine) if task.schedule is not None else ()
     per_approach_mean = [a.mean_max_queue_m for a in approaches] or [0.0]
     per_approach_p95 = [a.p95_max_queue_m for a in approaches] or [0.0]
     return RunMetrics(
@@ -340,4 +406,40 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
         n_pedestrians=n_ped,
         teleports=teleports,
         approaches=approaches,
+        periods=periods,
+        queue_profile_m=profile,
+        profile_step_s=PROFILE_STEP_S if profile else 0.0,
     )
+
+
+def _bin_metrics(task: Task, cycles: dict[str, list[tuple[float, float, float]]], trips: list[tuple[float, float]],
+                 waiting: int, wait_delay: float) -> list[PeriodMetrics]:
+    """Queue and delay per reporting bin (cycles by start time, vehicles by intended departure)."""
+    out = []
+    p = task.prepared
+    for k, (name, b, e) in enumerate(task.bins):
+        per_app = []
+        for a in p.approaches:
+            rows = [r for r in cycles.get(a.id, []) if b - 1e-6 <= r[0] < e - 1e-6]
+            if rows:
+                per_app.append(float(np.mean([m for _, m, _ in rows])))
+        losses = [loss for t, loss in trips if b - 1e-6 <= t < e - 1e-6]
+        total, n = float(sum(losses)), len(losses)
+        if k == len(task.bins) - 1:  # vehicles still waiting at the end wanted to leave in the last period
+            total += waiting * wait_delay
+            n += waiting
+        out.append(PeriodMetrics(name, b, e, float(np.mean(per_app)) if per_app else 0.0,
+                                 total / n if n else 0.0, n))
+    return out
+
+
+def _queue_profile(p: Prepared, fine: dict[str, list[tuple[float, float, float]]]) -> tuple[float, ...]:
+    """Mean over approaches of the maximum queue in each PROFILE_STEP_S, from the end of warm-up [m]."""
+    start = p.begin_s + p.warmup_s
+    n = int(math.ceil((p.end_s - start) / PROFILE_STEP_S))
+    steps = [start + k * PROFILE_STEP_S for k in range(n)]
+    per_app = [[m for _, m, _ in _regroup(rows, steps)] for rows in fine.values() if rows]
+    if not per_app:
+        return ()
+    width = min(len(r) for r in per_app)
+    return tuple(float(np.mean([r[k] for r in per_app])) for k in range(width))

@@ -48,6 +48,18 @@ class ApproachMetrics:
 
 
 @dataclass(frozen=True)
+class PeriodMetrics:
+    """Queue and delay of one reporting period within a run (e.g. a control period of the day)."""
+
+    name: str
+    begin_s: float
+    end_s: float
+    mean_max_queue_m: float
+    delay_s: float
+    n_vehicles: int
+
+
+@dataclass(frozen=True)
 class RunMetrics:
     """Figures of one simulation run (one plan set, one seed).
 
@@ -71,6 +83,9 @@ class RunMetrics:
     approaches: tuple[ApproachMetrics, ...]
     sim_time_s: float = 0.0
     status: str = "ok"
+    periods: tuple[PeriodMetrics, ...] = ()
+    queue_profile_m: tuple[float, ...] = ()
+    profile_step_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,6 +94,8 @@ class RunMetrics:
     def from_dict(cls, data: dict[str, Any]) -> RunMetrics:
         data = dict(data)
         data["approaches"] = tuple(ApproachMetrics(**a) for a in data.get("approaches", ()))
+        data["periods"] = tuple(PeriodMetrics(**p) for p in data.get("periods", ()))
+        data["queue_profile_m"] = tuple(data.get("queue_profile_m", ()))
         return cls(**data)
 
 

@@ -1,0 +1,238 @@
+"""Time-of-day schedules: contiguous control periods, each with its plan set, and safe switching.
+
+Switching rule (what ``to_sumo_waut`` writes, and what a controller should do):
+at a period boundary ``T`` each signal finishes its current cycle (it switches
+at the first start of its old plan's first stage at or after ``T``, right after
+the old last stage's yellow and all-red), runs one *transition cycle* of the
+new plan's stages -- greens stretched or shrunk in proportion, never below
+their minimums -- whose length lands exactly on the new plan's coordinated
+start (its offset), and from then on runs the new plan.  Every change of
+indication in the transition is one the plans themselves make, so no yellow
+or all-red is cut and no minimum green is shortened.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ._xml import atomic_write_text, check_file, xml_escape
+from .encoding import water_fill
+from .errors import InputError, PlanError
+from .plan import GREEN_CHARS, PlanSet, TimingPlan
+
+SCHEDULE_SCHEMA_VERSION = 1
+
+
+def _time_s(value: Any, where: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        from .demand import parse_time_s
+
+        try:
+            return parse_time_s(value)
+        except ValueError:
+            pass
+    raise PlanError(f"{where}: not a time (HH:MM or seconds) ({value!r})")
+
+
+@dataclass(frozen=True)
+class SchedulePeriod:
+    """One control period ``[begin_s, end_s)`` and the plans that run in it."""
+
+    name: str
+    begin_s: float
+    end_s: float
+    plans: PlanSet
+
+    def __post_init__(self) -> None:
+        if not self.end_s > self.begin_s:
+            raise PlanError(f"period {self.name!r}: end must be after begin ({self.begin_s:g}, {self.end_s:g})")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Contiguous periods covering ``[periods[0].begin_s, periods[-1].end_s)``."""
+
+    name: str
+    periods: tuple[SchedulePeriod, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "periods", tuple(self.periods))
+        if not self.periods:
+            raise PlanError(f"schedule {self.name!r}: no periods (0)")
+        for a, b in zip(self.periods, self.periods[1:]):
+            if abs(a.end_s - b.begin_s) > 1e-6:
+                raise PlanError(f"schedule {self.name!r}: period {b.name!r} does not start where {a.name!r} ends "
+                                f"({a.end_s:g} != {b.begin_s:g})")
+        ids = set(self.periods[0].plans.signal_ids)
+        for p in self.periods[1:]:
+            if set(p.plans.signal_ids) != ids:
+                raise PlanError(f"schedule {self.name!r}: period {p.name!r} plans other signals "
+                                f"({sorted(set(p.plans.signal_ids) ^ ids)})")
+
+    @property
+    def signal_ids(self) -> tuple[str, ...]:
+        return self.periods[0].plans.signal_ids
+
+    @property
+    def breakpoints_s(self) -> tuple[float, ...]:
+        return tuple(p.begin_s for p in self.periods)
+
+    def period_at(self, t_s: float) -> SchedulePeriod:
+        for p in self.periods:
+            if p.begin_s <= t_s < p.end_s:
+                return p
+        return self.periods[0] if t_s < self.periods[0].begin_s else self.periods[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": SCHEDULE_SCHEMA_VERSION, "kind": "schedule", "name": self.name,
+                "periods": [{"name": p.name, "begin_s": p.begin_s, "end_s": p.end_s, "plans": p.plans.to_dict()}
+                            for p in self.periods]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
+        periods = []
+        for k, p in enumerate(data.get("periods", [])):
+            where = f"period {k + 1}"
+            if not isinstance(p, Mapping):
+                raise PlanError(f"{where}: must be an object ({type(p).__name__})")
+            periods.append(SchedulePeriod(str(p.get("name", f"P{k + 1}")), _time_s(p.get("begin_s"), where),
+                                          _time_s(p.get("end_s"), where), PlanSet.from_dict(p.get("plans", {}))))
+        return cls(str(data.get("name", "schedule")), tuple(periods))
+
+
+def read_schedule(path: str | Path, *, network: Any = None) -> Schedule:
+    """Read a schedule JSON file (signalopt's format); with ``network``, check its signals."""
+    path = check_file(Path(path), "schedule file")
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "schedule file is not UTF-8 text", f"byte {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, "malformed JSON", f"line {exc.lineno} col {exc.colno}: {exc.msg}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != "schedule":
+        raise InputError(path, 'not a schedule file (needs "kind": "schedule")', type(doc).__name__)
+    if doc.get("schema_version") != SCHEDULE_SCHEMA_VERSION:
+        raise InputError(path, f"schema_version must be {SCHEDULE_SCHEMA_VERSION}", repr(doc.get("schema_version")))
+    try:
+        schedule = Schedule.from_dict(doc)
+    except (PlanError, TypeError) as exc:
+        raise InputError(path, "invalid schedule", str(exc)) from None
+    if network is not None:
+        for period in schedule.periods:
+            for plan in period.plans:
+                signal = network.signal(plan.signal_id, source=path)
+                if plan.n_links != signal.n_links:
+                    raise InputError(path, f"period {period.name}: signal {plan.signal_id} has {plan.n_links} links, "
+                                           f"the network {signal.n_links}", plan.phases[0].state)
+    return schedule
+
+
+def write_schedule(schedule: Schedule, path: str | Path, *, provenance: dict[str, Any] | None = None) -> Path:
+    doc = {**schedule.to_dict(), "provenance": provenance or {}}
+    return atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
+
+
+# switching -------------------------------------------------------------------------------
+def first_cycle_start_s(plan: TimingPlan, at_or_after_s: float) -> float:
+    """First start of ``plan``'s first stage at or after a time [s] (whole seconds assumed)."""
+    c, o = plan.cycle_s, plan.offset_s
+    n = math.ceil((at_or_after_s - o) / c - 1e-9)
+    return o + n * c
+
+
+def transition_plan(new: TimingPlan, length_s: float) -> TimingPlan:
+    """The new plan's stages stretched or shrunk to one cycle of ``length_s`` (greens ≥ their minimums)."""
+    import numpy as np
+
+    from .encoding import round_preserving_sum
+
+    fixed = sum(p.yellow_s + p.all_red_s for p in new.phases)
+    mins = np.array([p.effective_min_green_s for p in new.phases])
+    caps = np.array([max(p.max_green_s, p.green_s) for p in new.phases]) - mins
+    slack = length_s - fixed - mins.sum()
+    if slack < -1e-6:
+        raise PlanError(f"signal {new.signal_id}: a transition of {length_s:g} s is shorter than the minimum cycle "
+                        f"({fixed + mins.sum():g} s)")
+    weights = np.array([p.green_s for p in new.phases]) - mins
+    extra = water_fill(max(slack, 0.0), np.maximum(weights, 0.0) + 1e-9, np.maximum(caps, 0.0) + 1e9)
+    greens = np.maximum(round_preserving_sum(mins + extra, length_s - fixed), mins)
+    phases = tuple(replace(p, green_s=float(round(g, 1)), max_green_s=max(p.max_green_s, float(round(g, 1))))
+                   for p, g in zip(new.phases, greens))
+    return TimingPlan(new.signal_id, phases, offset_s=0.0, ped_links=new.ped_links, program_id=new.program_id)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """When one signal leaves ``old`` for a transition cycle, and when the new plan takes over [s]."""
+
+    signal_id: str
+    start_s: float
+    transition: TimingPlan
+    takeover_s: float
+
+
+def plan_switch(old: TimingPlan, new: TimingPlan, at_s: float) -> Switch:
+    """The switch from ``old`` to ``new`` requested at ``at_s`` (see module docstring)."""
+    start = first_cycle_start_s(old, at_s)
+    last = old.phases[-1]
+    first = new.phases[0]
+    # links the old plan keeps green into its own first stage must be green in the new first stage too
+    kept = {k for k, c in enumerate(last.state) if c in GREEN_CHARS and old.phases[0].state[k] in GREEN_CHARS}
+    bad = sorted(k for k in kept if first.state[k] not in GREEN_CHARS)
+    if bad:
+        raise PlanError(f"signal {new.signal_id}: the old last stage keeps links {bad} green, the new first stage "
+                        f"does not; cannot switch safely")
+    min_cycle = sum(p.effective_min_green_s + p.yellow_s + p.all_red_s for p in new.phases)
+    length = (new.offset_s - start) % new.cycle_s
+    while length < min_cycle - 1e-6:
+        length += new.cycle_s
+    return Switch(new.signal_id, start, transition_plan(new, length), start + length)
+
+
+def program_timeline(schedule: Schedule) -> dict[str, list[tuple[float, str, TimingPlan]]]:
+    """Per signal: (time, programme id, plan) in force from that time -- periods and transitions."""
+    out: dict[str, list[tuple[float, str, TimingPlan]]] = {}
+    for sid in schedule.signal_ids:
+        line = [(schedule.periods[0].begin_s, "p0", schedule.periods[0].plans[sid])]
+        for k in range(1, len(schedule.periods)):
+            old, new = schedule.periods[k - 1].plans[sid], schedule.periods[k].plans[sid]
+            if old == new:
+                continue
+            sw = plan_switch(old, new, schedule.periods[k].begin_s)
+            line.append((sw.start_s, f"t{k}", sw.transition))
+            line.append((sw.takeover_s, f"p{k}", new))
+        out[sid] = line
+    return out
+
+
+def waut_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
+    """SUMO additional XML: every period's and transition's programme plus a WAUT per signal."""
+    from ._sumo_run import plans_additional
+
+    lines = ["<additional>"]
+    timeline = program_timeline(schedule)
+    for sid, items in timeline.items():
+        for t, pid, plan in items:
+            if pid.startswith("t"):
+                plan = replace(plan, offset_s=t % plan.cycle_s)  # its one cycle starts exactly at t
+            body = plans_additional(PlanSet((plan,)), program_id=f"{program_prefix}{pid}")
+            lines += body.splitlines()[1:-1]
+        wid = f"waut_{sid}"
+        lines.append(f'  <WAUT id="{xml_escape(wid)}" refTime="0" startProg="{program_prefix}p0">')
+        for t, pid, _ in items[1:]:
+            lines.append(f'    <wautSwitch time="{t:.0f}" to="{xml_escape(program_prefix + pid)}"/>')
+        lines.append("  </WAUT>")
+        lines.append(f'  <wautJunction wautID="{xml_escape(wid)}" junctionID="{xml_escape(sid)}"/>')
+    lines.append("</additional>")
+    return "\n".join(lines) + "\n"
+
+
+def schedule_from_plans(name: str, periods: Sequence[tuple[str, float, float, PlanSet]]) -> Schedule:
+    return Schedule(name, tuple(SchedulePeriod(n, b, e, p) for n, b, e, p in periods))
