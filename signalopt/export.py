@@ -1,48 +1,298 @@
-"""Export timing plans for controllers and other tools; every write is preceded by the safety check."""
+"""Export timing plans for controllers and other tools; every write is preceded by the safety check.
+
+Formats (:data:`FORMATS`):
+
+``json``   signalopt's own versioned plan file (read back with :func:`signalopt.planfile.read_plans`).
+``sumo``   SUMO additional file, one static ``tlLogic`` per signal.
+``nema``   SUMO additional file, one ``tlLogic type="NEMA"`` per signal (dual ring, coordinated, fixed time;
+           see :mod:`signalopt.formats_nema`).
+``ntcip``  NTCIP 1202-shaped timing sheet: ``.csv`` or ``.json`` by the suffix of ``out``; any other
+           suffix writes both (``out.csv`` and ``out.json``).  See :mod:`signalopt.formats_ntcip`.
+``utdf``   Synchro UTDF combined CSV (:mod:`signalopt.formats_utdf`, read back with ``read_utdf``).
+``csv``    human timing sheet: one row per signal and stage.
+
+Order of work: the format name is checked, then the safety check
+(:func:`signalopt.safety.validate_plans`), then the whole text of every
+output is built (a format's own range checks raise here), and only then is
+anything written, each file atomically.  A refused plan leaves no file.
+
+Every file carries provenance (signalopt version, scenario digest, creation
+time, the network and its SHA-256, plus the plan file's own provenance): an
+XML comment, ``#`` comment lines in CSV, a ``provenance`` field in JSON.
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime as _dt
+import hashlib
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from ._sumo_run import plans_additional
 from ._xml import atomic_write_text, xml_escape
+from .errors import InputError, PlanError
+from .formats_nema import dual_ring, nema_additional_text
+from .formats_ntcip import DAY_TABLES as _DAY_TABLES
+from .formats_ntcip import ntcip_csv_text, ntcip_json_text, ntcip_units, unit_tables
+from .formats_utdf import utdf_text
 from .network import Network
 from .plan import PlanSet
 from .planfile import plans_to_json
-from .safety import validate_plans
+from .safety import validate_plans, validate_schedule
+from .schedule import Schedule, waut_additional
 from .scenario import TimingOptions
 
-FORMATS = ("json", "sumo")
+FORMATS = ("json", "sumo", "nema", "ntcip", "utdf", "csv")
+CSV_COLUMNS = ("intersection", "signal_id", "stage", "name", "nema_phases", "start_s", "green_s", "yellow_s",
+               "all_red_s", "split_s", "split_pct", "walk_s", "ped_clearance_s", "offset_s", "cycle_s")
 
 
-def _comment(provenance: dict[str, Any]) -> str:
-    items = {"signalopt": __version__, **provenance}
-    text = "; ".join(f"{k}={v}" for k, v in items.items())
+# Provenance ------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "unknown"
+
+
+def provenance_stamp(provenance: Mapping[str, Any] | None, network: Network, *, fmt: str,
+                     created: str | None = None) -> dict[str, Any]:
+    """What every exported file says about itself (plan file provenance first, then this export's)."""
+    prov = dict(provenance or {})
+    plans_version = prov.pop("signalopt", None)
+    stamp: dict[str, Any] = {
+        "signalopt": __version__,
+        "format": fmt,
+        "created": created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "scenario_digest": prov.pop("scenario_digest", None) or "unknown",
+        "network": network.path.name,
+        "network_sha256": _sha256(network.path),
+    }
+    if plans_version and plans_version != __version__:
+        stamp["plans_signalopt"] = plans_version
+    stamp.update(prov)
+    return stamp
+
+
+def _stamp_lines(stamp: Mapping[str, Any]) -> list[str]:
+    return [f"{k}: {v}" for k, v in stamp.items()]
+
+
+def _xml_comment(stamp: Mapping[str, Any]) -> str:
+    text = "; ".join(f"{k}={v}" for k, v in stamp.items())
     return "<!-- " + xml_escape(text).replace("--", "- -") + " -->"
 
 
-def sumo_additional_text(plans: PlanSet, *, provenance: dict[str, Any] | None = None) -> str:
-    """SUMO additional file with one static ``tlLogic`` per plan (programme ids as in the plans)."""
-    body = plans_additional(plans)
-    return body.replace("<additional>", _comment(provenance or {}) + "\n<additional>", 1)
+# SUMO --------------------------------------------------------------------------------
+def _program_ids(plans: PlanSet, network: Network | None, suffix: str = "") -> dict[str, str]:
+    """Programme ids to write: the plan's (plus ``suffix``), renamed when the network already has that id
+    for the signal (SUMO refuses a second programme with the same id)."""
+    out = {}
+    for plan in plans:
+        pid = plan.program_id + suffix
+        taken: set[str] = set()
+        if network is not None and plan.signal_id in network.signal_ids:
+            taken = {p.program_id for p in network.signal(plan.signal_id).programs}
+        while pid in taken:
+            pid += "-signalopt"
+        out[plan.signal_id] = pid
+    return out
+
+
+def sumo_additional_text(plans: PlanSet, *, provenance: Mapping[str, Any] | None = None,
+                         network: Network | None = None) -> str:
+    """SUMO additional file with one static ``tlLogic`` per plan (programme ids as in the plans,
+    renamed where ``network`` already has the id); time-of-day schedules: :func:`export_schedule`."""
+    ids = _program_ids(plans, network)
+    renamed = PlanSet(tuple(replace(p, program_id=ids[p.signal_id]) for p in plans), name=plans.name)
+    body = plans_additional(renamed)
+    stamp = dict(provenance) if provenance is not None else {"signalopt": __version__}
+    return _xml_comment(stamp) + "\n" + body
+
+
+def nema_text(plans: PlanSet, network: Network, *, provenance: Mapping[str, Any]) -> str:
+    """SUMO additional file with one NEMA ``tlLogic`` per plan (see :mod:`signalopt.formats_nema`)."""
+    note = ("<!-- SUMO NEMA dual-ring controllers, coordinated fixed time (every phase on max recall); phases 2+6 "
+            "coordinated, offset to the start of their green (TS2). SUMO's NEMA controller has no walk or "
+            "pedestrian clearance timing: a crossing shows its phase's green for the whole green. -->\n")
+    return nema_additional_text(plans, network, program_ids=_program_ids(plans, network, "-nema"),
+                                header=_xml_comment(provenance) + "\n" + note)
+
+
+# Human timing sheet ------------------------------------------------------------
+def timing_sheet_text(plans: PlanSet, network: Network | None, *, provenance: Mapping[str, Any]) -> str:
+    """CSV: one row per signal and stage (times [s], split share [%]; NEMA phases where the plan is a dual ring)."""
+    buf = io.StringIO()
+    for line in _stamp_lines(provenance):
+        buf.write(f"# {line}\n")
+    buf.write("# times in seconds; offset_s: start of stage 1's green in the shared clock; start_s: start of the "
+              "stage's green in the cycle\n")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for intid, plan in enumerate(plans, start=1):
+        nema: dict[int, str] = {}
+        if network is not None and plan.signal_id in network.signal_ids:
+            try:
+                ring = dual_ring(plan, network.signal(plan.signal_id))
+                for p in ring.phases:
+                    nema[p.stage] = f"{nema[p.stage]}+{p.number}" if p.stage in nema else str(p.number)
+            except PlanError:
+                pass
+        for k, (ph, start) in enumerate(zip(plan.phases, plan.phase_starts_s())):
+            walk = ph.green_s - ph.ped_clearance_s if ph.serves_pedestrians else 0.0
+            w.writerow([intid, plan.signal_id, k + 1, ph.name, nema.get(k, ""), _g(start), _g(ph.green_s),
+                        _g(ph.yellow_s), _g(ph.all_red_s), _g(ph.split_s), f"{100 * ph.split_s / plan.cycle_s:.1f}",
+                        _g(walk), _g(ph.ped_clearance_s if ph.serves_pedestrians else 0.0), _g(plan.offset_s),
+                        _g(plan.cycle_s)])
+    return buf.getvalue()
+
+
+def _g(x: float) -> str:
+    return f"{round(x, 3):g}"
+
+
+# Orchestration -------------------------------------------------------------------
+def export_paths(fmt: str, out: str | Path) -> list[Path]:
+    """The files ``export_plans(plans, fmt, out, ...)`` writes."""
+    out = Path(out)
+    if fmt == "ntcip" and out.suffix.lower() not in (".csv", ".json"):
+        return [Path(f"{out}.csv"), Path(f"{out}.json")]
+    return [out]
+
+
+def render(plans: PlanSet, fmt: str, out: str | Path, *, network: Network, timing: TimingOptions | None = None,
+           provenance: Mapping[str, Any] | None = None) -> dict[Path, str]:
+    """Text of every file of an export, without the safety check and without writing.
+
+    Raises
+    ------
+    InputError
+        Unknown format.
+    PlanError
+        Plans that do not fit the format (dual ring, ranges, units), with the reason.
+    """
+    if fmt not in FORMATS:
+        raise InputError("--format", f"unknown export format, choose from {', '.join(FORMATS)}", fmt)
+    stamp = provenance_stamp(provenance, network, fmt=fmt)
+    paths = export_paths(fmt, out)
+    if fmt == "json":
+        return {paths[0]: plans_to_json(plans, provenance=stamp)}
+    if fmt == "sumo":
+        return {paths[0]: sumo_additional_text(plans, provenance=stamp, network=network)}
+    if fmt == "nema":
+        return {paths[0]: nema_text(plans, network, provenance=stamp)}
+    if fmt == "utdf":
+        return {paths[0]: utdf_text(plans, network, header_lines=_stamp_lines(stamp), timing=timing)}
+    if fmt == "csv":
+        return {paths[0]: timing_sheet_text(plans, network, provenance=stamp)}
+    units = ntcip_units(plans, network, timing)
+    texts = {}
+    for path in paths:
+        if path.suffix.lower() == ".json":
+            texts[path] = ntcip_json_text(units, provenance=stamp)
+        else:
+            texts[path] = ntcip_csv_text(units, header_lines=_stamp_lines(stamp))
+    return texts
+
+
+def check_format(plans: PlanSet, fmt: str, *, network: Network, timing: TimingOptions | None = None) -> None:
+    """Raise if ``plans`` cannot be written as ``fmt`` (safety aside); writes nothing."""
+    render(plans, fmt, Path(f"check.{fmt}"), network=network, timing=timing)
 
 
 def export_plans(plans: PlanSet, fmt: str, out: str | Path, *, network: Network, timing: TimingOptions | None = None,
                  provenance: dict[str, Any] | None = None) -> Path:
     """Validate ``plans`` on ``network`` and write them as ``fmt`` to ``out``.
 
+    Returns the (first) file written; :func:`export_paths` lists all of them.
+
     Raises
     ------
+    InputError
+        Unknown format (checked first).
     UnsafePlanError
         Listing every violation; nothing is written.
+    PlanError
+        Plans the format cannot hold (not a dual ring, values outside the
+        format's ranges); nothing is written.
     """
-    from .errors import InputError
-
+    if fmt not in FORMATS:
+        raise InputError("--format", f"unknown export format, choose from {', '.join(FORMATS)}", fmt)
     validate_plans(plans, network, timing=timing, source=str(out))
-    if fmt == "json":
-        return atomic_write_text(out, plans_to_json(plans, provenance=provenance))
-    if fmt == "sumo":
-        return atomic_write_text(out, sumo_additional_text(plans, provenance=provenance))
-    raise InputError("--format", f"unknown export format, choose from {', '.join(FORMATS)}", fmt)
+    try:
+        texts = render(plans, fmt, out, network=network, timing=timing, provenance=provenance)
+    except PlanError as exc:
+        raise PlanError(f"{out}: {fmt} export refused: {exc}") from None
+    written = [atomic_write_text(path, text) for path, text in texts.items()]
+    return written[0]
+
+
+SCHEDULE_FORMATS = ("json", "sumo", "ntcip")
+
+
+def schedule_ntcip_units(schedule: Schedule, network: Network,
+                         timing: TimingOptions | None = None) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """NTCIP tables per signal for a day: one pattern and split table per period, and the day plan.
+
+    Pattern ``k`` runs period ``k`` (1-based); the day plan (``dayPlanNumber`` 1)
+    has one event per period start, whose action ``k`` selects pattern ``k``.
+    The phase table is the unit's own: ``phaseMaximum1`` is the longest green
+    of any period.
+    """
+    timing = timing or TimingOptions()
+    units: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for sid in schedule.signal_ids:
+        signal = network.signal(sid)
+        tables: dict[str, list[dict[str, Any]]] = {"phaseTable": [], "splitTable": [], "patternTable": [],
+                                                   "sequenceTable": [], "dayPlanTable": [], "actionTable": []}
+        for k, period in enumerate(schedule.periods, start=1):
+            t = unit_tables(period.plans[sid], signal, timing)
+            if k == 1:
+                tables["phaseTable"] = [dict(r) for r in t["phaseTable"]]
+                tables["sequenceTable"] = t["sequenceTable"]
+            else:
+                for row, new in zip(tables["phaseTable"], t["phaseTable"]):
+                    row["phaseMaximum1"] = max(row["phaseMaximum1"], new["phaseMaximum1"])
+            tables["splitTable"] += [{**r, "splitNumber": k} for r in t["splitTable"]]
+            tables["patternTable"] += [{**r, "patternNumber": k, "patternSplitNumber": k} for r in t["patternTable"]]
+            hour, minute = int(period.begin_s // 3600) % 24, int(period.begin_s % 3600 // 60)
+            tables["dayPlanTable"].append({"dayPlanNumber": 1, "dayPlanEventNumber": k, "dayPlanHour": hour,
+                                           "dayPlanMinute": minute, "dayPlanActionNumberOID": k})
+            tables["actionTable"].append({"actionNumber": k, "actionPattern": k, "actionName": period.name})
+        units[sid] = tables
+    return units
+
+
+def export_schedule(schedule: Schedule, fmt: str, out: str | Path, *, network: Network,
+                    timing: TimingOptions | None = None, provenance: Mapping[str, Any] | None = None) -> Path:
+    """Validate a time-of-day schedule (every period's plans and every transition) and write it.
+
+    ``json``: signalopt's schedule file; ``sumo``: every period's and
+    transition's programme with one WAUT per signal; ``ntcip``: patterns per
+    period plus the day plan (CSV and/or JSON by the file name, as for plans).
+    """
+    if fmt not in SCHEDULE_FORMATS:
+        raise InputError("--format", f"schedules export as {', '.join(SCHEDULE_FORMATS)}", fmt)
+    validate_schedule(schedule, network, timing=timing, source=str(out))
+    stamp = provenance_stamp(provenance, network, fmt=fmt)
+    paths = export_paths(fmt, out)
+    try:
+        if fmt == "json":
+            texts = {paths[0]: json.dumps({**schedule.to_dict(), "provenance": stamp}, indent=2) + "\n"}
+        elif fmt == "sumo":
+            texts = {paths[0]: _xml_comment(stamp) + "\n" + waut_additional(schedule, program_prefix="signalopt-")}
+        else:
+            units = schedule_ntcip_units(schedule, network, timing)
+            texts = {path: ntcip_json_text(units, provenance=stamp) if path.suffix.lower() == ".json"
+                     else ntcip_csv_text(units, header_lines=_stamp_lines(stamp), tables=_DAY_TABLES)
+                     for path in paths}
+    except PlanError as exc:
+        raise PlanError(f"{out}: {fmt} schedule export refused: {exc}") from None
+    written = [atomic_write_text(path, text) for path, text in texts.items()]
+    return written[0]

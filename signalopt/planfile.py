@@ -32,8 +32,18 @@ def read_plans(path: str | Path, *, network: Network | None = None) -> PlanSet:
 
 
 def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple[PlanSet, dict[str, Any]]:
-    """Plans and provenance (signalopt version, scenario digest, optimiser seeds, ...) of a plan file."""
+    """Plans and provenance (signalopt version, scenario digest, optimiser seeds, ...) of a plan file.
+
+    A ``.xml`` file is read as a SUMO additional file with static ``tlLogic``
+    programmes (:func:`signalopt.sumo_import.read_sumo_additional`); that needs ``network``.
+    """
     path = check_file(Path(path), "plan file")
+    if path.suffix.lower() == ".xml":
+        if network is None:
+            raise InputError(path, "reading plans from a SUMO additional file needs the network (--network)", None)
+        from .sumo_import import read_sumo_additional
+
+        return read_sumo_additional(path, network)[0], {"imported_from": path.name}
     try:
         doc = json.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -1,0 +1,249 @@
+"""NTCIP 1202-shaped timing sheet: phase, split, pattern and sequence tables per signal (CSV or JSON).
+
+Each signal is a separate controller unit with one coordination pattern
+(pattern 1, split table 1, sequence 1).  Phases use the NEMA numbering of
+:func:`signalopt.formats_nema.dual_ring`; phases 2 and 6 are the
+coordinated phases and ``patternOffsetTime`` is measured to the start of
+their green.
+
+Units follow NTCIP 1202: ``phaseYellowChange`` and ``phaseRedClear`` in
+tenths of a second; ``phaseMinimumGreen``, ``phaseWalk``,
+``phasePedestrianClear``, ``phaseMaximum1``, ``splitTime``,
+``patternCycleTime`` and ``patternOffsetTime`` in whole seconds; all of
+them 0..255.  Splits are whole seconds, so a plan's splits (0.1 s) are
+rounded to seconds keeping their sum equal to the cycle and never below a
+phase's minimum split; the green absorbs the rounding, yellow and all-red
+are kept to the tenth.  The walk is the walk the plan shows (green minus the
+pedestrian clearance, rounded down), the pedestrian clearance is rounded up.
+Values outside the standard's ranges are refused, nothing is rounded into
+range.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .errors import InputError, PlanError
+from .formats_nema import dual_ring
+from .network import Network, Signal
+from .plan import EPS_S, PlanSet, TimingPlan
+from .programs import stage_requirements
+from .scenario import TimingOptions
+
+#: NTCIP 1202 range of the timing objects written here (seconds or tenths).
+NTCIP_MAX = 255
+
+#: Unit of every field written (for the JSON sheet and the CSV header comment).
+FIELD_UNITS = {
+    "phaseMinimumGreen": "s", "phaseWalk": "s", "phasePedestrianClear": "s", "phaseYellowChange": "0.1 s",
+    "phaseRedClear": "0.1 s", "phaseMaximum1": "s", "splitTime": "s", "patternCycleTime": "s",
+    "patternOffsetTime": "s",
+}
+PHASE_FIELDS = ("phaseNumber", "phaseMinimumGreen", "phaseWalk", "phasePedestrianClear", "phaseYellowChange",
+                "phaseRedClear", "phaseMaximum1", "phaseRing", "phaseConcurrency")
+SPLIT_FIELDS = ("splitNumber", "splitPhase", "splitTime", "splitMode", "splitCoordPhase")
+PATTERN_FIELDS = ("patternNumber", "patternCycleTime", "patternOffsetTime", "patternSplitNumber",
+                  "patternSequenceNumber")
+SEQUENCE_FIELDS = ("sequenceNumber", "sequenceRingNumber", "sequenceData")
+TABLES = {"phaseTable": PHASE_FIELDS, "splitTable": SPLIT_FIELDS, "patternTable": PATTERN_FIELDS,
+          "sequenceTable": SEQUENCE_FIELDS}
+#: NTCIP 1202 splitMode values used: maximum vehicle recall, and with pedestrian recall.
+SPLIT_MODE_MAX_RECALL = 4
+SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL = 6
+
+
+def _check_range(sid: str, field: str, value: int, what: str) -> int:
+    if not 0 <= value <= NTCIP_MAX:
+        unit = FIELD_UNITS.get(field, "")
+        raise PlanError(f"signal {sid}: NTCIP {field} {value} {unit} for {what} is outside the standard's range "
+                        f"0..{NTCIP_MAX}".replace("  ", " "))
+    return value
+
+
+def _whole_seconds(sid: str, field: str, value: float, what: str) -> int:
+    if abs(value - round(value)) > EPS_S:
+        raise PlanError(f"signal {sid}: NTCIP {field} is whole seconds; {what} is {value:g} s")
+    return _check_range(sid, field, int(round(value)), what)
+
+
+def _min_greens(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> list[float]:
+    """Per stage the larger of the plan's and the network's minimum green (vehicle and pedestrian) [s]."""
+    out = []
+    n = len(plan.phases)
+    for i, p in enumerate(plan.phases):
+        req = stage_requirements(signal, p.state, plan.phases[(i + 1) % n].state, timing)
+        ped = req.walk_s + req.ped_clearance_s if req.walk_s else 0.0
+        out.append(max(p.effective_min_green_s, req.min_green_s, ped))
+    return out
+
+
+def integer_splits(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> list[int]:
+    """Whole-second splits summing to the (whole-second) cycle, none below a stage's minimum split.
+
+    The minimum split is the minimum green (plan and network, vehicles and
+    pedestrians) plus yellow and all-red.  Largest-remainder rounding;
+    raises :class:`PlanError` when no such rounding exists.
+    """
+    cycle = int(round(plan.cycle_s))
+    mins = [math.ceil(g + p.yellow_s + p.all_red_s - EPS_S)
+            for g, p in zip(_min_greens(plan, signal, timing), plan.phases)]
+    raw = [p.split_s for p in plan.phases]
+    out = [max(int(math.floor(s + EPS_S)), m) for s, m in zip(raw, mins)]
+    rest = cycle - sum(out)
+    while rest < 0:  # minimums pushed some splits up: take the seconds back where they are least missed
+        cands = [i for i in range(len(out)) if out[i] > mins[i]]
+        if not cands:
+            break
+        i = max(cands, key=lambda i: out[i] - raw[i])
+        out[i] -= 1
+        rest += 1
+    while rest > 0:  # largest remainders first
+        i = max(range(len(out)), key=lambda i: raw[i] - out[i])
+        out[i] += 1
+        rest -= 1
+    if rest != 0 or any(o < m for o, m in zip(out, mins)):
+        raise PlanError(f"signal {plan.signal_id}: splits {', '.join(f'{s:g}' for s in raw)} s cannot be rounded "
+                        f"to whole seconds summing to the cycle {cycle} s without cutting a minimum split")
+    return out
+
+
+def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict[str, list[dict[str, Any]]]:
+    """The NTCIP tables of one signal (rows as dicts, field names as in NTCIP 1202)."""
+    sid = plan.signal_id
+    ring = dual_ring(plan, signal)
+    _whole_seconds(sid, "patternCycleTime", plan.cycle_s, "the cycle")
+    splits = integer_splits(plan, signal, timing)
+    starts = [sum(splits[:i]) for i in range(len(splits))]
+    coord_stage = ring.phase(ring.coordinated[0]).stage
+    offset = (plan.offset_s + starts[coord_stage]) % plan.cycle_s
+    offset_int = int(round(offset)) % int(round(plan.cycle_s))
+    phase_rows, split_rows = [], []
+    for p in ring.phases:
+        stage = plan.phases[p.stage]
+        what = f"phase {p.number} (stage {stage.name!r})"
+        split = splits[p.stage]
+        green = split - stage.yellow_s - stage.all_red_s
+        walk = clear = 0
+        if p.crossings and stage.serves_pedestrians:
+            req = stage_requirements(signal, stage.state, plan.phases[(p.stage + 1) % len(plan.phases)].state,
+                                     timing)
+            clear = math.ceil(max(stage.ped_clearance_s, req.ped_clearance_s) - EPS_S)
+            walk = math.floor(green - clear + EPS_S)
+            if walk < max(stage.walk_s, req.walk_s) - EPS_S:
+                raise PlanError(f"signal {sid}: {what}: walk {walk} s after rounding is below the minimum "
+                                f"{max(stage.walk_s, req.walk_s):g} s")
+        min_green = math.ceil(stage.min_green_s - EPS_S)
+        max1 = math.floor(green + EPS_S)
+        if max1 < min_green:
+            raise PlanError(f"signal {sid}: {what}: green {green:g} s after rounding the split to {split} s is "
+                            f"below phaseMinimumGreen {min_green} s")
+        phase_rows.append({
+            "phaseNumber": p.number,
+            "phaseMinimumGreen": _check_range(sid, "phaseMinimumGreen", min_green, what),
+            "phaseWalk": _check_range(sid, "phaseWalk", walk, what),
+            "phasePedestrianClear": _check_range(sid, "phasePedestrianClear", clear, what),
+            "phaseYellowChange": _check_range(sid, "phaseYellowChange", _tenths(sid, stage.yellow_s, what), what),
+            "phaseRedClear": _check_range(sid, "phaseRedClear", _tenths(sid, stage.all_red_s, what), what),
+            "phaseMaximum1": _check_range(sid, "phaseMaximum1", max1, what),
+            "phaseRing": p.ring,
+            "phaseConcurrency": ring.concurrent(p.number),
+        })
+        split_rows.append({
+            "splitNumber": 1, "splitPhase": p.number, "splitTime": _check_range(sid, "splitTime", split, what),
+            "splitMode": SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL if walk else SPLIT_MODE_MAX_RECALL,
+            "splitCoordPhase": 1 if p.number in ring.coordinated else 0,
+        })
+    pattern = [{"patternNumber": 1, "patternCycleTime": int(round(plan.cycle_s)),
+                "patternOffsetTime": _check_range(sid, "patternOffsetTime", offset_int, "the offset"),
+                "patternSplitNumber": 1, "patternSequenceNumber": 1}]
+    sequence = [{"sequenceNumber": 1, "sequenceRingNumber": r, "sequenceData": ring.ring_sequence(r)} for r in (1, 2)]
+    return {"phaseTable": phase_rows, "splitTable": split_rows, "patternTable": pattern, "sequenceTable": sequence}
+
+
+def _tenths(sid: str, value_s: float, what: str) -> int:
+    tenths = value_s * 10
+    if abs(tenths - round(tenths)) > 1e-6:
+        raise PlanError(f"signal {sid}: {what}: {value_s:g} s is not a whole number of tenths (NTCIP 0.1 s field)")
+    return int(round(tenths))
+
+
+def ntcip_units(plans: PlanSet, network: Network,
+                timing: TimingOptions | None = None) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Every signal's NTCIP tables, keyed by signal id (raises before anything is written)."""
+    timing = timing or TimingOptions()
+    return {plan.signal_id: unit_tables(plan, network.signal(plan.signal_id), timing) for plan in plans}
+
+
+def ntcip_json_text(units: Mapping[str, Any], *, provenance: Mapping[str, Any]) -> str:
+    doc = {"format": "NTCIP 1202 timing sheet (signalopt)", "provenance": dict(provenance),
+           "field_units": FIELD_UNITS, "offset_reference": "start of green of the coordinated phases 2 and 6",
+           "units": units}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _cell(v: Any) -> str:
+    return " ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+
+DAY_PLAN_FIELDS = ("dayPlanNumber", "dayPlanEventNumber", "dayPlanHour", "dayPlanMinute", "dayPlanActionNumberOID")
+ACTION_FIELDS = ("actionNumber", "actionPattern", "actionName")
+#: Tables of a time-of-day sheet: the unit tables plus the day plan and its actions.
+DAY_TABLES = {**TABLES, "dayPlanTable": DAY_PLAN_FIELDS, "actionTable": ACTION_FIELDS}
+
+
+def ntcip_csv_text(units: Mapping[str, Any], *, header_lines: Sequence[str],
+                   tables: Mapping[str, Sequence[str]] = TABLES) -> str:
+    """CSV: ``#`` comment lines, then per signal a ``unit,<id>`` line and its tables
+    (a ``table,<name>`` line, the field names, the rows; lists space-separated)."""
+    buf = io.StringIO()
+    for line in header_lines:
+        buf.write(f"# {line}\n")
+    buf.write("# units: " + "; ".join(f"{k} {v}" for k, v in FIELD_UNITS.items()) + "\n")
+    buf.write("# patternOffsetTime: to the start of green of the coordinated phases 2 and 6\n")
+    w = csv.writer(buf, lineterminator="\n")
+    for sid, unit in units.items():
+        w.writerow(["unit", sid])
+        for name, fields in tables.items():
+            w.writerow(["table", name])
+            w.writerow(fields)
+            for row in unit[name]:
+                w.writerow([_cell(row[f]) for f in fields])
+        w.writerow([])
+    return buf.getvalue()
+
+
+def read_ntcip_csv(text: str, *, source: str = "NTCIP CSV") -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Parse a sheet written by :func:`ntcip_csv_text` back into its tables (integers, lists of integers)."""
+    units: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    unit = table = None
+    fields: list[str] | None = None
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    for n, row in enumerate(csv.reader(lines), start=1):
+        if not row or not any(row):
+            continue
+        if row[0] == "unit":
+            unit, table, fields = row[1], None, None
+            units[unit] = {}
+        elif row[0] == "table":
+            if unit is None:
+                raise InputError(source, "table before any unit line", n)
+            table, fields = row[1], None
+            units[unit][table] = []
+        elif fields is None:
+            fields = row
+        else:
+            if unit is None or table is None:
+                raise InputError(source, "data row outside a table", n)
+            rec: dict[str, Any] = {}
+            for f, v in zip(fields, row):
+                if f in ("phaseConcurrency", "sequenceData"):
+                    rec[f] = [int(x) for x in v.split()]
+                else:
+                    rec[f] = int(v)
+            units[unit][table].append(rec)
+    return units
