@@ -153,6 +153,14 @@ def simulate(scenario: Scenario | str | Path, plans: PlanSet | None = None, *, s
     """
     with SumoEvaluator(scenario, executor=executor, workers=min(workers, max(1, len(seeds))),
                        controller=controller) as ev:
+        from .prepare import scenario_schedule
+
+        schedule = scenario_schedule(ev.scenario, ev.network) if plans is None else None
+        if schedule is not None:
+            # a day scenario runs its existing time-of-day schedule, reported per control period
+            bins = tuple((p.name, p.begin_s, p.end_s) for p in schedule.periods)
+            tasks = [Task(ev.prepared, int(s), None, controller, schedule=schedule, bins=bins) for s in seeds]
+            return ev.collect(PlanSet(schedule.periods[0].plans.plans, name=schedule.name), ev.run_tasks(tasks))
         existing = ev.existing_plans()
         full = existing if plans is None else existing.replace_plans(plans.plans, name=plans.name)
         return ev.evaluate(full, seeds)

@@ -55,6 +55,15 @@ def scenario_plans(scenario: Scenario, network: Network | None = None) -> tuple[
     return existing_plans(network, scenario.timing, signal_ids=scenario.signal_ids)
 
 
+def scenario_schedule(scenario: Scenario, network: Network | None = None):  # noqa: ANN201 - Schedule | None
+    """The scenario's existing time-of-day schedule, or None when it runs one plan set."""
+    if scenario.schedule_path is None:
+        return None
+    from .schedule import read_schedule
+
+    return read_schedule(scenario.schedule_path, network=network or load_network(scenario))
+
+
 def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
     """Build (or reuse from the cache) the route files of ``scenario``."""
     network = network or load_network(scenario)

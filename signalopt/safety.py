@@ -94,3 +94,31 @@ def validate_plans(plans: PlanSet, network: Network, *, timing: TimingOptions | 
     if violations:
         raise UnsafePlanError([str(v) for v in violations], source=source)
     return plans
+
+
+def check_schedule(schedule, network: Network, *, timing: TimingOptions | None = None) -> list[Violation]:  # noqa: ANN001
+    """Every violation of a time-of-day schedule: each period's plans and each transition cycle."""
+    from .errors import PlanError
+    from .schedule import program_timeline
+
+    timing = timing or TimingOptions()
+    out = [v for p in schedule.periods for plan in p.plans for v in check_plan(plan, network, timing)]
+    try:
+        timeline = program_timeline(schedule)
+    except PlanError as exc:
+        return [*out, Violation("-", "-", "unsafe switch between periods", str(exc), "a transition cycle")]
+    for sid, items in timeline.items():
+        for t, pid, plan in items:
+            if pid.startswith("t"):
+                out += [Violation(sid, f"transition at {t:g} s: {v.phase}", v.rule, v.value, v.limit)
+                        for v in check_plan(plan, network, timing)]
+    return out
+
+
+def validate_schedule(schedule, network: Network, *, timing: TimingOptions | None = None,  # noqa: ANN001
+                      source: str | None = None):  # noqa: ANN201
+    """Return ``schedule`` if every period and transition is safe, else raise :class:`UnsafePlanError`."""
+    violations = check_schedule(schedule, network, timing=timing)
+    if violations:
+        raise UnsafePlanError([str(v) for v in violations], source=source)
+    return schedule

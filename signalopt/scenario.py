@@ -16,6 +16,11 @@ Two shapes are accepted (``schema_version = 1``)::
     [demand]
     counts = "data/summer_am_counts.csv"      # 15-min turning-movement counts
     pedestrians = "data/summer_am_peds.csv"   # optional
+
+Optional: ``plans = "file.json"`` (existing plans instead of the network's
+programmes), ``schedule = "file.json"`` (an existing time-of-day schedule),
+``[variants] name = "other.net.xml"`` (lane-use variants of the network, same
+link indices), ``[timing]`` minimums and bounds, ``[optimise] seeds``.
 """
 
 from __future__ import annotations
@@ -33,8 +38,8 @@ from ._xml import check_file, parse_xml
 from .errors import InputError
 
 SCHEMA_VERSION = 1
-_TOP_KEYS = {"schema_version", "name", "description", "sumocfg", "network", "plans", "begin_s", "end_s",
-             "warmup_s", "demand", "timing", "signals", "seeds", "optimise"}
+_TOP_KEYS = {"schema_version", "name", "description", "sumocfg", "network", "plans", "schedule", "variants",
+             "begin_s", "end_s", "warmup_s", "demand", "timing", "signals", "seeds", "optimise"}
 _DEMAND_KEYS = {"counts", "pedestrians", "interval_s", "route_seed"}
 _TIMING_KEYS = {"min_green_s", "min_green_left_s", "max_green_s", "walk_s", "walking_speed_m_s",
                 "min_cycle_s", "max_cycle_s", "vehicle_length_m", "deceleration_m_s2", "perception_reaction_s"}
@@ -78,6 +83,8 @@ class Scenario:
     interval_s: float = 900.0
     route_seed: int = 42
     plans_path: Path | None = None
+    schedule_path: Path | None = None
+    variants: tuple[tuple[str, Path], ...] = ()
     signal_ids: tuple[str, ...] = ()
     timing: TimingOptions = field(default_factory=TimingOptions)
     optimise_seeds: tuple[int, ...] = (1, 2, 3)
@@ -212,13 +219,21 @@ def read_scenario(path: str | Path) -> Scenario:
     if not isinstance(signals, list) or not all(isinstance(s, str) for s in signals):
         raise InputError(source, "signals must be a list of signal ids", repr(signals))
     plans = _path(source, "plans", data["plans"]) if "plans" in data else None
+    schedule = _path(source, "schedule", data["schedule"]) if "schedule" in data else None
+    if plans is not None and schedule is not None:
+        raise InputError(source, "give plans or schedule as the existing timing, not both", "plans, schedule")
+    variants_table = data.get("variants", {})
+    if not isinstance(variants_table, dict):
+        raise InputError(source, "variants must be a table of name = network path", repr(variants_table))
+    variants = tuple((str(k), _path(source, f"variants.{k}", v)) for k, v in variants_table.items())
 
-    files = [p for p in [net, counts, peds, plans, *route_files, *additional] if p is not None]
+    files = [p for p in [net, counts, peds, plans, schedule, *route_files, *additional] if p is not None]
     digest = _digest([source, *files], {"begin": begin, "end": end})
     scenario = Scenario(
         name=name, path=source.resolve(), network_path=net, begin_s=begin, end_s=end, warmup_s=warmup,
         route_files=tuple(route_files), additional_files=tuple(additional), counts_path=counts,
         pedestrians_path=peds, interval_s=interval, route_seed=route_seed, plans_path=plans,
+        schedule_path=schedule, variants=variants,
         signal_ids=tuple(signals), timing=timing, optimise_seeds=tuple(seeds),
         description=str(data.get("description", "")), digest=digest,
     )
@@ -229,6 +244,19 @@ def read_scenario(path: str | Path) -> Scenario:
         for sid in signals:
             net_obj.signal(sid, source=source)
     return scenario
+
+
+def variant_scenario(scenario: Scenario, name: str) -> Scenario:
+    """The scenario on one of its lane-use variant networks (same demand and timing)."""
+    from dataclasses import replace
+
+    if name in ("", "default"):
+        return scenario
+    for vname, path in scenario.variants:
+        if vname == name:
+            return replace(scenario, name=f"{scenario.name}-{vname}", network_path=path,
+                           digest=_digest([path], {"base": scenario.digest, "variant": vname}))
+    raise InputError(scenario.path, "no such lane-use variant", f"{name}; has {', '.join(v for v, _ in scenario.variants)}")
 
 
 def _read_sumocfg(cfg: Path) -> tuple[Path, list[Path], list[Path], dict[str, float]]:

@@ -1,0 +1,311 @@
+"""Time-of-day retiming: re-divide the day into control periods, retime each, switch through the day.
+
+``time_of_day`` segments the day's movement counts into periods
+(:func:`signalopt.segment.segment_day`), optimises one plan set per period on
+that period's representative hour (warm-started from the previous period's
+best), simulates the whole day under the existing schedule and the new one
+on held-out seeds (plans switching safely at the breakpoints, see
+:mod:`signalopt.schedule`), and reports queue and delay per period and for
+the day with 95% CIs.  With lane-use variants it does all of this per
+variant and says which lane use wins in which period.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._sumo_run import Task
+from ._xml import atomic_write_text
+from .compare import _paired_pct
+from .demand import PedCount, TurnCount, read_ped_counts, read_turn_counts
+from .errors import InputError, SimulationError
+from .evaluator import SumoEvaluator
+from .executors import Executor
+from .metrics import Metrics, mean_ci95
+from .optimise import optimise
+from .plan import PlanSet
+from .planfile import write_plans
+from .prepare import load_network, scenario_plans, scenario_schedule
+from .scenario import Scenario, read_scenario, variant_scenario
+from .schedule import Schedule, SchedulePeriod
+from .segment import Segmentation, representative_counts, segment_day
+
+#: Held-out seeds for the day comparison (disjoint from the optimiser's 1, 2, 3).
+DEFAULT_DAY_SEEDS = (101, 102, 103, 104, 105)
+#: Warm-up of each period's representative-hour scenario [s].
+PERIOD_WARMUP_S = 900.0
+
+
+def _hhmm(t: float) -> str:
+    return f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}"
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """Queue and delay of one schedule over one reporting period (or the whole day)."""
+
+    variant: str
+    schedule: str
+    period: str
+    begin_s: float
+    end_s: float
+    mean_max_queue_m: float
+    mean_max_queue_m_ci95: tuple[float, float]
+    delay_s: float
+    delay_s_ci95: tuple[float, float]
+    delta_vs_existing_pct: float | None = None
+    delta_vs_existing_pct_ci95: tuple[float, float] | None = None
+    delay_delta_vs_existing_pct: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class TodResult:
+    """What ``signalopt tod`` produced."""
+
+    segmentation: Segmentation
+    schedules: dict[str, Schedule]
+    rows: tuple[DayRow, ...]
+    metrics: dict[tuple[str, str], Metrics]
+    out_dir: Path
+    wall_s: float
+
+
+def _period_name(k: int, b: float, e: float) -> str:
+    return f"P{k + 1} {_hhmm(b)}-{_hhmm(e)}"
+
+
+def _representative_peds(peds: Sequence[PedCount], begin_s: float, end_s: float, rep_begin_s: float,
+                         interval_s: float) -> list[PedCount]:
+    """Mean pedestrian count per interval of a period, tiled over its representative hour."""
+    inside = [p for p in peds if begin_s - 1e-6 <= p.begin_s < end_s - 1e-6]
+    if not inside:
+        return []
+    n_int = max(1, int(round((end_s - begin_s) / interval_s)))
+    sums: dict[tuple[str, str], float] = {}
+    for p in inside:
+        sums[(p.signal_id, p.crossing)] = sums.get((p.signal_id, p.crossing), 0.0) + p.pedestrians
+    steps = int(round(3600 / interval_s))
+    return [PedCount(rep_begin_s + k * interval_s, sid, cr, round(total / n_int, 2))
+            for k in range(steps) for (sid, cr), total in sorted(sums.items())]
+
+
+def _write_period_scenario(folder: Path, scenario: Scenario, counts: list[TurnCount], peds: list[PedCount],
+                           existing: PlanSet, begin_s: float) -> Path:
+    """A one-hour scenario of a period's representative demand, the existing period plan as its plans."""
+    folder.mkdir(parents=True, exist_ok=True)
+    warm = [TurnCount(c.begin_s - PERIOD_WARMUP_S, c.signal_id, c.approach, c.movement, c.vehicles)
+            for c in counts if c.begin_s < begin_s + PERIOD_WARMUP_S - 1e-6]
+    rows = ["interval,intersection,approach,movement,vehicles"]
+    rows += [f"{c.begin_s:g},{c.signal_id},{c.approach},{c.movement},{c.vehicles:g}" for c in [*warm, *counts]]
+    atomic_write_text(folder / "counts.csv", "\n".join(rows) + "\n")
+    toml = [
+        "schema_version = 1", f'name = "{scenario.name}-{int(begin_s)}"',
+        f'network = "{scenario.network_path.as_posix()}"', 'plans = "existing.json"',
+        f"begin_s = {begin_s - PERIOD_WARMUP_S:g}", f"end_s = {begin_s + 3600:g}", f"warmup_s = {PERIOD_WARMUP_S:g}",
+        "[demand]", 'counts = "counts.csv"', f"interval_s = {scenario.interval_s:g}",
+    ]
+    if peds:
+        warm_p = [PedCount(p.begin_s - PERIOD_WARMUP_S, p.signal_id, p.crossing, p.pedestrians)
+                  for p in peds if p.begin_s < begin_s + PERIOD_WARMUP_S - 1e-6]
+        prow = ["interval,intersection,crossing,pedestrians"]
+        prow += [f"{p.begin_s:g},{p.signal_id},{p.crossing},{p.pedestrians:g}" for p in [*warm_p, *peds]]
+        atomic_write_text(folder / "pedestrians.csv", "\n".join(prow) + "\n")
+        toml.append('pedestrians = "pedestrians.csv"')
+    t = scenario.timing
+    toml += ["[timing]", f"min_green_s = {t.min_green_s:g}", f"min_green_left_s = {t.min_green_left_s:g}",
+             f"max_green_s = {t.max_green_s:g}", f"walk_s = {t.walk_s:g}", f"walking_speed_m_s = {t.walking_speed_m_s:g}",
+             f"min_cycle_s = {t.min_cycle_s:g}", f"max_cycle_s = {t.max_cycle_s:g}",
+             "[optimise]", f"seeds = [{', '.join(map(str, scenario.optimise_seeds))}]"]
+    write_plans(existing, folder / "existing.json")
+    return atomic_write_text(folder / "scenario.toml", "\n".join(toml) + "\n")
+
+
+def retime_periods(scenario: Scenario, segmentation: Segmentation, existing: Schedule | PlanSet, *, budget: int,
+                   seeds: Sequence[int], workers: int, rng: int, run_dir: Path, resume: bool,
+                   executor: Executor | None = None, log: Callable[[str], None] = print) -> Schedule:
+    """One optimised plan set per period, each warm-started from the period before."""
+    if scenario.counts_path is None:
+        raise InputError(scenario.path, "time-of-day retiming needs turning-movement counts", scenario.name)
+    counts = read_turn_counts(scenario.counts_path)
+    peds = read_ped_counts(scenario.pedestrians_path) if scenario.pedestrians_path else []
+    periods = []
+    prev_x = None
+    for k, period in enumerate(segmentation.periods):
+        name = _period_name(k, period.begin_s, period.end_s)
+        statistic = "peak" if period.end_s - period.begin_s >= 3600 else "mean"
+        rep = representative_counts(counts, period, statistic=statistic, interval_s=scenario.interval_s)
+        rep_begin = min(c.begin_s for c in rep)
+        rep_peds = _representative_peds(peds, period.begin_s, period.end_s, rep_begin, scenario.interval_s)
+        old = existing.period_at(period.begin_s).plans if isinstance(existing, Schedule) else existing
+        folder = run_dir / f"period{k + 1}"
+        toml = _write_period_scenario(folder, scenario, rep, rep_peds, old, rep_begin)
+        t0 = time.perf_counter()
+        res = optimise(toml, budget=budget, seeds=seeds, workers=workers, rng=rng + k, run_dir=folder / "run",
+                       resume=resume, extra_starts=[prev_x] if prev_x is not None else (), executor=executor)
+        prev_x = res.x
+        log(f"  {name}: objective {res.x0_fun:.1f} (existing) -> {res.fun:.1f}, cycle "
+            f"{res.best_plans.plans[0].cycle_s:g} s ({res.nsim_run} new simulations, {time.perf_counter() - t0:.0f} s)")
+        periods.append(SchedulePeriod(name, period.begin_s, period.end_s,
+                                      PlanSet(res.best_plans.plans, name=name)))
+    return Schedule("retimed", tuple(periods))
+
+
+def simulate_day(scenario: Scenario, schedules: dict[str, Schedule], *, seeds: Sequence[int],
+                 bins: tuple[tuple[str, float, float], ...], workers: int,
+                 executor: Executor | None = None) -> dict[str, Metrics]:
+    """Simulate whole days under each schedule on ``seeds`` (one batch through the executor)."""
+    with SumoEvaluator(scenario, executor=executor, workers=workers) as ev:
+        names = list(schedules)
+        tasks = [Task(ev.prepared, int(s), None, schedule=schedules[n], bins=bins) for n in names for s in seeds]
+        outcomes = ev.run_tasks(tasks)
+        failed = [o.error for o in outcomes if not o.ok]
+        if failed:
+            raise SimulationError(f"{len(failed)} day simulations failed: {failed[0]}")
+        out = {}
+        for k, n in enumerate(names):
+            runs = tuple(o.value for o in outcomes[k * len(seeds):(k + 1) * len(seeds)])
+            out[n] = Metrics(scenario.name, n, "schedule", runs)
+    return out
+
+
+def day_rows(variant: str, metrics: dict[str, Metrics], reference: Metrics) -> list[DayRow]:
+    """Per schedule: one row per reporting period and one for the whole day, paired against ``reference``."""
+    rows = []
+    for name, m in metrics.items():
+        bins = [(p.name, p.begin_s, p.end_s) for p in m.runs[0].periods]
+        for k, (pname, b, e) in enumerate([*bins, ("day", bins[0][1] if bins else 0.0, bins[-1][2] if bins else 0.0)]):
+            if pname == "day":
+                q = [r.mean_max_queue_m for r in m.runs]
+                d = [r.delay_s for r in m.runs]
+                q_ref = [r.mean_max_queue_m for r in reference.runs]
+                d_ref = [r.delay_s for r in reference.runs]
+            else:
+                q = [r.periods[k].mean_max_queue_m for r in m.runs]
+                d = [r.periods[k].delay_s for r in m.runs]
+                q_ref = [r.periods[k].mean_max_queue_m for r in reference.runs]
+                d_ref = [r.periods[k].delay_s for r in reference.runs]
+            qm, qlo, qhi = mean_ci95(q)
+            dm, dlo, dhi = mean_ci95(d)
+            dq, dqlo, dqhi = _paired_pct(q, q_ref)
+            dd, _, _ = _paired_pct(d, d_ref)
+            rows.append(DayRow(variant, name, pname, b, e, qm, (qlo, qhi), dm, (dlo, dhi), dq, (dqlo, dqhi), dd))
+    return rows
+
+
+def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_period_s: float = 3600.0,
+                n_periods: int | None = None, budget: int = 20, seeds: Sequence[int] | None = None,
+                day_seeds: Sequence[int] = DEFAULT_DAY_SEEDS, variants: bool = False, workers: int = 2,
+                rng: int = 0, out_dir: str | Path = "out-tod", resume: bool = False,
+                executor: Executor | None = None, log: Callable[[str], None] = print) -> TodResult:
+    """Re-divide the day, retime each period, and compare whole days with the existing schedule.
+
+    Parameters
+    ----------
+    scenario
+        A day scenario with 15-minute counts (and usually an existing ``schedule``).
+    max_periods, min_period_s, n_periods
+        Segmentation options (see :func:`signalopt.segment.segment_day`).
+    budget
+        Candidate plan sets per period.
+    seeds
+        Optimiser seeds (default: the scenario's); ``day_seeds`` are the held-out comparison seeds.
+    variants
+        Also retime and compare every lane-use variant of the scenario.
+    """
+    t0 = time.perf_counter()
+    scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
+    if scen.counts_path is None:
+        raise InputError(scen.path, "time-of-day retiming needs turning-movement counts ([demand] counts)", scen.name)
+    opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
+    overlap = sorted(set(opt_seeds) & set(day_seeds))
+    if overlap:
+        raise InputError("--day-seeds", "day comparison seeds overlap the optimiser's seeds", overlap)
+    out = Path(out_dir)
+    counts = read_turn_counts(scen.counts_path)
+    seg = segment_day(counts, max_periods=max_periods, min_period_s=min_period_s, n_periods=n_periods,
+                      interval_s=scen.interval_s, source=scen.counts_path)
+    log(f"{scen.name}: {seg.n_periods} periods ({seg.method}): "
+        + ", ".join(f"{_hhmm(p.begin_s)}-{_hhmm(p.end_s)}" for p in seg.periods))
+    network = load_network(scen)
+    existing_sched = scenario_schedule(scen, network)
+    existing: Schedule
+    if existing_sched is None:
+        base, _ = scenario_plans(scen, network)
+        existing = Schedule("existing", (SchedulePeriod("all day", scen.begin_s, scen.end_s, base),))
+    else:
+        existing = existing_sched
+    existing = _cover(existing, scen.begin_s, scen.end_s)
+    bins = tuple((_period_name(k, p.begin_s, p.end_s), p.begin_s, p.end_s) for k, p in enumerate(seg.periods))
+    names = ["default", *(v for v, _ in scen.variants)] if variants else ["default"]
+    schedules: dict[str, Schedule] = {}
+    metrics: dict[tuple[str, str], Metrics] = {}
+    rows: list[DayRow] = []
+    for variant in names:
+        vs = variant_scenario(scen, variant)
+        label = "shared (as built)" if variant == "default" else variant
+        log(f"retiming {seg.n_periods} periods on {label} ({budget} candidates each, seeds {list(opt_seeds)}) ...")
+        new = retime_periods(vs, seg, existing, budget=budget, seeds=opt_seeds, workers=workers, rng=rng,
+                             run_dir=out / "periods" / variant, resume=resume, executor=executor, log=log)
+        schedules[variant] = new
+        log(f"simulating the day under the existing and the retimed schedule on seeds {list(day_seeds)} ...")
+        day = simulate_day(vs, {"existing": existing, "retimed": new}, seeds=day_seeds, bins=bins, workers=workers,
+                           executor=executor)
+        for k, m in day.items():
+            metrics[(variant, k)] = m
+        rows += day_rows(variant, day, day["existing"])
+    result = TodResult(seg, schedules, tuple(rows), metrics, out, time.perf_counter() - t0)
+    _write_outputs(result, scen, existing, counts, opt_seeds, day_seeds)
+    return result
+
+
+def _cover(schedule: Schedule, begin_s: float, end_s: float) -> Schedule:
+    """Stretch the first and last periods so the schedule covers the simulated day."""
+    periods = list(schedule.periods)
+    first, last = periods[0], periods[-1]
+    periods[0] = SchedulePeriod(first.name, min(first.begin_s, begin_s), first.end_s, first.plans)
+    periods[-1] = SchedulePeriod(last.name, periods[-1].begin_s, max(last.end_s, end_s), last.plans)
+    return Schedule(schedule.name, tuple(periods))
+
+
+def lane_use_winners(rows: Sequence[DayRow]) -> list[tuple[str, str, float]]:
+    """Per period: the lane-use variant whose retimed schedule has the shortest mean max queue."""
+    best: dict[str, tuple[str, float]] = {}
+    for r in rows:
+        if r.schedule != "retimed":
+            continue
+        if r.period not in best or r.mean_max_queue_m < best[r.period][1]:
+            best[r.period] = (r.variant, r.mean_max_queue_m)
+    return [(p, v, q) for p, (v, q) in best.items()]
+
+
+def _write_outputs(result: TodResult, scen: Scenario, existing: Schedule, counts: list[TurnCount],
+                   opt_seeds: Sequence[int], day_seeds: Sequence[int]) -> None:
+    import json
+
+    from .report_tod import write_tod_report
+
+    out = result.out_dir
+    provenance = {"signalopt": __version__, "scenario": scen.name, "scenario_digest": scen.digest,
+                  "seeds": list(opt_seeds), "day_seeds": list(day_seeds),
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    network = load_network(scen)
+    from .export import export_schedule
+
+    for variant, sched in result.schedules.items():
+        folder = out / "schedules" / variant
+        vnet = network if variant == "default" else load_network(variant_scenario(scen, variant))
+        for fmt, name in (("json", "schedule.json"), ("sumo", "schedule.add.xml")):
+            export_schedule(sched, fmt, folder / name, network=vnet, timing=scen.timing, provenance=provenance)
+    summary = {"scenario": scen.name, "periods": [[p.begin_s, p.end_s] for p in result.segmentation.periods],
+               "rows": [r.to_dict() for r in result.rows], "lane_use_winners": lane_use_winners(result.rows),
+               "provenance": provenance}
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=list) + "\n")
+    write_tod_report(out, result, existing, counts, provenance)

@@ -1,0 +1,98 @@
+"""Time-of-day retiming end to end on a small day (isolated junction, real SUMO)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from signalopt import _sumo
+from signalopt.cli import main
+from signalopt.schedule import read_schedule
+from signalopt.network import read_network
+from signalopt.tod import time_of_day
+from tests._optimise_helpers import ISOLATED_NET
+
+#: veh per 15 min (L, T, R) per leg in three regimes: quiet, N-S peak, E-W peak
+REGIMES = [
+    {"N": (10, 50, 10), "S": (10, 50, 10), "E": (10, 40, 10), "W": (10, 40, 10)},
+    {"N": (45, 190, 30), "S": (40, 180, 30), "E": (10, 50, 10), "W": (10, 50, 10)},
+    {"N": (10, 60, 10), "S": (10, 60, 10), "E": (40, 170, 30), "W": (40, 170, 30)},
+]
+
+
+def write_day(folder):
+    rows = ["interval,intersection,approach,movement,vehicles"]
+    for k in range(12):  # 06:00-09:00
+        regime = REGIMES[k // 4]
+        t = 6 * 3600 + k * 900
+        for leg, volumes in regime.items():
+            for move, n in zip("LTR", volumes):
+                rows.append(f"{t},center,{leg},{move},{n}")
+    (folder / "counts.csv").write_text("\n".join(rows) + "\n")
+    toml = folder / "day.toml"
+    toml.write_text(f'schema_version = 1\nname = "iso_day"\nnetwork = "{ISOLATED_NET.as_posix()}"\n'
+                    "begin_s = 21600\nend_s = 32400\nwarmup_s = 600\n"
+                    '[demand]\ncounts = "counts.csv"\n[optimise]\nseeds = [1]\n')
+    return toml
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tod")
+    return time_of_day(write_day(folder), max_periods=4, min_period_s=1800, budget=4, day_seeds=(101, 102),
+                       workers=2, out_dir=folder / "out", log=lambda *_: None)
+
+
+def test_periods_follow_the_regimes(result):
+    assert [p.begin_s for p in result.segmentation.periods] == [21600, 25200, 28800]
+
+
+def test_rows_per_period_and_day_with_cis(result):
+    periods = {r.period for r in result.rows}
+    assert len(periods) == 4 and "day" in periods
+    for r in result.rows:
+        lo, hi = r.mean_max_queue_m_ci95
+        assert lo <= r.mean_max_queue_m <= hi
+        assert r.mean_max_queue_m > 0
+    existing_day = next(r for r in result.rows if r.schedule == "existing" and r.period == "day")
+    assert existing_day.delta_vs_existing_pct == 0.0
+
+
+def test_retimed_plans_differ_between_periods(result):
+    sched = result.schedules["default"]
+    greens = [tuple(ph.green_s for ph in p.plans["center"].phases) for p in sched.periods]
+    assert len(set(greens)) == 3
+
+
+def test_outputs_are_written_safe_and_load_in_sumo(result, tmp_path):
+    out = result.out_dir
+    assert (out / "report.html").read_text().count("data:image/png;base64") == 2
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rows"] and summary["periods"][0] == [21600, 25200]
+    net = read_network(ISOLATED_NET)
+    sched = read_schedule(out / "schedules" / "default" / "schedule.json", network=net)
+    assert sched == result.schedules["default"]
+    add = out / "schedules" / "default" / "schedule.add.xml"
+    proc = subprocess.run([str(_sumo.binary("sumo")), "-n", str(ISOLATED_NET), "-a", str(add), "--begin", "21600",
+                           "--end", "32400", "--no-step-log"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "Error" not in proc.stderr
+
+
+def test_schedule_ntcip_day_plan(result, tmp_path):
+    from signalopt.export import export_schedule
+
+    path = export_schedule(result.schedules["default"], "ntcip", tmp_path / "day.json",
+                           network=read_network(ISOLATED_NET))
+    unit = json.loads(path.read_text())["units"]["center"]
+    assert [(e["dayPlanHour"], e["dayPlanMinute"]) for e in unit["dayPlanTable"]] == [(6, 0), (7, 0), (8, 0)]
+    assert [p["patternNumber"] for p in unit["patternTable"]] == [1, 2, 3]
+
+
+def test_cli_tod_refuses_overlapping_seeds(tmp_path, capsys):
+    toml = write_day(tmp_path)
+    assert main(["tod", str(toml), "--seeds", "101", "--day-seeds", "101,102", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "overlap" in err[0]
+    assert not (tmp_path / "o").exists()
