@@ -409,6 +409,7 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
         periods=periods,
         queue_profile_m=profile,
         profile_step_s=PROFILE_STEP_S if profile else 0.0,
+        profile_start_s=p.begin_s + p.warmup_s if profile else 0.0,
     )
 
 

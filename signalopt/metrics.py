@@ -86,6 +86,7 @@ class RunMetrics:
     periods: tuple[PeriodMetrics, ...] = ()
     queue_profile_m: tuple[float, ...] = ()
     profile_step_s: float = 0.0
+    profile_start_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
