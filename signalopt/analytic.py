@@ -6,16 +6,21 @@ ratio; on those it builds Webster plans (:func:`webster_plans`) and evaluates
 any plan set in milliseconds (:class:`AnalyticEvaluator`, the same
 ``evaluate(plans, seeds) -> Metrics`` interface as the SUMO evaluator).  It is
 a warm start and a sanity check for the simulation, not a replacement: it
-sees one design hour, isolated junctions (no platoons, no spill-back) and
-lane-by-lane flows spread evenly over the lanes a movement may use.
+sees one design hour and isolated junctions (no platoons, no spill-back).
+Webster plans spread a movement evenly over the lanes it may use; the
+evaluator lets drivers balance those lanes
+(:func:`balanced_lane_movement_flows_veh_h`).
 
 Conventions
 -----------
 * A *stage* is one :class:`~signalopt.plan.Phase` of a plan.  A vehicle lane
   is *green* in a stage when any of its links shows ``G`` or ``g`` there.
-* Lost time per stage is :func:`signalopt.webster.lost_time_s` with the HCM
-  defaults (start-up loss 2 s, extension 2 s), i.e. yellow + all-red, so the
-  effective green of a stage equals its displayed green.
+* Webster plans: lost time per stage is :func:`signalopt.webster.lost_time_s`
+  with the HCM defaults (start-up loss 2 s, extension 2 s), i.e. yellow +
+  all-red, as in Webster's cycle formula.
+* Evaluator: lost time per stage with :data:`START_UP_LOST_S` and
+  :data:`EXTENSION_S` (measured in SUMO), so a stage's effective green is its
+  displayed green minus 1 s.
 * Flows are hourly rates [veh/h] of the design period (:func:`design_flows_veh_h`).
 
 References
@@ -30,6 +35,9 @@ References
    Technical Paper No. 39, HMSO, London, 1958.
 .. [Akcelik1981] R. Akçelik, *Traffic Signals: Capacity and Timing Analysis*,
    ARR No. 123, Australian Road Research Board, 1981.
+.. [SUMOcal] ``benchmarks/analytic_vs_sumo.py --discharge``: queue discharge
+   on ``networks/isolated`` with SUMO's default car (Krauss, step 1 s), 6
+   greens from 7 to 40 s, yellow 3 s; and lane use of the sweep's runs.
 """
 
 from __future__ import annotations
@@ -51,18 +59,21 @@ from .network import Approach, Link, Network, Signal
 from .plan import EPS_S, GREEN_CHARS, Phase, PlanSet, TimingPlan
 from .programs import stage_requirements
 from .scenario import Scenario, TimingOptions
-from .webster import (akcelik_back_of_queue_veh, equisaturation_greens_s, hcm_control_delay_s, lost_time_s,
-                      webster_cycle_s)
+from .webster import (akcelik_back_of_queue_veh, hcm_incremental_delay_s, hcm_uniform_delay_s, lost_time_s,
+                      webster_cycle_s, webster_delay_s)
 
 __all__ = [
     "ANALYSIS_PERIOD_H",
     "BASE_SAT_FLOW_PC_H_LN",
+    "EXTENSION_S",
     "HEAVY_VEHICLE_AREA_FACTOR",
     "JAM_SPACING_M",
     "LEFT_TURN_FACTOR",
     "MOVEMENT_FACTORS",
     "RIGHT_TURN_FACTOR",
+    "START_UP_LOST_S",
     "AnalyticEvaluator",
+    "balanced_lane_movement_flows_veh_h",
     "design_flows_veh_h",
     "lane_flows_veh_h",
     "lane_movement_flows_veh_h",
@@ -91,6 +102,19 @@ MOVEMENT_FACTORS: Mapping[str, float] = {"T": 1.0, "L": LEFT_TURN_FACTOR, "R": R
 ANALYSIS_PERIOD_H: float = 0.25
 #: Space one queued vehicle takes [m] (car length plus gap), to turn queues in veh into metres.
 JAM_SPACING_M: float = 7.5
+#: Start-up lost time l₁ of the evaluator [s]: the HCM default ([HCM6]_), which
+#: SUMO reproduces (≈ 1.8 s: the first queued car crosses the stop line 2.7 s
+#: into the green, the 5th and later ones 1.9 s apart) [SUMOcal]_.
+START_UP_LOST_S: float = 2.0
+#: Extension *e* of the effective green into the yellow in the evaluator [s].
+#: SUMO's drivers stop on yellow whenever they can brake at their normal
+#: deceleration, so about one car per lane uses the yellow: with the HCM
+#: saturation flows, ``l₁ − e = 1 s`` reproduces SUMO's saturated discharge
+#: per cycle within 4 % for greens of 7–40 s (through and left lanes; right
+#: turns from 10 s on), where HCM's e = 2 s overestimates it by up to 17 %
+#: (7-s green) [SUMOcal]_.  SUMO's own fit is s ≈ 1880 (through), 1730
+#: (left), 1485 (right) veh/h with 1.3, 0.8, 0.1 s of green lost.
+EXTENSION_S: float = 1.0
 
 _DIR_MOVEMENT = {d: m for m, dirs in MOVEMENT_DIRS.items() for d in dirs}
 
@@ -332,6 +356,146 @@ def lane_sat_flows_veh_h(signal: Signal,
     return out
 
 
+# --------------------------------------------------------------------------- lane choice
+
+
+def _level_fill(amount: float, base: npt.NDArray[np.float64],
+                weight: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``u >= 0`` with ``sum(u) = amount`` that makes ``(base + u) / weight`` equal where ``u > 0``.
+
+    The lanes with the lowest ``base / weight`` are filled first, up to a common level.
+    """
+    ratio = base / weight
+    order = np.argsort(ratio, kind="stable")
+    u = np.zeros_like(base)
+    acc_base, acc_weight, level = 0.0, 0.0, 0.0
+    for k, i in enumerate(order):
+        acc_base += base[i]
+        acc_weight += weight[i]
+        level = (amount + acc_base) / acc_weight
+        if k + 1 == len(order) or level <= ratio[order[k + 1]]:
+            break
+    active = order[:k + 1]
+    u[active] = np.maximum(level * weight[active] - base[active], 0.0)
+    return u
+
+
+def balanced_lane_movement_flows_veh_h(signal: Signal, lane_movement_flows: Mapping[str, Mapping[str, float]], *,
+                                       effective_green_s: Mapping[str, float] | None = None,
+                                       max_iter: int = 100) -> dict[str, dict[str, float]]:
+    """Flow of each movement on each lane when drivers balance the lanes.
+
+    A movement that may use several lanes of its approach is split among them
+    so that the lanes it uses have equal degrees of saturation (none of its
+    drivers can find a less saturated lane): the lane-group view of [HCM2000]_
+    ch. 16, where a shared lane and the through lanes beside it are analysed
+    as one group with one *X*.  In through-car equivalents (a vehicle of
+    movement *m* counts 1/fₘ, :data:`MOVEMENT_FACTORS`) a lane's *X* is
+    proportional to its load divided by its effective green, so the split
+    minimises Σ load² / g, one movement at a time until nothing moves.
+
+    Parameters
+    ----------
+    signal
+        The signal.
+    lane_movement_flows
+        ``lane -> {movement: flow}`` [veh/h] (:func:`lane_movement_flows_veh_h`):
+        the lanes listed with a movement are the lanes it may use; the
+        movement's total on an approach is what is redistributed.
+    effective_green_s
+        ``lane -> effective green`` [s] of a plan; default equal greens.
+        Lanes without green get no share of a movement that has green
+        lanes; a movement with no green lane keeps its even spread.
+    max_iter
+        Sweeps over the movements (one suffices when no two shared
+        movements share a lane).
+
+    Returns
+    -------
+    dict
+        ``lane -> {movement: flow}`` [veh/h], the same lanes and totals.
+
+    Notes
+    -----
+    Measured in SUMO on ``networks/isolated`` (lane 0 through + right, lane 1
+    through): the share of the through flow on the shared lane falls from
+    0.47 at X ≈ 0.5 to 0.38–0.40 at X ≈ 0.95, where the equal-X split is
+    0.38 and the even spread 0.5 [SUMOcal]_.  At low X drivers balance less,
+    but there the delay hardly depends on the split.
+
+    References
+    ----------
+    [HCM2000]_ ch. 16 (lane groups); [SUMOcal]_.
+    """
+    approach_of = {lane: link.approach for link in _vehicle_links(signal) for lane in link.from_lanes}
+    out = {lane: {m: float(q) for m, q in mix.items()} for lane, mix in lane_movement_flows.items()}
+    blocks: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for lane in sorted(out):
+        for m in out[lane]:
+            blocks[(approach_of.get(lane, lane), m)].append(lane)
+    shared = []
+    for (_, m), lanes in sorted(blocks.items()):
+        if len(lanes) < 2 or m not in MOVEMENT_FACTORS:
+            continue
+        green = np.asarray([(effective_green_s or {}).get(lane, 1.0) for lane in lanes], dtype=float)
+        use = green > 0
+        if not use.any() or sum(out[lane][m] for lane in lanes) <= 0:
+            continue
+        active = [lane for lane, ok in zip(lanes, use) if ok]
+        for lane, ok in zip(lanes, use):  # a lane never green hands its share to one that is
+            if not ok:
+                out[active[0]][m] += out[lane][m]
+                out[lane][m] = 0.0
+        if len(active) > 1:
+            shared.append((m, active, green[use]))
+    if not shared:
+        return out
+
+    def load(lane: str) -> float:
+        return sum(q / MOVEMENT_FACTORS.get(m, 1.0) for m, q in out[lane].items())
+
+    total = sum(sum(mix.values()) for mix in out.values())
+    for _ in range(max_iter):
+        moved = 0.0
+        for m, lanes, green in shared:
+            f = MOVEMENT_FACTORS[m]
+            own = np.asarray([out[lane][m] for lane in lanes])
+            amount = float(own.sum())
+            base = np.asarray([load(lane) for lane in lanes]) - own / f
+            new = f * _level_fill(amount / f, np.maximum(base, 0.0), green)
+            new *= amount / new.sum() if new.sum() > 0 else 0.0
+            moved = max(moved, float(np.max(np.abs(new - own))))
+            for lane, q in zip(lanes, new):
+                out[lane][m] = float(q)
+        if moved <= 1e-9 * max(total, 1.0):
+            break
+    return out
+
+
+def _lane_groups(signal: Signal, lanes: Sequence[str],
+                 lane_movement_flows: Mapping[str, Mapping[str, float]]) -> npt.NDArray[np.int64]:
+    """Group index per lane: lanes joined (transitively) by a movement they share on one approach."""
+    approach_of = {lane: link.approach for link in _vehicle_links(signal) for lane in link.from_lanes}
+    index = {lane: i for i, lane in enumerate(lanes)}
+    parent = list(range(len(lanes)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[str, str], int] = {}
+    for lane in lanes:
+        for m in lane_movement_flows.get(lane, {}):
+            key = (approach_of.get(lane, lane), m)
+            if key in first:
+                parent[find(index[lane])] = find(first[key])
+            else:
+                first[key] = index[lane]
+    return np.asarray([find(i) for i in range(len(lanes))], dtype=np.int64)
+
+
 def _green_lanes(signal: Signal, state: str) -> set[str]:
     return {lane for link in _vehicle_links(signal)
             if link.index < len(state) and state[link.index] in GREEN_CHARS for lane in link.from_lanes}
@@ -547,10 +711,12 @@ class _SignalData:
     flow_veh_h: npt.NDArray[np.float64]
     sat_flow_veh_h: npt.NDArray[np.float64]
     lane_links: tuple[frozenset[int], ...]
+    movement_flows: Mapping[str, Mapping[str, float]]  # lane -> {movement: flow}, even spread
+    groups: npt.NDArray[np.int64]  # lane group index per lane (lanes sharing a movement)
 
 
 class AnalyticEvaluator:
-    """Evaluate plan sets with HCM delay and Akçelik queues on the design-hour flows.
+    """Evaluate plan sets with Webster / HCM delay and Akçelik queues on the design-hour flows.
 
     The same interface as :class:`signalopt.evaluator.SumoEvaluator`
     (``evaluate(plans, seeds) -> Metrics``), in milliseconds.
@@ -570,16 +736,30 @@ class AnalyticEvaluator:
 
     Notes
     -----
-    Per approach lane, with the design flow *q* (:func:`design_flows_veh_h`,
-    spread by :func:`lane_flows_veh_h`), its saturation flow *s*
-    (:func:`lane_sat_flows_veh_h`) and its effective green *g* (green +
-    yellow + all-red − lost time, summed over the stages in which the lane is
-    green):
+    Per approach lane, with its effective green *g* (green + yellow + all-red
+    − lost time with :data:`START_UP_LOST_S` and :data:`EXTENSION_S`, i.e.
+    green − 1 s, summed over the stages in which the lane is green), its
+    design flow *q* (:func:`design_flows_veh_h`, split over the lanes a
+    movement may use so that they reach equal *X*:
+    :func:`balanced_lane_movement_flows_veh_h`) and its saturation flow *s*
+    (:func:`sat_flow_veh_h` of the lane's movement mix):
 
-    * ``delay_s``: HCM control delay (:func:`signalopt.webster.hcm_control_delay_s`,
-      T = :data:`ANALYSIS_PERIOD_H`), flow-weighted over all lanes of all
-      signals: a delay per vehicle *per junction passed*, where SUMO gives one
-      per trip;
+    * ``delay_s``: per lane the smaller of Webster's steady-state delay
+      (:func:`signalopt.webster.webster_delay_s`, random arrivals, with his
+      empirical third term; infinite from X = 1 on) and the HCM control delay
+      d1 + d2 (:func:`~signalopt.webster.hcm_uniform_delay_s`,
+      :func:`~signalopt.webster.hcm_incremental_delay_s`; T =
+      :data:`ANALYSIS_PERIOD_H`, k = 0.5, I = 1), which a demand lasting *T*
+      cannot exceed and which stays finite above capacity.  Webster holds up
+      to X ≈ 0.9, HCM beyond.  The random-arrival terms use the flow and
+      capacity of the lane's lane group (the lanes joined by a movement they
+      share), as HCM does.  Flow-weighted over all lanes of all signals: a
+      delay per vehicle *per junction passed*, where SUMO gives one per trip.
+      It is control delay: SUMO's time loss also holds what a car loses with
+      no signal at all (≈ 4.5–5.5 s per trip on the isolated net).
+      ``benchmarks/analytic_vs_sumo.py`` compares the two: within 15 % for
+      X ≤ 0.85 (HCM d1 + d2 alone is up to 15 % high there, 8 % on average:
+      it lacks Webster's correction);
     * queues: Akçelik back of queue per lane (veh, × :data:`JAM_SPACING_M`
       for metres), the approach's the largest of its lanes; mean, 95th
       percentile and maximum per-cycle queue are all this one value;
@@ -631,7 +811,8 @@ class AnalyticEvaluator:
             lanes = tuple(sorted(sat))
             links = tuple(frozenset(l.index for l in _vehicle_links(signal) if lane in l.from_lanes) for lane in lanes)
             q = np.asarray([sum(movement_flows.get(lane, {}).values()) for lane in lanes], dtype=float)
-            self._data[signal.id] = _SignalData(signal, lanes, q, np.asarray([sat[l] for l in lanes]), links)
+            self._data[signal.id] = _SignalData(signal, lanes, q, np.asarray([sat[l] for l in lanes]), links,
+                                                movement_flows, _lane_groups(signal, lanes, movement_flows))
         self.entering_flow_veh_h = self._entering_flow()
         self._peds = 0
         if scenario.pedestrians_path is not None:
@@ -712,8 +893,8 @@ class AnalyticEvaluator:
                 raise InputError(source, f"signal {signal.id}: plan states have {plan.n_links} links, the network "
                                          f"{signal.n_links}", plan.phases[0].state)
             data = self._data[signal.id]
-            lane_m, delay, stops, x = _lane_figures(data, plan)
-            q_all.append(data.flow_veh_h)
+            lane_q, lane_m, delay, stops, x = _lane_figures(data, plan)
+            q_all.append(lane_q)
             d_all.append(delay)
             h_all.append(stops)
             max_x[signal.id] = float(np.max(x, initial=0.0))
@@ -759,22 +940,37 @@ class AnalyticEvaluator:
 
 
 def _lane_figures(data: _SignalData, plan: TimingPlan) -> tuple[npt.NDArray[np.float64], ...]:
-    """Per lane: back of queue [m], control delay [s/veh], stops [-/veh] and degree of saturation [-]."""
+    """Per lane: flow [veh/h], back of queue [m], control delay [s/veh], stops [-/veh], degree of saturation [-]."""
     cycle = plan.cycle_s
-    effective = [p.split_s - float(lost_time_s(yellow_s=p.yellow_s, all_red_s=p.all_red_s)) for p in plan.phases]
+    lost = lost_time_s(yellow_s=np.asarray([p.yellow_s for p in plan.phases]),
+                       all_red_s=np.asarray([p.all_red_s for p in plan.phases]),
+                       start_up_lost_s=START_UP_LOST_S, extension_s=EXTENSION_S)
+    effective = np.maximum(np.asarray([p.split_s for p in plan.phases]) - lost, 0.0)
     greens = [p.green_links for p in plan.phases]
     g = np.asarray([sum(e for e, green in zip(effective, greens) if links & green) for links in data.lane_links])
     g = np.minimum(g, cycle)
-    q, s = data.flow_veh_h, data.sat_flow_veh_h
+    mix = balanced_lane_movement_flows_veh_h(data.signal, data.movement_flows,
+                                             effective_green_s=dict(zip(data.lanes, g.tolist())))
+    q = np.asarray([sum(mix.get(lane, {}).values()) for lane in data.lanes], dtype=float)
+    s = np.asarray([sat_flow_veh_h(mix[lane]) if qi > 0 else si
+                    for lane, qi, si in zip(data.lanes, q, data.sat_flow_veh_h)], dtype=float)
     n = len(data.lanes)
     queue_veh, delay, stops, x = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     ok = g > 0
     if ok.any():
         kw = {"effective_green_s": g[ok], "cycle_s": cycle}
-        delay[ok] = hcm_control_delay_s(q[ok], s[ok], analysis_period_h=ANALYSIS_PERIOD_H, **kw)
+        x[ok] = q[ok] * cycle / (s[ok] * g[ok])
+        # random-arrival terms at the capacity of the lane group: drivers who balance their
+        # lanes pool the randomness of the arrivals, as HCM's lane-group capacity assumes
+        cap = np.bincount(data.groups[ok], weights=s[ok] * g[ok] / cycle, minlength=n)[data.groups[ok]]
+        d1 = hcm_uniform_delay_s(cycle_s=cycle, effective_green_s=g[ok], degree_of_saturation=x[ok])
+        d2 = hcm_incremental_delay_s(degree_of_saturation=x[ok], capacity_veh_h=cap,
+                                     analysis_period_h=ANALYSIS_PERIOD_H)
+        # Webster's steady state at the lane's X with the group's flow (inf from X = 1 on)
+        steady = webster_delay_s(x[ok] * cap, cap * cycle / g[ok], **kw)
+        delay[ok] = np.minimum(steady, np.asarray(d1) + np.asarray(d2))
         queue_veh[ok] = akcelik_back_of_queue_veh(q[ok], s[ok], analysis_period_h=ANALYSIS_PERIOD_H, **kw)
         u, y = g[ok] / cycle, q[ok] / s[ok]
-        x[ok] = y / u
         with np.errstate(divide="ignore", invalid="ignore"):
             stops[ok] = np.where(y < u, np.minimum(1.0, (1.0 - u) / (1.0 - y)), 1.0)
     never = ~ok & (q > 0)
@@ -783,7 +979,7 @@ def _lane_figures(data: _SignalData, plan: TimingPlan) -> tuple[npt.NDArray[np.f
     queue_veh[never] = q[never] * ANALYSIS_PERIOD_H
     stops[never] = 1.0
     x[never] = math.inf
-    return queue_veh * JAM_SPACING_M, delay, stops, x
+    return q, queue_veh * JAM_SPACING_M, delay, stops, x
 
 
 def _ped_waits_s(signal: Signal, plan: TimingPlan) -> list[float]:
