@@ -65,6 +65,27 @@ def _print_metrics(d: dict[str, Any], fmt: str) -> None:
                               "mean_max_queue_veh"]))
 
 
+def _add_executor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=("serial", "process", "dask"),
+                   help="where simulations run: serial, process (a pool of --workers processes; the default) or "
+                        "dask (a LocalCluster of --workers workers, or the cluster at --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask; workers need the "
+                        "same signalopt and SUMO; scenario files are uploaded)")
+
+
+def _executor(args: argparse.Namespace):  # noqa: ANN202 - Executor | None
+    """The executor named by --executor/--scheduler, or None for the command's default."""
+    kind = args.executor or ("dask" if args.scheduler else None)
+    if kind is None:
+        return None
+    if args.scheduler and kind != "dask":
+        raise InputError("--scheduler", "a scheduler address needs --executor dask", args.executor)
+    from .executors import make_executor
+
+    return make_executor(kind, workers=args.workers, scheduler=args.scheduler)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .evaluator import parse_seeds, simulate
     from .planfile import read_plans
@@ -74,7 +95,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     scenario = read_scenario(args.scenario)
     plans = read_plans(args.plans, network=load_network(scenario)) if args.plans else None
     seeds = parse_seeds(args.seeds) if args.seeds else scenario.optimise_seeds
-    metrics = simulate(scenario, plans, seeds=seeds, workers=args.workers)
+    executor = _executor(args)
+    try:
+        metrics = simulate(scenario, plans, seeds=seeds, workers=args.workers, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     d = metrics.to_dict()
     d.pop("runs") if args.format == "table" else None
     _print_metrics(d, args.format)
@@ -126,10 +152,15 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir) if args.run_dir else None
     if args.resume and run_dir is None:
         raise InputError("--resume", "needs --run-dir (the run to continue)", None)
-    result = optimise(scenario, objective=parse_objective(args.objective), method=args.method, budget=args.budget,
-                      time_budget_s=args.time_budget, seeds=seeds, workers=args.workers, rng=args.rng,
-                      run_dir=run_dir, resume=args.resume, per_signal_cycle=args.per_signal_cycle,
-                      lead_lag=args.lead_lag, progress=not args.quiet)
+    executor = _executor(args)
+    try:
+        result = optimise(scenario, objective=parse_objective(args.objective), method=args.method,
+                          budget=args.budget, time_budget_s=args.time_budget, seeds=seeds, workers=args.workers,
+                          rng=args.rng, run_dir=run_dir, resume=args.resume, per_signal_cycle=args.per_signal_cycle,
+                          lead_lag=args.lead_lag, progress=not args.quiet, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     out = Path(args.out) if args.out else (run_dir / "plans.json" if run_dir else Path("plans.json"))
     from .safety import validate_plans
     from .prepare import load_network
@@ -187,8 +218,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         opt_seeds.update(int(s) for s in provenance.get("seeds", []) if isinstance(s, int))
     seeds = parse_seeds(args.seeds) if args.seeds else DEFAULT_COMPARE_SEEDS
     baselines = parse_baselines(args.baselines)
-    comparison = compare(scenario, plan_sets, seeds=seeds, baselines=baselines, optimiser_seeds=sorted(opt_seeds),
-                         workers=args.workers)
+    executor = _executor(args)
+    try:
+        comparison = compare(scenario, plan_sets, seeds=seeds, baselines=baselines,
+                             optimiser_seeds=sorted(opt_seeds), workers=args.workers, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     rows = comparison.to_dict()
     if args.format == "json":
         print(json.dumps(rows, indent=2))
@@ -204,11 +240,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .job import DEFAULT_BUDGET, run_job
 
     budget = args.budget if args.budget is not None else DEFAULT_BUDGET
-    job = run_job(args.scenario, budget=budget, out_dir=args.out, workers=args.workers, rng=args.rng,
-                  seeds=parse_seeds(args.seeds) if args.seeds else None, resume=args.resume,
-                  baselines=parse_baselines(args.baselines), progress=not args.quiet,
-                  **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
-                     if args.compare_seeds else {}))
+    executor = _executor(args)
+    try:
+        job = run_job(args.scenario, budget=budget, out_dir=args.out, workers=args.workers, rng=args.rng,
+                      seeds=parse_seeds(args.seeds) if args.seeds else None, resume=args.resume,
+                      baselines=parse_baselines(args.baselines), progress=not args.quiet, executor=executor,
+                      **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
+                         if args.compare_seeds else {}))
+    finally:
+        if executor is not None:
+            executor.close()
     print(_compare_table(job.comparison.to_dict()))
     print(f"report: {job.report}")
     print(f"plans:  {job.plans_dir}  (signalopt JSON and SUMO additional)")
@@ -226,25 +267,70 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise InputError("--network", "validate needs the network the plans are for", None)
     plans = read_plans(args.planfile, network=network)
     violations = check_plans(plans, network)
-    if violations:
-        from .errors import UnsafePlanError
+    rows = [{"intersection": v.signal_id, "phase": v.phase, "rule": v.rule, "value": v.value, "limit": v.limit}
+            for v in violations]
+    target_error = None
+    if not violations and args.target:
+        from .errors import PlanError
+        from .export import check_format
 
-        for v in violations:
-            print(f"  {v}", file=sys.stderr)
-        raise UnsafePlanError([str(v) for v in violations], source=args.planfile)
-    print(f"{args.planfile}: safe ({len(plans)} signals checked)")
+        try:
+            check_format(plans, args.target, network=network)
+        except PlanError as exc:
+            target_error = f"{args.planfile}: {args.target} export refused: {exc}"
+    if args.format == "json":
+        print(json.dumps({"planfile": str(args.planfile), "signals": len(plans), "safe": not violations,
+                          "violations": rows, **({"target": args.target, "target_error": target_error}
+                                                 if args.target else {})}, indent=2))
+    elif violations:
+        print(format_table(rows, ["intersection", "phase", "rule", "value", "limit"]), file=sys.stderr)
+    if violations:
+        print(f"signalopt: error: {args.planfile}: unsafe plan, {len(violations)} violation(s)", file=sys.stderr)
+        return EXIT_INPUT
+    if target_error:
+        print(f"signalopt: error: {target_error}".splitlines()[0], file=sys.stderr)
+        return EXIT_INPUT
+    if args.format != "json":
+        extra = f"; fits {args.target}" if args.target else ""
+        print(f"{args.planfile}: safe ({len(plans)} signals checked{extra})")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_plans
+    from .export import export_paths, export_plans
     from .network import read_network
     from .planfile import read_plan_file
 
     network = read_network(args.network)
     plans, provenance = read_plan_file(args.planfile, network=network)
-    path = export_plans(plans, args.format, args.out, network=network, provenance=provenance)
-    print(f"wrote {path}")
+    export_plans(plans, args.format, args.out, network=network, provenance=provenance)
+    for path in export_paths(args.format, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_tod(args: argparse.Namespace) -> int:
+    from .evaluator import parse_seeds
+    from .tod import DEFAULT_DAY_SEEDS, lane_use_winners, time_of_day
+
+    result = time_of_day(args.scenario, max_periods=args.max_periods, min_period_s=args.min_period * 60,
+                         n_periods=args.periods, budget=args.budget,
+                         seeds=parse_seeds(args.seeds) if args.seeds else None,
+                         day_seeds=parse_seeds(args.day_seeds, source="--day-seeds") if args.day_seeds
+                         else DEFAULT_DAY_SEEDS, variants=args.variants, workers=args.workers, rng=args.rng,
+                         out_dir=args.out, resume=args.resume)
+    rows = [{"lane use": r.variant, "schedule": r.schedule, "period": r.period,
+             "mean max queue m": f"{r.mean_max_queue_m:.1f} [{r.mean_max_queue_m_ci95[0]:.1f}, "
+                                 f"{r.mean_max_queue_m_ci95[1]:.1f}]",
+             "vs existing": "" if r.schedule == "existing" else f"{r.delta_vs_existing_pct:+.1f}%",
+             "delay s/veh": f"{r.delay_s:.1f} [{r.delay_s_ci95[0]:.1f}, {r.delay_s_ci95[1]:.1f}]"}
+            for r in result.rows]
+    print(format_table(rows, list(rows[0])))
+    if args.variants:
+        for period, variant, q in lane_use_winners(result.rows):
+            print(f"  {period}: {variant} lane use wins ({q:.1f} m)")
+    print(f"report: {result.out_dir / 'report.html'}  schedules: {result.out_dir / 'schedules'}  "
+          f"({result.wall_s / 60:.1f} min)")
     return 0
 
 
@@ -258,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plans", help="signalopt JSON plan file (default: the existing plans)")
     p.add_argument("--seeds", help="seeds, e.g. 1,2,3 or 1-5 (default: the scenario's)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    _add_executor_args(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_simulate)
 
@@ -267,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-budget", type=float, help="stop after this many seconds")
     p.add_argument("--seeds", help="seeds every candidate is scored on (default: the scenario's)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    _add_executor_args(p)
     p.add_argument("--objective", default="queue", help="queue, delay, or weights like queue=1,delay=0.5")
     p.add_argument("--method", default="differential_evolution",
                    choices=("differential_evolution", "nelder-mead", "powell", "direct"))
@@ -287,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")))
     p.add_argument("--seeds", help="held-out seeds (default 101-110)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    _add_executor_args(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_compare)
 
@@ -298,22 +387,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare-seeds", help="held-out comparison seeds (default 101-110)")
     p.add_argument("--baselines", default="existing,webster,sumo-webster,actuated,delay_based,max_pressure")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    _add_executor_args(p)
     p.add_argument("--rng", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_run)
 
+    export_formats = ("json", "sumo", "nema", "ntcip", "utdf", "csv")  # signalopt.export.FORMATS (not imported here)
     p = sub.add_parser("validate", help="safety-check a plan file against its network")
-    p.add_argument("planfile")
+    p.add_argument("planfile", help="signalopt JSON plan file, or a SUMO additional file (.xml) with static tlLogic")
     p.add_argument("--network", help="SUMO .net.xml the plans are for")
+    p.add_argument("--target", choices=export_formats, help="also check the plans fit this export format")
+    p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("export", help="export a plan file (validated first)")
-    p.add_argument("planfile")
+    p.add_argument("planfile", help="signalopt JSON plan file, or a SUMO additional file (.xml) with static tlLogic")
     p.add_argument("--network", required=True, help="SUMO .net.xml the plans are for")
-    p.add_argument("--format", default="sumo", help="json or sumo")
+    p.add_argument("--format", default="sumo", choices=export_formats,
+                   help="json, sumo (static tlLogic), nema (SUMO NEMA dual ring), ntcip (NTCIP 1202 sheet: "
+                        ".csv/.json by --out suffix, both otherwise), utdf (Synchro UTDF CSV), csv (timing sheet)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("tod", help="re-divide the day into control periods, retime each, compare whole days")
+    p.add_argument("scenario", help="a day scenario with 15-minute counts (and an existing schedule)")
+    p.add_argument("--max-periods", type=int, default=6)
+    p.add_argument("--periods", type=int, help="force this many periods (default: elbow rule)")
+    p.add_argument("--min-period", type=float, default=60.0, help="shortest period [min] (default 60)")
+    p.add_argument("--budget", type=int, default=20, help="candidate plans per period")
+    p.add_argument("--seeds", help="optimiser seeds (default: the scenario's)")
+    p.add_argument("--day-seeds", help="held-out seeds for the whole-day comparison (default 101-105)")
+    p.add_argument("--variants", action="store_true", help="also retime every lane-use variant and compare")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--rng", type=int, default=0)
+    p.add_argument("--out", default="out-tod")
+    p.add_argument("--resume", action="store_true")
+    p.set_defaults(func=cmd_tod)
 
     p = sub.add_parser("info", help="describe a scenario, its signals and existing plans")
     p.add_argument("scenario")

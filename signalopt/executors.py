@@ -1,8 +1,16 @@
-"""Executors: run evaluation tasks serially or in worker processes, in order.
+"""Executors: run evaluation tasks serially, in worker processes or on a Dask cluster, in order.
 
 Every executor returns one :class:`Outcome` per task, in task order; a task
-that fails (SUMO error, crashed worker) is retried up to ``retries`` times and
-then reported with its reason, never lost.
+that fails (crashed worker process, lost Dask worker, unexpected error) is
+retried up to ``retries`` times and then reported with its reason, never
+lost.  A :class:`~signalopt.errors.SignaloptError` (a SUMO error on this
+input, a bad plan) is deterministic -- the same task fails the same way -- so
+it is reported at once without a retry.
+
+Three implementations pass the same contract tests (tests/test_executors.py):
+:class:`SerialExecutor`, :class:`ProcessExecutor` (default) and
+:class:`~signalopt._dask.DaskExecutor` (``make_executor("dask")``, needs the
+``dask`` extra).
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """``"TypeName: first line of the message"`` -- the reason an :class:`Outcome` records."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -59,10 +68,10 @@ class SerialExecutor:
                     outcome = Outcome(fn(task), None, attempt)
                     break
                 except SignaloptError as exc:  # a deterministic failure (bad plan, SUMO error): no retry
-                    outcome = Outcome(None, _describe(exc), attempt)
+                    outcome = Outcome(None, describe_error(exc), attempt)
                     break
                 except Exception as exc:  # noqa: BLE001 - reported, not lost
-                    outcome = Outcome(None, _describe(exc), attempt)
+                    outcome = Outcome(None, describe_error(exc), attempt)
             out.append(outcome)
             if on_result:
                 on_result(i, outcome)
@@ -134,13 +143,13 @@ class ProcessExecutor:
                         if charged[i] <= self.retries:
                             retry.append(i)
                             continue
-                        outcome = Outcome(None, f"worker process died: {_describe(exc)}", attempts[i])
+                        outcome = Outcome(None, f"worker process died: {describe_error(exc)}", attempts[i])
                     except Exception as exc:  # noqa: BLE001 - reported, not lost
                         charged[i] += 1
                         if charged[i] <= self.retries and not isinstance(exc, SignaloptError):
                             retry.append(i)
                             continue
-                        outcome = Outcome(None, _describe(exc), attempts[i])
+                        outcome = Outcome(None, describe_error(exc), attempts[i])
                     results[i] = outcome
                     if on_result:
                         on_result(i, outcome)
@@ -154,10 +163,25 @@ class ProcessExecutor:
         self._reset()
 
 
-def make_executor(kind: str = "process", *, workers: int = 2, retries: int = 2) -> Executor:
-    """``"serial"`` or ``"process"`` (default)."""
+EXECUTORS = ("serial", "process", "dask")
+
+
+def make_executor(kind: str = "process", *, workers: int = 2, retries: int = 2,
+                  scheduler: str | None = None) -> Executor:
+    """``"serial"``, ``"process"`` (default, ``workers`` processes) or ``"dask"``.
+
+    ``"dask"`` connects to ``scheduler`` (``tcp://host:8786``) or, without
+    one, starts a LocalCluster of ``workers`` single-threaded worker
+    processes at the first ``map`` (see :mod:`signalopt._dask`).
+    """
+    if scheduler is not None and kind != "dask":
+        raise SignaloptError(f"a scheduler address needs the dask executor ({kind})")
     if kind == "serial":
         return SerialExecutor(retries=retries)
     if kind == "process":
         return ProcessExecutor(workers, retries=retries)
-    raise SignaloptError(f"unknown executor ({kind})")
+    if kind == "dask":
+        from ._dask import DaskExecutor
+
+        return DaskExecutor(scheduler, workers=workers, retries=retries)
+    raise SignaloptError(f"unknown executor, choose from {', '.join(EXECUTORS)} ({kind})")

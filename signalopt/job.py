@@ -55,8 +55,12 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
             out_dir: str | Path = "out", seeds: Sequence[int] | None = None,
             compare_seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = BASELINES,
             workers: int = 2, rng: int = 0, resume: bool = False, progress: bool = True,
-            log=print) -> JobResult:  # noqa: ANN001 - any print-like callable
-    """Run the main job end to end (see module docstring); returns where everything went."""
+            log=print, executor: Any = None) -> JobResult:  # noqa: ANN001 - any print-like callable
+    """Run the main job end to end (see module docstring); returns where everything went.
+
+    ``executor`` (an :class:`~signalopt.executors.Executor`) runs every
+    simulation; default process pools of ``workers``.  The caller closes it.
+    """
     t0 = time.perf_counter()
     scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario or find_default_scenario())
     out = Path(out_dir)
@@ -68,7 +72,7 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
 
     from .evaluator import simulate
 
-    existing_metrics = simulate(scen, seeds=opt_seeds[:1], workers=1)
+    existing_metrics = simulate(scen, seeds=opt_seeds[:1], workers=1, executor=executor)
     sim_s = existing_metrics.runs[0].sim_time_s
     n_compare = len(compare_seeds) * (len(baselines) + 1)
     minutes = estimate_minutes(sim_s, budget=budget, n_opt_seeds=len(opt_seeds), n_compare=n_compare,
@@ -79,13 +83,13 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
         f"then {n_compare} comparison runs, {workers} workers)")
 
     result = optimise(scen, budget=budget, seeds=opt_seeds, workers=workers, rng=rng, run_dir=out / "run",
-                      resume=resume, progress=progress)
+                      resume=resume, progress=progress, executor=executor)
     log(f"optimised: objective {result.x0_fun:.1f} -> {result.fun:.1f} ({result.nfev} plans, "
         f"{result.nsim_run} new simulations; {result.message})")
 
     log(f"comparing against {', '.join(baselines)} on {len(compare_seeds)} held-out seeds ...")
     comparison = compare(scen, [Candidate("optimised", result.best_plans)], seeds=compare_seeds,
-                         baselines=baselines, optimiser_seeds=opt_seeds, workers=workers)
+                         baselines=baselines, optimiser_seeds=opt_seeds, workers=workers, executor=executor)
 
     plans_dir = out / "plans"
     provenance: dict[str, Any] = {**result.provenance, "compare_seeds": list(compare_seeds)}
@@ -104,12 +108,14 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     prepared = prepare(scen, network)
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]
-    executor = make_executor("process", workers=min(2, workers))
+    trace_executor = executor or make_executor("process", workers=min(2, workers))
     try:
-        outcomes = executor.map(run_trace, [(Task(prepared, trace_seed, existing), "existing", corridor),
-                                            (Task(prepared, trace_seed, result.best_plans), "optimised", corridor)])
+        outcomes = trace_executor.map(run_trace, [(Task(prepared, trace_seed, existing), "existing", corridor),
+                                                  (Task(prepared, trace_seed, result.best_plans), "optimised",
+                                                   corridor)])
     finally:
-        executor.close()
+        if executor is None:
+            trace_executor.close()
     traces = [o.value for o in outcomes if o.ok]
     figs_dir = out / "figures"
     figures = [plot_approach_queues(comparison, figs_dir / "approach_queues.png"),

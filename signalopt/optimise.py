@@ -262,7 +262,8 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
              rng: int | None = 0, callback: Callable[[EvalInfo], bool | None] | None = None,
              run_dir: str | Path | None = None, resume: bool = False, per_signal_cycle: bool = False,
              lead_lag: bool = False, popsize: int | None = None, evaluator: Any = None,
-             progress: bool = False) -> OptimiseResult:
+             progress: bool = False, executor: Any = None,
+             extra_starts: Sequence[Sequence[float]] = (), analytic_presearch: int = 0) -> OptimiseResult:
     """Optimise cycle, splits and offsets of a scenario's signals.
 
     Parameters
@@ -283,6 +284,12 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
         Worker processes for simulations.
     x0
         A decision vector to start from; default the existing plans and Webster.
+    extra_starts
+        More decision vectors seeded into the start (e.g. a neighbouring period's best).
+    analytic_presearch
+        Before simulating, search this many candidates with the analytic
+        (Webster/HCM) model -- milliseconds each -- and seed its best into the
+        start.  Needs counts; ignored when ``evaluator`` is given.
     rng
         Seed of the optimiser's own randomness (population, mutation).
     callback
@@ -294,6 +301,10 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     evaluator
         Use this evaluator instead of simulating with SUMO (e.g. an
         :class:`~signalopt.analytic.AnalyticEvaluator`).
+    executor
+        Where the SUMO evaluator's simulations run (an
+        :class:`~signalopt.executors.Executor`, e.g. ``make_executor("dask")``);
+        default a process pool of ``workers``.  The caller closes it.
     """
     if method not in METHODS:
         raise InputError("--method", f"method must be one of {', '.join(METHODS)}", method)
@@ -304,7 +315,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
     seeds_t = tuple(int(s) for s in (seeds if seeds is not None else scen.optimise_seeds))
     own = evaluator is None
-    ev = evaluator or SumoEvaluator(scen, workers=workers)
+    ev = evaluator or SumoEvaluator(scen, workers=workers, executor=executor)
     network = ev.network
     from .prepare import scenario_plans
 
@@ -320,6 +331,9 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     problem = _Problem(ev, encoding, base, seeds_t, objective, journal, budget, time_budget_s, callback, progress)
     starts = [np.clip(np.asarray(x0, dtype=float), 0, 1)] if x0 is not None else warm_starts(scen, encoding, base,
                                                                                              network)
+    starts += [np.clip(np.asarray(x, dtype=float), 0, 1) for x in extra_starts]
+    if analytic_presearch > 0 and evaluator is None and scen.counts_path is not None:
+        starts.append(_analytic_presearch(scen, network, encoding, base, objective, starts, rng, analytic_presearch))
     nit = 0
     message = ""
     try:
@@ -345,6 +359,20 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     return OptimiseResult(problem.best_x, problem.best_fun, problem.nfev, nit,
                           problem.best_fun < FAILED_SCORE, message, best, metrics, tuple(problem.history), method,
                           seeds_t, problem.nsim, problem.runner.n_run, x0_fun, tuple(encoding.labels()), provenance)
+
+
+def _analytic_presearch(scen: Scenario, network: Any, encoding: PlanEncoding, base: PlanSet, objective: Objective,
+                        starts: list[np.ndarray], rng: int | None, budget: int) -> np.ndarray:
+    """Best point of a differential-evolution search on the analytic model (no simulation)."""
+    from .analytic import AnalyticEvaluator
+
+    pre = _Problem(AnalyticEvaluator(scen, network=network), encoding, base, (0,), objective, None, budget, None,
+                   None, False)
+    try:
+        _run_method("differential_evolution", pre, encoding, starts, rng, budget, None)
+    except _Stop:
+        pass
+    return pre.best_x if pre.best_x is not None else starts[0]
 
 
 def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: list[np.ndarray],

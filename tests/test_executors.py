@@ -1,7 +1,10 @@
 """Executors (signalopt.executors): one contract every executor passes, and worker deaths.
 
+The contract runs on the serial executor, the process pool and a Dask
+executor on a real LocalCluster of 2 workers (one per module, reused).
 Worker deaths are real: task functions (tests/_executor_tasks.py) SIGKILL
 their own worker process; a marker file per task counts the attempts.
+Dask-specific faults (lost Dask workers, uploaded files) are in test_dask.py.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import pytest
 
 import _executor_tasks as tasks
 from signalopt.errors import SignaloptError
+from signalopt._dask import DaskExecutor, local_cluster
 from signalopt.executors import Outcome, ProcessExecutor, SerialExecutor, make_executor
+
+EXECUTORS = ["serial", "process", "dask"]
 
 
 @pytest.fixture(autouse=True)
@@ -20,9 +26,26 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SIGNALOPT_CACHE", str(tmp_path / "cache"))
 
 
-@pytest.fixture(params=["serial", "process"])
+@pytest.fixture(scope="module")
+def cluster():
+    """A real Dask LocalCluster with 2 single-threaded worker processes."""
+    c = local_cluster(2)
+    yield c
+    c.close()
+
+
+def new_executor(kind: str, request: pytest.FixtureRequest):
+    if kind == "serial":
+        return SerialExecutor(retries=2)
+    if kind == "process":
+        return ProcessExecutor(2, retries=2)
+    cluster = request.getfixturevalue("cluster")
+    return DaskExecutor(cluster.scheduler_address, retries=2, files="shared")
+
+
+@pytest.fixture(params=EXECUTORS)
 def executor(request):
-    ex = SerialExecutor(retries=2) if request.param == "serial" else ProcessExecutor(2, retries=2)
+    ex = new_executor(request.param, request)
     yield ex
     ex.close()
 
@@ -53,16 +76,17 @@ def test_results_in_task_order(executor) -> None:
     assert all(o.value == i * i for i, o in seen)
 
 
-def test_same_tasks_same_results_on_every_executor() -> None:
+def test_same_tasks_same_results_on_every_executor(request) -> None:
     xs = [5, 1, 4, 2, 3, 0]
     serial = SerialExecutor().map(tasks.square, xs)
-    pool = ProcessExecutor(2)
-    try:
-        parallel = pool.map(tasks.square, xs)
-        again = pool.map(tasks.square, xs)  # the pool is reused
-    finally:
-        pool.close()
-    assert serial == parallel == again
+    for kind in ("process", "dask"):
+        ex = new_executor(kind, request)
+        try:
+            parallel = ex.map(tasks.square, xs)
+            again = ex.map(tasks.square, xs)  # the pool / cluster is reused
+        finally:
+            ex.close()
+        assert serial == parallel == again, kind
 
 
 def test_failing_task_is_reported_not_lost(executor) -> None:
@@ -91,10 +115,22 @@ def test_make_executor() -> None:
     ex = make_executor("process", workers=3, retries=1)
     assert isinstance(ex, ProcessExecutor) and ex.workers == 3 and ex.retries == 1
     ex.close()
-    with pytest.raises(SignaloptError, match="unknown executor"):
-        make_executor("dask")
+    # the Dask executor starts nothing until it is used
+    ex = make_executor("dask", workers=3, retries=1)
+    assert isinstance(ex, DaskExecutor) and ex.workers == 3 and ex.retries == 1 and ex.files == "shared"
+    assert ex._client is None
+    ex.close()
+    ex = make_executor("dask", scheduler="tcp://127.0.0.1:1")
+    assert ex.scheduler == "tcp://127.0.0.1:1" and ex.files == "upload"  # a remote cluster gets the files sent
+    ex.close()
+    with pytest.raises(SignaloptError, match=r"unknown executor, choose from serial, process, dask \(spark\)"):
+        make_executor("spark")
+    with pytest.raises(SignaloptError, match="a scheduler address needs the dask executor"):
+        make_executor("process", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(SignaloptError, match=r"workers must be at least 1 \(0\)"):
         ProcessExecutor(0)
+    with pytest.raises(SignaloptError, match=r"workers must be at least 1 \(0\)"):
+        DaskExecutor(workers=0)
 
 
 # ------------------------------------------------------------------ worker deaths (process pool)
@@ -115,7 +151,9 @@ def test_every_task_killed_once_all_succeed(pool, tmp_path: Path) -> None:
     assert [o.value for o in out] == [x * 10 for x in xs]
     assert all(o.ok for o in out)
     assert sorted(seen) == xs
-    assert all(attempts(tmp_path, x) == 2 for x in xs)
+    # at least the killed attempt and the one that succeeded; a death breaks the whole pool, so an
+    # attempt in flight beside it may be cut short and run again (uncharged)
+    assert all(attempts(tmp_path, x) >= 2 for x in xs)
 
 
 def test_task_that_always_dies_fails_alone(pool, tmp_path: Path) -> None:

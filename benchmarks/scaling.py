@@ -1,0 +1,75 @@
+"""Evaluations per minute: serial, process pool (2 workers), Dask LocalCluster with 1 and 2 workers.
+
+Targets (2 cores): process pool and Dask (2 workers) >= 1.8x serial; Dask's overhead per evaluation
+<= 5% over the process pool's.  Every executor simulates the same plans on the same seeds (the
+figures are checked to be identical); workers and clusters are started, and each simulation process
+has run once, before the clock starts.  Cluster start-up is printed separately.
+Usage: python benchmarks/scaling.py [SCENARIO] [--evals N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import replace
+
+from _common import DEFAULT_SCENARIO, report
+
+from signalopt._dask import DaskExecutor
+from signalopt.evaluator import SumoEvaluator
+from signalopt.executors import ProcessExecutor, SerialExecutor
+
+
+def measure(scenario: str, executor, n: int, warm: int) -> tuple[float, list, float]:  # noqa: ANN001
+    """(evaluations per minute, per-seed figures, start-up seconds) of ``n`` evaluations."""
+    try:
+        ev = SumoEvaluator(scenario, executor=executor)
+        plans = ev.existing_plans()
+        ev.prepared  # noqa: B018 - route generation outside the timing
+        t0 = time.perf_counter()
+        ev.evaluate(plans, list(range(1000, 1000 + warm)))  # start workers / cluster outside the timing
+        startup = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        metrics = ev.evaluate(plans, list(range(1, n + 1)))
+        elapsed = time.perf_counter() - t0
+        return n / elapsed * 60, [replace(r, sim_time_s=0.0) for r in metrics.runs], startup
+    finally:
+        executor.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO))
+    ap.add_argument("--evals", type=int, default=8, help="evaluations per executor (default 8; even is fairest)")
+    args = ap.parse_args()
+    load = os.getloadavg()[0]
+    print(f"{args.scenario}: {args.evals} evaluations per executor on {os.cpu_count()} CPUs "
+          f"(load average at start {load:.1f})")
+    setups = [("serial", lambda: SerialExecutor(), 1), ("process pool, 2 workers", lambda: ProcessExecutor(2), 2),
+              ("Dask LocalCluster, 1 worker", lambda: DaskExecutor(workers=1), 1),
+              ("Dask LocalCluster, 2 workers", lambda: DaskExecutor(workers=2), 2)]
+    rates, figures = {}, {}
+    for name, make, workers in setups:
+        rate, runs, startup = measure(args.scenario, make(), args.evals, workers)
+        rates[name], figures[name] = rate, runs
+        print(f"  {name:<30} {rate:6.2f} evaluations/min  ({60 / rate:5.2f} s each; start-up {startup:.1f} s)")
+    same = all(f == figures["serial"] for f in figures.values())
+    print(f"  same figures on every executor: {'yes' if same else 'NO'}")
+    serial = rates["serial"]
+    pool, dask1, dask2 = (rates["process pool, 2 workers"], rates["Dask LocalCluster, 1 worker"],
+                          rates["Dask LocalCluster, 2 workers"])
+    report("process pool (2) vs serial", pool / serial, ">= 1.8", pool / serial >= 1.8, "x")
+    report("Dask LocalCluster (2) vs serial", dask2 / serial, ">= 1.8", dask2 / serial >= 1.8, "x")
+    overhead = (pool / dask2 - 1) * 100  # extra wall time per evaluation over the pool's
+    report("Dask overhead per evaluation vs pool (2)", overhead, "<= 5", overhead <= 5, "%")
+    overhead1 = (serial / dask1 - 1) * 100
+    print(f"  (Dask with 1 worker vs serial: {overhead1:+.1f}% per evaluation; not a target)")
+    if load > (os.cpu_count() or 1) * 0.5:
+        print("  note: the machine was busy when the benchmark started; figures may be contended")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

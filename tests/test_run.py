@@ -1,0 +1,63 @@
+"""The main job end to end on a small scenario, and its report in a real headless browser."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from signalopt.job import run_job
+from signalopt.network import read_network
+from signalopt.planfile import read_plans
+from signalopt.safety import check_plans
+from tests._browser import chromium_path, page
+from tests._optimise_helpers import ISOLATED_NET, write_isolated_scenario
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    scenario = write_isolated_scenario(folder / "scenario", name="iso_run")
+    return run_job(scenario, budget=4, out_dir=folder / "out", seeds=[1], compare_seeds=(101, 102),
+                   baselines=("existing", "webster", "actuated"), workers=2, progress=False, log=lambda *_: None)
+
+
+def test_outputs(job):
+    out = job.out_dir
+    summary = json.loads((out / "summary.json").read_text())
+    names = [r["name"] for r in summary["rows"]]
+    assert names == ["existing", "webster", "actuated", "optimised"]
+    for row in summary["rows"]:
+        for key in ("delay_s", "delay_s_ci95", "mean_max_queue_m", "mean_max_queue_m_ci95", "not_inserted",
+                    "delta_vs_existing_pct"):
+            assert key in row
+        assert row["seeds"] == [101, 102]
+    for fig in ("queue_over_time", "approach_queues", "ring_diagrams", "time_space"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 5000
+    plans = read_plans(out / "plans" / "optimised.json")
+    assert check_plans(plans, read_network(ISOLATED_NET)) == []
+    assert "<tlLogic" in (out / "plans" / "optimised.add.xml").read_text()
+
+
+def test_optimised_is_no_worse_than_existing_on_the_optimiser_objective(job):
+    assert job.result.fun <= job.result.x0_fun
+
+
+def test_report_renders_in_headless_chromium(job):
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium missing: the README's test command installs it")
+        pytest.skip("Chromium is installed by the README's test command")
+    p = page(job.report)
+    try:
+        n_images = p.evaluate("document.images.length")
+        rendered = p.evaluate("Array.from(document.images).filter(i => i.complete && i.naturalWidth > 100).length")
+        rows = p.evaluate("document.querySelectorAll('tbody tr').length")
+        title = p.evaluate("document.title")
+    finally:
+        p.close()
+    assert n_images == 4 and rendered == 4
+    assert rows == 4
+    assert "iso_run" in title
+    assert p.errors == []
