@@ -15,9 +15,9 @@ import time
 from _common import DEFAULT_SCENARIO, report
 
 from signalopt.baselines import Candidate
-from signalopt.compare import compare
+from signalopt.comparison import compare
 from signalopt.evaluator import parse_seeds
-from signalopt.optimise import optimise
+from signalopt.optimiser import optimise
 from signalopt.scenario import read_scenario
 
 
@@ -28,15 +28,18 @@ def main() -> int:
     ap.add_argument("--compare-seeds", default="101-110")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rng", type=int, default=0)
+    ap.add_argument("--presearch", type=int, default=400, help="analytic pre-search candidates (0: none)")
     args = ap.parse_args()
     scen = read_scenario(args.scenario)
     t0 = time.perf_counter()
-    res = optimise(scen, budget=args.budget, workers=args.workers, rng=args.rng, progress=False)
+    res = optimise(scen, budget=args.budget, workers=args.workers, rng=args.rng, progress=False,
+                   analytic_presearch=args.presearch)
     t_opt = time.perf_counter() - t0
     seeds = parse_seeds(args.compare_seeds)
     cmp = compare(scen, [Candidate("optimised", res.best_plans)], seeds=seeds, baselines=("existing", "webster"),
                   workers=args.workers)
-    print(f"optimised on seeds {list(res.seeds)} with budget {args.budget} ({res.nsim_run} simulations, "
+    print(f"optimised on seeds {list(res.seeds)} with budget {args.budget}, analytic pre-search {args.presearch} "
+          f"({res.nsim_run} simulations, "
           f"{t_opt / 60:.1f} min); compared on seeds {list(seeds)}")
     for r in cmp.to_dict():
         q, (qlo, qhi) = r["mean_max_queue_m"], r["mean_max_queue_m_ci95"]

@@ -15,7 +15,7 @@ import time
 from _common import DEFAULT_SCENARIO, report
 
 from signalopt.analytic import AnalyticEvaluator
-from signalopt.optimise import METHODS, optimise
+from signalopt.optimiser import METHODS, optimise
 from signalopt.scenario import read_scenario
 
 

@@ -143,7 +143,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_optimise(args: argparse.Namespace) -> int:
     from .evaluator import parse_seeds
-    from .optimise import optimise, parse_objective
+    from .optimiser import optimise, parse_objective
     from .planfile import write_plans
     from .scenario import read_scenario
 
@@ -202,7 +202,7 @@ def _compare_table(rows: list[dict[str, Any]]) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .baselines import parse_baselines
-    from .compare import DEFAULT_COMPARE_SEEDS, compare
+    from .comparison import DEFAULT_COMPARE_SEEDS, compare
     from .evaluator import parse_seeds
     from .planfile import read_plan_file
     from .prepare import load_network

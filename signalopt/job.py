@@ -10,17 +10,19 @@ from typing import Any
 
 from . import __version__
 from .baselines import BASELINES, Candidate
-from .compare import DEFAULT_COMPARE_SEEDS, Comparison, compare
+from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, compare
 from .errors import InputError
 from .export import export_plans
-from .optimise import OptimiseResult, optimise
+from .optimiser import OptimiseResult, optimise
 from .prepare import load_network, prepare, scenario_plans
 from .scenario import Scenario, read_scenario
 
 #: Scenario ``signalopt run`` uses when none is named.
 DEFAULT_SCENARIO = "qixiangtai_summer_am.toml"
 #: Default budget: sized for about five minutes on a 2-core laptop (see estimate_minutes).
-DEFAULT_BUDGET = 48
+DEFAULT_BUDGET = 24
+#: Candidates searched on the analytic model first (milliseconds each) to seed the simulated search.
+DEFAULT_PRESEARCH = 400
 
 
 def find_default_scenario() -> Path:
@@ -55,6 +57,7 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
             out_dir: str | Path = "out", seeds: Sequence[int] | None = None,
             compare_seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = BASELINES,
             workers: int = 2, rng: int = 0, resume: bool = False, progress: bool = True,
+            analytic_presearch: int = DEFAULT_PRESEARCH,
             log=print, executor: Any = None) -> JobResult:  # noqa: ANN001 - any print-like callable
     """Run the main job end to end (see module docstring); returns where everything went.
 
@@ -83,7 +86,7 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
         f"then {n_compare} comparison runs, {workers} workers)")
 
     result = optimise(scen, budget=budget, seeds=opt_seeds, workers=workers, rng=rng, run_dir=out / "run",
-                      resume=resume, progress=progress, executor=executor)
+                      resume=resume, progress=progress, executor=executor, analytic_presearch=analytic_presearch)
     log(f"optimised: objective {result.x0_fun:.1f} -> {result.fun:.1f} ({result.nfev} plans, "
         f"{result.nsim_run} new simulations; {result.message})")
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._xml import atomic_write_text
-from .compare import Comparison
+from .comparison import Comparison
 from .plan import PlanSet
 from .trace import Trace
 

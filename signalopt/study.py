@@ -28,7 +28,7 @@ from .errors import InputError, PlanError
 from .evaluator import SumoEvaluator
 from .journal import Journal
 from .metrics import Metrics
-from .optimise import Objective, _lhs, objective_value
+from .optimiser import Objective, _lhs, objective_value
 from .plan import PlanSet
 from .prepare import scenario_plans
 from .runner import PlanRunner
@@ -67,7 +67,7 @@ class Study:
     seeds
         Seeds every trial is simulated on (common random numbers).
     objective
-        As for :func:`signalopt.optimise.optimise`, including a callable on :class:`Metrics`.
+        As for :func:`signalopt.optimiser.optimise`, including a callable on :class:`Metrics`.
     evaluator
         Default: a :class:`SumoEvaluator` with ``workers`` processes.
     run_dir, resume

@@ -21,13 +21,13 @@ from typing import Any
 from . import __version__
 from ._sumo_run import Task
 from ._xml import atomic_write_text
-from .compare import _paired_pct
+from .comparison import _paired_pct
 from .demand import PedCount, TurnCount, read_ped_counts, read_turn_counts
 from .errors import InputError, SimulationError
 from .evaluator import SumoEvaluator
 from .executors import Executor
 from .metrics import Metrics, mean_ci95
-from .optimise import optimise
+from .optimiser import optimise
 from .plan import PlanSet
 from .planfile import write_plans
 from .prepare import load_network, scenario_plans, scenario_schedule

@@ -1,7 +1,7 @@
 """Small optimiser scenario for tests (isolated junction, 900 s), and a child-process runner.
 
 Run as a script (``python tests/_optimise_helpers.py RUN_DIR SCENARIO RNG BUDGET``)
-it calls :func:`signalopt.optimise.optimise` with a journal in ``RUN_DIR``;
+it calls :func:`signalopt.optimiser.optimise` with a journal in ``RUN_DIR``;
 the resume test kills it with SIGKILL part-way through.
 """
 
@@ -44,7 +44,7 @@ def write_isolated_scenario(folder: Path, *, name: str = "iso_small", volumes: d
 
 
 def main(argv: list[str]) -> int:
-    from signalopt.optimise import optimise
+    from signalopt.optimiser import optimise
 
     run_dir, scenario, rng, budget = argv[0], argv[1], int(argv[2]), int(argv[3])
     res = optimise(scenario, method="differential_evolution", budget=budget, rng=rng, workers=2, run_dir=run_dir,

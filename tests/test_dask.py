@@ -22,11 +22,11 @@ import _fault_tasks as faults
 from _optimise_helpers import write_isolated_scenario
 from signalopt._dask import DaskExecutor, local_cluster
 from signalopt.cli import main
-from signalopt.compare import compare
+from signalopt.comparison import compare
 from signalopt.errors import InputError
 from signalopt.evaluator import SumoEvaluator, simulate
 from signalopt.executors import ProcessExecutor, SerialExecutor
-from signalopt.optimise import optimise
+from signalopt.optimiser import optimise
 
 SEEDS = (1, 2)
 

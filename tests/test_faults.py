@@ -37,7 +37,7 @@ from signalopt.cli import main
 from signalopt.evaluator import SumoEvaluator
 from signalopt.executors import ProcessExecutor
 from signalopt.journal import Journal
-from signalopt.optimise import FAILED_SCORE, optimise
+from signalopt.optimiser import FAILED_SCORE, optimise
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET, RNG = 8, 0

@@ -1,4 +1,4 @@
-"""The optimiser (signalopt.optimise) on a small real SUMO scenario, and resume after a real kill.
+"""The optimiser (signalopt.optimiser) on a small real SUMO scenario, and resume after a real kill.
 
 Scenario: the isolated junction, 900 s with 300 s warm-up, one seed; a
 simulation takes a fraction of a second, so every budget here is small.
@@ -25,7 +25,7 @@ from signalopt.errors import InputError
 from signalopt.evaluator import simulate
 from signalopt.metrics import ApproachMetrics, Metrics, RunMetrics
 from signalopt.network import read_network
-from signalopt.optimise import (
+from signalopt.optimiser import (
     NOT_INSERTED_QUEUE_M,
     EvalInfo,
     OptimiseResult,
