@@ -8,6 +8,7 @@ term and mismatch the summer (calibrated by simulation, figures in the README).
     python scenarios/make_counts.py --check    # exit 1 if a written CSV would change
     python scenarios/make_counts.py --table    # Markdown tables of the hourly volumes (README)
     python scenarios/make_counts.py --summary  # critical flow ratios Y and existing-plan X
+    python scenarios/make_counts.py --day      # the full days hour by hour: flows, Y, existing-plan X
 
 How a count is made: every regime is a sum of components; a component is a table of hourly
 movement volumes [veh/h] and of crossing pedestrians [ped/h] with a 15-minute time profile.
@@ -142,6 +143,90 @@ REGIMES = [
 ]
 
 # ---------------------------------------------------------------------------------------------
+# Full days, 06:00-22:00 (64 quarters): the same components, with day-long profiles.
+# ---------------------------------------------------------------------------------------------
+DAY_START, DAY_HOURS = "06:00", range(6, 22)
+
+
+def day_profile(hours: dict[int, tuple[float, float, float, float]]) -> tuple[float, ...]:
+    """64 quarter factors from {hour: (4 factors)}; hours not given are 0."""
+    for h, quarters in hours.items():
+        if h not in DAY_HOURS or len(quarters) != 4:
+            raise ValueError(f"day profile: hour {h} needs 4 quarters between 06 and 21")
+    return tuple(f for h in DAY_HOURS for f in hours.get(h, (0.0,) * 4))
+
+
+# Commuters, morning (TERM_AM / SUMMER_AM tables): rising from 06:00, COMMUTER_AM 07:00-08:15, the
+# peak lasting to 09:00, fading out by 10:00.
+DAY_AM = day_profile({6: (0.30, 0.40, 0.55, 0.70), 7: (0.85, 0.95, 1.05, 1.10), 8: (1.00, 0.90, 0.85, 0.80),
+                      9: (0.60, 0.42, 0.25, 0.10)})
+# Daytime traffic (TERM_MIDDAY / SUMMER_OFFPEAK tables): fading in from 08:30, flat 10:00-15:00
+# (OFF_PEAK 10:00-11:15), handing over to the evening commuters 15:00-16:00.
+DAY_MIDDAY = day_profile({8: (0.0, 0.0, 0.15, 0.30), 9: (0.45, 0.60, 0.75, 0.90), 10: (1.00, 0.95, 1.05, 1.00),
+                          11: (0.95, 1.05, 1.00, 0.95), 12: (0.95, 0.90, 0.90, 0.95), 13: (0.95, 1.00, 1.00, 1.00),
+                          14: (1.00, 1.05, 1.00, 1.00), 15: (0.95, 0.85, 0.65, 0.45), 16: (0.25, 0.0, 0.0, 0.0)})
+# Summer daytime: the same, plus leisure trips around midday (up to +12 % from 11:30 to 14:45).
+LEISURE = day_profile({11: (1.0, 1.0, 1.04, 1.08), 12: (1.10, 1.12, 1.12, 1.12), 13: (1.12, 1.12, 1.12, 1.10),
+                       14: (1.10, 1.08, 1.06, 1.04), **{h: (1.0,) * 4 for h in (*range(6, 11), *range(15, 22))}})
+DAY_MIDDAY_SUMMER = tuple(round(a * b, 4) for a, b in zip(DAY_MIDDAY, LEISURE))
+# Commuters, evening (TERM_PM / SUMMER_PM tables): from 14:30, COMMUTER_PM 16:15-17:30, the peak
+# 17:00-18:45, then the evening decline to 22:00.
+DAY_PM = day_profile({14: (0.0, 0.0, 0.05, 0.10), 15: (0.20, 0.30, 0.40, 0.55), 16: (0.70, 0.85, 0.95, 1.00),
+                      17: (1.05, 1.10, 1.05, 1.05), 18: (1.05, 1.00, 0.95, 0.85), 19: (0.75, 0.68, 0.62, 0.56),
+                      20: (0.50, 0.45, 0.40, 0.36), 21: (0.32, 0.28, 0.24, 0.20)})
+# School trips, term time only: drop-off (DROP_OFF_AM 07:00-08:15) and pick-up (PICK_UP_PM 16:15-17:30).
+DAY_DROP_OFF = day_profile({6: (0.0, 0.0, 0.05, 0.10), 7: (0.30, 1.30, 1.60, 1.30), 8: (0.35, 0.15, 0.08, 0.04)})
+DAY_PICK_UP = day_profile({16: (0.10, 0.20, 1.20, 1.60), 17: (1.50, 1.20, 0.30, 0.15), 18: (0.05, 0.0, 0.0, 0.0)})
+
+
+def _window(profile: tuple[float, ...], start: str, n: int = 6) -> tuple[float, ...]:
+    h, m = map(int, start.split(":"))
+    k = (h - 6) * 4 + m // 15
+    return profile[k:k + n]
+
+
+# The days agree with the 90-minute scenarios where they overlap: in each window below only the
+# listed components run, with the scenario's own profile (so the expected counts are the same).
+assert _window(DAY_AM, "07:00") == COMMUTER_AM and _window(DAY_DROP_OFF, "07:00") == DROP_OFF_AM
+assert _window(DAY_PM, "16:15") == COMMUTER_PM and _window(DAY_PICK_UP, "16:15") == PICK_UP_PM
+assert _window(DAY_MIDDAY_SUMMER, "10:00") == OFF_PEAK
+assert not any(_window(DAY_MIDDAY, "07:00") + _window(DAY_PM, "07:00") + _window(DAY_AM, "10:00")
+               + _window(DAY_PM, "10:00") + _window(DAY_MIDDAY, "16:15") + _window(DAY_AM, "16:15"))
+
+# School term, daytime (09:00-16:00): a little lighter than the summer's SUMMER_OFFPEAK (no leisure
+# trips, fewer through trips on Qixiangtai Rd); no school trips (pupils stay at school for lunch).
+TERM_MIDDAY = {
+    "weidi":     {"N": (40, 290, 50),  "E": (70, 460, 60),  "S": (50, None, 60), "W": (80, 420, 60)},
+    "pingquan":  {"N": (25, None, 30), "E": (25, 60, 35),   "S": (25, None, 30), "W": (20, 55, 30)},
+    "pingshan":  {"N": (25, None, 30), "E": (25, 70, 30),   "S": (30, None, 30), "W": (25, 70, 30)},
+    "zijinshan": {"N": (25, None, 25), "E": (25, 50, 30),   "S": (30, 420, 30),  "W": (25, 50, 30)},
+}
+TERM_MIDDAY_PEDS = {
+    "weidi": {"N": 40, "E": 30, "S": 40, "W": 30}, "pingquan": {"N": 25, "E": 20, "S": 25, "W": 20},
+    "pingshan": {"N": 30, "E": 25, "S": 30, "W": 25}, "zijinshan": {"N": 20, "E": 15, "S": 20, "W": 15},
+}
+# Summer, evening commuters: no pick-up; as in the morning, commuters who avoid the corridor in
+# term time come back (southbound through on Qixiangtai Rd +~250 veh/h), and more westbound Weidi
+# Rd traffic turns left into Qixiangtai Rd southbound (100 -> 220 veh/h), the mirror of the
+# morning's eastbound left (120 -> 270).
+SUMMER_PM = {
+    "weidi":     {"N": (60, 690, 80),  "E": (220, 650, 80), "S": (70, None, 80), "W": (110, 640, 80)},
+    "pingquan":  {"N": (30, None, 50), "E": (30, 80, 40),   "S": (30, None, 40), "W": (30, 80, 40)},
+    "pingshan":  {"N": (30, None, 50), "E": (30, 90, 40),   "S": (40, None, 40), "W": (30, 90, 40)},
+    "zijinshan": {"N": (30, None, 40), "E": (30, 60, 40),   "S": (40, 520, 40),  "W": (30, 60, 40)},
+}
+
+# Day regimes, same shape as REGIMES (64 quarters from 06:00).
+DAY_REGIMES = [
+    ("school_day", DAY_START, [(TERM_AM, TERM_PEDS, DAY_AM), (TERM_MIDDAY, TERM_MIDDAY_PEDS, DAY_MIDDAY),
+                               (TERM_PM, TERM_PEDS, DAY_PM), (DROP_OFF, SCHOOL_PEDS, DAY_DROP_OFF),
+                               (PICK_UP, SCHOOL_PEDS, DAY_PICK_UP)]),
+    ("summer_day", DAY_START, [(SUMMER_AM, SUMMER_PEDS, DAY_AM),
+                               (SUMMER_OFFPEAK, SUMMER_OFFPEAK_PEDS, DAY_MIDDAY_SUMMER),
+                               (SUMMER_PM, SUMMER_PEDS, DAY_PM)]),
+]
+
+# ---------------------------------------------------------------------------------------------
 # For --summary only: lanes and the existing (school-term) plans, from networks/README.md.
 # ---------------------------------------------------------------------------------------------
 SAT_THROUGH, SAT_SHARED, SAT_TURN_BAY = 1800, 1700, 1600  # [veh/h/lane]
@@ -224,7 +309,7 @@ def csv_text(stem: str, start: str, components: list, which: str) -> str | None:
 
 def files() -> dict[str, str]:
     out = {}
-    for stem, start, components in REGIMES:
+    for stem, start, components in REGIMES + DAY_REGIMES:
         for which in ("vehicles", "pedestrians"):
             text = csv_text(stem, start, components, which)
             if text is not None:
@@ -253,6 +338,19 @@ def table_markdown() -> str:
     return "\n".join(lines)
 
 
+def _stage_ratios(rate: dict, sig: str) -> tuple[list[float], list[float]]:
+    """Critical flow ratio of the 4 stages of ``sig`` and their X under the existing plan."""
+    n = THROUGH_LANES[sig]
+    y = {}
+    for leg in LEGS:
+        y[leg, "L"] = rate[sig, leg, "L"] / SAT_TURN_BAY
+        y[leg, "T"] = (rate[sig, leg, "T"] + rate[sig, leg, "R"]) / (SAT_SHARED + SAT_THROUGH * (n[leg] - 1))
+    stages = [max(y["N", "L"], y["S", "L"]), max(y["N", "T"], y["S", "T"]),
+              max(y["E", "L"], y["W", "L"]), max(y["E", "T"], y["W", "T"])]
+    cycle, gy = EXISTING[sig]
+    return stages, [s * cycle / (g - START_LOST_S) for s, g in zip(stages, gy)]
+
+
 def summary() -> str:
     """Busiest-quarter critical flow ratio Y per signal and the X of each stage under the existing plan."""
     lines = []
@@ -264,18 +362,40 @@ def summary() -> str:
         lines.append(f"{stem}: vehicles entering {entering.sum() * 4 / len(entering):.0f} veh/h on average, "
                      f"{entering.max() * 4:.0f} veh/h in the busiest quarter ({quarter_label(start, peak_q)})")
         for sig in sorted({k[0] for k in rate}, key=lambda s: (*CORRIDOR, "center").index(s)):
-            n = THROUGH_LANES[sig]
-            y = {}
-            for leg in LEGS:
-                y[leg, "L"] = rate[sig, leg, "L"] / SAT_TURN_BAY
-                cap = SAT_SHARED + SAT_THROUGH * (n[leg] - 1)
-                y[leg, "T"] = (rate[sig, leg, "T"] + rate[sig, leg, "R"]) / cap
-            stages = [max(y["N", "L"], y["S", "L"]), max(y["N", "T"], y["S", "T"]),
-                      max(y["E", "L"], y["W", "L"]), max(y["E", "T"], y["W", "T"])]
-            cycle, gy = EXISTING[sig]
-            x = [s * cycle / (g - START_LOST_S) for s, g in zip(stages, gy)]
+            stages, x = _stage_ratios(rate, sig)
             lines.append(f"  {sig:10s} Y={sum(stages):.2f}  y=" + " ".join(f"{s:.2f}" for s in stages)
                          + "  X(existing)=" + " ".join(f"{v:.2f}" for v in x))
+    return "\n".join(lines)
+
+
+def day_summary() -> str:
+    """Per hour of each day: vehicles entering and, per signal, the busiest quarter's Y and the largest X."""
+    lines = []
+    for stem, start, components in DAY_REGIMES:
+        exp = expected(components, "vehicles")
+        peds = expected(components, "pedestrians")
+        entering = sum(v for (sig, leg, _), v in exp.items() if (sig, leg) not in FEEDS)
+        n_q = len(entering)
+        lines += [f"**{stem}**: {entering.sum():.0f} vehicles entering, {sum(peds.values()).sum():.0f} crossings; "
+                  f"busiest quarter {quarter_label(start, int(np.argmax(entering)))} "
+                  f"({entering.max() * 4:.0f} veh/h)", "",
+                  "| hour | entering [veh/h] | crossings [ped/h] | "
+                  + " | ".join(f"{s} Y / X" for s in CORRIDOR) + " |",
+                  "|---|---:|---:|" + "---|" * len(CORRIDOR)]
+        for q0 in range(0, n_q, 4):
+            qs = range(q0, min(q0 + 4, n_q))
+            cells = []
+            for sig in CORRIDOR:
+                ys, xs = [], []
+                for q in qs:
+                    stages, x = _stage_ratios({k: v[q] * 4 for k, v in exp.items()}, sig)
+                    ys.append(sum(stages))
+                    xs.append(max(x))
+                cells.append(f"{max(ys):.2f} / {max(xs):.2f}")
+            ped_h = sum(v[q] for v in peds.values() for q in qs)
+            lines.append(f"| {quarter_label(start, q0)} | {sum(entering[q] for q in qs):.0f} | {ped_h:.0f} | "
+                         + " | ".join(cells) + " |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -284,7 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a CSV differs from a fresh build")
     parser.add_argument("--table", action="store_true", help="print the hourly volume tables (Markdown)")
     parser.add_argument("--summary", action="store_true", help="print flow ratios and existing-plan X")
+    parser.add_argument("--day", action="store_true", help="print the day regimes hour by hour (Markdown)")
     args = parser.parse_args(argv)
+    if args.day:
+        print(day_summary())
+        return 0
     if args.table:
         print(table_markdown())
         return 0
