@@ -206,9 +206,10 @@ TERM_MIDDAY_PEDS = {
     "pingshan": {"N": 30, "E": 25, "S": 30, "W": 25}, "zijinshan": {"N": 20, "E": 15, "S": 20, "W": 15},
 }
 # Summer, evening commuters: no pick-up; as in the morning, commuters who avoid the corridor in
-# term time come back (southbound through on Qixiangtai Rd +~250 veh/h), and more westbound Weidi
-# Rd traffic turns left into Qixiangtai Rd southbound (100 -> 220 veh/h), the mirror of the
-# morning's eastbound left (120 -> 270).
+# term time come back (southbound through on Qixiangtai Rd +170 veh/h at Weidi Rd, +290 south of
+# it, over the term's commuters), and more westbound Weidi Rd traffic turns left into Qixiangtai Rd
+# southbound (100 -> 220 veh/h), the mirror of the morning's eastbound left (120 -> 270); a little
+# lighter than the summer AM, which stays the day's busiest period.
 SUMMER_PM = {
     "weidi":     {"N": (60, 690, 80),  "E": (220, 650, 80), "S": (70, None, 80), "W": (110, 640, 80)},
     "pingquan":  {"N": (30, None, 50), "E": (30, 80, 40),   "S": (30, None, 40), "W": (30, 80, 40)},
