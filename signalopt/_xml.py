@@ -34,6 +34,24 @@ def parse_xml(path: str | Path) -> Element:
         raise InputError(path, "file is not valid UTF-8 text", f"byte {exc.start}") from None
 
 
+def read_json_object(path: Path, what: str) -> dict:
+    """A JSON file's top-level object; one-line errors for bad bytes, bad JSON or another top-level type.
+
+    ``json.loads`` builds only plain data: a user file is never unpickled or evaluated.
+    """
+    import json
+
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"{what} is not UTF-8 text", f"byte {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, "malformed JSON", f"line {exc.lineno} col {exc.colno}: {exc.msg}") from None
+    if not isinstance(doc, dict):
+        raise InputError(path, f"{what} must hold a JSON object", type(doc).__name__)
+    return doc
+
+
 def check_xml_file(path: str | Path) -> Path:
     """Fail early, with a one-line message, on a missing or malformed XML file."""
     parse_xml(path)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._xml import atomic_write_text, check_file
+from ._xml import atomic_write_text, check_file, read_json_object
 from .errors import InputError, PlanError
 from .network import Network
 from .plan import PlanSet
@@ -44,14 +44,7 @@ def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple
         from .sumo_import import read_sumo_additional
 
         return read_sumo_additional(path, network)[0], {"imported_from": path.name}
-    try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "plan file is not UTF-8 text", f"byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, "malformed JSON", f"line {exc.lineno} col {exc.colno}: {exc.msg}") from None
-    if not isinstance(doc, dict):
-        raise InputError(path, "plan file must hold a JSON object", type(doc).__name__)
+    doc = read_json_object(path, "plan file")
     if doc.get("schema_version") != PLAN_SCHEMA_VERSION:
         raise InputError(path, f"schema_version must be {PLAN_SCHEMA_VERSION}", repr(doc.get("schema_version")))
     try:

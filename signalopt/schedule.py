@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._xml import atomic_write_text, check_file, xml_escape
+from ._xml import atomic_write_text, check_file, read_json_object, xml_escape
 from .encoding import water_fill
 from .errors import InputError, PlanError
 from .plan import GREEN_CHARS, PlanSet, TimingPlan
@@ -110,14 +110,9 @@ class Schedule:
 def read_schedule(path: str | Path, *, network: Any = None) -> Schedule:
     """Read a schedule JSON file (signalopt's format); with ``network``, check its signals."""
     path = check_file(Path(path), "schedule file")
-    try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "schedule file is not UTF-8 text", f"byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, "malformed JSON", f"line {exc.lineno} col {exc.colno}: {exc.msg}") from None
-    if not isinstance(doc, dict) or doc.get("kind") != "schedule":
-        raise InputError(path, 'not a schedule file (needs "kind": "schedule")', type(doc).__name__)
+    doc = read_json_object(path, "schedule file")
+    if doc.get("kind") != "schedule":
+        raise InputError(path, 'not a schedule file (needs "kind": "schedule")', repr(doc.get("kind")))
     if doc.get("schema_version") != SCHEDULE_SCHEMA_VERSION:
         raise InputError(path, f"schema_version must be {SCHEDULE_SCHEMA_VERSION}", repr(doc.get("schema_version")))
     try:
