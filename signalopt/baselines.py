@@ -20,7 +20,7 @@ from ._xml import parse_xml
 from .errors import InputError, SimulationError
 from .network import Network
 from .plan import PlanSet
-from .prepare import cache_dir
+from .prepare import sampled_routes, scenario_cache
 from .programs import plan_from_program
 from .scenario import Scenario
 
@@ -62,20 +62,7 @@ def _vehicle_routes(scenario: Scenario, network: Network) -> list[Path]:
     """Individual vehicles for tlsCycleAdaptation (it does not read flows)."""
     if scenario.counts_path is None:
         return list(scenario.route_files)
-    from .demand import read_turn_counts, sample_routes, write_candidate_routes, write_turn_file
-
-    folder = cache_dir() / f"{scenario.name}-{scenario.digest}"
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / "vehicles_individual.rou.xml"
-    if not out.exists():
-        turns = write_turn_file(network, read_turn_counts(scenario.counts_path), folder / "turns.xml",
-                                source=scenario.counts_path, interval_s=scenario.interval_s)
-        cands = write_candidate_routes(scenario.network_path, folder / "candidates.rou.xml")
-        tmp = folder / ".vehicles_individual.tmp.rou.xml"
-        sample_routes(scenario.network_path, turns, cands, tmp, seed=scenario.route_seed, begin_s=scenario.begin_s,
-                      end_s=scenario.end_s, flows=False)
-        tmp.replace(out)
-    return [out]
+    return [sampled_routes(scenario, network, flows=False)]
 
 
 def sumo_webster_baseline(scenario: Scenario, network: Network, existing: PlanSet, *,
@@ -86,7 +73,7 @@ def sumo_webster_baseline(scenario: Scenario, network: Network, existing: PlanSe
     hour from ``begin_s + warmup_s``, and yellow 4 s / all-red 2 s per cycle
     (the tool's own model).  The result keeps the existing offsets.
     """
-    folder = work_dir or (cache_dir() / f"{scenario.name}-{scenario.digest}")
+    folder = work_dir or scenario_cache(scenario)
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "sumo_webster.add.xml"
     routes = _vehicle_routes(scenario, network)

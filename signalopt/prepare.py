@@ -64,6 +64,33 @@ def scenario_schedule(scenario: Scenario, network: Network | None = None):  # no
     return read_schedule(scenario.schedule_path, network=network or load_network(scenario))
 
 
+def scenario_cache(scenario: Scenario) -> Path:
+    """The cache folder of one scenario version (keyed by its digest)."""
+    folder = cache_dir() / f"{scenario.name}-{scenario.digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def sampled_routes(scenario: Scenario, network: Network, counts: list | None = None, *, flows: bool = True) -> Path:
+    """The scenario's counts as routeSampler routes, built once and cached.
+
+    ``flows=True``: Poisson flows (what simulations run); ``flows=False``:
+    individual vehicles (what SUMO's tlsCycleAdaptation.py reads).
+    """
+    folder = scenario_cache(scenario)
+    out = folder / ("vehicles.rou.xml" if flows else "vehicles_individual.rou.xml")
+    if not out.exists():
+        counts = counts if counts is not None else read_turn_counts(scenario.counts_path)
+        turns = write_turn_file(network, counts, folder / "turns.xml", source=scenario.counts_path,
+                                interval_s=scenario.interval_s)
+        cands = write_candidate_routes(scenario.network_path, folder / "candidates.rou.xml")
+        tmp = folder / f".{out.stem}.{os.getpid()}.rou.xml"
+        sample_routes(scenario.network_path, turns, cands, tmp, seed=scenario.route_seed,
+                      begin_s=scenario.begin_s, end_s=scenario.end_s, flows=flows)
+        os.replace(tmp, out)
+    return out
+
+
 def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
     """Build (or reuse from the cache) the route files of ``scenario``."""
     network = network or load_network(scenario)
@@ -73,17 +100,8 @@ def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
         check_counts(network, counts, source=scenario.counts_path, begin_s=scenario.begin_s,
                      end_s=scenario.end_s, interval_s=scenario.interval_s)
         peds = read_ped_counts(scenario.pedestrians_path) if scenario.pedestrians_path else []
-        folder = cache_dir() / f"{scenario.name}-{scenario.digest}"
-        folder.mkdir(parents=True, exist_ok=True)
-        vehicles = folder / "vehicles.rou.xml"
-        if not vehicles.exists():
-            turns = write_turn_file(network, counts, folder / "turns.xml", source=scenario.counts_path,
-                                    interval_s=scenario.interval_s)
-            cands = write_candidate_routes(scenario.network_path, folder / "candidates.rou.xml")
-            tmp = folder / f".vehicles.{os.getpid()}.rou.xml"
-            sample_routes(scenario.network_path, turns, cands, tmp, seed=scenario.route_seed,
-                          begin_s=scenario.begin_s, end_s=scenario.end_s)
-            os.replace(tmp, vehicles)
+        folder = scenario_cache(scenario)
+        vehicles = sampled_routes(scenario, network, counts)
         routes.append(vehicles)
         if peds:
             routes.append(write_pedestrian_flows(network, peds, folder / "pedestrians.rou.xml",
