@@ -183,19 +183,15 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
 
 def _compare_table(rows: list[dict[str, Any]]) -> str:
-    def ci(r: dict[str, Any], k: str) -> str:
-        lo, hi = r[f"{k}_ci95"]
-        return f"{r[k]:.1f} [{lo:.1f}, {hi:.1f}]"
-
     def pct(r: dict[str, Any], k: str) -> str:
         if r[k] is None:
             return ""
         lo, hi = r[f"{k}_ci95"]
         return f"{r[k]:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
 
-    table = [{"candidate": r["name"], "mean max queue m": ci(r, "mean_max_queue_m"),
-              "queue vs existing": pct(r, "delta_vs_existing_pct"), "delay s/veh": ci(r, "delay_s"),
-              "delay vs existing": pct(r, "delay_delta_vs_existing_pct"), "not inserted": ci(r, "not_inserted")}
+    table = [{"candidate": r["name"], "mean max queue m": _ci(r, "mean_max_queue_m"),
+              "queue vs existing": pct(r, "delta_vs_existing_pct"), "delay s/veh": _ci(r, "delay_s"),
+              "delay vs existing": pct(r, "delay_delta_vs_existing_pct"), "not inserted": _ci(r, "not_inserted")}
              for r in rows]
     return format_table(table, list(table[0]))
 

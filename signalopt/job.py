@@ -69,7 +69,7 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     out = Path(out_dir)
     network = load_network(scen)
     opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
-    prepare(scen, network)  # route generation, once, before any timing
+    prepared = prepare(scen, network)  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
         f"optimiser seeds {','.join(map(str, opt_seeds))}, comparison seeds {compare_seeds[0]}..{compare_seeds[-1]}")
 
@@ -108,7 +108,6 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     from .executors import make_executor
 
     existing, _ = scenario_plans(scen, network)
-    prepared = prepare(scen, network)
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]
     trace_executor = executor or make_executor("process", workers=min(2, workers))

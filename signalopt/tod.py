@@ -27,6 +27,7 @@ from .errors import InputError, SimulationError
 from .evaluator import SumoEvaluator
 from .executors import Executor
 from .metrics import Metrics, mean_ci95
+from .network import Network
 from .optimiser import optimise
 from .plan import PlanSet
 from .planfile import write_plans
@@ -121,7 +122,8 @@ def _write_period_scenario(folder: Path, scenario: Scenario, counts: list[TurnCo
         toml.append('pedestrians = "pedestrians.csv"')
     t = scenario.timing
     toml += ["[timing]", f"min_green_s = {t.min_green_s:g}", f"min_green_left_s = {t.min_green_left_s:g}",
-             f"max_green_s = {t.max_green_s:g}", f"walk_s = {t.walk_s:g}", f"walking_speed_m_s = {t.walking_speed_m_s:g}",
+             f"max_green_s = {t.max_green_s:g}", f"walk_s = {t.walk_s:g}",
+             f"walking_speed_m_s = {t.walking_speed_m_s:g}",
              f"min_cycle_s = {t.min_cycle_s:g}", f"max_cycle_s = {t.max_cycle_s:g}",
              "[optimise]", f"seeds = [{', '.join(map(str, scenario.optimise_seeds))}]"]
     write_plans(existing, folder / "existing.json")
@@ -262,7 +264,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
             metrics[(variant, k)] = m
         rows += day_rows(variant, day, day["existing"])
     result = TodResult(seg, schedules, tuple(rows), metrics, out, time.perf_counter() - t0)
-    _write_outputs(result, scen, existing, counts, opt_seeds, day_seeds)
+    _write_outputs(result, scen, network, existing, counts, opt_seeds, day_seeds)
     return result
 
 
@@ -286,7 +288,7 @@ def lane_use_winners(rows: Sequence[DayRow]) -> list[tuple[str, str, float]]:
     return [(p, v, q) for p, (v, q) in best.items()]
 
 
-def _write_outputs(result: TodResult, scen: Scenario, existing: Schedule, counts: list[TurnCount],
+def _write_outputs(result: TodResult, scen: Scenario, network: Network, existing: Schedule, counts: list[TurnCount],
                    opt_seeds: Sequence[int], day_seeds: Sequence[int]) -> None:
     import json
 
@@ -296,7 +298,6 @@ def _write_outputs(result: TodResult, scen: Scenario, existing: Schedule, counts
     provenance = {"signalopt": __version__, "scenario": scen.name, "scenario_digest": scen.digest,
                   "seeds": list(opt_seeds), "day_seeds": list(day_seeds),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    network = load_network(scen)
     from .export import export_schedule
 
     for variant, sched in result.schedules.items():
