@@ -502,7 +502,8 @@ def _green_lanes(signal: Signal, state: str) -> set[str]:
 
 
 def stage_flow_ratios(signal: Signal, plan: TimingPlan, lane_flows: Mapping[str, float], *,
-                      sat_flows_veh_h: Mapping[str, float] | None = None) -> npt.NDArray[np.float64]:
+                      sat_flows_veh_h: Mapping[str, float] | None = None,
+                      movement_flows: Mapping[str, Mapping[str, float]] | None = None) -> npt.NDArray[np.float64]:
     """Critical flow ratio of every stage of a plan.
 
     .. math:: y_k = \\max_{\\text{lanes green in stage } k} \\frac{q}{s}
@@ -518,6 +519,11 @@ def stage_flow_ratios(signal: Signal, plan: TimingPlan, lane_flows: Mapping[str,
     sat_flows_veh_h
         ``lane_id -> saturation flow`` [veh/h]; default
         :func:`lane_sat_flows_veh_h` by the movements each lane serves.
+    movement_flows
+        ``lane_id -> {movement: flow}`` [veh/h] (:func:`lane_movement_flows_veh_h`):
+        when given, a lane counts in a stage only with the flow of the
+        movements green from it in that stage, so a shared left+through
+        lane's through cars do not load a protected left-turn stage.
 
     Returns
     -------
@@ -526,7 +532,7 @@ def stage_flow_ratios(signal: Signal, plan: TimingPlan, lane_flows: Mapping[str,
 
     Notes
     -----
-    A lane green in several stages counts fully in each, so *Y* = Σ yₖ
+    A lane green in several stages counts (its served movements) fully in each, so *Y* = Σ yₖ
     over-estimates the critical sum for overlapping movements: conservative,
     the cycle comes out longer rather than shorter.  Permissive greens (``g``)
     count like protected ones; the opposing flow's effect on them is ignored.
@@ -541,7 +547,14 @@ def stage_flow_ratios(signal: Signal, plan: TimingPlan, lane_flows: Mapping[str,
     sat = dict(sat_flows_veh_h) if sat_flows_veh_h is not None else lane_sat_flows_veh_h(signal)
     out = np.zeros(len(plan.phases))
     for k, phase in enumerate(plan.phases):
-        ratios = [lane_flows.get(lane, 0.0) / sat[lane] for lane in _green_lanes(signal, phase.state)]
+        ratios = []
+        for lane in _green_lanes(signal, phase.state):
+            q = lane_flows.get(lane, 0.0)
+            if movement_flows is not None:
+                dirs = {l.direction for l in _vehicle_links(signal)
+                        if lane in l.from_lanes and phase.state[l.index] in GREEN_CHARS}
+                q = sum(f for m, f in movement_flows.get(lane, {}).items() if dirs & set(MOVEMENT_DIRS[m]))
+            ratios.append(q / sat[lane])
         out[k] = max(ratios, default=0.0)
     return out
 
@@ -628,7 +641,8 @@ def webster_plans(network: Network, base: PlanSet, counts: Sequence[TurnCount], 
        (:func:`signalopt.programs.stage_requirements`), rounded up to 0.1 s;
     3. lost time per stage by :func:`signalopt.webster.lost_time_s`, *y* per
        stage by :func:`stage_flow_ratios` on the peak-hour design flows
-       (:func:`design_flows_veh_h`) with flow-mixed lane saturation flows;
+       (:func:`design_flows_veh_h`) with flow-mixed lane saturation flows,
+       each lane counting only the movements the stage serves from it;
     4. cycle :func:`signalopt.webster.webster_cycle_s` clamped to
        ``[timing.min_cycle_s, timing.max_cycle_s]``, ``max_cycle_s`` when
        *Y* ≥ 1 (no cycle serves the demand, the longest gives the most
@@ -694,7 +708,8 @@ def webster_plans(network: Network, base: PlanSet, counts: Sequence[TurnCount], 
         movement_flows = lane_movement_flows_veh_h(network, signal.id, flows, source=source)
         lane_flows = {lane: sum(m.values()) for lane, m in movement_flows.items()}
         y = stage_flow_ratios(signal, base_plan, lane_flows,
-                              sat_flows_veh_h=lane_sat_flows_veh_h(signal, movement_flows))
+                              sat_flows_veh_h=lane_sat_flows_veh_h(signal, movement_flows),
+                              movement_flows=movement_flows)
         plans.append(_webster_plan(signal, base_plan, y, timing))
     return PlanSet(tuple(plans), name="webster")
 
@@ -851,6 +866,20 @@ class AnalyticEvaluator:
                              read_turn_counts(self.scenario.counts_path), self.scenario.timing,
                              begin_s=self.scenario.begin_s, end_s=self.scenario.end_s,
                              interval_s=self.scenario.interval_s, source=self.scenario.counts_path)
+
+    def stage_flow_ratios(self, plan: TimingPlan) -> npt.NDArray[np.float64]:
+        """Critical flow ratio *y* of each stage of ``plan`` on the design flows, by served movement [-]."""
+        signal = self.network.signal(plan.signal_id, source=self.scenario.path)
+        movement_flows = self._movement_flows[signal.id]
+        return stage_flow_ratios(signal, plan, {lane: sum(m.values()) for lane, m in movement_flows.items()},
+                                 sat_flows_veh_h=lane_sat_flows_veh_h(signal, movement_flows),
+                                 movement_flows=movement_flows)
+
+    def through_flow_veh_h(self, signal_id: str, approach_id: str) -> float:
+        """Design flow of the through movement of one approach [veh/h] (0 where not counted)."""
+        signal = self.network.signal(signal_id, source=self.scenario.path)
+        lanes = next((a.lanes for a in signal.approaches if a.id == approach_id), ())
+        return float(sum(self._movement_flows[signal_id].get(lane, {}).get("T", 0.0) for lane in lanes))
 
     def evaluate(self, plans: PlanSet | None, seeds: Sequence[int]) -> Metrics:
         """Evaluate ``plans`` (signals it lacks keep their existing plan; ``None``: all existing).

@@ -239,21 +239,60 @@ def _lhs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     return cut
 
 
-def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, network: Any) -> list[np.ndarray]:
-    """Decision vectors of the existing plans and (with counts) of Webster's plans."""
-    starts = [encoding.encode(base)]
-    if scenario.counts_path is not None:
-        try:
-            from .analytic import webster_plans
-            from .demand import read_turn_counts
+def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, network: Any,
+                objective: Objective = "queue") -> list[np.ndarray]:
+    """Decision vectors to start from: the existing plans, then (with counts) coordinated and Webster plans.
 
-            web = webster_plans(network, base, read_turn_counts(scenario.counts_path), scenario.timing,
-                                begin_s=scenario.begin_s, end_s=scenario.end_s, interval_s=scenario.interval_s,
-                                source=scenario.counts_path)
-            starts.append(encoding.encode(web))
-        except SignaloptError:
-            pass  # Webster needs feasible flow ratios; the existing plans still warm-start
+    The coordinated plans (:mod:`signalopt.coordination`) share the common
+    cycle the analytic model scores best under ``objective``, with a green
+    wave in the heavier direction and one in the other.
+    """
+    starts = [encoding.encode(base)]
+    if scenario.counts_path is None:
+        return starts
+    from .analytic import AnalyticEvaluator
+
+    try:
+        analytic = AnalyticEvaluator(scenario, network=network)
+    except SignaloptError:
+        return starts  # counts the analytic model cannot use; the existing plans still warm-start
+    starts += [encoding.encode(p) for p in coordinated_starts(analytic, encoding, base, objective)]
+    try:
+        starts.append(encoding.encode(analytic.webster_plans(base)))
+    except SignaloptError:
+        pass  # Webster needs feasible flow ratios
     return starts
+
+
+def coordinated_starts(analytic: Any, encoding: PlanEncoding, base: PlanSet,
+                       objective: Objective = "queue") -> list[PlanSet]:
+    """Coordinated plan sets for ``encoding`` (see :func:`signalopt.coordination.coordinated_plans`)."""
+    from .coordination import coordinated_plans, progression_links
+
+    ranges = encoding.cycle_ranges
+    lo, hi = max(r[0] for r in ranges), min(r[1] for r in ranges)
+
+    def decode_at(cycle_s: float) -> PlanSet:
+        x = np.zeros(encoding.size)
+        for k, (a, b) in enumerate(ranges):
+            x[k] = (cycle_s - a) / (b - a) if b > a else 0.0
+        return base.replace_plans(encoding.decode(x).plans, name="coordinated")
+
+    # a custom objective is the caller's, scored on simulations only; the scan uses the queue
+    scan = "queue" if callable(objective) else objective
+    links = progression_links(analytic.network, base.signal_ids)
+    weights = {}
+    for l in links:
+        signal = analytic.network.signal(l.downstream)
+        weights[l.upstream, l.downstream] = analytic.through_flow_veh_h(l.downstream,
+                                                                        signal.links[l.downstream_link].approach)
+    try:
+        return coordinated_plans(base, cycle_range_s=(lo, hi), flow_ratios=analytic.stage_flow_ratios,
+                                 decode_at=decode_at,
+                                 score=lambda plans: objective_value(scan, analytic.evaluate(plans, (0,))),
+                                 links=links, link_weights=weights)
+    except SignaloptError:
+        return []
 
 
 def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
@@ -330,7 +369,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
         ev.prepared  # noqa: B018 - route generation before the clock starts
     problem = _Problem(ev, encoding, base, seeds_t, objective, journal, budget, time_budget_s, callback, progress)
     starts = [np.clip(np.asarray(x0, dtype=float), 0, 1)] if x0 is not None else warm_starts(scen, encoding, base,
-                                                                                             network)
+                                                                                             network, objective)
     starts += [np.clip(np.asarray(x, dtype=float), 0, 1) for x in extra_starts]
     if analytic_presearch > 0 and evaluator is None and scen.counts_path is not None:
         starts.append(_analytic_presearch(scen, network, encoding, base, objective, starts, rng, analytic_presearch))
