@@ -29,6 +29,8 @@ from .plan import GREEN_CHARS, PlanSet, TimingPlan
 
 #: Step of the common-cycle scan [s].
 CYCLE_STEP_S = 2
+#: Acceleration of the platoon leader from the upstream stop line [m/s²] (SUMO's default for passenger cars).
+ACCEL_M_S2 = 2.6
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,16 @@ class ProgressionLink:
     distance_m: float
     speed_m_s: float
 
-    @property
-    def travel_time_s(self) -> float:
-        return self.distance_m / self.speed_m_s
+    def travel_time_s(self, *, speed_factor: float = 1.0, accel_m_s2: float | None = ACCEL_M_S2) -> float:
+        """Stop line to stop line for a platoon leader that starts from rest [s].
+
+        Cruising at ``speed_factor`` times the speed limit *v*, after
+        accelerating at *a*: ``d / v + v / (2 a)`` (the second term is the
+        time lost to the start; none with ``accel_m_s2=None``).
+        """
+        v = speed_factor * self.speed_m_s
+        lost = v / (2.0 * accel_m_s2) if accel_m_s2 else 0.0
+        return self.distance_m / v + lost
 
 
 def min_equisaturation_greens_s(available_s: float, flow_ratios: npt.ArrayLike, min_green_s: npt.ArrayLike,
@@ -134,13 +143,14 @@ def _first_green_start_s(plan: TimingPlan, link: int) -> float | None:
 
 
 def progression_offsets_s(plans: Mapping[str, TimingPlan], links: Sequence[ProgressionLink], *,
-                          speed_factor: float = 1.0) -> dict[str, float]:
+                          speed_factor: float = 1.0, accel_m_s2: float | None = ACCEL_M_S2) -> dict[str, float]:
     """Offsets for a green wave along ``links``, taken in the order given.
 
     A link whose upstream signal already has an offset fixes its downstream
     signal's: the downstream through green starts when the platoon that
     left at the start of the upstream through green arrives,
-    ``offset_B = offset_A + start_A + d / (f v) − start_B (mod C)``.  Signals
+    ``offset_B = offset_A + start_A + t_AB − start_B (mod C)`` with the
+    travel time ``t_AB`` of :meth:`ProgressionLink.travel_time_s`.  Signals
     reached by no link keep offset 0 relative to the first; a link whose
     both ends are already fixed is skipped, so earlier links (the heavier
     direction) win.  Assumes one common cycle.
@@ -151,8 +161,9 @@ def progression_offsets_s(plans: Mapping[str, TimingPlan], links: Sequence[Progr
         ``signal id -> plan`` (the cycle and stage starts are read from it).
     links
         Progression links in priority order.
-    speed_factor
-        Progression speed as a share of the speed limit [-].
+    speed_factor, accel_m_s2
+        Progression speed as a share of the speed limit [-] and the start's
+        acceleration [m/s²] (see :meth:`ProgressionLink.travel_time_s`).
 
     Returns
     -------
@@ -176,7 +187,7 @@ def progression_offsets_s(plans: Mapping[str, TimingPlan], links: Sequence[Progr
         start_down = _first_green_start_s(plans[down], link.downstream_link)
         if start_up is None or start_down is None:
             continue
-        travel = link.distance_m / (speed_factor * link.speed_m_s)
+        travel = link.travel_time_s(speed_factor=speed_factor, accel_m_s2=accel_m_s2)
         if up in offsets:
             offsets[down] = (offsets[up] + start_up + travel - start_down) % plans[down].cycle_s
         else:
@@ -224,7 +235,8 @@ def progression_links(network: Network, signal_ids: Sequence[str] | None = None)
 def coordinated_plans(base: PlanSet, *, cycle_range_s: tuple[float, float], flow_ratios: Callable[[TimingPlan],
                       npt.NDArray[np.float64]], decode_at: Callable[[float], PlanSet],
                       score: Callable[[PlanSet], float], links: Sequence[ProgressionLink],
-                      link_weights: Mapping[tuple[str, str], float], speed_factor: float = 1.0) -> list[PlanSet]:
+                      link_weights: Mapping[tuple[str, str], float], speed_factor: float = 1.0,
+                      accel_m_s2: float | None = ACCEL_M_S2) -> list[PlanSet]:
     """Coordinated plan sets at the common cycle that ``score`` likes best: one green wave per direction.
 
     Parameters
@@ -243,8 +255,9 @@ def coordinated_plans(base: PlanSet, *, cycle_range_s: tuple[float, float], flow
     links, link_weights
         Progression links and their flows [veh/h]: the heaviest set the
         first wave, the lightest the second.
-    speed_factor
-        Progression speed as a share of the speed limit [-].
+    speed_factor, accel_m_s2
+        Progression speed as a share of the speed limit [-], acceleration
+        of the start [m/s²] (:meth:`ProgressionLink.travel_time_s`).
 
     Returns
     -------
@@ -270,7 +283,7 @@ def coordinated_plans(base: PlanSet, *, cycle_range_s: tuple[float, float], flow
     out = []
     for order in (sorted(links, key=lambda l: -link_weights.get((l.upstream, l.downstream), 0.0)),
                   sorted(links, key=lambda l: link_weights.get((l.upstream, l.downstream), 0.0))):
-        offsets = progression_offsets_s(by_id, order, speed_factor=speed_factor)
+        offsets = progression_offsets_s(by_id, order, speed_factor=speed_factor, accel_m_s2=accel_m_s2)
         out.append(plans.replace_plans([p.with_timings([ph.green_s for ph in p.phases], offset_s=offsets[p.signal_id])
                                         for p in plans], name="coordinated"))
     return out

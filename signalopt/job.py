@@ -20,7 +20,7 @@ from .scenario import Scenario, read_scenario
 #: Scenario ``signalopt run`` uses when none is named.
 DEFAULT_SCENARIO = "qixiangtai_summer_am.toml"
 #: Default budget: sized for about five minutes on a 2-core laptop (see estimate_minutes).
-DEFAULT_BUDGET = 24
+DEFAULT_BUDGET = 12
 #: Candidates searched on the analytic model first (milliseconds each) to seed the simulated search.
 DEFAULT_PRESEARCH = 400
 

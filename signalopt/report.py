@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._xml import atomic_write_text
+from ._xml import atomic_write_bytes, atomic_write_text
 from .comparison import Comparison
 from .plan import PlanSet
 from .trace import Trace
@@ -31,10 +31,10 @@ def _plt():  # noqa: ANN202 - matplotlib module
 
 
 def _save(fig, path: Path) -> Path:  # noqa: ANN001 - matplotlib figure
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     _plt().close(fig)
-    return path
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def plot_queue_over_time(traces: Sequence[Trace], path: Path) -> Path:

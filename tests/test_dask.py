@@ -112,6 +112,15 @@ def test_simulation_process_death_leaves_the_dask_worker_up(dask_ex: DaskExecuto
     assert set(dask_ex.client.run(os.getpid).values()) == workers
 
 
+def test_simulations_run_without_the_workers_malloc_trim_setting(dask_ex: DaskExecutor) -> None:
+    # Dask's nanny gives its workers MALLOC_TRIM_THRESHOLD_=65536, which slows SUMO down markedly
+    on_workers = set(dask_ex.client.run(tasks.environment, "MALLOC_TRIM_THRESHOLD_").values())
+    assert on_workers == {"65536"}
+    out = dask_ex.map(tasks.environment, ["MALLOC_TRIM_THRESHOLD_", "PYTHONPATH"])
+    assert out[0].ok and out[0].value is None
+    assert out[1].value  # the rest of the environment reaches the simulation process
+
+
 def test_sumo_abort_is_retried_then_reported(dask_ex: DaskExecutor, tmp_path: Path) -> None:
     out = dask_ex.map(faults.abort_always_on, [(str(tmp_path), x, 1) for x in range(4)])
     assert [o.value for o in out] == [0, None, 20, 30]

@@ -61,3 +61,26 @@ def test_report_renders_in_headless_chromium(job):
     assert rows == 4
     assert "iso_run" in title
     assert p.errors == []
+
+
+def test_a_figure_that_fails_to_render_leaves_no_file(tmp_path):
+    from signalopt.report import _plt, _save
+
+    plt = _plt()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    path = tmp_path / "figures" / "broken.png"
+
+    def half_then_crash(buf, **kwargs):
+        buf.write(b"\x89PNG half")
+        raise RuntimeError("renderer crashed")
+
+    fig.savefig = half_then_crash
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        _save(fig, path)
+    assert not path.exists()
+    assert not path.parent.exists() or not any(path.parent.iterdir())  # no partial or temporary file
+    fig2, ax2 = plt.subplots()
+    ax2.plot([0, 1], [1, 0])
+    assert _save(fig2, path).read_bytes().startswith(b"\x89PNG\r\n")
+    assert [p.name for p in path.parent.iterdir()] == ["broken.png"]
