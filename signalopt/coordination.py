@@ -29,6 +29,8 @@ from .plan import GREEN_CHARS, PlanSet, TimingPlan
 
 #: Step of the common-cycle scan [s].
 CYCLE_STEP_S = 2
+#: Degree of saturation the critical junction may reach at the second common cycle offered [-].
+TARGET_X = 0.9
 #: Acceleration of the platoon leader from the upstream stop line [m/s²] (SUMO's default for passenger cars).
 ACCEL_M_S2 = 2.6
 
@@ -236,8 +238,9 @@ def coordinated_plans(base: PlanSet, *, cycle_range_s: tuple[float, float], flow
                       npt.NDArray[np.float64]], decode_at: Callable[[float], PlanSet],
                       score: Callable[[PlanSet], float], links: Sequence[ProgressionLink],
                       link_weights: Mapping[tuple[str, str], float], speed_factor: float = 1.0,
-                      accel_m_s2: float | None = ACCEL_M_S2) -> list[PlanSet]:
-    """Coordinated plan sets at the common cycle that ``score`` likes best: one green wave per direction.
+                      accel_m_s2: float | None = ACCEL_M_S2,
+                      target_x: float = TARGET_X) -> list[PlanSet]:
+    """Coordinated plan sets at two common cycles: the one ``score`` likes best, and the critical junction's.
 
     Parameters
     ----------
@@ -258,35 +261,69 @@ def coordinated_plans(base: PlanSet, *, cycle_range_s: tuple[float, float], flow
     speed_factor, accel_m_s2
         Progression speed as a share of the speed limit [-], acceleration
         of the start [m/s²] (:meth:`ProgressionLink.travel_time_s`).
+    target_x
+        Degree of saturation [-] the critical junction's critical stages
+        may reach at the second cycle: the shortest scanned cycle at which
+        every stage of every junction has ``y C / g <= target_x`` (the
+        classic rule that the critical junction sets a coordinated
+        system's cycle; HCM's practical target 0.85–0.95).  The analytic
+        model's best cycle is usually shorter: it weighs all approaches
+        alike and knows nothing of how random arrivals pile up at the one
+        junction with no spare green; the simulations choose.
 
     Returns
     -------
     list of PlanSet
-        ``[peak-direction wave, counter-direction wave]`` (only one without links).
+        ``[heavier-direction wave, other-direction wave]`` at the best
+        cycle, then the heavier-direction wave at the critical junction's
+        cycle if that differs; only the first without links.
+
+    References
+    ----------
+    [HCM6]_ ch. 19 (critical v/c); [Webster1958]_.
     """
     y = {p.signal_id: flow_ratios(p) for p in base}
     lo, hi = int(np.ceil(cycle_range_s[0])), int(np.floor(cycle_range_s[1]))
-    best: tuple[float, PlanSet] | None = None
+    best: tuple[float, int, PlanSet] | None = None
+    critical: PlanSet | None = None
     for cycle in range(lo, hi + 1, CYCLE_STEP_S):
         plans = _equisaturation(decode_at(float(cycle)), y)
         if plans is None:
             continue
         value = score(plans)
         if best is None or value < best[0]:
-            best = (value, plans)
+            best = (value, cycle, plans)
+        if critical is None and _max_stage_x(plans, y) <= target_x:
+            critical = plans
     if best is None:
         return []
-    plans = best[1]
+    _, cycle, plans = best
     if not links:
         return [plans]
-    by_id = {p.signal_id: p for p in plans}
-    out = []
-    for order in (sorted(links, key=lambda l: -link_weights.get((l.upstream, l.downstream), 0.0)),
-                  sorted(links, key=lambda l: link_weights.get((l.upstream, l.downstream), 0.0))):
-        offsets = progression_offsets_s(by_id, order, speed_factor=speed_factor, accel_m_s2=accel_m_s2)
-        out.append(plans.replace_plans([p.with_timings([ph.green_s for ph in p.phases], offset_s=offsets[p.signal_id])
-                                        for p in plans], name="coordinated"))
+    peak = sorted(links, key=lambda l: -link_weights.get((l.upstream, l.downstream), 0.0))
+    out = [_wave(plans, peak, speed_factor, accel_m_s2),
+           _wave(plans, sorted(links, key=lambda l: link_weights.get((l.upstream, l.downstream), 0.0)),
+                 speed_factor, accel_m_s2)]
+    if critical is not None and critical.plans[0].cycle_s != cycle:
+        out.append(_wave(critical, peak, speed_factor, accel_m_s2))
     return out
+
+
+def _max_stage_x(plans: PlanSet, y: Mapping[str, npt.NDArray[np.float64]]) -> float:
+    """Largest ``y C / g`` over the stages of all plans (displayed green, conservative)."""
+    worst = 0.0
+    for p in plans:
+        g = np.asarray([ph.green_s for ph in p.phases])
+        worst = max(worst, float(np.max(y[p.signal_id] * p.cycle_s / np.maximum(g, 1e-9))))
+    return worst
+
+
+def _wave(plans: PlanSet, links: Sequence[ProgressionLink], speed_factor: float,
+          accel_m_s2: float | None) -> PlanSet:
+    offsets = progression_offsets_s({p.signal_id: p for p in plans}, links, speed_factor=speed_factor,
+                                    accel_m_s2=accel_m_s2)
+    return plans.replace_plans([p.with_timings([ph.green_s for ph in p.phases], offset_s=offsets[p.signal_id])
+                                for p in plans], name="coordinated")
 
 
 def _equisaturation(plans: PlanSet, y: Mapping[str, npt.NDArray[np.float64]]) -> PlanSet | None:

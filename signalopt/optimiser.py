@@ -326,7 +326,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     workers
         Worker processes for simulations.
     x0
-        A decision vector to start from; default the existing plans and Webster.
+        A decision vector to start from; default :func:`warm_starts` (existing, coordinated and Webster plans).
     extra_starts
         More decision vectors seeded into the start (e.g. a neighbouring period's best).
     analytic_presearch
@@ -426,7 +426,7 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
     dim = encoding.size
     if method == "differential_evolution":
         gen = np.random.default_rng(rng)
-        size = popsize or int(np.clip((budget or 60) // 6, 6, max(6, 2 * dim)))
+        size = popsize or max(int(np.clip((budget or 60) // 6, 6, max(6, 2 * dim))), len(starts) + 1)
         init = _lhs(gen, size, dim)
         for k, s in enumerate(starts[:size]):
             init[k] = s

@@ -149,9 +149,19 @@ def test_coordinated_starts_share_one_cycle_and_form_a_wave(summer: tuple) -> No
     scen, network, base = summer
     enc = make_encoding(network, base, scen.timing)
     starts = coordinated_starts(AnalyticEvaluator(scen, network=network), enc, base)
-    assert len(starts) == 2
-    peak, counter = starts
+    assert len(starts) == 3  # both directions at the best cycle, the heavier one at the critical junction's
+    peak, counter, critical = starts
     assert len({p.cycle_s for p in peak}) == 1
+    assert critical.plans[0].cycle_s > peak.plans[0].cycle_s
+    assert not check_plans(critical, network, timing=scen.timing)
+    # the critical junction's cycle is the shortest scanned one at which no stage exceeds y C / g = 0.9
+    ev = AnalyticEvaluator(scen, network=network)
+
+    def worst_x(plans: PlanSet) -> float:
+        return max(float(np.max(ev.stage_flow_ratios(p) * p.cycle_s / np.array([ph.green_s for ph in p.phases])))
+                   for p in plans)
+
+    assert worst_x(critical) <= 0.9 < worst_x(peak)
     assert not check_plans(peak, network, timing=scen.timing) and not check_plans(counter, network, timing=scen.timing)
     links = {(l.upstream, l.downstream): l for l in progression_links(network, base.signal_ids)}
     # northbound is the heavy direction in the summer AM: zijinshan -> pingshan is on the wave
@@ -168,7 +178,7 @@ def test_warm_starts_survive_encoding(summer: tuple) -> None:
     scen, network, base = summer
     enc = make_encoding(network, base, scen.timing)
     starts = warm_starts(scen, enc, base, network)
-    assert len(starts) == 4  # existing, two coordinated waves, Webster
+    assert len(starts) == 5  # existing, three coordinated plan sets, Webster
     coordinated = coordinated_starts(AnalyticEvaluator(scen, network=network), enc, base)[0]
     decoded = enc.decode(starts[1])
     ref_a, ref_b = decoded.plans[0].offset_s, coordinated.plans[0].offset_s
