@@ -3,8 +3,9 @@
 Targets (2 cores): process pool and Dask (2 workers) >= 1.8x serial; Dask's overhead per evaluation
 <= 5% over the process pool's.  Every executor simulates the same plans on the same seeds (the
 figures are checked to be identical); workers and clusters are started, and each simulation process
-has run once, before the clock starts.  Cluster start-up is printed separately.
-Usage: python benchmarks/scaling.py [SCENARIO] [--evals N]
+has run once, before the clock starts.  Cluster start-up is printed separately.  The executors take turns
+over several rounds, so a drift in the machine's speed (a shared VM) does not land on one of them.
+Usage: python benchmarks/scaling.py [SCENARIO] [--evals N] [--rounds R]
 """
 
 from __future__ import annotations
@@ -22,39 +23,45 @@ from signalopt.evaluator import SumoEvaluator
 from signalopt.executors import ProcessExecutor, SerialExecutor
 
 
-def measure(scenario: str, executor, n: int, warm: int) -> tuple[float, list, float]:  # noqa: ANN001
-    """(evaluations per minute, per-seed figures, start-up seconds) of ``n`` evaluations."""
-    try:
-        ev = SumoEvaluator(scenario, executor=executor)
-        plans = ev.existing_plans()
-        ev.prepared  # noqa: B018 - route generation outside the timing
-        t0 = time.perf_counter()
-        ev.evaluate(plans, list(range(1000, 1000 + warm)))  # start workers / cluster outside the timing
-        startup = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        metrics = ev.evaluate(plans, list(range(1, n + 1)))
-        elapsed = time.perf_counter() - t0
-        return n / elapsed * 60, [replace(r, sim_time_s=0.0) for r in metrics.runs], startup
-    finally:
-        executor.close()
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO))
-    ap.add_argument("--evals", type=int, default=8, help="evaluations per executor (default 8; even is fairest)")
+    ap.add_argument("--evals", type=int, default=4, help="evaluations per executor per round (default 4; even)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds; executors take turns within each (default 3)")
     args = ap.parse_args()
     load = os.getloadavg()[0]
-    print(f"{args.scenario}: {args.evals} evaluations per executor on {os.cpu_count()} CPUs "
+    print(f"{args.scenario}: {args.rounds} rounds x {args.evals} evaluations per executor on {os.cpu_count()} CPUs "
           f"(load average at start {load:.1f})")
-    setups = [("serial", lambda: SerialExecutor(), 1), ("process pool, 2 workers", lambda: ProcessExecutor(2), 2),
-              ("Dask LocalCluster, 1 worker", lambda: DaskExecutor(workers=1), 1),
-              ("Dask LocalCluster, 2 workers", lambda: DaskExecutor(workers=2), 2)]
-    rates, figures = {}, {}
-    for name, make, workers in setups:
-        rate, runs, startup = measure(args.scenario, make(), args.evals, workers)
-        rates[name], figures[name] = rate, runs
-        print(f"  {name:<30} {rate:6.2f} evaluations/min  ({60 / rate:5.2f} s each; start-up {startup:.1f} s)")
+    setups = [("serial", SerialExecutor(), 1), ("process pool, 2 workers", ProcessExecutor(2), 2),
+              ("Dask LocalCluster, 1 worker", DaskExecutor(workers=1), 1),
+              ("Dask LocalCluster, 2 workers", DaskExecutor(workers=2), 2)]
+    evaluators, elapsed, figures = {}, {}, {}
+    try:
+        for name, executor, workers in setups:
+            ev = SumoEvaluator(args.scenario, executor=executor)
+            plans = ev.existing_plans()
+            ev.prepared  # noqa: B018 - route generation outside the timing
+            t0 = time.perf_counter()
+            ev.evaluate(plans, list(range(1000, 1000 + workers)))  # start workers / cluster outside the timing
+            print(f"  {name:<30} start-up {time.perf_counter() - t0:.1f} s")
+            evaluators[name] = (ev, plans)
+            elapsed[name] = 0.0
+        seeds = list(range(1, args.evals + 1))
+        # the executors take turns, round after round: a machine whose speed drifts (a shared VM) slows
+        # them alike instead of whichever happens to run during the slow minute
+        for _ in range(args.rounds):
+            for name, (ev, plans) in evaluators.items():
+                t0 = time.perf_counter()
+                metrics = ev.evaluate(plans, seeds)
+                elapsed[name] += time.perf_counter() - t0
+                figures.setdefault(name, [replace(r, sim_time_s=0.0) for r in metrics.runs])
+    finally:
+        for _, executor, _ in setups:
+            executor.close()
+    n = args.rounds * args.evals
+    rates = {name: n / t * 60 for name, t in elapsed.items()}
+    for name, rate in rates.items():
+        print(f"  {name:<30} {rate:6.2f} evaluations/min  ({60 / rate:5.2f} s each)")
     same = all(f == figures["serial"] for f in figures.values())
     print(f"  same figures on every executor: {'yes' if same else 'NO'}")
     serial = rates["serial"]
