@@ -108,12 +108,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .prepare import load_network, scenario_plans
+    from .prepare import load_network, scenario_plans, scenario_schedule
     from .scenario import read_scenario
 
     scenario = read_scenario(args.scenario)
     network = load_network(scenario)
     plans, warnings = scenario_plans(scenario, network)
+    schedule = scenario_schedule(scenario, network)
     info = {
         "scenario": scenario.name, "description": scenario.description, "network": str(scenario.network_path),
         "begin_s": scenario.begin_s, "end_s": scenario.end_s, "warmup_s": scenario.warmup_s,
@@ -124,6 +125,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         "existing_plans": [{"signal": p.signal_id, "cycle_s": p.cycle_s, "offset_s": p.offset_s,
                             "phases": [{"name": ph.name, "green_s": ph.green_s, "yellow_s": ph.yellow_s,
                                         "all_red_s": ph.all_red_s} for ph in p.phases]} for p in plans],
+        "schedule": None if schedule is None else [
+            {"period": per.name, "begin_s": per.begin_s, "end_s": per.end_s,
+             "cycles_s": {p.signal_id: p.cycle_s for p in per.plans}} for per in schedule.periods],
         "warnings": warnings,
     }
     if args.format == "json":
@@ -136,9 +140,19 @@ def cmd_info(args: argparse.Namespace) -> int:
         splits = " | ".join(f"{ph.green_s:g}+{ph.yellow_s:g}+{ph.all_red_s:g}" for ph in p.phases)
         print(f"  signal {s['id']}: {s['links']} links, {s['crossings']} crossings, approaches "
               f"{', '.join(s['approaches'])}; cycle {p.cycle_s:g} s, offset {p.offset_s:g} s, splits {splits}")
+    if schedule is not None:
+        print(f"  time-of-day schedule {scenario.schedule_path}: {len(schedule.periods)} periods, each with its "
+              f"own plans (the plans above are the scenario's base plans)")
+        for per in schedule.periods:
+            cycles = ", ".join(f"{p.signal_id} {p.cycle_s:g} s" for p in per.plans)
+            print(f"    {per.name}: {_clock(per.begin_s)}-{_clock(per.end_s)}, cycles {cycles}")
     for w in warnings:
         print(f"  warning: {w}")
     return 0
+
+
+def _clock(t_s: float) -> str:
+    return f"{int(t_s // 3600):02d}:{int(t_s % 3600 // 60):02d}"
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:

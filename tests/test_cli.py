@@ -131,6 +131,22 @@ def test_info_json_and_table(scenario: Path, capsys) -> None:
     assert "signal center: 16 links" in out and "cycle 90 s" in out
 
 
+def test_info_lists_the_time_of_day_schedule(capsys) -> None:
+    day = Path(__file__).resolve().parents[1] / "scenarios" / "qixiangtai_school_day.toml"
+    d = _json(["info", str(day), "--format", "json"], capsys)
+    periods = d["schedule"]
+    assert [p["period"] for p in periods] == ["early", "am_peak", "midday", "pm_peak", "evening"]
+    assert periods[0]["begin_s"] == 21600 and periods[-1]["end_s"] == 79200
+    assert periods[1]["cycles_s"]["weidi"] == 140
+    assert main(["info", str(day)]) == 0
+    out = capsys.readouterr().out
+    assert "5 periods" in out and "am_peak: 07:00-09:00, cycles pingquan 120 s" in out
+
+
+def test_info_without_a_schedule_says_so_in_json(scenario: Path, capsys) -> None:
+    assert _json(["info", str(scenario), "--format", "json"], capsys)["schedule"] is None
+
+
 def test_version(capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
