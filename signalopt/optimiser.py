@@ -35,6 +35,10 @@ METHODS = ("differential_evolution", "nelder-mead", "powell", "direct")
 NOT_INSERTED_QUEUE_M = 7.5
 #: Score of a candidate whose simulation failed after its retries.
 FAILED_SCORE = 1e6
+#: Local searches (Nelder-Mead, Powell) that converge with budget left restart from their best point, at most
+#: this many times, with this initial step [unit box], halved at each restart.
+MAX_RESTARTS = 20
+RESTART_STEP = 0.1
 
 Objective = str | Mapping[str, float] | Callable[[Metrics], float]
 
@@ -444,9 +448,27 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
         # start from the best warm start; starts[0] was scored first (x0_fun), score the others
         scores = [problem.history[0].fun] + [problem.score(s) for s in starts[1:]]
         best = starts[int(np.argmin(scores))]
-        res = optimize.minimize(problem.score, best, method="Nelder-Mead" if method == "nelder-mead" else "Powell",
-                                bounds=bounds, options={"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3}
-                                if method == "nelder-mead" else {"maxfev": budget or 10**6, "xtol": 1e-3})
-        return int(res.nit)
+        gen = np.random.default_rng(rng)
+        nit = 0
+        step = RESTART_STEP
+        for restart in range(MAX_RESTARTS + 1):
+            # A converged local search with budget left starts again from the best point along new,
+            # randomly rotated directions: decoded plans are piecewise constant (0.1 s greens, 1 s
+            # cycles), so a search often stalls on a flat piece long before its budget is spent.
+            basis = np.eye(dim) if restart == 0 else np.linalg.qr(gen.normal(size=(dim, dim)))[0]
+            x0 = problem.best_x if problem.best_x is not None else best
+            if method == "nelder-mead":
+                # vertices step away along each direction, turned back where that leaves the box
+                ahead = x0 + step * basis
+                vertices = np.where((ahead < 0.0) | (ahead > 1.0), x0 - step * basis, ahead)
+                simplex = np.vstack([x0, np.clip(vertices, 0.0, 1.0)]) if restart else None
+                options = {"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3, "initial_simplex": simplex}
+                res = optimize.minimize(problem.score, x0, method="Nelder-Mead", bounds=bounds, options=options)
+            else:
+                options = {"maxfev": budget or 10**6, "xtol": 1e-3, "direc": step * basis if restart else None}
+                res = optimize.minimize(problem.score, x0, method="Powell", bounds=bounds, options=options)
+            nit += int(res.nit)
+            step = max(step / 2.0, 0.02)
+        return nit
     res = optimize.direct(problem.score, bounds, maxfun=budget or 10**6, locally_biased=True)
     return int(res.nit)

@@ -38,6 +38,7 @@ from signalopt.safety import check_plans
 from signalopt.scenario import read_scenario
 
 HELPER = Path(__file__).resolve().parent / "_optimise_helpers.py"
+ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (1,)
 
 
@@ -192,6 +193,23 @@ def test_local_methods_start_from_the_best_warm_start(scenario: Path, method: st
     assert len(set(starts)) == 3  # three distinct warm starts on the isolated junction
     assert first_step == min(starts)  # the method's first point is the best start
     assert r.nsim_run == r.nfev - 1  # analytic: nothing journalled; the repeated start is cached
+
+
+@pytest.mark.parametrize("method", ["nelder-mead", "powell"])
+def test_local_methods_restart_until_the_budget_is_spent(method: str) -> None:
+    """A local search that stalls on the piecewise-constant plan landscape starts again from its best point.
+
+    Analytic evaluator on the bundled isolated junction: without restarts Nelder-Mead stops after 77 of 150
+    candidates and Powell after 122.
+    """
+    from signalopt.analytic import AnalyticEvaluator
+
+    iso = ROOT / "scenarios" / "isolated.toml"
+    r = optimise(iso, method=method, budget=150, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0)
+    assert r.nfev == 150 and r.message == "evaluation budget of 150 reached"
+    assert [h.best_fun for h in r.history] == sorted((h.best_fun for h in r.history), reverse=True)
+    again = optimise(iso, method=method, budget=150, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0)
+    assert np.array_equal(again.x, r.x)  # the rotated restart directions come from rng
 
 
 def test_bad_arguments(scenario: Path) -> None:
