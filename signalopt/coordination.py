@@ -4,15 +4,16 @@ Per-signal Webster plans are a poor start for a corridor: each junction gets
 its own cycle, the common cycle of the encoding then takes the longest one,
 and no offset lets a platoon through.  The traffic engineer's first draft is
 different (TRANSYT, Synchro and the classic time-space method all begin
-there): one cycle for the whole corridor, picked for the corridor's delay or
-queue; at each junction greens that share the cycle in proportion to the
+there): one cycle for the whole corridor, picked for the corridor's delay and
+queue or set by its critical junction; at each junction greens that share the cycle in proportion to the
 critical flow ratios without going below any minimum; offsets that start
 each downstream through green when the platoon from upstream arrives, in the
 heavier direction first.
 
 Layers: :func:`min_equisaturation_greens_s` and :func:`progression_offsets_s`
 are pure; :func:`progression_links` reads the network records;
-:func:`coordinated_plans` uses the analytic evaluator to pick the cycle.
+:func:`coordinated_plans` picks the cycles with a score it is given (the
+optimiser passes the analytic evaluator's, :func:`signalopt.optimiser.coordinated_starts`).
 """
 
 from __future__ import annotations
