@@ -55,7 +55,7 @@ from .demand import MOVEMENT_DIRS, TurnCount, read_ped_counts, read_turn_counts
 from .encoding import water_fill
 from .errors import InputError, PlanError
 from .metrics import ApproachMetrics, Metrics, RunMetrics
-from .network import Approach, Link, Network, Signal
+from .network import Approach, Link, Network, Signal, lane_edge
 from .plan import EPS_S, GREEN_CHARS, Phase, PlanSet, TimingPlan
 from .programs import stage_requirements
 from .scenario import Scenario, TimingOptions
@@ -843,12 +843,11 @@ class AnalyticEvaluator:
             if signal.id in counted:
                 for link in _vehicle_links(signal):
                     for lane in link.to_lanes:
-                        fed[lane.rsplit("_", 1)[0]].add(signal.id)
+                        fed[lane_edge(lane)].add(signal.id)
         total = 0.0
         for (sid, approach_name, _), flow in self.flows_veh_h.items():
             approach = _approach_of(self.network.signal(sid), approach_name, self.scenario.counts_path)
-            edges = {approach.id} | {lane.rsplit("_", 1)[0] for lane in approach.upstream_lanes}
-            if not any(fed[e] - {sid} for e in edges):
+            if not any(fed[e] - {sid} for e in approach.edges):
                 total += flow
         return total
 

@@ -110,6 +110,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .prepare import load_network, scenario_plans, scenario_schedule
     from .scenario import read_scenario
+    from .schedule import clock_hhmm
 
     scenario = read_scenario(args.scenario)
     network = load_network(scenario)
@@ -145,14 +146,10 @@ def cmd_info(args: argparse.Namespace) -> int:
               f"own plans (the plans above are the scenario's base plans)")
         for per in schedule.periods:
             cycles = ", ".join(f"{p.signal_id} {p.cycle_s:g} s" for p in per.plans)
-            print(f"    {per.name}: {_clock(per.begin_s)}-{_clock(per.end_s)}, cycles {cycles}")
+            print(f"    {per.name}: {clock_hhmm(per.begin_s)}-{clock_hhmm(per.end_s)}, cycles {cycles}")
     for w in warnings:
         print(f"  warning: {w}")
     return 0
-
-
-def _clock(t_s: float) -> str:
-    return f"{int(t_s // 3600):02d}:{int(t_s % 3600 // 60):02d}"
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:

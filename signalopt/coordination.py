@@ -25,8 +25,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import PlanError
-from .network import Network, Signal
+from .network import Approach, Network, Signal, lane_edge
 from .plan import GREEN_CHARS, PlanSet, TimingPlan
+from .programs import ceil_tenth
 
 #: Step of the common-cycle scan [s].
 CYCLE_STEP_S = 2
@@ -207,25 +208,21 @@ def progression_links(network: Network, signal_ids: Sequence[str] | None = None)
     """
     ids = set(signal_ids) if signal_ids is not None else {s.id for s in network.signals}
     signals = [s for s in network.signals if s.id in ids]
-    feeds: dict[str, tuple[Signal, str]] = {}  # edge -> (signal, approach id)
-    for s in signals:
-        for a in s.approaches:
-            for edge in {a.id} | {lane.rsplit("_", 1)[0] for lane in a.upstream_lanes}:
-                feeds[edge] = (s, a.id)
+    feeds: dict[str, tuple[Signal, Approach]] = {edge: (s, a) for s in signals for a in s.approaches
+                                                 for edge in a.edges}
     out = []
     for s in signals:
         for link in s.links:
             if link.direction != "s" or link.is_crossing:
                 continue
-            edges = {lane.rsplit("_", 1)[0] for lane in link.to_lanes}
+            edges = {lane_edge(lane) for lane in link.to_lanes}
             hit = next((feeds[e] for e in sorted(edges) if e in feeds and feeds[e][0].id != s.id), None)
             if hit is None:
                 continue
-            down, approach_id = hit
-            through = [l for l in down.links if l.approach == approach_id and l.direction == "s"]
+            down, approach = hit
+            through = [l for l in down.links if l.approach == approach.id and l.direction == "s"]
             if not through:
                 continue
-            approach = next(a for a in down.approaches if a.id == approach_id)
             distance = link.length_m + approach.length_m + approach.upstream_length_m
             out.append(ProgressionLink(s.id, down.id, link.index, through[0].index, distance, approach.speed_m_s))
     # one link per (upstream, downstream) pair: the through lanes of an approach move together
@@ -334,7 +331,7 @@ def _equisaturation(plans: PlanSet, y: Mapping[str, npt.NDArray[np.float64]]) ->
     out = []
     for p in plans:
         # minimums rounded up to 0.1 s, as the encoding rounds them: rounding never cuts one
-        mins = np.ceil(np.asarray([ph.effective_min_green_s for ph in p.phases]) * 10 - 1e-9) / 10
+        mins = np.asarray([ceil_tenth(ph.effective_min_green_s) for ph in p.phases])
         maxs = np.asarray([max(ph.max_green_s, lo) for ph, lo in zip(p.phases, mins)])
         available = round(p.cycle_s - p.lost_time_s, 6)
         try:

@@ -33,7 +33,7 @@ from pathlib import Path
 from . import _sumo
 from ._xml import atomic_write_text, xml_escape
 from .errors import InputError, SimulationError
-from .network import Network
+from .network import Network, lane_edge
 
 MOVEMENT_DIRS = {"T": frozenset("s"), "L": frozenset("lL"), "R": frozenset("rR"), "U": frozenset("t")}
 _VEH_COLUMNS = ("interval", "intersection", "approach", "movement", "vehicles")
@@ -142,7 +142,7 @@ def movement_edges(network: Network, count: TurnCount, *, source: Path) -> tuple
         raise InputError(source, f"approach not at intersection {count.signal_id}",
                          f"{count.approach}; has {', '.join(a.leg or a.id for a in signal.approaches)}")
     dirs = MOVEMENT_DIRS[count.movement]
-    to_edges = sorted({lane.rsplit("_", 1)[0] for link in signal.links
+    to_edges = sorted({lane_edge(lane) for link in signal.links
                        if link.approach == approach.id and link.direction in dirs for lane in link.to_lanes})
     if not to_edges:
         raise InputError(source, f"movement not in the network at {count.signal_id} approach {count.approach}",

@@ -31,14 +31,8 @@ import numpy as np
 from .errors import InputError, PlanError
 from .network import Network, Signal
 from .plan import GREEN_CHARS, Phase, PlanSet, TimingPlan
-from .programs import stage_requirements
+from .programs import ceil_tenth, stage_requirements
 from .scenario import TimingOptions
-
-_TENTH = 10
-
-
-def _ceil_tenth(x: float) -> float:
-    return math.ceil(x * _TENTH - 1e-9) / _TENTH
 
 
 def stick_breaking(v: np.ndarray) -> np.ndarray:
@@ -182,10 +176,10 @@ class PlanEncoding:
             nxt = phases[(k + 1) % len(phases)]
             req = stage_requirements(t.signal, p.state, nxt.state, self.timing)
             # a longer interval in the base plan is the engineer's choice: keep it
-            yellow = max(req.min_yellow_s, _ceil_tenth(p.yellow_s))
-            all_red = max(req.min_all_red_s, _ceil_tenth(p.all_red_s))
+            yellow = max(req.min_yellow_s, ceil_tenth(p.yellow_s))
+            all_red = max(req.min_all_red_s, ceil_tenth(p.all_red_s))
             serves = req.walk_s > 0
-            min_green = _ceil_tenth(max(req.min_green_s, req.walk_s + req.ped_clearance_s if serves else 0.0))
+            min_green = ceil_tenth(max(req.min_green_s, req.walk_s + req.ped_clearance_s if serves else 0.0))
             max_green = max(self.timing.max_green_s, min_green)
             out.append(replace(p, min_green_s=req.min_green_s, max_green_s=max_green, min_yellow_s=req.min_yellow_s,
                                min_all_red_s=req.min_all_red_s, yellow_s=yellow, all_red_s=all_red,

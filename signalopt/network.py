@@ -18,6 +18,11 @@ from .plan import GREEN_CHARS
 LEFT_DIRS = frozenset("lLt")
 
 
+def lane_edge(lane_id: str) -> str:
+    """The edge of a SUMO lane id (``<edge>_<index>``)."""
+    return lane_id.rsplit("_", 1)[0]
+
+
 @dataclass(frozen=True)
 class Link:
     """One controlled link index of a signal (several SUMO connections may share it).
@@ -76,6 +81,11 @@ class Approach:
     @property
     def label(self) -> str:
         return f"{self.signal_id}:{self.leg}" if self.leg else f"{self.signal_id}:{self.id}"
+
+    @property
+    def edges(self) -> frozenset[str]:
+        """The approach's edge and the edge upstream of its turn bays, if split."""
+        return frozenset({self.id, *(lane_edge(lane) for lane in self.upstream_lanes)})
 
 
 @dataclass(frozen=True)

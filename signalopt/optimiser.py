@@ -246,9 +246,9 @@ def _lhs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, network: Any) -> list[np.ndarray]:
     """Decision vectors to start from: the existing plans, then (with counts) coordinated and Webster plans.
 
-    The coordinated plans (:mod:`signalopt.coordination`) share the common
-    cycle the analytic model scores best, with a green wave in the heavier
-    direction and one in the other.
+    The coordinated plans (:func:`coordinated_starts`) share a common cycle
+    -- the one the analytic model scores best, with a green wave in each
+    direction, and the critical junction's, with a wave in the heavier one.
     """
     starts = [encoding.encode(base)]
     if scenario.counts_path is None:
@@ -270,7 +270,8 @@ def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, netwo
 def coordinated_starts(analytic: Any, encoding: PlanEncoding, base: PlanSet) -> list[PlanSet]:
     """Coordinated plan sets for ``encoding`` (see :func:`signalopt.coordination.coordinated_plans`).
 
-    The common cycle is the one the analytic model scores best on queue + delay [m + s].
+    The common cycles are the one the analytic model scores best on queue + delay [m + s], and the
+    critical junction's.
     """
     from .coordination import coordinated_plans, progression_links
 

@@ -21,8 +21,8 @@ from .plan import GREEN_CHARS, Phase, PlanSet, TimingPlan, stages_from_sumo
 from .scenario import TimingOptions
 
 
-def _up(x: float) -> float:
-    """Round a requirement up to 0.1 s, the precision plans are written with."""
+def ceil_tenth(x: float) -> float:
+    """Round a duration up to 0.1 s, the precision plans are written with [s]."""
     return math.ceil(x * 10 - 1e-9) / 10
 
 
@@ -74,7 +74,7 @@ def stage_requirements(signal: Signal, state: str, next_state: str, timing: Timi
                if c in GREEN_CHARS and k < signal.n_links and not signal.links[k].is_crossing]
     left_only = bool(vehicle) and all(l.is_left for l in vehicle if l.direction not in "rR")
     min_green = timing.min_green_left_s if left_only else timing.min_green_s
-    return StageRequirements(min_green, _up(yellow), _up(all_red), walk, _up(clearance))
+    return StageRequirements(min_green, ceil_tenth(yellow), ceil_tenth(all_red), walk, ceil_tenth(clearance))
 
 
 def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, offset_s: float,

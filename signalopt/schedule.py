@@ -28,6 +28,11 @@ from .plan import GREEN_CHARS, PlanSet, TimingPlan
 SCHEDULE_SCHEMA_VERSION = 1
 
 
+def clock_hhmm(t_s: float) -> str:
+    """``HH:MM`` of a time of day [s since midnight]."""
+    return f"{int(t_s // 3600):02d}:{int(t_s % 3600 // 60):02d}"
+
+
 def _time_s(value: Any, where: str) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)

@@ -33,17 +33,13 @@ from .plan import PlanSet
 from .planfile import write_plans
 from .prepare import load_network, scenario_plans, scenario_schedule
 from .scenario import Scenario, read_scenario, variant_scenario
-from .schedule import Schedule, SchedulePeriod
+from .schedule import Schedule, SchedulePeriod, clock_hhmm
 from .segment import Segmentation, representative_counts, segment_day
 
 #: Held-out seeds for the day comparison (disjoint from the optimiser's 1, 2, 3).
 DEFAULT_DAY_SEEDS = (101, 102, 103, 104, 105)
 #: Warm-up of each period's representative-hour scenario [s].
 PERIOD_WARMUP_S = 900.0
-
-
-def _hhmm(t: float) -> str:
-    return f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,7 @@ class TodResult:
 
 
 def _period_name(k: int, b: float, e: float) -> str:
-    return f"P{k + 1} {_hhmm(b)}-{_hhmm(e)}"
+    return f"P{k + 1} {clock_hhmm(b)}-{clock_hhmm(e)}"
 
 
 def _representative_peds(peds: Sequence[PedCount], begin_s: float, end_s: float, rep_begin_s: float,
@@ -235,7 +231,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
     seg = segment_day(counts, max_periods=max_periods, min_period_s=min_period_s, n_periods=n_periods,
                       interval_s=scen.interval_s, source=scen.counts_path)
     log(f"{scen.name}: {seg.n_periods} periods ({seg.method}): "
-        + ", ".join(f"{_hhmm(p.begin_s)}-{_hhmm(p.end_s)}" for p in seg.periods))
+        + ", ".join(f"{clock_hhmm(p.begin_s)}-{clock_hhmm(p.end_s)}" for p in seg.periods))
     network = load_network(scen)
     existing_sched = scenario_schedule(scen, network)
     existing: Schedule
