@@ -7,7 +7,12 @@ the resume test kills it with SIGKILL part-way through.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +46,33 @@ def write_isolated_scenario(folder: Path, *, name: str = "iso_small", volumes: d
         f"seeds = [{', '.join(str(s) for s in seeds)}]\n",
         encoding="utf-8")
     return toml
+
+
+def journal_lines(path: Path) -> list[dict]:
+    """Complete lines of a journal (a line cut by a kill has no newline and is not counted)."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    return [json.loads(line) for line in data[: data.rfind(b"\n") + 1].decode().splitlines()]
+
+
+def kill_once_journalled(cmd: list[str], journal: Path, *, cwd: Path | None = None,
+                         at_least: int = 3) -> tuple[int, str]:
+    """Run ``cmd`` in its own session; SIGKILL its whole process group (it and its simulation
+    processes die at once) as soon as ``journal`` holds ``at_least`` complete lines.
+
+    Returns the return code and the tail of stderr.
+    """
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and len(journal_lines(journal)) < at_least:
+            time.sleep(0.01)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        _, err = proc.communicate(timeout=60)
+    return proc.returncode, err.decode()[-2000:]
 
 
 def main(argv: list[str]) -> int:

@@ -18,7 +18,6 @@ it is not a fault case here.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import signal
 import subprocess
@@ -31,7 +30,7 @@ import numpy as np
 import pytest
 
 import _fault_tasks as faults
-from _optimise_helpers import write_isolated_scenario
+from _optimise_helpers import journal_lines, kill_once_journalled, write_isolated_scenario
 from signalopt._dask import DaskExecutor, local_cluster
 from signalopt.cli import main
 from signalopt.evaluator import SumoEvaluator
@@ -54,14 +53,6 @@ def cluster():
     c = local_cluster(2)
     yield c
     c.close()
-
-
-def journal_lines(path: Path) -> list[dict]:
-    """Complete lines of a journal (a line cut by a kill has no newline and is not counted)."""
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    return [json.loads(line) for line in data[: data.rfind(b"\n") + 1].decode().splitlines()]
 
 
 def attempts(marker_dir: Path, name: str) -> int:
@@ -165,17 +156,9 @@ def test_run_killed_then_resumed_equals_an_uninterrupted_run(scenario: Path, tmp
 
     out = tmp_path / "killed"
     journal = out / "run" / "journal.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "signalopt.cli", *run_args(scenario, out)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None and len(journal_lines(journal)) < 3:
-            time.sleep(0.01)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the job and its simulation processes die at once
-    finally:
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
+    returncode, err = kill_once_journalled([sys.executable, "-m", "signalopt.cli", *run_args(scenario, out)],
+                                           journal, cwd=tmp_path)
+    assert returncode == -signal.SIGKILL, err
     before = journal_lines(journal)
     assert 3 <= len(before) < len(full_lines), "the kill should land part-way through the optimisation"
     assert not (out / "report.html").exists()

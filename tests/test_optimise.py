@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
-import subprocess
 import sys
-import time
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from _optimise_helpers import write_isolated_scenario
+from _optimise_helpers import journal_lines, kill_once_journalled, write_isolated_scenario
 from signalopt.encoding import make_encoding
 from signalopt.errors import InputError
 from signalopt.evaluator import simulate
@@ -287,15 +284,6 @@ def test_parse_objective() -> None:
 # ------------------------------------------------------------------ resume after a real kill
 
 
-def journal_lines(path: Path) -> list[dict]:
-    """Complete lines of a journal (a line cut by the kill has no newline and is not counted)."""
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    complete = data[: data.rfind(b"\n") + 1]
-    return [json.loads(line) for line in complete.decode().splitlines()]
-
-
 def test_resume_after_sigkill(scenario: Path, tmp_path: Path) -> None:
     budget, rng = 14, 3
     args = dict(budget=budget, rng=rng, seeds=SEEDS, workers=2)
@@ -304,18 +292,9 @@ def test_resume_after_sigkill(scenario: Path, tmp_path: Path) -> None:
 
     run_dir = tmp_path / "killed"
     journal = run_dir / "journal.jsonl"
-    proc = subprocess.Popen([sys.executable, str(HELPER), str(run_dir), str(scenario), str(rng), str(budget)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None and len(journal_lines(journal)) < 3:
-            time.sleep(0.01)
-        if proc.poll() is None:
-            # the optimiser and its SUMO workers (its own process group) die at once
-            os.killpg(proc.pid, signal.SIGKILL)
-    finally:
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
+    returncode, err = kill_once_journalled(
+        [sys.executable, str(HELPER), str(run_dir), str(scenario), str(rng), str(budget)], journal)
+    assert returncode == -signal.SIGKILL, err
 
     before = journal_lines(journal)
     keys_before = {d["key"] for d in before}
