@@ -124,10 +124,17 @@ class ProcessExecutor:
             for batch in batches:
                 pool = self._get_pool()
                 futures: dict[int, Future] = {}
-                for i in batch:
-                    attempts[i] += 1
-                    futures[i] = pool.submit(fn, tasks[i])
                 broken = False
+                for n, i in enumerate(batch):
+                    try:
+                        futures[i] = pool.submit(fn, tasks[i])
+                    except BrokenProcessPool:
+                        # a task submitted a moment ago already killed its worker: the rest of the
+                        # batch waits for a fresh pool, uncharged
+                        broken = True
+                        retry.extend(batch[n:])
+                        break
+                    attempts[i] += 1
                 index = {fut: i for i, fut in futures.items()}
                 # as_completed: a finished evaluation is reported (and journalled)
                 # at once, not held back behind a slower one

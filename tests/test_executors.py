@@ -9,6 +9,8 @@ Dask-specific faults (lost Dask workers, uploaded files) are in test_dask.py.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -166,6 +168,37 @@ def test_task_that_always_dies_fails_alone(pool, tmp_path: Path) -> None:
     assert attempts(tmp_path, bad) >= 3
     assert [o.value for i, o in enumerate(out) if i != bad] == [x * 10 for x in xs if x != bad]
     assert all(o.ok for i, o in enumerate(out) if i != bad)
+
+
+class _LateTasks(Sequence):
+    """Tasks after the first are handed out only once the first one's worker has died.
+
+    Widens, without touching the pool, the window in which the pool is already broken while the
+    executor is still submitting the rest of the batch (seen under load as a BrokenProcessPool
+    escaping from ``submit``).
+    """
+
+    def __init__(self, marker_dir: Path, xs: list[int]) -> None:
+        self.marker_dir, self.xs, self.waited = marker_dir, xs, False
+
+    def __len__(self) -> int:
+        return len(self.xs)
+
+    def __getitem__(self, i):  # noqa: ANN001, ANN204 - Sequence protocol
+        if i == 1 and not self.waited:
+            self.waited = True
+            deadline = time.monotonic() + 30
+            while attempts(self.marker_dir, self.xs[0]) < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(1.0)  # the pool's manager thread notices the death
+        return (str(self.marker_dir), self.xs[i])
+
+
+def test_pool_broken_while_submitting(pool, tmp_path: Path) -> None:
+    xs = [0, 1, 2, 3]
+    out = pool.map(tasks.die_first_time, _LateTasks(tmp_path, xs))
+    assert [o.value for o in out] == [x * 10 for x in xs]
+    assert attempts(tmp_path, 0) == 2
 
 
 def test_no_retries_reports_the_death(tmp_path: Path) -> None:
