@@ -12,6 +12,9 @@ import pytest
 
 from signalopt.analytic import AnalyticEvaluator
 from signalopt.coordination import (
+    CYCLE_STEP_S,
+    LADDER_RUNGS,
+    TARGET_X,
     ProgressionLink,
     min_equisaturation_greens_s,
     progression_links,
@@ -149,19 +152,26 @@ def test_coordinated_starts_share_one_cycle_and_form_a_wave(summer: tuple) -> No
     scen, network, base = summer
     enc = make_encoding(network, base, scen.timing)
     starts = coordinated_starts(AnalyticEvaluator(scen, network=network), enc, base)
-    assert len(starts) == 3  # both directions at the best cycle, the heavier one at the critical junction's
-    peak, counter, critical = starts
+    # both directions at the best cycle, the heavier one at four longer cycles up to the critical junction's
+    assert len(starts) == 2 + LADDER_RUNGS
+    peak, counter, *ladder = starts
     assert len({p.cycle_s for p in peak}) == 1
-    assert critical.plans[0].cycle_s > peak.plans[0].cycle_s
-    assert not check_plans(critical, network, timing=scen.timing)
-    # the critical junction's cycle is the shortest scanned one at which no stage exceeds y C / g = 0.9
+    cycles = [plans.plans[0].cycle_s for plans in ladder]
+    assert cycles == sorted(set(cycles)) and cycles[0] > peak.plans[0].cycle_s
+    # evenly spaced (to the 2 s scan step)
+    steps = np.diff([peak.plans[0].cycle_s, *cycles])
+    assert steps.max() - steps.min() <= 2 * CYCLE_STEP_S
+    for plans in ladder:
+        assert len({p.cycle_s for p in plans}) == 1
+        assert not check_plans(plans, network, timing=scen.timing)
+    # the top rung is the critical junction's cycle: the shortest scanned at which no stage exceeds y C / g = 0.85
     ev = AnalyticEvaluator(scen, network=network)
 
     def worst_x(plans: PlanSet) -> float:
         return max(float(np.max(ev.stage_flow_ratios(p) * p.cycle_s / np.array([ph.green_s for ph in p.phases])))
                    for p in plans)
 
-    assert worst_x(critical) <= 0.9 < worst_x(peak)
+    assert worst_x(ladder[-1]) <= TARGET_X < min(worst_x(peak), *(worst_x(plans) for plans in ladder[:-1]))
     assert not check_plans(peak, network, timing=scen.timing) and not check_plans(counter, network, timing=scen.timing)
     links = {(l.upstream, l.downstream): l for l in progression_links(network, base.signal_ids)}
     # northbound is the heavy direction in the summer AM: zijinshan -> pingshan is on the wave
@@ -178,9 +188,13 @@ def test_warm_starts_survive_encoding(summer: tuple) -> None:
     scen, network, base = summer
     enc = make_encoding(network, base, scen.timing)
     starts = warm_starts(scen, enc, base, network)
-    assert len(starts) == 5  # existing, three coordinated plan sets, Webster
-    coordinated = coordinated_starts(AnalyticEvaluator(scen, network=network), enc, base)[0]
-    decoded = enc.decode(starts[1])
+    coordinated = coordinated_starts(AnalyticEvaluator(scen, network=network), enc, base)
+    assert len(starts) == 2 + len(coordinated)  # existing, the coordinated plan sets, Webster
+    for x, plans in zip(starts[1:], coordinated):
+        _assert_same_timings(enc.decode(x), plans)
+
+
+def _assert_same_timings(decoded: PlanSet, coordinated: PlanSet) -> None:
     ref_a, ref_b = decoded.plans[0].offset_s, coordinated.plans[0].offset_s
     for a, b in zip(decoded, coordinated):
         assert a.cycle_s == b.cycle_s
