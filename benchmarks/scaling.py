@@ -5,6 +5,9 @@ Targets (2 cores): process pool and Dask (2 workers) >= 1.8x serial; Dask's over
 figures are checked to be identical); workers and clusters are started, and each simulation process
 has run once, before the clock starts.  Cluster start-up is printed separately.  The executors take turns
 over several rounds, so a drift in the machine's speed (a shared VM) does not land on one of them.
+It also prints the time each simulation took inside its worker: when two simulations running side by side
+each take longer than one alone (shared caches, memory bandwidth, clock boost), no executor can reach 2x, and
+the ratio of the two times is the ceiling any 2-worker executor could reach on this machine.
 Usage: python benchmarks/scaling.py [SCENARIO] [--evals N] [--rounds R]
 """
 
@@ -35,7 +38,7 @@ def main() -> int:
     setups = [("serial", SerialExecutor(), 1), ("process pool, 2 workers", ProcessExecutor(2), 2),
               ("Dask LocalCluster, 1 worker", DaskExecutor(workers=1), 1),
               ("Dask LocalCluster, 2 workers", DaskExecutor(workers=2), 2)]
-    evaluators, elapsed, figures = {}, {}, {}
+    evaluators, elapsed, figures, in_task = {}, {}, {}, {}
     try:
         for name, executor, workers in setups:
             ev = SumoEvaluator(args.scenario, executor=executor)
@@ -45,7 +48,7 @@ def main() -> int:
             ev.evaluate(plans, list(range(1000, 1000 + workers)))  # start workers / cluster outside the timing
             print(f"  {name:<30} start-up {time.perf_counter() - t0:.1f} s")
             evaluators[name] = (ev, plans)
-            elapsed[name] = 0.0
+            elapsed[name] = in_task[name] = 0.0
         seeds = list(range(1, args.evals + 1))
         # the executors take turns, round after round: a machine whose speed drifts (a shared VM) slows
         # them alike instead of whichever happens to run during the slow minute
@@ -54,14 +57,18 @@ def main() -> int:
                 t0 = time.perf_counter()
                 metrics = ev.evaluate(plans, seeds)
                 elapsed[name] += time.perf_counter() - t0
+                in_task[name] += sum(r.sim_time_s for r in metrics.runs)
                 figures.setdefault(name, [replace(r, sim_time_s=0.0) for r in metrics.runs])
     finally:
         for _, executor, _ in setups:
             executor.close()
     n = args.rounds * args.evals
     rates = {name: n / t * 60 for name, t in elapsed.items()}
+    workers_of = {name: w for name, _, w in setups}
+    task_s = {name: t / n for name, t in in_task.items()}
     for name, rate in rates.items():
-        print(f"  {name:<30} {rate:6.2f} evaluations/min  ({60 / rate:5.2f} s each)")
+        print(f"  {name:<30} {rate:6.2f} evaluations/min  ({60 / rate:5.2f} s each; "
+              f"{task_s[name]:5.2f} s inside the worker)")
     same = all(f == figures["serial"] for f in figures.values())
     print(f"  same figures on every executor: {'yes' if same else 'NO'}")
     serial = rates["serial"]
@@ -71,6 +78,11 @@ def main() -> int:
     report("Dask LocalCluster (2) vs serial", dask2 / serial, ">= 1.8", dask2 / serial >= 1.8, "x")
     overhead = (pool / dask2 - 1) * 100  # extra wall time per evaluation over the pool's
     report("Dask overhead per evaluation vs pool (2)", overhead, "<= 5", overhead <= 5, "%")
+    for name in ("process pool, 2 workers", "Dask LocalCluster, 2 workers"):
+        ceiling = workers_of[name] * task_s["serial"] / task_s[name]
+        print(f"  {name}: side by side a simulation takes {task_s[name] / task_s['serial']:.2f}x its time alone, "
+              f"so this machine allows at most {ceiling:.2f}x serial; reached {rates[name] / serial / ceiling:.0%} "
+              f"of that")
     overhead1 = (serial / dask1 - 1) * 100
     print(f"  (Dask with 1 worker vs serial: {overhead1:+.1f}% per evaluation; not a target)")
     if load > (os.cpu_count() or 1) * 0.5:

@@ -36,9 +36,13 @@ NOT_INSERTED_QUEUE_M = 7.5
 #: Score of a candidate whose simulation failed after its retries.
 FAILED_SCORE = 1e6
 #: Local searches (Nelder-Mead, Powell) that converge with budget left restart from their best point, at most
-#: this many times, with this initial step [unit box], halved at each restart.
+#: this many times; the first run's initial step [unit box] is the first of these, restarts take them in turn.
 MAX_RESTARTS = 20
-RESTART_STEP = 0.1
+RESTART_STEPS = (0.1, 0.2, 0.3)
+#: DIRECT searches a cube of this half-width [unit box] centred on the best warm start.
+DIRECT_RADIUS = 0.25
+#: Spread [unit box] of the differential-evolution members drawn around the warm starts.
+LOCAL_SPREAD = 0.05
 
 Objective = str | Mapping[str, float] | Callable[[Metrics], float]
 
@@ -243,12 +247,32 @@ def _lhs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     return cut
 
 
+def _initial_population(gen: np.random.Generator, starts: Sequence[np.ndarray], size: int,
+                        dim: int) -> np.ndarray:
+    """First differential-evolution population: the starts, members drawn around them, and a Latin hypercube.
+
+    Three quarters of the members beyond the starts are the starts (in turn) moved by a normal step of
+    :data:`LOCAL_SPREAD` per coordinate; the rest are a Latin-hypercube sample, for diversity.  Members
+    scattered uniformly over a 16-dimensional box score far worse than a coordinated start, and the
+    differences between them throw trial vectors just as far: with a budget of a few generations the
+    search then never improves on its start (measured on the summer AM corridor).
+    """
+    init = _lhs(gen, size, dim)
+    n = min(len(starts), size)
+    init[:n] = np.asarray(starts[:n], dtype=float)
+    n_local = (size - n) - (size - n) // 4
+    for j in range(n_local):
+        init[n + j] = np.clip(starts[j % n] + gen.normal(0.0, LOCAL_SPREAD, dim), 0.0, 1.0)
+    return init
+
+
 def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, network: Any) -> list[np.ndarray]:
     """Decision vectors to start from: the existing plans, then (with counts) coordinated and Webster plans.
 
-    The coordinated plans (:func:`coordinated_starts`) share a common cycle
-    -- the one the analytic model scores best, with a green wave in each
-    direction, and the critical junction's, with a wave in the heavier one.
+    The coordinated plans (:func:`coordinated_starts`) share a common cycle:
+    the one the analytic model scores best, with a green wave in each
+    direction, and a ladder of longer ones up to the critical junction's,
+    with a wave in the heavier direction; the simulations choose among them.
     """
     starts = [encoding.encode(base)]
     if scenario.counts_path is None:
@@ -270,8 +294,8 @@ def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, netwo
 def coordinated_starts(analytic: Any, encoding: PlanEncoding, base: PlanSet) -> list[PlanSet]:
     """Coordinated plan sets for ``encoding`` (see :func:`signalopt.coordination.coordinated_plans`).
 
-    The common cycles are the one the analytic model scores best on queue + delay [m + s], and the
-    critical junction's.
+    The common cycles are the one the analytic model scores best on queue + delay [m + s], and a ladder
+    of longer ones up to the critical junction's.
     """
     from .coordination import coordinated_plans, progression_links
 
@@ -322,8 +346,12 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
         ``"queue"`` (default), ``"delay"``, ``{"queue": wq, "delay": wd}`` or a
         callable on :class:`Metrics` (see :func:`objective_value`).
     method
-        ``"differential_evolution"`` (population simulated in parallel),
-        ``"nelder-mead"``, ``"powell"`` or ``"direct"``.
+        ``"differential_evolution"`` (population simulated in parallel; the
+        first population holds the warm starts, members drawn close around
+        them and a Latin hypercube), ``"nelder-mead"`` or ``"powell"`` (from
+        the best warm start; a search that converges with budget left
+        restarts from its best point along rotated directions) or
+        ``"direct"`` (DIRECT over a cube around the best warm start).
     budget, time_budget_s
         Stop after this many candidate plan sets [-] and/or this wall time [s].
     seeds
@@ -432,9 +460,7 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
     if method == "differential_evolution":
         gen = np.random.default_rng(rng)
         size = popsize or max(int(np.clip((budget or 60) // 6, 6, max(6, 2 * dim))), len(starts) + 1)
-        init = _lhs(gen, size, dim)
-        for k, s in enumerate(starts[:size]):
-            init[k] = s
+        init = _initial_population(gen, starts, size, dim)
         maxiter = max(0, (budget or 10**6) // size - 1)
 
         def map_many(_fun: Callable, xs: Any) -> list[float]:
@@ -445,14 +471,14 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
             workers=map_many, updating="deferred", polish=False, tol=0.0, atol=0.0, mutation=(0.5, 1.0),
             recombination=0.7)
         return int(res.nit)
+    # the local searches and DIRECT start from the best warm start; starts[0] was scored first (x0_fun)
+    scores = [problem.history[0].fun] + [problem.score(s) for s in starts[1:]]
+    best = starts[int(np.argmin(scores))]
     if method in ("nelder-mead", "powell"):
-        # start from the best warm start; starts[0] was scored first (x0_fun), score the others
-        scores = [problem.history[0].fun] + [problem.score(s) for s in starts[1:]]
-        best = starts[int(np.argmin(scores))]
         gen = np.random.default_rng(rng)
         nit = 0
-        step = RESTART_STEP
         for restart in range(MAX_RESTARTS + 1):
+            step = RESTART_STEPS[restart % len(RESTART_STEPS)]
             # A converged local search with budget left starts again from the best point along new,
             # randomly rotated directions: decoded plans are piecewise constant (0.1 s greens, 1 s
             # cycles), so a search often stalls on a flat piece long before its budget is spent.
@@ -466,10 +492,19 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
                 options = {"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3, "initial_simplex": simplex}
                 res = optimize.minimize(problem.score, x0, method="Nelder-Mead", bounds=bounds, options=options)
             else:
-                options = {"maxfev": budget or 10**6, "xtol": 1e-3, "direc": step * basis if restart else None}
-                res = optimize.minimize(problem.score, x0, method="Powell", bounds=bounds, options=options)
+                # No bounds on purpose: with bounds, scipy's Powell golden-sections each line over the whole
+                # box (one minimum per line assumed) and lands away from x0 on this many-minima landscape.
+                # Unbounded, Brent brackets from x0 one step out; points past the box score as their
+                # projection onto it (the decoded plans are the same).
+                options = {"maxfev": budget or 10**6, "xtol": 0.05, "direc": step * basis}
+                res = optimize.minimize(lambda x: problem.score(np.clip(x, 0.0, 1.0)), x0, method="Powell",
+                                        options=options)
             nit += int(res.nit)
-            step = max(step / 2.0, 0.02)
         return nit
-    res = optimize.direct(problem.score, bounds, maxfun=budget or 10**6, locally_biased=True)
+    # DIRECT samples the centre of its box first and never sees a start: it searches u in [-1, 1]^n
+    # around the best start, x = clip(best + DIRECT_RADIUS u), so that centre is the start.
+    def around(u: np.ndarray) -> float:
+        return problem.score(np.clip(best + DIRECT_RADIUS * np.asarray(u), 0.0, 1.0))
+
+    res = optimize.direct(around, [(-1.0, 1.0)] * dim, maxfun=budget or 10**6, locally_biased=True)
     return int(res.nit)
