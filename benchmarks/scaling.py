@@ -8,7 +8,7 @@ over several rounds, so a drift in the machine's speed (a shared VM) does not la
 It also prints the time each simulation took inside its worker: when two simulations running side by side
 each take longer than one alone (shared caches, memory bandwidth, clock boost), no executor can reach 2x, and
 the ratio of the two times is the ceiling any 2-worker executor could reach on this machine.
-Usage: python benchmarks/scaling.py [SCENARIO] [--evals N] [--rounds R]
+Usage: python benchmarks/scaling.py [SCENARIO] [--evals 8] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from signalopt.executors import ProcessExecutor, SerialExecutor
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO))
-    ap.add_argument("--evals", type=int, default=4, help="evaluations per executor per round (default 4; even)")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds; executors take turns within each (default 3)")
+    # 8 simulations per batch: the optimiser's batches are a population times the seeds (21 or more for the
+    # main job); a batch of 4 on 2 workers is dominated by its tail, one worker idle while the other finishes
+    ap.add_argument("--evals", type=int, default=8, help="evaluations per executor per round (default 8; even)")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds; executors take turns within each (default 2)")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     print(f"{args.scenario}: {args.rounds} rounds x {args.evals} evaluations per executor on {os.cpu_count()} CPUs "

@@ -312,14 +312,18 @@ def _require_dask() -> None:
 def local_cluster(workers: int = 2):  # noqa: ANN201 - distributed.LocalCluster
     """A :class:`~distributed.LocalCluster` of ``workers`` single-threaded worker processes, set up
     for signalopt: every lost worker is reported at once (``allowed-failures`` 0), one task per
-    worker thread at a time (``worker-saturation`` 1.0), no dashboard, quiet logs."""
+    worker thread at a time (``worker-saturation`` 1.0), no statistical profiler in the workers (it
+    samples their threads 100 times a second, CPU taken from the simulations beside them), the
+    scheduler's HTTP endpoints on a free port (a second cluster no longer warns that 8787 is taken),
+    quiet logs."""
     _require_dask()
     import dask
     from distributed import LocalCluster
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0,
-                          "distributed.scheduler.worker-saturation": 1.0}):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          "distributed.scheduler.worker-saturation": 1.0,
+                          "distributed.worker.profile.enabled": False}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                             silence_logs=logging.ERROR)
 
 

@@ -121,6 +121,17 @@ def test_simulations_run_without_the_workers_malloc_trim_setting(dask_ex: DaskEx
     assert out[1].value  # the rest of the environment reaches the simulation process
 
 
+def test_local_cluster_workers_run_without_the_profiler(dask_ex: DaskExecutor) -> None:
+    # the statistical profiler samples each worker's threads every 10 ms, CPU the simulations beside it lose
+    assert set(dask_ex.client.run(_profiler_enabled).values()) == {False}
+
+
+def _profiler_enabled() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
 def test_sumo_abort_is_retried_then_reported(dask_ex: DaskExecutor, tmp_path: Path) -> None:
     out = dask_ex.map(faults.abort_always_on, [(str(tmp_path), x, 1) for x in range(4)])
     assert [o.value for o in out] == [0, None, 20, 30]
