@@ -475,32 +475,7 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
     scores = [problem.history[0].fun] + [problem.score(s) for s in starts[1:]]
     best = starts[int(np.argmin(scores))]
     if method in ("nelder-mead", "powell"):
-        gen = np.random.default_rng(rng)
-        nit = 0
-        for restart in range(MAX_RESTARTS + 1):
-            step = RESTART_STEPS[restart % len(RESTART_STEPS)]
-            # A converged local search with budget left starts again from the best point along new,
-            # randomly rotated directions: decoded plans are piecewise constant (0.1 s greens, 1 s
-            # cycles), so a search often stalls on a flat piece long before its budget is spent.
-            basis = np.eye(dim) if restart == 0 else np.linalg.qr(gen.normal(size=(dim, dim)))[0]
-            x0 = problem.best_x if problem.best_x is not None else best
-            if method == "nelder-mead":
-                # vertices step away along each direction, turned back where that leaves the box
-                ahead = x0 + step * basis
-                vertices = np.where((ahead < 0.0) | (ahead > 1.0), x0 - step * basis, ahead)
-                simplex = np.vstack([x0, np.clip(vertices, 0.0, 1.0)]) if restart else None
-                options = {"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3, "initial_simplex": simplex}
-                res = optimize.minimize(problem.score, x0, method="Nelder-Mead", bounds=bounds, options=options)
-            else:
-                # No bounds on purpose: with bounds, scipy's Powell golden-sections each line over the whole
-                # box (one minimum per line assumed) and lands away from x0 on this many-minima landscape.
-                # Unbounded, Brent brackets from x0 one step out; points past the box score as their
-                # projection onto it (the decoded plans are the same).
-                options = {"maxfev": budget or 10**6, "xtol": 0.05, "direc": step * basis}
-                res = optimize.minimize(lambda x: problem.score(np.clip(x, 0.0, 1.0)), x0, method="Powell",
-                                        options=options)
-            nit += int(res.nit)
-        return nit
+        return _local_search(method, problem, best, rng, budget, encoding)
     # DIRECT samples the centre of its box first and never sees a start: it searches u in [-1, 1]^n
     # around the best start, x = clip(best + DIRECT_RADIUS u), so that centre is the start.
     def around(u: np.ndarray) -> float:
@@ -508,3 +483,38 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
 
     res = optimize.direct(around, [(-1.0, 1.0)] * dim, maxfun=budget or 10**6, locally_biased=True)
     return int(res.nit)
+
+
+def _local_search(method: str, problem: _Problem, start: np.ndarray, rng: int | None, budget: int | None,
+                  encoding: PlanEncoding) -> int:
+    """Nelder-Mead or Powell from the best point so far (else ``start``), restarted until the budget is spent."""
+    from scipy import optimize
+
+    bounds = encoding.bounds
+    dim = encoding.size
+    gen = np.random.default_rng(rng)
+    nit = 0
+    for restart in range(MAX_RESTARTS + 1):
+        step = RESTART_STEPS[restart % len(RESTART_STEPS)]
+        # A converged local search with budget left starts again from the best point along new,
+        # randomly rotated directions: decoded plans are piecewise constant (0.1 s greens, 1 s
+        # cycles), so a search often stalls on a flat piece long before its budget is spent.
+        basis = np.eye(dim) if restart == 0 else np.linalg.qr(gen.normal(size=(dim, dim)))[0]
+        x0 = problem.best_x if problem.best_x is not None else start
+        if method == "nelder-mead":
+            # vertices step away along each direction, turned back where that leaves the box
+            ahead = x0 + step * basis
+            vertices = np.where((ahead < 0.0) | (ahead > 1.0), x0 - step * basis, ahead)
+            simplex = np.vstack([x0, np.clip(vertices, 0.0, 1.0)]) if restart else None
+            options = {"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3, "initial_simplex": simplex}
+            res = optimize.minimize(problem.score, x0, method="Nelder-Mead", bounds=bounds, options=options)
+        else:
+            # No bounds on purpose: with bounds, scipy's Powell golden-sections each line over the whole
+            # box (one minimum per line assumed) and lands away from x0 on this many-minima landscape.
+            # Unbounded, Brent brackets from x0 one step out; points past the box score as their
+            # projection onto it (the decoded plans are the same).
+            options = {"maxfev": budget or 10**6, "xtol": 0.05, "direc": step * basis}
+            res = optimize.minimize(lambda x: problem.score(np.clip(x, 0.0, 1.0)), x0, method="Powell",
+                                    options=options)
+        nit += int(res.nit)
+    return nit
