@@ -323,8 +323,9 @@ def local_cluster(workers: int = 2):  # noqa: ANN201 - distributed.LocalCluster
     with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                           "distributed.scheduler.worker-saturation": 1.0,
                           "distributed.worker.profile.enabled": False}):
+        # a free port for the HTTP endpoints; dashboard off even where bokeh is installed
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                            silence_logs=logging.ERROR)
+                            scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
 
 
 class DaskExecutor:

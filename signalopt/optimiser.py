@@ -36,7 +36,8 @@ NOT_INSERTED_QUEUE_M = 7.5
 #: Score of a candidate whose simulation failed after its retries.
 FAILED_SCORE = 1e6
 #: Local searches (Nelder-Mead, Powell) that converge with budget left restart from their best point, at most
-#: this many times; the first run's initial step [unit box] is the first of these, restarts take them in turn.
+#: this many times, with these initial steps [unit box] in turn.  Powell's first run takes the first;
+#: Nelder-Mead's first run keeps scipy's own simplex (5% of each coordinate).
 MAX_RESTARTS = 20
 RESTART_STEPS = (0.1, 0.2, 0.3)
 #: DIRECT searches a cube of this half-width [unit box] centred on the best warm start.
@@ -251,14 +252,18 @@ def _initial_population(gen: np.random.Generator, starts: Sequence[np.ndarray], 
                         dim: int) -> np.ndarray:
     """First differential-evolution population: the starts, members drawn around them, and a Latin hypercube.
 
-    Three quarters of the members beyond the starts are the starts (in turn) moved by a normal step of
-    :data:`LOCAL_SPREAD` per coordinate; the rest are a Latin-hypercube sample, for diversity.  Members
+    Three quarters (rounded up) of the members beyond the starts are the starts (in turn) moved by a
+    normal step of :data:`LOCAL_SPREAD` per coordinate; the rest keep their rows of a Latin hypercube
+    drawn over the whole population, for diversity (none when fewer than four members follow the
+    starts).  Members
     scattered uniformly over a 16-dimensional box score far worse than a coordinated start, and the
     differences between them throw trial vectors just as far: with a budget of a few generations the
     search then never improves on its start (measured on the summer AM corridor).
     """
     init = _lhs(gen, size, dim)
     n = min(len(starts), size)
+    if n == 0:
+        return init
     init[:n] = np.asarray(starts[:n], dtype=float)
     n_local = (size - n) - (size - n) // 4
     for j in range(n_local):

@@ -329,3 +329,20 @@ def test_journal_replay_skips_simulation_in_process(scenario: Path, tmp_path: Pa
     assert second.nsim_run == 0 and first.nsim_run > 0
     assert [h.fun for h in second.history] == [h.fun for h in first.history]
     assert second.fun == first.fun and np.array_equal(second.x, first.x)
+
+
+def test_first_population_holds_the_starts_members_near_them_and_a_latin_hypercube_rest() -> None:
+    from signalopt.optimiser import LOCAL_SPREAD, _initial_population
+
+    starts = [np.full(6, 0.2), np.full(6, 0.8)]
+    pop = _initial_population(np.random.default_rng(3), starts, 14, 6)
+    assert pop.shape == (14, 6) and ((pop >= 0) & (pop <= 1)).all()
+    assert np.array_equal(pop[:2], np.asarray(starts))
+    # 12 members follow the starts: 9 near them, taken in turn, then 3 Latin-hypercube rows
+    for j, row in enumerate(pop[2:11]):
+        assert np.abs(row - starts[j % 2]).max() < 6 * LOCAL_SPREAD
+    near = np.abs(pop[11:, None, :] - np.asarray(starts)[None]).max(axis=2).min(axis=1)
+    assert (near > 6 * LOCAL_SPREAD).any()  # the hypercube rows are spread over the box, not at the starts
+    again = _initial_population(np.random.default_rng(3), starts, 14, 6)
+    assert np.array_equal(pop, again)
+    assert _initial_population(np.random.default_rng(3), [], 5, 6).shape == (5, 6)
