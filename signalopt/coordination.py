@@ -315,7 +315,7 @@ def coordinated_plans(base: PlanSet, *, cycle_range_s: tuple[float, float], flow
     top = critical if critical is not None else max(scanned)
     ladder = sorted({min((c for c in scanned if c >= cycle + (top - cycle) * k / rungs), default=top)
                      for k in range(1, rungs + 1)}) if top > cycle else []
-    out += [_wave(scanned[c], peak, speed_factor, accel_m_s2) for c in ladder if c != cycle]
+    out += [_wave(scanned[c], peak, speed_factor, accel_m_s2) for c in ladder]
     return out
 
 

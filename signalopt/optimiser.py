@@ -255,10 +255,9 @@ def _initial_population(gen: np.random.Generator, starts: Sequence[np.ndarray], 
     Three quarters (rounded up) of the members beyond the starts are the starts (in turn) moved by a
     normal step of :data:`LOCAL_SPREAD` per coordinate; the rest keep their rows of a Latin hypercube
     drawn over the whole population, for diversity (none when fewer than four members follow the
-    starts).  Members
-    scattered uniformly over a 16-dimensional box score far worse than a coordinated start, and the
-    differences between them throw trial vectors just as far: with a budget of a few generations the
-    search then never improves on its start (measured on the summer AM corridor).
+    starts).  Members scattered uniformly over a 16-dimensional box score far worse than a coordinated
+    start, and the differences between them throw trial vectors just as far: with a budget of a few
+    generations the search then never improves on its start (measured on the summer AM corridor).
     """
     init = _lhs(gen, size, dim)
     n = min(len(starts), size)
