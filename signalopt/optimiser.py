@@ -170,6 +170,7 @@ class _Problem:
         self.t0 = time.perf_counter()
         self.nfev = 0
         self.nsim = 0
+        self.nit = 0  # iterations of the method, counted by its callback: a budget stop loses scipy's result
         self.best_fun = math.inf
         self.best_x: np.ndarray | None = None
         self.best_metrics: Metrics | None = None
@@ -234,6 +235,10 @@ class _Problem:
 
     def score(self, x: np.ndarray) -> float:
         return self.score_many([x])[0]
+
+    def count_iteration(self, *_: Any, **__: Any) -> None:
+        """scipy callback after each iteration (generation, simplex step, line-search sweep)."""
+        self.nit += 1
 
     def close(self) -> None:
         if self._bar is not None:
@@ -414,11 +419,10 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     starts += [np.clip(np.asarray(x, dtype=float), 0, 1) for x in extra_starts]
     if analytic_presearch > 0 and evaluator is None and scen.counts_path is not None:
         starts.append(_analytic_presearch(scen, network, encoding, base, objective, starts, rng, analytic_presearch))
-    nit = 0
     message = ""
     try:
         x0_fun = problem.score(starts[0])
-        nit = _run_method(method, problem, encoding, starts, rng, budget, popsize)
+        _run_method(method, problem, encoding, starts, rng, budget, popsize)
         message = "budget used" if budget is not None else "finished"
     except _Stop:
         message = problem.stop_reason
@@ -436,7 +440,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     provenance = {"signalopt": __version__, "scenario": scen.name, "scenario_digest": scen.digest,
                   "seeds": list(seeds_t), "method": method, "rng": rng,
                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return OptimiseResult(problem.best_x, problem.best_fun, problem.nfev, nit,
+    return OptimiseResult(problem.best_x, problem.best_fun, problem.nfev, problem.nit,
                           problem.best_fun < FAILED_SCORE, message, best, metrics, tuple(problem.history), method,
                           seeds_t, problem.nsim, problem.runner.n_run, x0_fun, tuple(encoding.labels()), provenance)
 
@@ -456,7 +460,7 @@ def _analytic_presearch(scen: Scenario, network: Any, encoding: PlanEncoding, ba
 
 
 def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: list[np.ndarray],
-                rng: int | None, budget: int | None, popsize: int | None) -> int:
+                rng: int | None, budget: int | None, popsize: int | None) -> None:
     from scipy import optimize
 
     bounds = encoding.bounds
@@ -470,34 +474,41 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
         def map_many(_fun: Callable, xs: Any) -> list[float]:
             return problem.score_many([np.asarray(x) for x in xs])
 
-        res = optimize.differential_evolution(
+        optimize.differential_evolution(
             lambda x: problem.score(x), bounds, init=init, maxiter=max(maxiter, 1), rng=gen,
             workers=map_many, updating="deferred", polish=False, tol=0.0, atol=0.0, mutation=(0.5, 1.0),
-            recombination=0.7)
-        return int(res.nit)
+            recombination=0.7, callback=problem.count_iteration)
+        return
     # the local searches and DIRECT start from the best warm start; starts[0] was scored first (x0_fun)
     scores = [problem.history[0].fun] + [problem.score(s) for s in starts[1:]]
     best = starts[int(np.argmin(scores))]
     if method in ("nelder-mead", "powell"):
-        return _local_search(method, problem, best, rng, budget, encoding)
+        _local_search(method, problem, best, rng, budget, encoding)
+    else:
+        _direct(problem, best, budget, encoding)
+
+
+def _direct(problem: _Problem, best: np.ndarray, budget: int | None, encoding: PlanEncoding) -> None:
+    """DIRECT (locally biased) over a cube of :data:`DIRECT_RADIUS` around ``best``."""
+    from scipy import optimize
+
     # DIRECT samples the centre of its box first and never sees a start: it searches u in [-1, 1]^n
     # around the best start, x = clip(best + DIRECT_RADIUS u), so that centre is the start.
     def around(u: np.ndarray) -> float:
         return problem.score(np.clip(best + DIRECT_RADIUS * np.asarray(u), 0.0, 1.0))
 
-    res = optimize.direct(around, [(-1.0, 1.0)] * dim, maxfun=budget or 10**6, locally_biased=True)
-    return int(res.nit)
+    optimize.direct(around, [(-1.0, 1.0)] * encoding.size, maxfun=budget or 10**6, locally_biased=True,
+                    callback=problem.count_iteration)
 
 
 def _local_search(method: str, problem: _Problem, start: np.ndarray, rng: int | None, budget: int | None,
-                  encoding: PlanEncoding) -> int:
+                  encoding: PlanEncoding) -> None:
     """Nelder-Mead or Powell from the best point so far (else ``start``), restarted until the budget is spent."""
     from scipy import optimize
 
     bounds = encoding.bounds
     dim = encoding.size
     gen = np.random.default_rng(rng)
-    nit = 0
     for restart in range(MAX_RESTARTS + 1):
         step = RESTART_STEPS[restart % len(RESTART_STEPS)]
         # A converged local search with budget left starts again from the best point along new,
@@ -511,14 +522,13 @@ def _local_search(method: str, problem: _Problem, start: np.ndarray, rng: int | 
             vertices = np.where((ahead < 0.0) | (ahead > 1.0), x0 - step * basis, ahead)
             simplex = np.vstack([x0, np.clip(vertices, 0.0, 1.0)]) if restart else None
             options = {"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3, "initial_simplex": simplex}
-            res = optimize.minimize(problem.score, x0, method="Nelder-Mead", bounds=bounds, options=options)
+            optimize.minimize(problem.score, x0, method="Nelder-Mead", bounds=bounds, options=options,
+                              callback=problem.count_iteration)
         else:
             # No bounds on purpose: with bounds, scipy's Powell golden-sections each line over the whole
             # box (one minimum per line assumed) and lands away from x0 on this many-minima landscape.
             # Unbounded, Brent brackets from x0 one step out; points past the box score as their
             # projection onto it (the decoded plans are the same).
             options = {"maxfev": budget or 10**6, "xtol": 0.05, "direc": step * basis}
-            res = optimize.minimize(lambda x: problem.score(np.clip(x, 0.0, 1.0)), x0, method="Powell",
-                                    options=options)
-        nit += int(res.nit)
-    return nit
+            optimize.minimize(lambda x: problem.score(np.clip(x, 0.0, 1.0)), x0, method="Powell",
+                              options=options, callback=problem.count_iteration)

@@ -204,9 +204,29 @@ def test_local_methods_restart_until_the_budget_is_spent(method: str) -> None:
     iso = ROOT / "scenarios" / "isolated.toml"
     r = optimise(iso, method=method, budget=150, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0)
     assert r.nfev == 150 and r.message == "evaluation budget of 150 reached"
+    assert r.nit > 1  # counted by callback, though the budget stops the run inside scipy
     assert [h.best_fun for h in r.history] == sorted((h.best_fun for h in r.history), reverse=True)
     again = optimise(iso, method=method, budget=150, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0)
     assert np.array_equal(again.x, r.x)  # the rotated restart directions come from rng
+
+
+def test_direct_searches_a_cube_around_the_best_start() -> None:
+    """Analytic evaluator on the isolated junction (3 warm starts); iterations are counted though the budget
+    stops the run inside scipy."""
+    from signalopt.analytic import AnalyticEvaluator
+    from signalopt.optimiser import DIRECT_RADIUS
+
+    iso = ROOT / "scenarios" / "isolated.toml"
+    seen: list[EvalInfo] = []
+    r = optimise(iso, method="direct", budget=40, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0,
+                 callback=seen.append)
+    assert r.nfev == 40 and r.message == "evaluation budget of 40 reached"
+    assert 2 <= r.nit < 40  # DIRECT iterations, each several candidates
+    starts, direct = seen[:3], seen[3:]
+    best_start = min(starts, key=lambda s: s.fun).x
+    assert np.array_equal(direct[0].x, best_start)  # DIRECT's first sample is its cube's centre
+    assert all(np.abs(c.x - best_start).max() <= DIRECT_RADIUS + 1e-12 for c in direct)
+    assert r.fun < min(s.fun for s in starts)
 
 
 def test_bad_arguments(scenario: Path) -> None:
