@@ -1,7 +1,8 @@
 """Best objective against the number of simulations, per optimisation method.
 
-Each method runs with a budget of `--budget` candidate plans on one seed (so candidates = simulations); a
-differential-evolution run with 10x that budget is the reference.  Target: every method's best objective within
+Each method runs with a budget of `--budget` candidate plans on one seed: one simulation per candidate, none for
+a candidate that decodes to a plan already simulated (the curve counts simulations, so a method that repeats
+itself shows fewer); a differential-evolution run with 10x that budget is the reference.  Target: every method's best objective within
 2% of the reference in <= 150 simulations (printed per method).
 With `--run-dir DIR` every run is journalled under DIR (one folder per method, budget and seed) and an interrupted
 benchmark picks up where it stopped: the corridor's reference alone is ~1500 simulations (about 1.5 h on 2 cores).

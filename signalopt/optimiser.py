@@ -99,7 +99,7 @@ def parse_objective(text: str) -> Objective:
 
 @dataclass(frozen=True)
 class HistoryItem:
-    """One scored candidate."""
+    """One scored candidate; ``nfev`` and ``nsim`` count up to and including it."""
 
     nfev: int
     fun: float
@@ -112,8 +112,9 @@ class HistoryItem:
 class OptimiseResult:
     """Result of :func:`optimise`, with scipy's field names.
 
-    ``nfev`` counts candidate plan sets scored; ``nsim`` the simulations that
-    took (journalled ones included), ``nsim_run`` those run in this call.
+    ``nfev`` counts candidate plan sets scored; ``nsim`` the simulations they
+    needed (journalled ones included; a candidate that decodes to a plan set
+    already scored needs none), ``nsim_run`` those run in this call.
     """
 
     x: np.ndarray
@@ -204,7 +205,6 @@ class _Problem:
             xs, cut = xs[:self.budget - self.nfev], True
         plan_sets = [self.plans(np.asarray(x)) for x in xs]
         results = self.runner.run(plan_sets, xs)
-        self.nsim += len(xs) * len(self.seeds)
         scores = []
         for i, x in enumerate(xs):
             ok = [r for r, _ in results[i] if r is not None]
@@ -215,6 +215,7 @@ class _Problem:
                 metrics = Metrics(self.evaluator.scenario.name, "candidate", "static", tuple(ok))
                 score = objective_value(self.objective, metrics)
             self.nfev += 1
+            self.nsim += self.runner.last_new[i]
             if score < self.best_fun:
                 self.best_fun, self.best_x, self.best_metrics = score, np.asarray(x, dtype=float), metrics
             self.history.append(HistoryItem(self.nfev, score, self.best_fun, self.nsim,

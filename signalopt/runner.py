@@ -27,6 +27,10 @@ class PlanRunner:
         self.journal = journal
         self.cache: dict[str, tuple[RunMetrics | None, str | None]] = {}
         self.n_run = 0
+        self.seen: set[str] = set()
+        #: per plan set of the last ``run``: its (plan, seed) pairs new to this runner -- simulated now or
+        #: replayed from the journal, not repeats of an earlier plan set (those cost no simulation)
+        self.last_new: list[int] = []
 
     def run(self, plan_sets: Sequence[PlanSet], xs: Sequence[Sequence[float]] | None = None
             ) -> list[list[tuple[RunMetrics | None, str | None]]]:
@@ -36,10 +40,14 @@ class PlanRunner:
                                                                   for _ in plan_sets]
         keys: dict[tuple[int, int], str] = {}
         todo: list[tuple[int, int]] = []
+        self.last_new = [0] * len(plan_sets)
         for i, ps in enumerate(plan_sets):
             payload = json.dumps(ps.to_dict()["plans"], sort_keys=True)
             for j, seed in enumerate(self.seeds):
                 key = keys[(i, j)] = entry_key(payload, seed)
+                if key not in self.seen:
+                    self.seen.add(key)
+                    self.last_new[i] += 1
                 hit = self.journal.get(key) if self.journal is not None else None
                 if key in self.cache:
                     out[i][j] = self.cache[key]

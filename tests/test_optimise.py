@@ -101,8 +101,10 @@ def test_history_matches_evaluations(de_result: OptimiseResult) -> None:
     best = [h.best_fun for h in r.history]
     assert best == list(np.minimum.accumulate([h.fun for h in r.history]))
     assert best[-1] == r.fun
-    assert r.nsim == r.nfev * len(SEEDS)
-    assert 1 <= r.nsim_run <= r.nsim  # repeated plans are simulated once
+    steps = [b.nsim - a.nsim for a, b in zip(r.history, r.history[1:])]
+    assert r.history[0].nsim == len(SEEDS) and set(steps) <= {0, len(SEEDS)}
+    assert 0 in steps  # the first population repeats the existing plans, scored first: no new simulation
+    assert r.history[-1].nsim == r.nsim == r.nsim_run < r.nfev * len(SEEDS)  # no journal: all run in this call
     assert all(b.elapsed_s >= a.elapsed_s for a, b in zip(r.history, r.history[1:]))
 
 
