@@ -16,6 +16,9 @@ Three implementations pass the same contract tests (tests/test_executors.py):
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -51,6 +54,27 @@ def describe_error(exc: BaseException) -> str:
     """``"TypeName: first line of the message"`` -- the reason an :class:`Outcome` records."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+#: How often a pool worker checks that the process that started it is still alive [s].
+PARENT_POLL_S = 1.0
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: end this worker once ``parent_pid`` is gone.
+
+    A worker blocks on its task queue, whose write end it holds itself, so when the main process is
+    killed (SIGKILL, the OOM killer) without its process group, the worker would wait for ever beside a
+    simulator's memory.  Re-parented workers notice within :data:`PARENT_POLL_S` (or when their current
+    simulation ends) and exit.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="signalopt-parent-watch", daemon=True).start()
 
 
 class SerialExecutor:
@@ -103,7 +127,8 @@ class ProcessExecutor:
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn: workers never inherit a half-initialised simulator or locks
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                             initializer=exit_with_parent, initargs=(os.getpid(),))
         return self._pool
 
     def _reset(self) -> None:

@@ -16,6 +16,11 @@ def square(x: int) -> int:
     return x * x
 
 
+def worker_pid(x: int) -> int:
+    time.sleep(0.05)  # long enough that both workers of a pool take tasks
+    return os.getpid()
+
+
 def fail_on_three(x: int) -> int:
     if x == 3:
         raise ValueError(f"task {x} is broken")

@@ -9,6 +9,10 @@ Dask-specific faults (lost Dask workers, uploaded files) are in test_dask.py.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -209,3 +213,43 @@ def test_no_retries_reports_the_death(tmp_path: Path) -> None:
         ex.close()
     assert out[0].error.startswith("worker process died")
     assert out[1].ok and out[1].value == 10
+
+
+_ORPHAN_SCRIPT = """
+import sys, time
+import _executor_tasks as tasks
+from signalopt.executors import ProcessExecutor
+ex = ProcessExecutor(2)
+print(*sorted({o.value for o in ex.map(tasks.worker_pid, list(range(8)))}), flush=True)
+time.sleep(300)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may never reap the orphan)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_pool_workers_exit_when_the_main_process_is_killed() -> None:
+    """SIGKILL of the main process alone (not its process group), as the OOM killer does: its idle pool
+    workers must not wait for ever on their task queue."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    main = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        pids = [int(p) for p in main.stdout.readline().split()]
+        assert len(pids) == 2 and all(_running(p) for p in pids)
+    finally:
+        main.kill()
+        main.wait()
+    deadline = time.monotonic() + 15
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [p for p in pids if _running(p)]
+    for p in left:  # don't leak them into the rest of the session
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"pool workers {left} outlived the main process"
