@@ -7,7 +7,8 @@ has run once, before the clock starts.  Cluster start-up is printed separately. 
 over several rounds, so a drift in the machine's speed (a shared VM) does not land on one of them.
 It also prints the time each simulation took inside its worker: when two simulations running side by side
 each take longer than one alone (shared caches, memory bandwidth, clock boost), no executor can reach 2x, and
-the ratio of the two times is the ceiling any 2-worker executor could reach on this machine.
+the ratio of the two times is the ceiling any 2-worker executor could reach on this machine; and the wall time
+per evaluation that the executor adds beyond its simulations, which that ceiling does not move.
 Usage: python benchmarks/scaling.py [SCENARIO] [--evals 8] [--rounds 2]
 """
 
@@ -85,6 +86,13 @@ def main() -> int:
         print(f"  {name}: side by side a simulation takes {task_s[name] / task_s['serial']:.2f}x its time alone, "
               f"so this machine allows at most {ceiling:.2f}x serial; reached {rates[name] / serial / ceiling:.0%} "
               f"of that")
+    # Wall time beyond the simulations themselves, per evaluation: what the executor adds, apart from the
+    # machine running simulations side by side faster or slower from one run to the next.
+    outside = {name: (elapsed[name] * workers_of[name] - in_task[name]) / n for name in elapsed}
+    print("  time per evaluation outside the simulations (workers x wall - time in workers: the executor's own and "
+          "the batch's tail, one worker idle while the other finishes): "
+          + ", ".join(f"{name} {outside[name]:+.2f} s ({outside[name] / task_s[name]:+.1%})"
+                      for name in ("process pool, 2 workers", "Dask LocalCluster, 2 workers")))
     overhead1 = (serial / dask1 - 1) * 100
     print(f"  (Dask with 1 worker vs serial: {overhead1:+.1f}% per evaluation; not a target)")
     if load > (os.cpu_count() or 1) * 0.5:
