@@ -4,7 +4,8 @@ Targets (2 cores): process pool and Dask (2 workers) >= 1.8x serial; Dask's over
 <= 5% over the process pool's.  Every executor simulates the same plans on the same seeds (the
 figures are checked to be identical); workers and clusters are started, and each simulation process
 has run once, before the clock starts.  Cluster start-up is printed separately.  The executors take turns
-over several rounds, so a drift in the machine's speed (a shared VM) does not land on one of them.
+over several rounds, in reverse order every other round, so a drift in the machine's speed (a shared VM) does
+not land on one of them.
 It also prints the time each simulation took inside its worker: when two simulations running side by side
 each take longer than one alone (shared caches, memory bandwidth, clock boost), no executor can reach 2x, and
 the ratio of the two times is the ceiling any 2-worker executor could reach on this machine; and the wall time
@@ -33,7 +34,7 @@ def main() -> int:
     # 8 simulations per batch: the optimiser's batches are a population times the seeds (21 or more for the
     # main job); a batch of 4 on 2 workers is dominated by its tail, one worker idle while the other finishes
     ap.add_argument("--evals", type=int, default=8, help="evaluations per executor per round (default 8; even)")
-    ap.add_argument("--rounds", type=int, default=2, help="rounds; executors take turns within each (default 2)")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds; executors take turns within each, reversed every other round (default 2)")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     print(f"{args.scenario}: {args.rounds} rounds x {args.evals} evaluations per executor on {os.cpu_count()} CPUs "
@@ -53,10 +54,13 @@ def main() -> int:
             evaluators[name] = (ev, plans)
             elapsed[name] = in_task[name] = 0.0
         seeds = list(range(1, args.evals + 1))
-        # the executors take turns, round after round: a machine whose speed drifts (a shared VM) slows
-        # them alike instead of whichever happens to run during the slow minute
-        for _ in range(args.rounds):
-            for name, (ev, plans) in evaluators.items():
+        # the executors take turns, round after round, in reverse order every other round (A B C D, D C B A):
+        # a machine whose speed drifts (a shared VM) slows them alike instead of whichever happens to run
+        # during the slow minute, and no executor always runs first or last
+        for r in range(args.rounds):
+            names = list(evaluators) if r % 2 == 0 else list(reversed(evaluators))
+            for name in names:
+                ev, plans = evaluators[name]
                 t0 = time.perf_counter()
                 metrics = ev.evaluate(plans, seeds)
                 elapsed[name] += time.perf_counter() - t0
