@@ -226,6 +226,8 @@ class _Problem:
             if self.callback is not None and self.callback(
                     EvalInfo(self.nfev, np.asarray(x), score, self.best_fun, self.best_x)):
                 self.stop_reason = "stopped by callback"
+                # the rest of the batch was simulated too, though never scored
+                self.nsim += sum(self.runner.last_new[i + 1:])
                 scores.append(score)
                 raise _Stop
             scores.append(score)

@@ -40,14 +40,15 @@ class PlanRunner:
                                                                   for _ in plan_sets]
         keys: dict[tuple[int, int], str] = {}
         todo: list[tuple[int, int]] = []
-        self.last_new = [0] * len(plan_sets)
+        last_new = [0] * len(plan_sets)
+        new: set[str] = set()
         for i, ps in enumerate(plan_sets):
             payload = json.dumps(ps.to_dict()["plans"], sort_keys=True)
             for j, seed in enumerate(self.seeds):
                 key = keys[(i, j)] = entry_key(payload, seed)
-                if key not in self.seen:
-                    self.seen.add(key)
-                    self.last_new[i] += 1
+                if key not in self.seen and key not in new:
+                    new.add(key)
+                    last_new[i] += 1
                 hit = self.journal.get(key) if self.journal is not None else None
                 if key in self.cache:
                     out[i][j] = self.cache[key]
@@ -80,4 +81,7 @@ class PlanRunner:
             self.cache.update(done)
             for i, j in todo:
                 out[i][j] = done[keys[(i, j)]]
+        # seen only once the batch is done: a batch cut short (interrupt) counts its plans when they run
+        self.seen |= new
+        self.last_new = last_new
         return out

@@ -175,6 +175,20 @@ def test_custom_objective(scenario: Path, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "run" / "meta.json").read_text())["objective"] == "custom"
 
 
+def test_nsim_counts_simulations_per_seed_also_when_a_callback_stops_mid_batch() -> None:
+    """Two seeds: a new plan needs two simulations, a repeat none; a callback stop inside a population still
+    counts the members simulated with it but never scored.  Analytic evaluator on the isolated junction."""
+    from signalopt.analytic import AnalyticEvaluator
+
+    iso = ROOT / "scenarios" / "isolated.toml"
+    r = optimise(iso, budget=30, seeds=[1, 2], evaluator=AnalyticEvaluator(iso), rng=0,
+                 callback=lambda info: info.nfev >= 8)
+    assert r.message == "stopped by callback" and r.nfev == 8
+    steps = [b.nsim - a.nsim for a, b in zip(r.history, r.history[1:])]
+    assert r.history[0].nsim == 2 and set(steps) <= {0, 2} and 2 in steps
+    assert r.nsim == r.nsim_run > r.history[-1].nsim  # the first population's unscored members ran too
+
+
 @pytest.mark.parametrize("method", ["nelder-mead", "powell"])
 @pytest.mark.parametrize("sign", [1.0, -1.0], ids=["delay", "minus-delay"])
 def test_local_methods_start_from_the_best_warm_start(scenario: Path, method: str, sign: float) -> None:
