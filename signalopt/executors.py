@@ -126,7 +126,8 @@ class ProcessExecutor:
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # spawn: workers never inherit a half-initialised simulator or locks
+            # spawn: workers never inherit a half-initialised simulator or locks, and each worker's parent is
+            # this process, which exit_with_parent relies on (under forkserver it would be the server)
             self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
                                              initializer=exit_with_parent, initargs=(os.getpid(),))
         return self._pool
