@@ -319,7 +319,7 @@ def local_cluster(workers: int = 2):  # noqa: ANN201 - distributed.LocalCluster
     times a second), and the event-loop health check (every 20 ms by default), the system monitor
     (every 500 ms, for the dashboard) and the worker memory monitor (every 100 ms; it does not count
     the simulation processes anyway) run once a second or less often.  Idle on 2 cores, this
-    housekeeping took 0.10 of a core with Dask's defaults and 0.015 with these settings."""
+    housekeeping took 0.10 of a core with Dask's defaults and 0.014 with these settings."""
     _require_dask()
     import dask
     from distributed import LocalCluster
