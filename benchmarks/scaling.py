@@ -57,8 +57,8 @@ def main() -> int:
         # the executors take turns, round after round, in reverse order every other round (A B C D, D C B A):
         # a machine whose speed drifts (a shared VM) slows them alike instead of whichever happens to run
         # during the slow minute, and no executor always runs first or last
-        for r in range(args.rounds):
-            names = list(evaluators) if r % 2 == 0 else list(reversed(evaluators))
+        for round_no in range(args.rounds):
+            names = list(evaluators) if round_no % 2 == 0 else list(reversed(evaluators))
             for name in names:
                 ev, plans = evaluators[name]
                 t0 = time.perf_counter()
