@@ -25,9 +25,9 @@ class PlanRunner:
         self.evaluator = evaluator
         self.seeds = tuple(int(s) for s in seeds)
         self.journal = journal
+        #: every (plan, seed) of a finished ``run``, simulated or replayed from the journal
         self.cache: dict[str, tuple[RunMetrics | None, str | None]] = {}
         self.n_run = 0
-        self.seen: set[str] = set()
         #: per plan set of the last ``run``: its (plan, seed) pairs new to this runner -- simulated now or
         #: replayed from the journal, not repeats of an earlier plan set (those cost no simulation)
         self.last_new: list[int] = []
@@ -42,18 +42,20 @@ class PlanRunner:
         todo: list[tuple[int, int]] = []
         last_new = [0] * len(plan_sets)
         new: set[str] = set()
+        replayed: dict[str, tuple[RunMetrics | None, str | None]] = {}
         for i, ps in enumerate(plan_sets):
             payload = json.dumps(ps.to_dict()["plans"], sort_keys=True)
             for j, seed in enumerate(self.seeds):
                 key = keys[(i, j)] = entry_key(payload, seed)
-                if key not in self.seen and key not in new:
+                if key in self.cache:
+                    out[i][j] = self.cache[key]
+                    continue
+                if key not in new:
                     new.add(key)
                     last_new[i] += 1
                 hit = self.journal.get(key) if self.journal is not None else None
-                if key in self.cache:
-                    out[i][j] = self.cache[key]
-                elif hit is not None:
-                    out[i][j] = (hit.run, hit.error)
+                if hit is not None:
+                    out[i][j] = replayed[key] = (hit.run, hit.error)
                 else:
                     todo.append((i, j))
         unique: dict[str, tuple[int, int]] = {}
@@ -81,7 +83,7 @@ class PlanRunner:
             self.cache.update(done)
             for i, j in todo:
                 out[i][j] = done[keys[(i, j)]]
-        # seen only once the batch is done: a batch cut short (interrupt) counts its plans when they run
-        self.seen |= new
+        # cached only once the batch is done: a batch cut short (interrupt) counts its plans when they run
+        self.cache.update(replayed)
         self.last_new = last_new
         return out
