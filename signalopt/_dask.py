@@ -49,7 +49,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -57,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, SignaloptError
-from .executors import Outcome, describe_error
+from .executors import Outcome, describe_error, exit_with_parent
 
 FILES_MODES = ("auto", "shared", "upload")
 
@@ -99,15 +98,7 @@ def _child_main() -> None:  # pragma: no cover - runs in the simulation process
     inp = os.fdopen(os.dup(0), "rb", buffering=0)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    parent = os.getppid()
-
-    def watchdog() -> None:  # the worker died mid-task: stop rather than simulate for nobody
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(3)
-
-    threading.Thread(target=watchdog, daemon=True).start()
+    exit_with_parent(os.getppid(), poll_s=0.5)  # the worker died mid-task: stop rather than simulate for nobody
     while True:
         msg = _read_msg(inp)
         if msg is None:

@@ -60,18 +60,18 @@ def describe_error(exc: BaseException) -> str:
 PARENT_POLL_S = 1.0
 
 
-def exit_with_parent(parent_pid: int) -> None:
+def exit_with_parent(parent_pid: int, *, poll_s: float = PARENT_POLL_S) -> None:
     """Pool worker initializer: end this worker once ``parent_pid`` is gone.
 
     A worker blocks on its task queue, whose write end it holds itself, so when the main process is
     killed (SIGKILL, the OOM killer) without its process group, the worker would wait for ever beside a
-    simulator's memory.  Re-parented workers notice within :data:`PARENT_POLL_S` (or when their current
+    simulator's memory.  Re-parented workers notice within ``poll_s`` [s] (or when their current
     simulation ends) and exit.
     """
 
     def watch() -> None:
         while os.getppid() == parent_pid:
-            time.sleep(PARENT_POLL_S)
+            time.sleep(poll_s)
         os._exit(1)
 
     threading.Thread(target=watch, name="signalopt-parent-watch", daemon=True).start()
