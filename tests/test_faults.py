@@ -72,13 +72,16 @@ class FaultyEvaluator(SumoEvaluator):
         self.marker_dir = marker_dir
         self.faults = faults
         self.count = 0
+        self.charged: dict[str, int] = {}  # submissions the executor reports per simulation
 
     def run_tasks(self, tasks, *, on_result=None):  # noqa: ANN001, ANN201
         wrapped = []
         for task in tasks:
             self.count += 1
             wrapped.append((str(self.marker_dir), f"t{self.count}", self.faults.get(self.count, "ok"), task))
-        return self.executor.map(faults.faulty_run_task, wrapped, on_result=on_result)
+        outcomes = self.executor.map(faults.faulty_run_task, wrapped, on_result=on_result)
+        self.charged.update({w[1]: o.attempts for w, o in zip(wrapped, outcomes)})
+        return outcomes
 
 
 @pytest.fixture(scope="module")
@@ -120,11 +123,15 @@ def test_optimisation_completes_through_kills_and_sumo_errors(kind: str, scenari
     assert len(errors) == 2 and len(lines) == ev.count
     assert any(e.startswith("worker process died") for e in errors)
     assert any(e.startswith("SimulationError: SUMO failed on seed 1") for e in errors)
-    if kind == "dask":  # each fault hits only its own task
-        assert attempts(markers, "t2") == 2  # killed once, retried
-        assert attempts(markers, "t3") == 3  # killed every time: retries=2, then failed
-        assert attempts(markers, "t4") == 1  # SUMO error on this input: deterministic, not retried
-        assert attempts(markers, "t5") == 2  # its Dask worker lost, retried on a live worker
+    if kind == "dask":  # each fault is charged only to its own task
+        assert ev.charged["t2"] == 2  # killed once, retried
+        assert ev.charged["t3"] == 3  # killed every time: retries=2, then failed
+        assert ev.charged["t4"] == 1  # SUMO error on this input: deterministic, not retried
+        assert ev.charged["t5"] == 2  # its Dask worker lost, retried on a live worker
+        assert all(n == 1 for t, n in ev.charged.items() if t not in ("t2", "t3", "t4", "t5"))
+        # Dask itself runs a task again, uncharged, when the lost worker held its finished result
+        # before the client fetched it (seen once in CI: t2's retry finished on the worker t5 killed)
+        assert all(attempts(markers, t) >= n for t, n in ev.charged.items())
     else:  # a dying pool process breaks the whole pool: tasks in flight beside it run again, uncharged
         assert attempts(markers, "t2") >= 2 and attempts(markers, "t3") >= 3
     assert all(attempts(markers, f"t{k}") >= 1 for k in range(1, ev.count + 1))
