@@ -226,6 +226,27 @@ def test_local_methods_restart_until_the_budget_is_spent(method: str) -> None:
     assert np.array_equal(again.x, r.x)  # the rotated restart directions come from rng
 
 
+def test_differential_evolution_leaves_the_polish_share_of_its_budget_to_powell() -> None:
+    """Analytic evaluator on the isolated junction; a population of 6 and a budget of 60: five generations
+    (30 candidates), then Powell from the best member, one coordinate direction at a time."""
+    from signalopt.analytic import AnalyticEvaluator
+    from signalopt.optimiser import POLISH_SHARE
+
+    iso = ROOT / "scenarios" / "isolated.toml"
+    seen: list[EvalInfo] = []
+    r = optimise(iso, budget=60, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0, popsize=6,
+                 callback=seen.append)
+    assert r.nfev == 60 and r.message == "evaluation budget of 60 reached"
+    n_de = 1 + 60 - int(POLISH_SHARE * 60)  # the existing plans are scored first, alone (x0_fun)
+    assert n_de == 31
+    polish = seen[n_de:]
+    assert np.array_equal(polish[0].x, seen[n_de - 1].best_x)  # Powell's x0: the best member
+    moved = [c.x for c in polish if not np.array_equal(c.x, polish[0].x)]
+    assert len(moved) > 10
+    assert np.count_nonzero(moved[0] != polish[0].x) == 1  # its first line search: one coordinate
+    assert r.fun <= seen[n_de - 1].best_fun
+
+
 def test_direct_searches_a_cube_around_the_best_start() -> None:
     """Analytic evaluator on the isolated junction (3 warm starts); iterations are counted though the budget
     stops the run inside scipy."""
