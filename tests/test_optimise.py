@@ -342,7 +342,7 @@ def test_parse_objective() -> None:
 
 
 def test_resume_after_sigkill(scenario: Path, tmp_path: Path) -> None:
-    budget, rng = 14, 3
+    budget, rng = 20, 3  # two generations of 6, then the Powell polish: the resumed run goes through both
     args = dict(budget=budget, rng=rng, seeds=SEEDS, workers=2)
     full = optimise(scenario, run_dir=tmp_path / "full", **args)
     assert full.nsim_run == len(journal_lines(tmp_path / "full" / "journal.jsonl"))
