@@ -5,12 +5,13 @@ Targets (2 cores): process pool and Dask (2 workers) >= 1.8x serial; Dask's over
 figures are checked to be identical); workers and clusters are started, and each simulation process
 has run once, before the clock starts.  Cluster start-up is printed separately.  The executors take turns
 over several rounds, in reverse order every other round, so a drift in the machine's speed (a shared VM) does
-not land on one of them.
+not land on one of them.  Four rounds by default: on a shared 2-core VM a
+simulation's speed wanders by several per cent from one minute to the next, as much as the overhead target.
 It also prints the time each simulation took inside its worker: when two simulations running side by side
 each take longer than one alone (shared caches, memory bandwidth, clock boost), no executor can reach 2x, and
 the ratio of the two times is the ceiling any 2-worker executor could reach on this machine; and the wall time
 per evaluation that the executor adds beyond its simulations, which that ceiling does not move.
-Usage: python benchmarks/scaling.py [SCENARIO] [--evals 8] [--rounds 2]
+Usage: python benchmarks/scaling.py [SCENARIO] [--evals 8] [--rounds 4]
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> int:
     # 8 simulations per batch: the optimiser's batches are a population times the seeds (21 or more for the
     # main job); a batch of 4 on 2 workers is dominated by its tail, one worker idle while the other finishes
     ap.add_argument("--evals", type=int, default=8, help="evaluations per executor per round (default 8; even)")
-    ap.add_argument("--rounds", type=int, default=2, help="rounds; executors take turns within each, reversed every other round (default 2)")
+    ap.add_argument("--rounds", type=int, default=4, help="rounds; executors take turns within each, reversed every other round (default 4)")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     print(f"{args.scenario}: {args.rounds} rounds x {args.evals} evaluations per executor on {os.cpu_count()} CPUs "
