@@ -496,8 +496,9 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
         if budget is not None and polish:
             _local_search("powell", problem, starts[0], rng, budget, encoding)
         return
-    # the local searches and DIRECT start from the best warm start; starts[0] was scored first (x0_fun)
-    scores = [problem.history[0].fun] + [problem.score(s) for s in starts[1:]]
+    # the local searches and DIRECT start from the best warm start; starts[0] was scored first (x0_fun);
+    # the others are simulated together, as the workers allow
+    scores = [problem.history[0].fun] + problem.score_many(starts[1:])
     best = starts[int(np.argmin(scores))]
     if method in ("nelder-mead", "powell"):
         _local_search(method, problem, best, rng, budget, encoding)

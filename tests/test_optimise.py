@@ -208,6 +208,30 @@ def test_local_methods_start_from_the_best_warm_start(scenario: Path, method: st
     assert r.nsim_run <= r.nfev - 1  # analytic: nothing journalled; the repeated start is cached, not rerun
 
 
+@pytest.mark.parametrize("method", ["nelder-mead", "direct"])
+def test_local_methods_simulate_the_other_warm_starts_in_one_batch(scenario: Path, method: str) -> None:
+    """Real SUMO on the isolated junction (3 warm starts): the existing plans alone (x0_fun), then the other two
+    starts handed to the executor together, so a pool runs them side by side; then the method, one at a time."""
+    from signalopt.evaluator import SumoEvaluator
+    from signalopt.executors import SerialExecutor
+
+    class Recording(SerialExecutor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[int] = []
+
+        def map(self, fn, tasks, *, on_result=None):  # noqa: ANN001, ANN201
+            self.batches.append(len(tasks))
+            return super().map(fn, tasks, on_result=on_result)
+
+    ex = Recording()
+    ev = SumoEvaluator(scenario, executor=ex)
+    r = optimise(scenario, method=method, budget=5, seeds=SEEDS, evaluator=ev)
+    assert r.nfev == 5
+    assert ex.batches[:2] == [1, 2]
+    assert set(ex.batches[2:]) <= {1}
+
+
 @pytest.mark.parametrize("method", ["nelder-mead", "powell"])
 def test_local_methods_restart_until_the_budget_is_spent(method: str) -> None:
     """A local search that stalls on the piecewise-constant plan landscape starts again from its best point.
