@@ -482,8 +482,12 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
         gen = np.random.default_rng(rng)
         size = popsize or max(int(np.clip((budget or 60) // 6, 6, max(6, 2 * dim))), len(starts) + 1)
         init = _initial_population(gen, starts, size, dim)
+        polish = polish and budget is not None  # without an evaluation budget there is no share to leave
         # the population is sized on the whole budget; the generations stop where the polish's share begins
-        evolve = budget - int(POLISH_SHARE * budget) if budget is not None and polish else budget or 10**6
+        if budget is None:
+            evolve = 10**6
+        else:
+            evolve = budget - int(POLISH_SHARE * budget) if polish else budget
         maxiter = max(0, evolve // size - 1)
 
         def map_many(_fun: Callable, xs: Any) -> list[float]:
@@ -493,7 +497,7 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
             lambda x: problem.score(x), bounds, init=init, maxiter=max(maxiter, 1), rng=gen,
             workers=map_many, updating="deferred", polish=False, tol=0.0, atol=0.0, mutation=(0.5, 1.0),
             recombination=0.7, callback=problem.count_iteration)
-        if budget is not None and polish:
+        if polish:
             _local_search("powell", problem, starts[0], rng, budget, encoding)
         return
     # the local searches and DIRECT start from the best warm start; starts[0] was scored first (x0_fun);
