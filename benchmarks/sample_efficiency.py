@@ -1,8 +1,8 @@
 """Best objective against the number of simulations, per optimisation method.
 
-Each method runs with a budget of `--budget` candidate plans on one seed: one simulation per candidate, none for
-a candidate that decodes to a plan already simulated (the curve counts simulations, so a method that repeats
-itself shows fewer); a differential-evolution run with 10x that budget is the reference.  Target: every method's
+Each method runs with a budget of `--budget` new plan sets on one seed, one simulation each (a candidate that
+decodes to plans already simulated is free and not counted; a method whose restarts run out stops short of its
+budget); a differential-evolution run with 10x that budget is the reference.  Target: every method's
 best objective within 2% of the reference in <= 150 simulations (printed per method).
 With `--run-dir DIR` every run is journalled under DIR (one folder per method, budget, seed and optimiser rng) and
 an interrupted benchmark picks up where it stopped: the corridor's reference alone is up to 1500 simulations (about

@@ -357,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("optimise", help="retime cycle, splits and offsets by simulation")
     p.add_argument("scenario")
-    p.add_argument("--budget", type=int, default=60, help="candidate plan sets to score (default 60)")
+    p.add_argument("--budget", type=int, default=60, help="new candidate plan sets to simulate; repeats are free (default 60)")
     p.add_argument("--time-budget", type=float, help="stop after this many seconds")
     p.add_argument("--seeds", help="seeds every candidate is scored on (default: the scenario's)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
@@ -388,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="the main job: optimise, compare with baselines, report, export")
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled qixiangtai_summer_am)")
-    p.add_argument("--budget", type=int, help="candidate plans to score (default sized for ~5 min)")
+    p.add_argument("--budget", type=int, help="new candidate plan sets to simulate (default sized for ~5 min)")
     p.add_argument("--out", default="out", help="output directory (default ./out)")
     p.add_argument("--seeds", help="optimiser seeds (default: the scenario's)")
     p.add_argument("--compare-seeds", help="held-out comparison seeds (default 101-110)")
@@ -422,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-periods", type=int, default=6)
     p.add_argument("--periods", type=int, help="force this many periods (default: elbow rule)")
     p.add_argument("--min-period", type=float, default=60.0, help="shortest period [min] (default 60)")
-    p.add_argument("--budget", type=int, default=20, help="candidate plans per period")
+    p.add_argument("--budget", type=int, default=20, help="new candidate plan sets per period")
     p.add_argument("--seeds", help="optimiser seeds (default: the scenario's)")
     p.add_argument("--day-seeds", help="held-out seeds for the whole-day comparison (default 101-105)")
     p.add_argument("--variants", action="store_true", help="also retime every lane-use variant and compare")

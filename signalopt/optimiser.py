@@ -49,12 +49,19 @@ LOCAL_SPREAD = 0.05
 #: a simulation does not have).  On the summer AM corridor, 5 generations after the first population
 #: found nothing better (150 candidates), while Powell from the same point kept improving.
 POLISH_SHARE = 0.5
+#: scipy's own evaluation counters count repeats, which the budget does not (they need no simulation):
+#: they get this many times the budget, so that the budget is what stops a search.
+REPEAT_ALLOWANCE = 10
 
 Objective = str | Mapping[str, float] | Callable[[Metrics], float]
 
 
 class _Stop(Exception):
     """Budget or callback says stop."""
+
+
+class _PhaseEnd(Exception):
+    """The share of the budget given to one phase of a method is spent (see :func:`_phase`)."""
 
 
 def objective_value(objective: Objective, metrics: Metrics) -> float:
@@ -117,7 +124,7 @@ class HistoryItem:
 class OptimiseResult:
     """Result of :func:`optimise`, with scipy's field names.
 
-    ``nfev`` counts candidate plan sets scored; ``nsim`` the simulations they
+    ``nfev`` counts candidate plan sets scored, repeats included; ``nsim`` the simulations they
     needed (journalled ones included; a candidate that decodes to a plan set
     already scored needs none), ``nsim_run`` those run in this call.
     """
@@ -175,6 +182,7 @@ class _Problem:
         self.callback = callback
         self.t0 = time.perf_counter()
         self.nfev = 0
+        self.nplan = 0  # candidates the budget counts: new plan sets, not repeats of one already scored
         self.nsim = 0
         self.nit = 0  # iterations of the method, counted by its callback: a budget stop loses scipy's result
         self.best_fun = math.inf
@@ -183,6 +191,7 @@ class _Problem:
         self.history: list[HistoryItem] = []
         self.runner = PlanRunner(evaluator, seeds, journal)
         self.stop_reason = ""
+        self.phase_end: int | None = None  # nplan at which the running phase of a method ends
         self._bar = None
         if progress:
             from tqdm import tqdm
@@ -193,22 +202,29 @@ class _Problem:
         return self.base.replace_plans(self.encoding.decode(x, name=name).plans, name=name)
 
     def _check_budget(self) -> None:
-        if self.budget is not None and self.nfev >= self.budget:
+        if self.budget is not None and self.nplan >= self.budget:
             self.stop_reason = f"evaluation budget of {self.budget} reached"
             raise _Stop
         if self.time_budget_s is not None and time.perf_counter() - self.t0 >= self.time_budget_s:
             self.stop_reason = f"time budget of {self.time_budget_s:g} s reached"
             raise _Stop
+        if self.phase_end is not None and self.nplan >= self.phase_end:
+            raise _PhaseEnd
 
     def score_many(self, xs: Sequence[np.ndarray]) -> list[float]:
         """Score candidates; their simulations run together through the executor."""
         xs = list(xs)
         self._check_budget()
-        cut = False
-        if self.budget is not None and len(xs) > self.budget - self.nfev:
-            # score what the budget allows, then stop: scipy expects a full batch
-            xs, cut = xs[:self.budget - self.nfev], True
         plan_sets = [self.plans(np.asarray(x)) for x in xs]
+        cut = False
+        limits = [n for n in (self.budget, self.phase_end) if n is not None]
+        if limits:
+            # score what the budget allows, then stop (scipy expects a full batch); repeats are free
+            room = min(limits) - self.nplan
+            fresh = np.cumsum([n > 0 for n in self.runner.new_counts(plan_sets)])
+            if fresh[-1] > room:
+                keep = int(np.searchsorted(fresh, room + 1))
+                xs, plan_sets, cut = xs[:keep], plan_sets[:keep], True
         results = self.runner.run(plan_sets, xs)
         scores = []
         for i, x in enumerate(xs):
@@ -220,13 +236,14 @@ class _Problem:
                 metrics = Metrics(self.evaluator.scenario.name, "candidate", "static", tuple(ok))
                 score = objective_value(self.objective, metrics)
             self.nfev += 1
+            self.nplan += self.runner.last_new[i] > 0
             self.nsim += self.runner.last_new[i]
             if score < self.best_fun:
                 self.best_fun, self.best_x, self.best_metrics = score, np.asarray(x, dtype=float), metrics
             self.history.append(HistoryItem(self.nfev, score, self.best_fun, self.nsim,
                                             time.perf_counter() - self.t0))
             if self._bar is not None:
-                self._bar.update(1)
+                self._bar.update(int(self.runner.last_new[i] > 0))  # the bar counts what the budget counts
                 self._bar.set_postfix(best=f"{self.best_fun:.2f}", refresh=False)
             if self.callback is not None and self.callback(
                     EvalInfo(self.nfev, np.asarray(x), score, self.best_fun, self.best_x)):
@@ -237,8 +254,7 @@ class _Problem:
                 raise _Stop
             scores.append(score)
         if cut:
-            self.stop_reason = f"evaluation budget of {self.budget} reached"
-            raise _Stop
+            self._check_budget()
         return scores
 
     def score(self, x: np.ndarray) -> float:
@@ -372,7 +388,10 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
         restarts from its best point along rotated directions) or
         ``"direct"`` (DIRECT over a cube around the best warm start).
     budget, time_budget_s
-        Stop after this many candidate plan sets [-] and/or this wall time [s].
+        Stop after this many new candidate plan sets [-] and/or this wall time [s].  A candidate that
+        decodes to a plan set already scored needs no simulation and does not count (the piecewise-constant
+        plan landscape makes repeats common: Powell proposed 303 candidates for 150 new plan sets on the
+        summer AM corridor).
     seeds
         Simulation seeds every candidate is scored on (default: the scenario's).
     workers
@@ -506,21 +525,52 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
     best = starts[int(np.argmin(scores))]
     if method in ("nelder-mead", "powell"):
         _local_search(method, problem, best, rng, budget, encoding)
+    elif polish and budget is not None:
+        # DIRECT, then Powell from the best point: differential evolution's split of the budget, the warm
+        # starts counted in DIRECT's share
+        _phase(problem, budget - int(POLISH_SHARE * budget) - problem.nplan,
+               lambda: _direct(problem, best, budget, encoding))
+        _local_search("powell", problem, best, rng, budget, encoding)
     else:
         _direct(problem, best, budget, encoding)
 
 
+def _phase(problem: _Problem, n: int, search: Callable[[], None]) -> None:
+    """Run ``search`` until it ends or ``n`` more new plan sets are scored (the budget stops it regardless)."""
+    problem.phase_end = problem.nplan + max(n, 0)
+    try:
+        search()
+    except _PhaseEnd:
+        pass
+    finally:
+        problem.phase_end = None
+
+
+def _scipy_maxfev(budget: int | None) -> int:
+    return REPEAT_ALLOWANCE * budget if budget is not None else 10**6
+
+
 def _direct(problem: _Problem, best: np.ndarray, budget: int | None, encoding: PlanEncoding) -> None:
-    """DIRECT (locally biased) over a cube of :data:`DIRECT_RADIUS` around ``best``."""
+    """DIRECT (locally biased) over a cube of :data:`DIRECT_RADIUS` around ``best``; a search that ends with
+    budget left (scipy's counter counts repeats) starts again around the best point so far."""
     from scipy import optimize
 
-    # DIRECT samples the centre of its box first and never sees a start: it searches u in [-1, 1]^n
-    # around the best start, x = clip(best + DIRECT_RADIUS u), so that centre is the start.
-    def around(u: np.ndarray) -> float:
-        return problem.score(np.clip(best + DIRECT_RADIUS * np.asarray(u), 0.0, 1.0))
+    for _ in range(MAX_RESTARTS + 1):
+        centre = problem.best_x if problem.best_x is not None else best
 
-    optimize.direct(around, [(-1.0, 1.0)] * encoding.size, maxfun=budget or 10**6, locally_biased=True,
-                    callback=problem.count_iteration)
+        # DIRECT samples the centre of its box first and never sees a start: it searches u in [-1, 1]^n
+        # around the centre, x = reflect(centre + DIRECT_RADIUS u), so that centre is the start.  Reflected,
+        # not clipped, at the box's faces: clipped, every point past a face decodes to the same plans.
+        def around(u: np.ndarray, centre: np.ndarray = centre) -> float:
+            return problem.score(_reflect(centre + DIRECT_RADIUS * np.asarray(u)))
+
+        optimize.direct(around, [(-1.0, 1.0)] * encoding.size, maxfun=_scipy_maxfev(budget), locally_biased=True,
+                        callback=problem.count_iteration)
+
+
+def _reflect(x: np.ndarray) -> np.ndarray:
+    """Fold points up to one box width outside the unit box back into it, mirrored at its faces."""
+    return np.clip(np.where(x < 0.0, -x, np.where(x > 1.0, 2.0 - x, x)), 0.0, 1.0)
 
 
 def _local_search(method: str, problem: _Problem, start: np.ndarray, rng: int | None, budget: int | None,
@@ -543,7 +593,7 @@ def _local_search(method: str, problem: _Problem, start: np.ndarray, rng: int | 
             ahead = x0 + step * basis
             vertices = np.where((ahead < 0.0) | (ahead > 1.0), x0 - step * basis, ahead)
             simplex = np.vstack([x0, np.clip(vertices, 0.0, 1.0)]) if restart else None
-            options = {"maxfev": budget or 10**6, "xatol": 1e-3, "fatol": 1e-3, "initial_simplex": simplex}
+            options = {"maxfev": _scipy_maxfev(budget), "xatol": 1e-3, "fatol": 1e-3, "initial_simplex": simplex}
             optimize.minimize(problem.score, x0, method="Nelder-Mead", bounds=bounds, options=options,
                               callback=problem.count_iteration)
         else:
@@ -551,6 +601,6 @@ def _local_search(method: str, problem: _Problem, start: np.ndarray, rng: int | 
             # box (one minimum per line assumed) and lands away from x0 on this many-minima landscape.
             # Unbounded, Brent brackets from x0 one step out; points past the box score as their
             # projection onto it (the decoded plans are the same).
-            options = {"maxfev": budget or 10**6, "xtol": 0.05, "direc": step * basis}
+            options = {"maxfev": _scipy_maxfev(budget), "xtol": 0.05, "direc": step * basis}
             optimize.minimize(lambda x: problem.score(np.clip(x, 0.0, 1.0)), x0, method="Powell",
                               options=options, callback=problem.count_iteration)

@@ -32,27 +32,38 @@ class PlanRunner:
         #: replayed from the journal, not repeats of an earlier plan set (those cost no simulation)
         self.last_new: list[int] = []
 
+    def new_counts(self, plan_sets: Sequence[PlanSet]) -> list[int]:
+        """Per plan set: the (plan, seed) pairs ``run`` would find new (see ``last_new``), without running."""
+        return self._keys(plan_sets)[1]
+
+    def _keys(self, plan_sets: Sequence[PlanSet]) -> tuple[dict[tuple[int, int], str], list[int]]:
+        keys: dict[tuple[int, int], str] = {}
+        counts = [0] * len(plan_sets)
+        new: set[str] = set()
+        for i, ps in enumerate(plan_sets):
+            payload = json.dumps(ps.to_dict()["plans"], sort_keys=True)
+            for j, seed in enumerate(self.seeds):
+                key = keys[(i, j)] = entry_key(payload, seed)
+                if key not in self.cache and key not in new:
+                    new.add(key)
+                    counts[i] += 1
+        return keys, counts
+
     def run(self, plan_sets: Sequence[PlanSet], xs: Sequence[Sequence[float]] | None = None
             ) -> list[list[tuple[RunMetrics | None, str | None]]]:
         """Per plan set, per seed: (run metrics or None, error or None)."""
         xs = list(xs) if xs is not None else [[] for _ in plan_sets]
         out: list[list[tuple[RunMetrics | None, str | None]]] = [[(None, None)] * len(self.seeds)
                                                                   for _ in plan_sets]
-        keys: dict[tuple[int, int], str] = {}
+        keys, last_new = self._keys(plan_sets)
         todo: list[tuple[int, int]] = []
-        last_new = [0] * len(plan_sets)
-        new: set[str] = set()
         replayed: dict[str, tuple[RunMetrics | None, str | None]] = {}
-        for i, ps in enumerate(plan_sets):
-            payload = json.dumps(ps.to_dict()["plans"], sort_keys=True)
-            for j, seed in enumerate(self.seeds):
-                key = keys[(i, j)] = entry_key(payload, seed)
+        for i in range(len(plan_sets)):
+            for j in range(len(self.seeds)):
+                key = keys[(i, j)]
                 if key in self.cache:
                     out[i][j] = self.cache[key]
                     continue
-                if key not in new:
-                    new.add(key)
-                    last_new[i] += 1
                 hit = self.journal.get(key) if self.journal is not None else None
                 if hit is not None:
                     out[i][j] = replayed[key] = (hit.run, hit.error)

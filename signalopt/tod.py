@@ -212,7 +212,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
     max_periods, min_period_s, n_periods
         Segmentation options (see :func:`signalopt.segment.segment_day`).
     budget
-        Candidate plan sets per period.
+        New candidate plan sets per period (see :func:`signalopt.optimiser.optimise`).
     seeds
         Optimiser seeds (default: the scenario's); ``day_seeds`` are the held-out comparison seeds.
     variants

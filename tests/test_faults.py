@@ -108,7 +108,7 @@ def test_optimisation_completes_through_kills_and_sumo_errors(kind: str, scenari
         ex.close()
 
     # the optimisation completes, with the failed candidates scored as failures
-    assert r.nfev == BUDGET and r.message == f"evaluation budget of {BUDGET} reached"
+    assert r.nsim == BUDGET and r.message == f"evaluation budget of {BUDGET} reached"
     assert r.success and r.fun < FAILED_SCORE
     funs = [h.fun for h in r.history]
     assert funs.count(FAILED_SCORE) == 2

@@ -80,7 +80,8 @@ def test_result_has_scipy_fields(de_result: OptimiseResult, scenario: Path) -> N
     assert np.all((r.x >= 0) & (r.x <= 1))
     assert r.labels == ("cycle", "center:split1", "center:split2", "center:split3")
     assert r.success and math.isfinite(r.fun)
-    assert r.nfev == 12 and r.message == "evaluation budget of 12 reached"
+    # the budget counts new plan sets: the existing plans, scored first and again in the population, count once
+    assert r.nsim == 12 * len(SEEDS) and r.nfev > 12 and r.message == "evaluation budget of 12 reached"
     assert r.method == "differential_evolution" and r.seeds == SEEDS
     assert r.provenance["scenario_digest"] == read_scenario(scenario).digest
     assert r.provenance["rng"] == 1
@@ -133,7 +134,7 @@ def test_same_rng_same_result(de_result: OptimiseResult, scenario: Path) -> None
 def test_other_methods_run_within_budget(method: str, scenario: Path) -> None:
     r = optimise(scenario, method=method, budget=8, seeds=SEEDS, workers=2, rng=0)
     assert r.method == method
-    assert 1 <= r.nfev <= 8 and len(r.history) == r.nfev
+    assert 1 <= r.nsim <= 8 * len(SEEDS) and len(r.history) == r.nfev
     assert r.fun <= r.x0_fun
     plans, net = decode(scenario, r.x)
     assert r.best_plans == plans and check_plans(plans, net) == []
@@ -227,7 +228,7 @@ def test_local_methods_simulate_the_other_warm_starts_in_one_batch(scenario: Pat
     ex = Recording()
     ev = SumoEvaluator(scenario, executor=ex)
     r = optimise(scenario, method=method, budget=5, seeds=SEEDS, evaluator=ev)
-    assert r.nfev == 5
+    assert r.nsim == 5 * len(SEEDS)
     assert ex.batches[:2] == [1, 2]
     assert set(ex.batches[2:]) <= {1}
 
@@ -243,7 +244,8 @@ def test_local_methods_restart_until_the_budget_is_spent(method: str) -> None:
 
     iso = ROOT / "scenarios" / "isolated.toml"
     r = optimise(iso, method=method, budget=150, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0)
-    assert r.nfev == 150 and r.message == "evaluation budget of 150 reached"
+    assert r.nsim == 150 and r.message == "evaluation budget of 150 reached"
+    assert r.nfev > 175  # repeats of plan sets already scored are free: they need no simulation
     assert r.nit > 1  # counted by callback, though the budget stops the run inside scipy
     assert [h.best_fun for h in r.history] == sorted((h.best_fun for h in r.history), reverse=True)
     again = optimise(iso, method=method, budget=150, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0)
@@ -260,7 +262,7 @@ def test_differential_evolution_leaves_the_polish_share_of_its_budget_to_powell(
     seen: list[EvalInfo] = []
     r = optimise(iso, budget=60, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0, popsize=6,
                  callback=seen.append)
-    assert r.nfev == 60 and r.message == "evaluation budget of 60 reached"
+    assert r.nsim == 60 and r.message == "evaluation budget of 60 reached"
     n_de = 1 + 60 - int(POLISH_SHARE * 60)  # the existing plans are scored first, alone (x0_fun)
     assert n_de == 31
     polish = seen[n_de:]
@@ -271,23 +273,38 @@ def test_differential_evolution_leaves_the_polish_share_of_its_budget_to_powell(
     assert r.fun <= seen[n_de - 1].best_fun
 
 
-def test_direct_searches_a_cube_around_the_best_start() -> None:
-    """Analytic evaluator on the isolated junction (3 warm starts); iterations are counted though the budget
-    stops the run inside scipy."""
+def test_direct_searches_a_cube_around_the_best_start_then_powell_polishes() -> None:
+    """Analytic evaluator on the isolated junction (3 warm starts); a budget of 40: DIRECT until 20 new plan
+    sets (the starts included), then Powell from DIRECT's best point with the rest.  Iterations are counted
+    though the budget stops the run inside scipy."""
     from signalopt.analytic import AnalyticEvaluator
-    from signalopt.optimiser import DIRECT_RADIUS
+    from signalopt.optimiser import DIRECT_RADIUS, POLISH_SHARE
 
     iso = ROOT / "scenarios" / "isolated.toml"
     seen: list[EvalInfo] = []
     r = optimise(iso, method="direct", budget=40, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0,
                  callback=seen.append)
-    assert r.nfev == 40 and r.message == "evaluation budget of 40 reached"
-    assert 2 <= r.nit < 40  # DIRECT iterations, each several candidates
-    starts, direct = seen[:3], seen[3:]
+    assert r.nsim == 40 and r.message == "evaluation budget of 40 reached"
+    assert 1 <= r.nit < 40  # DIRECT iterations (each several candidates), then Powell sweeps
+    n_direct = 40 - int(POLISH_SHARE * 40)
+    end = next(k for k, h in enumerate(r.history) if h.nsim == n_direct)  # DIRECT's last new plan set
+    starts, direct, polish = seen[:3], seen[3:end + 1], seen[end + 1:]
     best_start = min(starts, key=lambda s: s.fun).x
     assert np.array_equal(direct[0].x, best_start)  # DIRECT's first sample is its cube's centre
     assert all(np.abs(c.x - best_start).max() <= DIRECT_RADIUS + 1e-12 for c in direct)
-    assert r.fun < min(s.fun for s in starts)
+    assert min(c.fun for c in direct) < min(s.fun for s in starts)
+    # a step past a face of the box is mirrored back into it, not clipped onto the face (where every such
+    # step would decode to the same plans): the best start's split1 (0.10) less DIRECT's first step
+    # (2/3 of the radius) lands at 0.07, not 0
+    xs = np.array([c.x for c in direct])
+    assert best_start[1] < 2 / 3 * DIRECT_RADIUS
+    assert not np.any((xs == 0.0) | (xs == 1.0))
+    assert np.isclose(xs[:, 1], 2 / 3 * DIRECT_RADIUS - best_start[1]).any()
+    # then Powell from DIRECT's best point, one coordinate at a time
+    assert np.array_equal(polish[0].x, direct[-1].best_x)
+    moved = [c.x for c in polish if not np.array_equal(c.x, polish[0].x)]
+    assert len(moved) > 10 and np.count_nonzero(moved[0] != polish[0].x) == 1
+    assert r.fun <= direct[-1].best_fun
 
 
 def test_bad_arguments(scenario: Path) -> None:
