@@ -82,12 +82,12 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
                                workers=workers)
     log(f"existing plans: mean max queue {existing_metrics.mean_max_queue_m:.1f} m, delay "
         f"{existing_metrics.delay_s:.1f} s/veh (seed {opt_seeds[0]}); one simulation takes {sim_s:.1f} s")
-    log(f"estimated wall time: about {minutes:.1f} min ({budget} candidate plans x {len(opt_seeds)} seeds, "
+    log(f"estimated wall time: about {minutes:.1f} min ({budget} new plan sets x {len(opt_seeds)} seeds, "
         f"then {n_compare} comparison runs, {workers} workers)")
 
     result = optimise(scen, budget=budget, seeds=opt_seeds, workers=workers, rng=rng, run_dir=out / "run",
                       resume=resume, progress=progress, executor=executor, analytic_presearch=analytic_presearch)
-    log(f"optimised: objective {result.x0_fun:.1f} -> {result.fun:.1f} ({result.nfev} plans, "
+    log(f"optimised: objective {result.x0_fun:.1f} -> {result.fun:.1f} ({result.nfev} candidates, "
         f"{result.nsim_run} new simulations; {result.message})")
 
     log(f"comparing against {', '.join(baselines)} on {len(compare_seeds)} held-out seeds ...")

@@ -252,6 +252,19 @@ def test_local_methods_restart_until_the_budget_is_spent(method: str) -> None:
     assert np.array_equal(again.x, r.x)  # the rotated restart directions come from rng
 
 
+def test_progress_bar_counts_what_the_budget_counts(capsys) -> None:
+    """Nelder-Mead repeats itself on the isolated junction (analytic evaluator): the bar ends at the budget,
+    not at the candidates proposed."""
+    from signalopt.analytic import AnalyticEvaluator
+
+    iso = ROOT / "scenarios" / "isolated.toml"
+    r = optimise(iso, method="nelder-mead", budget=40, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0,
+                 progress=True)
+    assert r.nfev > r.nsim == 40
+    err = capsys.readouterr().err
+    assert "40/40" in err and f"{r.nfev}/40" not in err
+
+
 def test_differential_evolution_leaves_the_polish_share_of_its_budget_to_powell() -> None:
     """Analytic evaluator on the isolated junction; a population of 6 and a budget of 60: five generations
     (30 candidates), then Powell from the best member, one coordinate direction at a time."""
