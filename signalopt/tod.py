@@ -249,7 +249,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
     for variant in names:
         vs = variant_scenario(scen, variant)
         label = "shared (as built)" if variant == "default" else variant
-        log(f"retiming {seg.n_periods} periods on {label} ({budget} candidates each, seeds {list(opt_seeds)}) ...")
+        log(f"retiming {seg.n_periods} periods on {label} ({budget} new plan sets each, seeds {list(opt_seeds)}) ...")
         new = retime_periods(vs, seg, existing, budget=budget, seeds=opt_seeds, workers=workers, rng=rng,
                              run_dir=out / "periods" / variant, resume=resume, executor=executor, log=log)
         schedules[variant] = new
