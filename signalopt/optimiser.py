@@ -214,6 +214,8 @@ class _Problem:
     def score_many(self, xs: Sequence[np.ndarray]) -> list[float]:
         """Score candidates; their simulations run together through the executor."""
         xs = list(xs)
+        if not xs:
+            return []
         self._check_budget()
         plan_sets = [self.plans(np.asarray(x)) for x in xs]
         cut = False

@@ -23,6 +23,7 @@ from signalopt.evaluator import simulate
 from signalopt.metrics import ApproachMetrics, Metrics, RunMetrics
 from signalopt.network import read_network
 from signalopt.optimiser import (
+    METHODS,
     NOT_INSERTED_QUEUE_M,
     EvalInfo,
     OptimiseResult,
@@ -250,6 +251,21 @@ def test_local_methods_restart_until_the_budget_is_spent(method: str) -> None:
     assert [h.best_fun for h in r.history] == sorted((h.best_fun for h in r.history), reverse=True)
     again = optimise(iso, method=method, budget=150, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0)
     assert np.array_equal(again.x, r.x)  # the rotated restart directions come from rng
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_explicit_x0_is_the_only_start(method: str) -> None:
+    """Analytic evaluator on the isolated junction: with ``x0`` (clipped into the box) no warm start is
+    added; every method scores it first and runs to its budget."""
+    from signalopt.analytic import AnalyticEvaluator
+
+    iso = ROOT / "scenarios" / "isolated.toml"
+    seen: list[EvalInfo] = []
+    r = optimise(iso, method=method, budget=12, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0,
+                 x0=[0.5, 0.5, 1.5, 0.5], callback=seen.append)
+    assert np.array_equal(seen[0].x, [0.5, 0.5, 1.0, 0.5]) and r.x0_fun == seen[0].fun
+    assert r.nsim == 12 and r.message == "evaluation budget of 12 reached"
+    assert r.fun <= r.x0_fun
 
 
 def test_progress_bar_counts_what_the_budget_counts(capsys) -> None:
