@@ -185,7 +185,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(f"{scenario.name}: objective {result.x0_fun:.2f} (existing) -> {result.fun:.2f} after "
-              f"{result.nfev} plans ({result.nsim_run} new simulations); {result.message}")
+              f"{result.nfev} candidates ({result.nsim_run} new simulations); {result.message}")
         for p in result.best_plans:
             splits = " | ".join(f"{ph.green_s:g}+{ph.yellow_s:g}+{ph.all_red_s:g}" for ph in p.phases)
             print(f"  {p.signal_id}: cycle {p.cycle_s:g} s, offset {p.offset_s:g} s, splits {splits}")

@@ -40,12 +40,14 @@ FAILED_SCORE = 1e6
 #: Nelder-Mead's first run keeps scipy's own simplex (5% of each coordinate).
 MAX_RESTARTS = 20
 RESTART_STEPS = (0.1, 0.2, 0.3)
-#: DIRECT searches a cube of this half-width [unit box] centred on the best warm start.
+#: DIRECT searches a cube of this half-width [unit box] centred on the best warm start (a restart: on the
+#: best point so far).
 DIRECT_RADIUS = 0.25
 #: Spread [unit box] of the differential-evolution members drawn around the warm starts.
 LOCAL_SPREAD = 0.05
-#: Share of an evaluation budget that differential evolution leaves to its polish: a Powell search from
-#: the best member (scipy's ``differential_evolution`` polishes with L-BFGS-B, which needs gradients
+#: Share of an evaluation budget that differential evolution and DIRECT leave to their polish: a Powell
+#: search from the best point (for differential evolution at least this share: repeats in its generations are
+#: free) (scipy's ``differential_evolution`` polishes with L-BFGS-B, which needs gradients
 #: a simulation does not have).  On the summer AM corridor, 5 generations after the first population
 #: found nothing better (150 candidates), while Powell from the same point kept improving.
 POLISH_SHARE = 0.5
@@ -388,7 +390,9 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
         ``"nelder-mead"`` or ``"powell"`` (from
         the best warm start; a search that converges with budget left
         restarts from its best point along rotated directions) or
-        ``"direct"`` (DIRECT over a cube around the best warm start).
+        ``"direct"`` (DIRECT over a cube around the best warm start, steps
+        past the box's faces mirrored back; with an evaluation budget, the
+        last :data:`POLISH_SHARE` of it polishes the best point with Powell).
     budget, time_budget_s
         Stop after this many new candidate plan sets [-] and/or this wall time [s].  A candidate that
         decodes to a plan set already scored needs no simulation and does not count (the piecewise-constant
@@ -454,7 +458,8 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     try:
         x0_fun = problem.score(starts[0])
         _run_method(method, problem, encoding, starts, rng, budget, popsize)
-        message = "budget used" if budget is not None else "finished"
+        message = "finished" if budget is None else (
+            f"search converged with budget left ({problem.nplan} of {budget} new plan sets)")
     except _Stop:
         message = problem.stop_reason
         x0_fun = problem.history[0].fun if problem.history else math.nan
@@ -557,8 +562,12 @@ def _direct(problem: _Problem, best: np.ndarray, budget: int | None, encoding: P
     budget left (scipy's counter counts repeats) starts again around the best point so far."""
     from scipy import optimize
 
+    previous: np.ndarray | None = None
     for _ in range(MAX_RESTARTS + 1):
         centre = problem.best_x if problem.best_x is not None else best
+        if previous is not None and np.array_equal(centre, previous):
+            return  # DIRECT is deterministic: around the same centre it would propose the same points again
+        previous = centre
 
         # DIRECT samples the centre of its box first and never sees a start: it searches u in [-1, 1]^n
         # around the centre, x = reflect(centre + DIRECT_RADIUS u), so that centre is the start.  Reflected,

@@ -268,6 +268,19 @@ def test_an_explicit_x0_is_the_only_start(method: str) -> None:
     assert r.fun <= r.x0_fun
 
 
+def test_direct_stops_restarting_around_a_centre_it_has_searched() -> None:
+    """Analytic evaluator on the isolated junction, a time budget only: once a DIRECT run ends without moving
+    the best point, another run around it would propose the same points (DIRECT is deterministic), so the
+    search ends instead of spending the time on repeats; with a budget left over the message says so."""
+    from signalopt.analytic import AnalyticEvaluator
+
+    iso = ROOT / "scenarios" / "isolated.toml"
+    r = optimise(iso, method="direct", budget=None, time_budget_s=120, seeds=[1], evaluator=AnalyticEvaluator(iso))
+    assert r.message == "finished" and r.history[-1].elapsed_s < 120
+    r = optimise(iso, method="direct", budget=2000, seeds=[1], evaluator=AnalyticEvaluator(iso))
+    assert r.nsim < 2000 and r.message == f"search converged with budget left ({r.nsim} of 2000 new plan sets)"
+
+
 def test_progress_bar_counts_what_the_budget_counts(capsys) -> None:
     """Nelder-Mead repeats itself on the isolated junction (analytic evaluator): the bar ends at the budget,
     not at the candidates proposed."""
