@@ -222,9 +222,9 @@ class _Problem:
         plan_sets = [self.plans(np.asarray(x)) for x in xs]
         cut = False
         limits = [n for n in (self.budget, self.phase_end) if n is not None]
-        if limits:
+        room = min(limits) - self.nplan if limits else len(xs)
+        if len(xs) > room:
             # score what the budget allows, then stop (scipy expects a full batch); repeats are free
-            room = min(limits) - self.nplan
             fresh = np.cumsum([n > 0 for n in self.runner.new_counts(plan_sets)])
             if fresh[-1] > room:
                 keep = int(np.searchsorted(fresh, room + 1))
@@ -239,15 +239,16 @@ class _Problem:
             else:
                 metrics = Metrics(self.evaluator.scenario.name, "candidate", "static", tuple(ok))
                 score = objective_value(self.objective, metrics)
+            new = self.runner.last_new[i]
             self.nfev += 1
-            self.nplan += self.runner.last_new[i] > 0
-            self.nsim += self.runner.last_new[i]
+            self.nplan += new > 0
+            self.nsim += new
             if score < self.best_fun:
                 self.best_fun, self.best_x, self.best_metrics = score, np.asarray(x, dtype=float), metrics
             self.history.append(HistoryItem(self.nfev, score, self.best_fun, self.nsim,
                                             time.perf_counter() - self.t0))
             if self._bar is not None:
-                self._bar.update(int(self.runner.last_new[i] > 0))  # the bar counts what the budget counts
+                self._bar.update(int(new > 0))  # the bar counts what the budget counts
                 self._bar.set_postfix(best=f"{self.best_fun:.2f}", refresh=False)
             if self.callback is not None and self.callback(
                     EvalInfo(self.nfev, np.asarray(x), score, self.best_fun, self.best_x)):
@@ -504,17 +505,15 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
 
     bounds = encoding.bounds
     dim = encoding.size
+    polish = polish and budget is not None  # without an evaluation budget there is no share to leave
+    # new plan sets for the global search (differential evolution, DIRECT) before a polish takes the rest
+    search = budget - int(POLISH_SHARE * budget) if polish else budget
     if method == "differential_evolution":
         gen = np.random.default_rng(rng)
         size = popsize or max(int(np.clip((budget or 60) // 6, 6, max(6, 2 * dim))), len(starts) + 1)
         init = _initial_population(gen, starts, size, dim)
-        polish = polish and budget is not None  # without an evaluation budget there is no share to leave
         # the population is sized on the whole budget; the generations stop where the polish's share begins
-        if budget is None:
-            evolve = 10**6
-        else:
-            evolve = budget - int(POLISH_SHARE * budget) if polish else budget
-        maxiter = max(0, evolve // size - 1)
+        maxiter = max(0, (search if search is not None else 10**6) // size - 1)
 
         def map_many(_fun: Callable, xs: Any) -> list[float]:
             return problem.score_many([np.asarray(x) for x in xs])
@@ -532,11 +531,9 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
     best = starts[int(np.argmin(scores))]
     if method in ("nelder-mead", "powell"):
         _local_search(method, problem, best, rng, budget, encoding)
-    elif polish and budget is not None:
-        # DIRECT, then Powell from the best point: differential evolution's split of the budget, the warm
-        # starts counted in DIRECT's share
-        _phase(problem, budget - int(POLISH_SHARE * budget) - problem.nplan,
-               lambda: _direct(problem, best, budget, encoding))
+    elif polish:
+        # DIRECT, then Powell from the best point; the warm starts count in DIRECT's share
+        _phase(problem, search - problem.nplan, lambda: _direct(problem, best, budget, encoding))
         _local_search("powell", problem, best, rng, budget, encoding)
     else:
         _direct(problem, best, budget, encoding)
