@@ -22,8 +22,9 @@ from .scenario import Scenario, read_scenario
 DEFAULT_COMPARE_SEEDS = tuple(range(101, 111))
 
 
-def _paired_pct(values: Sequence[float], reference: Sequence[float]) -> tuple[float, float, float]:
-    """Mean paired difference as % of the reference mean, with its 95% CI."""
+def paired_pct(values: Sequence[float], reference: Sequence[float]) -> tuple[float, float, float]:
+    """Mean paired difference ``values - reference`` (the same seeds, in the same order) as % of the
+    reference's mean, with its 95% CI: (mean, low, high) [%]."""
     ref = float(np.mean(reference))
     if ref == 0:
         return 0.0, 0.0, 0.0
@@ -155,7 +156,7 @@ def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candi
         if c.name == "existing":
             rows.append(CompareRow(c.name, c.controller, m, 0.0, (0.0, 0.0), 0.0, (0.0, 0.0)))
             continue
-        q, qlo, qhi = _paired_pct(m.values("mean_max_queue_m"), ref.values("mean_max_queue_m"))
-        d, dlo, dhi = _paired_pct(m.values("delay_s"), ref.values("delay_s"))
+        q, qlo, qhi = paired_pct(m.values("mean_max_queue_m"), ref.values("mean_max_queue_m"))
+        d, dlo, dhi = paired_pct(m.values("delay_s"), ref.values("delay_s"))
         rows.append(CompareRow(c.name, c.controller, m, q, (qlo, qhi), d, (dlo, dhi)))
     return Comparison(scen.name, seeds, tuple(rows), {c.name: c.plans for c in candidates})

@@ -21,7 +21,7 @@ from typing import Any
 from . import __version__
 from ._sumo_run import Task
 from ._xml import atomic_write_text
-from .comparison import _paired_pct
+from .comparison import paired_pct
 from .demand import PedCount, TurnCount, read_ped_counts, read_turn_counts
 from .errors import InputError, SimulationError
 from .evaluator import SumoEvaluator
@@ -192,8 +192,8 @@ def day_rows(variant: str, metrics: dict[str, Metrics], reference: Metrics) -> l
                 d_ref = [r.periods[k].delay_s for r in reference.runs]
             qm, qlo, qhi = mean_ci95(q)
             dm, dlo, dhi = mean_ci95(d)
-            dq, dqlo, dqhi = _paired_pct(q, q_ref)
-            dd, _, _ = _paired_pct(d, d_ref)
+            dq, dqlo, dqhi = paired_pct(q, q_ref)
+            dd, _, _ = paired_pct(d, d_ref)
             rows.append(DayRow(variant, name, pname, b, e, qm, (qlo, qhi), dm, (dlo, dhi), dq, (dqlo, dqhi), dd))
     return rows
 
