@@ -11,7 +11,7 @@ reference keeps rng 0): at 150 simulations the result depends on it, so read the
 The target is measured on the one seed the methods optimise, whose noise they also fit: the best plans of every
 run (and the existing plans) are then simulated on the held-out comparison seeds 101-110, means with 95% CIs,
 which shows whether a gap on the optimisation seed is a difference in the plans (skipped with `--heldout 0` or
-the analytic evaluator).
+the analytic evaluator; these 60 simulations are not journalled: about 5 minutes on the corridor).
 Usage: python benchmarks/sample_efficiency.py [SCENARIO] [--budget 150] [--evaluator sumo|analytic] [--run-dir DIR]
        [--rng 0] [--heldout 10]
 """
