@@ -516,4 +516,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from _common import run_main  # here, not above: the tests load this file as a module from elsewhere
+
+    run_main(main)

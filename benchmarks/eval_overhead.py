@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import DEFAULT_SCENARIO, report
+from _common import DEFAULT_SCENARIO, report, run_main
 
 from signalopt import _sumo
 from signalopt._sumo_run import Task, sumo_command
@@ -50,4 +49,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

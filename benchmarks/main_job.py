@@ -8,9 +8,8 @@ Usage: python benchmarks/main_job.py [--out DIR] [--budget N]
 from __future__ import annotations
 
 import argparse
-import sys
 
-from _common import report
+from _common import report, run_main
 
 from signalopt.cli import _compare_table
 from signalopt.job import DEFAULT_BUDGET, run_job
@@ -44,4 +43,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

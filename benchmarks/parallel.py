@@ -7,10 +7,9 @@ Usage: python benchmarks/parallel.py [SCENARIO] [--evals N]
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
-from _common import DEFAULT_SCENARIO, report
+from _common import DEFAULT_SCENARIO, report, run_main
 
 from signalopt.evaluator import SumoEvaluator
 from signalopt.executors import ProcessExecutor
@@ -42,4 +41,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

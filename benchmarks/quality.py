@@ -9,10 +9,9 @@ Usage: python benchmarks/quality.py [SCENARIO] [--budget N] [--compare-seeds 101
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
-from _common import DEFAULT_SCENARIO, report
+from _common import DEFAULT_SCENARIO, report, run_main
 
 from signalopt.baselines import Candidate
 from signalopt.comparison import compare
@@ -58,4 +57,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

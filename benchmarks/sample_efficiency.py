@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
 from pathlib import Path
 
-from _common import DEFAULT_SCENARIO, report
+from _common import DEFAULT_SCENARIO, report, run_main
 
 from signalopt.analytic import AnalyticEvaluator
 from signalopt.comparison import DEFAULT_COMPARE_SEEDS, compare, paired_pct
+from signalopt.errors import InputError
 from signalopt.metrics import mean_ci95
 from signalopt.optimiser import METHODS, OptimiseResult, optimise
 from signalopt.scenario import Scenario, read_scenario
@@ -45,6 +45,9 @@ def main() -> int:
     ap.add_argument("--heldout", type=int, default=len(DEFAULT_COMPARE_SEEDS),
                     help="held-out seeds to simulate the best plans on (0: none)")
     args = ap.parse_args()
+    if args.heldout != 0 and not 2 <= args.heldout <= len(DEFAULT_COMPARE_SEEDS):
+        # a CI needs two seeds; there are only so many comparison seeds
+        raise InputError("--heldout", f"0 or 2 to {len(DEFAULT_COMPARE_SEEDS)} held-out seeds", args.heldout)
     scen = read_scenario(args.scenario)
 
     def run(method: str, budget: int, rng: int):  # noqa: ANN202
@@ -93,4 +96,4 @@ def heldout(scen: Scenario, best: dict[str, OptimiseResult], seeds: tuple[int, .
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

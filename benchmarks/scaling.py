@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from dataclasses import replace
 
-from _common import DEFAULT_SCENARIO, report
+from _common import DEFAULT_SCENARIO, report, run_main
 
 from signalopt._dask import DaskExecutor
 from signalopt.evaluator import SumoEvaluator
@@ -106,4 +105,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

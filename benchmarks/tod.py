@@ -8,10 +8,9 @@ Usage: python benchmarks/tod.py [SCENARIO] [--budget N] [--day-seeds 101-105] [-
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
-from _common import ROOT, report
+from _common import ROOT, report, run_main
 
 from signalopt.evaluator import parse_seeds, simulate
 from signalopt.tod import time_of_day
@@ -54,4 +53,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)
