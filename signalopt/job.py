@@ -13,7 +13,7 @@ from .baselines import BASELINES, Candidate
 from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, compare
 from .errors import InputError
 from .export import export_plans
-from .optimiser import OptimiseResult, optimise
+from .optimiser import OptimiseResult, check_budget, optimise
 from .prepare import load_network, prepare, scenario_plans
 from .scenario import Scenario, read_scenario
 
@@ -65,6 +65,7 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     simulation; default process pools of ``workers``.  The caller closes it.
     """
     t0 = time.perf_counter()
+    check_budget(budget)  # before the first simulation, not after it
     scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario or find_default_scenario())
     out = Path(out_dir)
     network = load_network(scen)

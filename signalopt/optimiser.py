@@ -429,10 +429,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     """
     if method not in METHODS:
         raise InputError("--method", f"method must be one of {', '.join(METHODS)}", method)
-    if budget is None and time_budget_s is None:
-        raise InputError("--budget", "give an evaluation budget or a time budget", None)
-    if budget is not None and budget < 1:
-        raise InputError("--budget", "budget must be at least 1", budget)
+    check_budget(budget, time_budget_s)
     scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
     seeds_t = tuple(int(s) for s in (seeds if seeds is not None else scen.optimise_seeds))
     own = evaluator is None
@@ -480,6 +477,21 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     return OptimiseResult(problem.best_x, problem.best_fun, problem.nfev, problem.nit,
                           problem.best_fun < FAILED_SCORE, message, best, metrics, tuple(problem.history), method,
                           seeds_t, problem.nsim, problem.runner.n_run, x0_fun, tuple(encoding.labels()), provenance)
+
+
+def check_budget(budget: int | None, time_budget_s: float | None = None) -> None:
+    """Refuse a budget that :func:`optimise` cannot run with; callers that simulate before optimising check
+    first, so that bad input fails before any work.
+
+    Raises
+    ------
+    InputError
+        Neither an evaluation budget nor a time budget, or an evaluation budget below 1.
+    """
+    if budget is None and time_budget_s is None:
+        raise InputError("--budget", "give an evaluation budget or a time budget", None)
+    if budget is not None and budget < 1:
+        raise InputError("--budget", "budget must be at least 1", budget)
 
 
 def _analytic_presearch(scen: Scenario, network: Any, encoding: PlanEncoding, base: PlanSet, objective: Objective,

@@ -28,7 +28,7 @@ from .evaluator import SumoEvaluator
 from .executors import Executor
 from .metrics import Metrics, mean_ci95
 from .network import Network
-from .optimiser import optimise
+from .optimiser import check_budget, optimise
 from .plan import PlanSet
 from .planfile import write_plans
 from .prepare import load_network, scenario_plans, scenario_schedule
@@ -219,6 +219,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
         Also retime and compare every lane-use variant of the scenario.
     """
     t0 = time.perf_counter()
+    check_budget(budget)  # before the first simulation, not after it
     scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
     if scen.counts_path is None:
         raise InputError(scen.path, "time-of-day retiming needs turning-movement counts ([demand] counts)", scen.name)

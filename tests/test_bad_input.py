@@ -212,6 +212,16 @@ def test_bad_input_is_one_line_naming_file_and_value(case: Case, folder: Path, c
     assert out == ""
 
 
+@pytest.mark.parametrize("command", ["run", "tod"])
+def test_a_budget_below_one_fails_before_any_work(command: str, folder: Path, capsys, monkeypatch) -> None:
+    """``run`` and ``tod`` simulate (and log) before they optimise: the budget is refused first, with nothing
+    on stdout (it was refused by the optimiser, after a simulation of the existing plans and its log lines)."""
+    monkeypatch.chdir(folder)
+    code, out, err = run_cli([command, "scenario.toml", "--budget", "0", "--out", str(folder / "out")], capsys)
+    assert_one_line_error(code, out, err, "--budget", "(0)")
+    assert out == "" and not (folder / "out").exists()
+
+
 def test_billion_laughs_is_refused_quickly(folder: Path, capsys, monkeypatch) -> None:
     import time
 
