@@ -23,6 +23,23 @@ QIXIANGTAI_NET = ROOT / "networks" / "qixiangtai" / "qixiangtai_shared.net.xml"
 VOLUMES = {"N": (40, 150, 30), "S": (35, 140, 30), "E": (25, 90, 20), "W": (30, 80, 20)}
 
 
+def existing_score(scenario: Path, seeds: tuple[int, ...] = (1,), objective: str = "queue") -> float:
+    """The objective of the existing plans as the optimiser's first start (its encoding makes them safe),
+    simulated apart from any optimiser run."""
+    from signalopt.encoding import make_encoding
+    from signalopt.evaluator import simulate
+    from signalopt.network import read_network
+    from signalopt.optimiser import objective_value
+    from signalopt.programs import existing_plans
+    from signalopt.scenario import read_scenario
+
+    scen = read_scenario(scenario)
+    net = read_network(scen.network_path)
+    base = existing_plans(net, scen.timing)[0]
+    enc = make_encoding(net, base, scen.timing)
+    return objective_value(objective, simulate(scenario, enc.decode(enc.encode(base)), seeds=seeds, workers=1))
+
+
 def write_isolated_scenario(folder: Path, *, name: str = "iso_small", volumes: dict | None = None,
                             seeds: tuple[int, ...] = (1,)) -> Path:
     """A counts-driven scenario on the isolated junction: 0-900 s, warm-up 300 s."""
