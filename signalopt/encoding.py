@@ -88,12 +88,6 @@ def round_preserving_sum(values: np.ndarray, total: float, step: float = 0.1) ->
 
 
 @dataclass(frozen=True)
-class _Stage:
-    phase: Phase
-    left_pair_next: bool  # a left-only stage followed by the through stage of the same approaches
-
-
-@dataclass(frozen=True)
 class _SignalTemplate:
     signal: Signal
     base: TimingPlan

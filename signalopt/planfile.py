@@ -22,7 +22,14 @@ def plans_to_json(plans: PlanSet, *, provenance: dict[str, Any] | None = None) -
 
 
 def write_plans(plans: PlanSet, path: str | Path, *, provenance: dict[str, Any] | None = None) -> Path:
-    """Write a plan set as signalopt JSON (atomically)."""
+    """Write a plan set as signalopt JSON (atomically), without a safety check.
+
+    For working copies, such as the existing plans as found on the street
+    (which may fall short of the ITE clearance minimums, and must still be
+    simulated as they are).  Plans meant for a controller go through
+    :func:`signalopt.export.export_plans` (format ``"json"`` writes this same
+    file), which validates them first.
+    """
     return atomic_write_text(path, plans_to_json(plans, provenance=provenance))
 
 

@@ -13,14 +13,13 @@ or all-red is cut and no minimum green is shortened.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._xml import atomic_write_text, check_file, read_json_object, xml_escape
+from ._xml import check_file, read_json_object, xml_escape
 from .encoding import water_fill
 from .errors import InputError, PlanError
 from .plan import GREEN_CHARS, PlanSet, TimingPlan
@@ -134,11 +133,6 @@ def read_schedule(path: str | Path, *, network: Any = None) -> Schedule:
     return schedule
 
 
-def write_schedule(schedule: Schedule, path: str | Path, *, provenance: dict[str, Any] | None = None) -> Path:
-    doc = {**schedule.to_dict(), "provenance": provenance or {}}
-    return atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
-
-
 # switching -------------------------------------------------------------------------------
 def first_cycle_start_s(plan: TimingPlan, at_or_after_s: float) -> float:
     """First start of ``plan``'s first stage at or after a time [s] (whole seconds assumed)."""
@@ -232,7 +226,3 @@ def waut_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
         lines.append(f'  <wautJunction wautID="{xml_escape(wid)}" junctionID="{xml_escape(sid)}"/>')
     lines.append("</additional>")
     return "\n".join(lines) + "\n"
-
-
-def schedule_from_plans(name: str, periods: Sequence[tuple[str, float, float, PlanSet]]) -> Schedule:
-    return Schedule(name, tuple(SchedulePeriod(n, b, e, p) for n, b, e, p in periods))

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from signalopt.encoding import make_encoding
 from signalopt.errors import InputError, PlanError
+from signalopt.export import export_schedule
 from signalopt.network import read_network
 from signalopt.plan import GREEN_CHARS
 from signalopt.programs import existing_plans
 from signalopt.scenario import TimingOptions
 from signalopt.schedule import (Schedule, SchedulePeriod, plan_switch, program_timeline, read_schedule,
-                                waut_additional, write_schedule)
+                                waut_additional)
 from tests._optimise_helpers import ISOLATED_NET, QIXIANGTAI_NET, write_isolated_scenario
 
 
@@ -43,7 +43,7 @@ def test_switch_lands_on_the_new_plans_coordinated_start():
 def test_schedule_file_round_trip_and_errors(tmp_path):
     net, a, b = _two_plans(QIXIANGTAI_NET)
     sched = Schedule("day", (SchedulePeriod("AM", 25200, 30600, a), SchedulePeriod("mid", 30600, 57600, b)))
-    path = write_schedule(sched, tmp_path / "s.json")
+    path = export_schedule(sched, "json", tmp_path / "s.json", network=net)
     assert read_schedule(path, network=net) == sched
     doc = json.loads(path.read_text())
     doc["periods"][1]["begin_s"] = 31000
