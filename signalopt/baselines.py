@@ -38,6 +38,8 @@ class Candidate:
 
 def parse_baselines(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if not names:
+        raise InputError("--baselines", "name at least one baseline", repr(text))
     unknown = [n for n in names if n not in BASELINES]
     if unknown:
         raise InputError("--baselines", f"unknown baseline, choose from {', '.join(BASELINES)}", ", ".join(unknown))

@@ -25,6 +25,47 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(None, f"{self.prog}: {message}")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer ({text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer ({text})")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number ({text!r})") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number ({text})")
+    return value
+
+
+def _output_file(path: Path, option: str) -> Path:
+    """Refuse an output file that could not be written, before hours of work go into it."""
+    if path.is_dir():
+        raise InputError(option, "is a folder, give a file name", str(path))
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(option, f"cannot create a file under {parent}: not a folder", str(path))
+    if not os.access(parent, os.W_OK):
+        raise InputError(option, f"folder {parent} is not writable", str(path))
+    return path
+
+
+def _output_folder(path: Path, option: str) -> Path:
+    if path.exists() and not path.is_dir():
+        raise InputError(option, "is a file, give a folder", str(path))
+    _output_file(path / "x", option)
+    return path
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.1f}"
@@ -94,7 +135,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     scenario = read_scenario(args.scenario)
     plans = read_plans(args.plans, network=load_network(scenario)) if args.plans else None
-    seeds = parse_seeds(args.seeds) if args.seeds else scenario.optimise_seeds
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else scenario.optimise_seeds
     executor = _executor(args)
     try:
         metrics = simulate(scenario, plans, seeds=seeds, workers=args.workers, executor=executor)
@@ -159,10 +200,12 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     from .scenario import read_scenario
 
     scenario = read_scenario(args.scenario)
-    seeds = parse_seeds(args.seeds) if args.seeds else scenario.optimise_seeds
-    run_dir = Path(args.run_dir) if args.run_dir else None
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else scenario.optimise_seeds
+    run_dir = _output_folder(Path(args.run_dir), "--run-dir") if args.run_dir else None
     if args.resume and run_dir is None:
         raise InputError("--resume", "needs --run-dir (the run to continue)", None)
+    out = _output_file(Path(args.out) if args.out else (run_dir / "plans.json" if run_dir else Path("plans.json")),
+                       "--out")
     executor = _executor(args)
     try:
         result = optimise(scenario, objective=parse_objective(args.objective), method=args.method,
@@ -172,7 +215,6 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
-    out = Path(args.out) if args.out else (run_dir / "plans.json" if run_dir else Path("plans.json"))
     from .safety import validate_plans
     from .prepare import load_network
 
@@ -223,7 +265,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         name = Path(path).stem
         plan_sets.append(type(plans)(plans.plans, name=name))
         opt_seeds.update(int(s) for s in provenance.get("seeds", []) if isinstance(s, int))
-    seeds = parse_seeds(args.seeds) if args.seeds else DEFAULT_COMPARE_SEEDS
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else DEFAULT_COMPARE_SEEDS
     baselines = parse_baselines(args.baselines)
     executor = _executor(args)
     try:
@@ -247,13 +289,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .job import DEFAULT_BUDGET, run_job
 
     budget = args.budget if args.budget is not None else DEFAULT_BUDGET
+    _output_folder(Path(args.out), "--out")
     executor = _executor(args)
     try:
         job = run_job(args.scenario, budget=budget, out_dir=args.out, workers=args.workers, rng=args.rng,
-                      seeds=parse_seeds(args.seeds) if args.seeds else None, resume=args.resume,
+                      seeds=parse_seeds(args.seeds) if args.seeds is not None else None, resume=args.resume,
                       baselines=parse_baselines(args.baselines), progress=not args.quiet, executor=executor,
                       **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
-                         if args.compare_seeds else {}))
+                         if args.compare_seeds is not None else {}))
     finally:
         if executor is not None:
             executor.close()
@@ -289,8 +332,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(json.dumps({"planfile": str(args.planfile), "signals": len(plans), "safe": not violations,
                           "violations": rows, **({"target": args.target, "target_error": target_error}
                                                  if args.target else {})}, indent=2))
-    elif violations:
-        print(format_table(rows, ["intersection", "phase", "rule", "value", "limit"]), file=sys.stderr)
+    elif violations:  # the report on stdout; the error is the one line on stderr
+        print(format_table(rows, ["intersection", "phase", "rule", "value", "limit"]))
     if violations:
         print(f"signalopt: error: {args.planfile}: unsafe plan, {len(violations)} violation(s)", file=sys.stderr)
         return EXIT_INPUT
@@ -310,6 +353,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     network = read_network(args.network)
     plans, provenance = read_plan_file(args.planfile, network=network)
+    for path in export_paths(args.format, args.out):
+        _output_file(path, "--out")
     export_plans(plans, args.format, args.out, network=network, provenance=provenance)
     for path in export_paths(args.format, args.out):
         print(f"wrote {path}")
@@ -320,10 +365,13 @@ def cmd_tod(args: argparse.Namespace) -> int:
     from .evaluator import parse_seeds
     from .tod import DEFAULT_DAY_SEEDS, lane_use_winners, time_of_day
 
+    if args.periods is not None and args.periods > args.max_periods:
+        raise InputError("--periods", f"more periods than --max-periods ({args.max_periods})", args.periods)
+    _output_folder(Path(args.out), "--out")
     result = time_of_day(args.scenario, max_periods=args.max_periods, min_period_s=args.min_period * 60,
                          n_periods=args.periods, budget=args.budget,
-                         seeds=parse_seeds(args.seeds) if args.seeds else None,
-                         day_seeds=parse_seeds(args.day_seeds, source="--day-seeds") if args.day_seeds
+                         seeds=parse_seeds(args.seeds) if args.seeds is not None else None,
+                         day_seeds=parse_seeds(args.day_seeds, source="--day-seeds") if args.day_seeds is not None
                          else DEFAULT_DAY_SEEDS, variants=args.variants, workers=args.workers, rng=args.rng,
                          out_dir=args.out, resume=args.resume)
     rows = [{"lane use": r.variant, "schedule": r.schedule, "period": r.period,
@@ -350,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario TOML file")
     p.add_argument("--plans", help="signalopt JSON plan file (default: the existing plans)")
     p.add_argument("--seeds", help="seeds, e.g. 1,2,3 or 1-5 (default: the scenario's)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1), help="worker processes")
     _add_executor_args(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_simulate)
@@ -358,9 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("optimise", help="retime cycle, splits and offsets by simulation")
     p.add_argument("scenario")
     p.add_argument("--budget", type=int, default=60, help="new candidate plan sets to simulate; repeats are free (default 60)")
-    p.add_argument("--time-budget", type=float, help="stop after this many seconds")
+    p.add_argument("--time-budget", type=_positive_float, help="stop after this many seconds")
     p.add_argument("--seeds", help="seeds every candidate is scored on (default: the scenario's)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
     _add_executor_args(p)
     p.add_argument("--objective", default="queue", help="queue, delay, or weights like queue=1,delay=0.5")
     p.add_argument("--method", default="differential_evolution",
@@ -381,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baselines", default="existing,webster", help="comma list of " + ",".join(
         ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")))
     p.add_argument("--seeds", help="held-out seeds (default 101-110)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
     _add_executor_args(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_compare)
@@ -393,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", help="optimiser seeds (default: the scenario's)")
     p.add_argument("--compare-seeds", help="held-out comparison seeds (default 101-110)")
     p.add_argument("--baselines", default="existing,webster,sumo-webster,actuated,delay_based,max_pressure")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
     _add_executor_args(p)
     p.add_argument("--rng", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
@@ -419,14 +467,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tod", help="re-divide the day into control periods, retime each, compare whole days")
     p.add_argument("scenario", help="a day scenario with 15-minute counts (and an existing schedule)")
-    p.add_argument("--max-periods", type=int, default=6)
-    p.add_argument("--periods", type=int, help="force this many periods (default: elbow rule)")
-    p.add_argument("--min-period", type=float, default=60.0, help="shortest period [min] (default 60)")
+    p.add_argument("--max-periods", type=_positive_int, default=6)
+    p.add_argument("--periods", type=_positive_int, help="force this many periods (default: elbow rule)")
+    p.add_argument("--min-period", type=_positive_float, default=60.0, help="shortest period [min] (default 60)")
     p.add_argument("--budget", type=int, default=20, help="new candidate plan sets per period")
     p.add_argument("--seeds", help="optimiser seeds (default: the scenario's)")
     p.add_argument("--day-seeds", help="held-out seeds for the whole-day comparison (default 101-105)")
     p.add_argument("--variants", action="store_true", help="also retime every lane-use variant and compare")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--rng", type=int, default=0)
     p.add_argument("--out", default="out-tod")
     p.add_argument("--resume", action="store_true")
@@ -446,6 +494,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except SignaloptError as exc:
         print(f"signalopt: error: {exc}".splitlines()[0], file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:  # a file that cannot be read or written: the file and the reason, one line
+        where = exc.filename or "signalopt"
+        print(f"signalopt: error: {where}: {exc.strerror or exc}".splitlines()[0], file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("signalopt: interrupted; journalled work is kept (resume with --resume)", file=sys.stderr)

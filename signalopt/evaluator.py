@@ -51,7 +51,10 @@ def parse_seeds(text: str, *, source: str = "--seeds") -> tuple[int, ...]:
             raise InputError(source, "seeds must be integers like 1,2,3 or 1-5", text) from None
     if not seeds or any(s < 0 for s in seeds):
         raise InputError(source, "seeds must be non-negative integers", text)
-    return tuple(dict.fromkeys(seeds))
+    if len(set(seeds)) < len(seeds):
+        # the same seed twice is the same simulation twice: it would narrow a confidence interval for nothing
+        raise InputError(source, "seeds must not repeat", text)
+    return tuple(seeds)
 
 
 class SumoEvaluator:

@@ -205,6 +205,8 @@ def read_network(path: str | Path) -> Network:
 
     signals = []
     for tls in net.getTrafficLights():
+        if not tls.getPrograms():
+            raise InputError(path, "traffic light without a tlLogic programme", tls.getID())
         signals.append(_read_signal(net, tls))
     return Network(path=path, signals=tuple(signals),
                    edges=frozenset(e.getID() for e in net.getEdges(withInternal=False)))

@@ -92,6 +92,11 @@ def _weights(objective: str | Mapping[str, float]) -> dict[str, float]:
     if unknown:
         raise InputError("--objective", "objective must be queue, delay or a weighting of them",
                          ", ".join(sorted(unknown)))
+    bad = {k: w for k, w in weights.items() if not (math.isfinite(w) and w >= 0)}
+    if bad or not any(weights.values()):
+        # a negative weight rewards longer queues; all zero makes every plan equally good
+        raise InputError("--objective", "weights must be finite, non-negative and not all zero",
+                         ", ".join(f"{k}={w:g}" for k, w in (bad or weights).items()))
     return weights
 
 

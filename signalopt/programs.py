@@ -147,6 +147,8 @@ def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, 
 def existing_plans(network: Network, timing: TimingOptions, *,
                    signal_ids: tuple[str, ...] = ()) -> tuple[PlanSet, list[str]]:
     """The plans the network runs by default (its last-loaded programme per signal)."""
+    if not network.signals:
+        raise InputError(network.path, "the network has no traffic lights to retime", None)
     plans, warnings = [], []
     for signal in network.signals:
         if signal_ids and signal.id not in signal_ids:
@@ -154,8 +156,11 @@ def existing_plans(network: Network, timing: TimingOptions, *,
         prog = signal.program
         if prog.type != "static":
             warnings.append(f"{signal.id}: programme {prog.program_id} is {prog.type}; read as fixed-time")
-        plan, w = plan_from_program(signal, prog.phases, offset_s=prog.offset_s, timing=timing,
-                                    program_id=prog.program_id)
+        try:
+            plan, w = plan_from_program(signal, prog.phases, offset_s=prog.offset_s, timing=timing,
+                                        program_id=prog.program_id)
+        except InputError as exc:
+            raise InputError(network.path, exc.what, exc.value) from None
         plans.append(plan)
         warnings.extend(w)
     return PlanSet(tuple(plans), name="existing"), warnings

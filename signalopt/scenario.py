@@ -35,15 +35,18 @@ from pathlib import Path
 from typing import Any
 
 from ._xml import check_file, parse_xml
-from .errors import InputError
+from .errors import InputError, PlanError
 
 SCHEMA_VERSION = 1
 _TOP_KEYS = {"schema_version", "name", "description", "sumocfg", "network", "plans", "schedule", "variants",
-             "begin_s", "end_s", "warmup_s", "demand", "timing", "signals", "seeds", "optimise"}
+             "begin_s", "end_s", "warmup_s", "demand", "timing", "signals", "optimise"}
 _DEMAND_KEYS = {"counts", "pedestrians", "interval_s", "route_seed"}
 _TIMING_KEYS = {"min_green_s", "min_green_left_s", "max_green_s", "walk_s", "walking_speed_m_s",
                 "min_cycle_s", "max_cycle_s", "vehicle_length_m", "deceleration_m_s2", "perception_reaction_s"}
-_OPTIMISE_KEYS = {"seeds", "budget", "per_signal_cycle", "method"}
+_OPTIMISE_KEYS = {"seeds"}
+#: Longest run a scenario may ask for [s]: a week of traffic; beyond that a typo (``end_s = 1e12``) would keep
+#: route sampling and SUMO busy for ever.
+MAX_RUN_S = 7 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,21 @@ class TimingOptions:
     vehicle_length_m: float = 6.1
     deceleration_m_s2: float = 3.05
     perception_reaction_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value <= 0:
+                raise PlanError(f"timing.{name} must be a positive number ({value!r})")
+        if self.min_cycle_s >= self.max_cycle_s:
+            raise PlanError(f"timing.min_cycle_s must be below max_cycle_s ({self.max_cycle_s:g}) "
+                            f"({self.min_cycle_s:g})")
+        if self.walk_s < 7.0:
+            raise PlanError(f"timing.walk_s must be at least 7 s (MUTCD 4E.06) ({self.walk_s:g})")
+        for name in ("min_green_s", "min_green_left_s", "walk_s"):
+            if getattr(self, name) > self.max_green_s:
+                raise PlanError(f"timing.{name} must not exceed max_green_s ({self.max_green_s:g}) "
+                                f"({getattr(self, name):g})")
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,8 @@ def _path(source: Path, key: str, value: Any) -> Path:
     p = (source.parent / value).resolve()
     if not p.exists():
         raise InputError(source, f"{key} points to a missing file", value)
+    if not p.is_file():
+        raise InputError(source, f"{key} points to a folder, not a file", value)
     return p
 
 
@@ -160,7 +180,7 @@ def read_scenario(path: str | Path) -> Scenario:
         raise InputError(source, "invalid TOML", str(exc)) from None
     _check_keys(source, data, _TOP_KEYS, "scenario")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:  # noqa: E721 - 1.0 and true equal 1 too
         raise InputError(source, f"schema_version must be {SCHEMA_VERSION}", repr(version))
     name = data.get("name")
     if not isinstance(name, str) or not name:
@@ -182,6 +202,8 @@ def read_scenario(path: str | Path) -> Scenario:
     warmup = _num(source, "warmup_s", data.get("warmup_s", 0.0), minimum=0)
     if end <= begin:
         raise InputError(source, f"end_s must be after begin_s ({begin:g})", end)
+    if end - begin > MAX_RUN_S:
+        raise InputError(source, f"end_s makes a run longer than a week ({MAX_RUN_S:g} s) after begin_s", end)
     if warmup >= end - begin:
         raise InputError(source, f"warmup_s must be shorter than the run ({end - begin:g} s)", warmup)
 
@@ -194,18 +216,18 @@ def read_scenario(path: str | Path) -> Scenario:
     if counts is None and not route_files:
         raise InputError(source, "no demand: give [demand] counts or a sumocfg with route-files", name)
     interval = _num(source, "demand.interval_s", demand.get("interval_s", 900), minimum=1)
-    route_seed = int(_num(source, "demand.route_seed", demand.get("route_seed", 42), minimum=0))
+    route_seed = demand.get("route_seed", 42)
+    if type(route_seed) is not int or route_seed < 0:  # noqa: E721 - a bool is an int too
+        raise InputError(source, "demand.route_seed must be a non-negative integer", repr(route_seed))
 
     timing_table = data.get("timing", {})
     if not isinstance(timing_table, dict):
         raise InputError(source, "timing must be a table", repr(timing_table))
     _check_keys(source, timing_table, _TIMING_KEYS, "[timing]")
-    timing = TimingOptions(**{k: _num(source, f"timing.{k}", v, minimum=0) for k, v in timing_table.items()})
-    if timing.min_cycle_s >= timing.max_cycle_s:
-        raise InputError(source, f"timing.min_cycle_s must be below max_cycle_s ({timing.max_cycle_s:g})",
-                         timing.min_cycle_s)
-    if timing.walk_s < 7.0:
-        raise InputError(source, "timing.walk_s must be at least 7 s (MUTCD 4E.06)", timing.walk_s)
+    try:
+        timing = TimingOptions(**{k: _num(source, f"timing.{k}", v) for k, v in timing_table.items()})
+    except PlanError as exc:
+        raise InputError(source, str(exc), None) from None
 
     optimise = data.get("optimise", {})
     if not isinstance(optimise, dict):
@@ -214,6 +236,9 @@ def read_scenario(path: str | Path) -> Scenario:
     seeds = optimise.get("seeds", [1, 2, 3])
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
         raise InputError(source, "optimise.seeds must be a list of non-negative integers", repr(seeds))
+    if len(set(seeds)) < len(seeds):
+        # a repeated seed is the same simulation again: it would narrow a confidence interval for nothing
+        raise InputError(source, "optimise.seeds repeats a seed", repr(seeds))
 
     signals = data.get("signals", [])
     if not isinstance(signals, list) or not all(isinstance(s, str) for s in signals):
@@ -226,6 +251,9 @@ def read_scenario(path: str | Path) -> Scenario:
     if not isinstance(variants_table, dict):
         raise InputError(source, "variants must be a table of name = network path", repr(variants_table))
     variants = tuple((str(k), _path(source, f"variants.{k}", v)) for k, v in variants_table.items())
+    for key, vpath in variants:
+        if not vpath.name.endswith(".net.xml"):
+            raise InputError(source, f"variants.{key} must be a SUMO network (.net.xml)", vpath.name)
 
     files = [p for p in [net, counts, peds, plans, schedule, *route_files, *additional] if p is not None]
     digest = _digest([source, *files], {"begin": begin, "end": end})

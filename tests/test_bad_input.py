@@ -9,6 +9,7 @@ fail before any simulation; the counts cases fail while routes are prepared.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from pathlib import Path
 import pytest
 
 from signalopt.cli import main
+from signalopt.encoding import make_encoding
+from signalopt.export import export_plans
+from signalopt.network import read_network
 from signalopt.planfile import write_plans
 from signalopt.prepare import scenario_plans
 from signalopt.scenario import read_scenario
@@ -172,6 +176,31 @@ CASES: dict[str, Case] = {
                                  ("scenario.toml", "min_cycle_s", "200")),
     "optimise seeds negative": Case(lambda f: _toml(f, BASE_TOML + "[optimise]\nseeds = [1, -2]\n"),
                                     ("scenario.toml", "optimise.seeds", "-2")),
+    "network is a folder": Case(lambda f: _toml(f, BASE_TOML.replace("net/isolated.net.xml", "net")),
+                                ("scenario.toml", "network", "folder")),
+    "schema_version as a float": Case(lambda f: _toml(f, BASE_TOML.replace("schema_version = 1", "schema_version = 1.0")),
+                                      ("scenario.toml", "schema_version", "1.0")),
+    "route_seed not an integer": Case(lambda f: _toml(f, BASE_TOML + "route_seed = 1.7\n"),
+                                      ("scenario.toml", "route_seed", "1.7")),
+    "run of a million years": Case(lambda f: _toml(f, BASE_TOML.replace("end_s = 900", "end_s = 1e12")),
+                                   ("scenario.toml", "end_s", "1000000000000")),
+    "optimise seeds repeat": Case(lambda f: _toml(f, BASE_TOML + "[optimise]\nseeds = [1, 1, 1]\n"),
+                                  ("scenario.toml", "optimise.seeds", "[1, 1, 1]")),
+    "optimise key never read": Case(lambda f: _toml(f, BASE_TOML + "[optimise]\nbudget = 5\n"),
+                                    ("scenario.toml", "[optimise]", "budget")),
+    "top-level seeds never read": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s", "seeds = [7]\nbegin_s")),
+                                       ("scenario.toml", "unknown key", "seeds")),
+    "zero minimum green": Case(lambda f: _toml(f, BASE_TOML + "[timing]\nmin_green_s = 0\n"),
+                               ("scenario.toml", "min_green_s", "0")),
+    "minimum green above maximum": Case(lambda f: _toml(f, BASE_TOML + "[timing]\nmin_green_s = 50\nmax_green_s = 10\n"),
+                                        ("scenario.toml", "min_green_s", "max_green_s", "50")),
+    "zero walking speed": Case(lambda f: _toml(f, BASE_TOML + "[timing]\nwalking_speed_m_s = 0\n"),
+                               ("scenario.toml", "walking_speed_m_s", "0")),
+    "variant that is not a network": Case(lambda f: _toml(f, BASE_TOML + '[variants]\nx = "counts.csv"\n'),
+                                          ("scenario.toml", "variants.x", "counts.csv")),
+    "traffic light without a programme": Case(lambda f: (f / "net" / "isolated.net.xml").write_text(re.sub(
+        r"<tlLogic.*?</tlLogic>\s*", "", (f / "net" / "isolated.net.xml").read_text(encoding="utf-8"), flags=re.S),
+        encoding="utf-8"), ("isolated.net.xml", "tlLogic", "center")),
     # counts
     "negative counts": Case(lambda f: _counts(f, COUNTS_HEADER + "00:00,center,N,T,-5\n"),
                             ("counts.csv", "line 2", "non-negative", "-5")),
@@ -200,7 +229,46 @@ CASES: dict[str, Case] = {
     "reversed --seeds range": Case(lambda f: None, ("--seeds", "5-2"), extra_args=("--seeds", "5-2")),
     "negative --seeds": Case(lambda f: None, ("--seeds", "-3"), extra_args=("--seeds=-3",)),
     "missing plans file": Case(lambda f: None, ("gone.json", "not found"), extra_args=("--plans", "gone.json")),
+    "empty --seeds": Case(lambda f: None, ("--seeds",), extra_args=("--seeds", "")),
+    "repeated --seeds": Case(lambda f: None, ("--seeds", "1,1"), extra_args=("--seeds", "1,1")),
+    "no --workers": Case(lambda f: None, ("--workers", "0"), extra_args=("--workers", "0")),
 }
+
+#: Options of the other commands, refused before any simulation (``afile`` is a file in the folder).
+OPTION_CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
+    "negative objective weight": (["optimise", "scenario.toml", "--objective", "queue=-1"], ("--objective", "queue=-1")),
+    "all-zero objective": (["optimise", "scenario.toml", "--objective", "queue=0,delay=0"], ("--objective", "delay=0")),
+    "nan objective weight": (["optimise", "scenario.toml", "--objective", "queue=nan"], ("--objective", "nan")),
+    "negative time budget": (["optimise", "scenario.toml", "--time-budget", "-5"], ("--time-budget", "-5")),
+    "plans under a file": (["optimise", "scenario.toml", "--out", "afile/x.json"], ("--out", "afile/x.json")),
+    "plans onto a folder": (["optimise", "scenario.toml", "--out", "net"], ("--out", "net")),
+    "run dir is a file": (["optimise", "scenario.toml", "--run-dir", "afile"], ("--run-dir", "afile")),
+    "run output is a file": (["run", "scenario.toml", "--out", "afile"], ("--out", "afile")),
+    "comparison on the optimiser's seeds": (["run", "scenario.toml", "--seeds", "1", "--compare-seeds", "1,2"],
+                                            ("--compare-seeds", "1")),
+    "no baselines": (["run", "scenario.toml", "--baselines", ""], ("--baselines",)),
+    "no baselines to compare": (["compare", "scenario.toml", "--baselines", ","], ("--baselines", ",")),
+    "more periods than allowed": (["tod", "scenario.toml", "--periods", "3", "--max-periods", "2"], ("--periods", "3")),
+    "negative period": (["tod", "scenario.toml", "--min-period", "-5"], ("--min-period", "-5")),
+    "export onto a folder": (["export", "plans.json", "--network", "net/isolated.net.xml", "--format", "csv",
+                              "--out", "net"], ("--out", "net")),
+}
+
+
+@pytest.mark.parametrize("argv, names", list(OPTION_CASES.values()), ids=list(OPTION_CASES))
+def test_bad_options_are_refused_before_any_work(argv: list[str], names: tuple[str, ...], folder: Path, capsys,
+                                                 monkeypatch) -> None:
+    monkeypatch.chdir(folder)
+    (folder / "afile").write_text("", encoding="utf-8")
+    scen = read_scenario(folder / "scenario.toml")
+    net = read_network(scen.network_path)
+    existing, _ = scenario_plans(scen, net)
+    enc = make_encoding(net, existing, scen.timing)  # decoded, the existing plans are safe
+    export_plans(enc.decode(enc.encode(existing)), "json", folder / "plans.json", network=net)
+    before = sorted(p.name for p in folder.iterdir())
+    code, out, err = run_cli(argv, capsys)
+    assert_one_line_error(code, out, err, *names)
+    assert out == "" and sorted(p.name for p in folder.iterdir()) == before  # nothing written
 
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
