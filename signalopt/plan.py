@@ -20,6 +20,7 @@ their green, so the pedestrian clearance always finishes before the yellow.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,12 +36,53 @@ ABSOLUTE_MIN_YELLOW_S = 3.0
 EPS_S = 1e-6
 
 
-def _check_number(name: str, value: float, where: str, *, minimum: float = 0.0) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
-        raise PlanError(f"{where}: {name} must be a number ({value!r})")
+#: Keys of a phase and of a signal plan in signalopt's JSON form (what ``to_dict`` writes).
+_PHASE_KEYS = ("name", "state", "green_s", "yellow_s", "all_red_s", "min_green_s", "max_green_s",
+               "min_yellow_s", "min_all_red_s", "walk_s", "ped_clearance_s")
+_PLAN_KEYS = ("signal_id", "program_id", "cycle_s", "offset_s", "ped_links", "phases")
+#: A plan set in JSON: what :meth:`PlanSet.to_dict` writes.
+_PLANSET_KEYS = ("name", "plans")
+
+
+def show_value(value: object, limit: int = 60) -> str:
+    """``repr`` of an offending value, cut to ``limit`` characters.
+
+    Error messages quote the bad value; a file can hold a value of any size,
+    and the message must stay one readable line.
+
+    Parameters
+    ----------
+    value
+        The value to show.
+    limit
+        Longest text returned.
+
+    Returns
+    -------
+    str
+        The ``repr``, ending in ``...`` when cut.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_number(name: str, value: Any, where: str, *, minimum: float = 0.0) -> float:
+    """``value`` as a float, or :class:`PlanError` naming ``where``, ``name`` and the value.
+
+    Only real numbers pass: JSON strings (``"72"``) and booleans (``true`` is
+    1 in Python) are refused rather than converted, and NaN and infinities --
+    which Python's ``json`` reads -- are refused because every comparison with
+    NaN is false, so a NaN duration would pass every minimum check.
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(value):
+        raise PlanError(f"{where}: {name} must be a number ({show_value(value)})")
     if not math.isfinite(value) or value < minimum - EPS_S:
-        raise PlanError(f"{where}: {name} must be finite and >= {minimum:g} ({value!r})")
+        raise PlanError(f"{where}: {name} must be finite and >= {minimum:g} ({show_value(value)})")
     return float(value)
+
+
+def _missing_keys(data: Mapping[str, Any], required: Iterable[str]) -> list[str]:
+    return [k for k in required if k not in data]
 
 
 @dataclass(frozen=True)
@@ -82,7 +124,12 @@ class Phase:
     ped_clearance_s: float = 0.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise PlanError(f"phase name must be a string ({show_value(self.name)})")
         where = f"phase {self.name!r}"
+        if not isinstance(self.state, str):
+            # checked before set(state): set(123) is a TypeError, set("...") of a list a wrong message
+            raise PlanError(f"{where}: state must be a string of link states ({show_value(self.state)})")
         if not self.state or set(self.state) - STATE_CHARS:
             raise PlanError(f"{where}: state must use the characters {''.join(sorted(STATE_CHARS))} ({self.state!r})")
         if not GREEN_CHARS & set(self.state):
@@ -130,10 +177,36 @@ class Phase:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Phase:
-        unknown = set(data) - set(cls.__dataclass_fields__)
+    def from_dict(cls, data: Mapping[str, Any], *, index: int | None = None) -> Phase:
+        """A phase from its JSON form; every key :meth:`to_dict` writes is required.
+
+        Parameters
+        ----------
+        data
+            The phase object.
+        index
+            Its 1-based position in the plan, named in errors found before
+            the phase has a name.
+
+        Raises
+        ------
+        PlanError
+            Not an object, unknown or missing keys, or any broken rule.
+        """
+        where = "phase" if index is None else f"phase {index}"
+        if not isinstance(data, Mapping):
+            raise PlanError(f"{where}: must be an object ({show_value(data)})")
+        unknown = set(data) - set(_PHASE_KEYS)
         if unknown:
-            raise PlanError(f"phase: unknown keys ({', '.join(sorted(unknown))})")
+            raise PlanError(f"{where}: unknown keys ({', '.join(sorted(map(str, unknown)))})")
+        # the minimums are promises the safety check relies on: a file that leaves one out
+        # must not get the dataclass default silently
+        missing = _missing_keys(data, _PHASE_KEYS)
+        if missing:
+            raise PlanError(f"{where}: missing keys ({', '.join(missing)})")
+        if not isinstance(data["name"], str):
+            # checked here too, so the message can name the phase by its position
+            raise PlanError(f"{where}: name must be a string ({show_value(data['name'])})")
         return cls(**data)
 
 
@@ -163,11 +236,23 @@ class TimingPlan:
     program_id: str = "signalopt"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.signal_id, str) or not self.signal_id:
+            raise PlanError(f"signal_id must be a non-empty string ({show_value(self.signal_id)})")
         where = f"signal {self.signal_id!r}"
+        if not isinstance(self.program_id, str) or not self.program_id:
+            raise PlanError(f"{where}: program_id must be a non-empty string ({show_value(self.program_id)})")
+        if not isinstance(self.phases, Iterable) or isinstance(self.phases, (str, Mapping)):
+            raise PlanError(f"{where}: phases must be a sequence of phases ({show_value(self.phases)})")
         object.__setattr__(self, "phases", tuple(self.phases))
-        object.__setattr__(self, "ped_links", frozenset(self.ped_links))
+        for k, p in enumerate(self.phases, start=1):
+            if not isinstance(p, Phase):
+                raise PlanError(f"{where}: phase {k} is not a Phase ({show_value(p)})")
+        object.__setattr__(self, "ped_links", _link_indices(self.ped_links, where))
         if not self.phases:
             raise PlanError(f"{where}: a plan needs at least one phase (0)")
+        if not math.isfinite(self.cycle_s):
+            # finite splits can still overflow to an infinite sum (1e308 + 1e308)
+            raise PlanError(f"{where}: cycle_s must be finite ({self.cycle_s!r})")
         sizes = {len(p.state) for p in self.phases}
         if len(sizes) != 1:
             raise PlanError(f"{where}: phase states differ in length ({sorted(sizes)})")
@@ -251,16 +336,60 @@ class TimingPlan:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TimingPlan:
+    def from_dict(cls, data: Mapping[str, Any], *, index: int | None = None) -> TimingPlan:
+        """A signal plan from its JSON form.
+
+        ``signal_id`` and ``phases`` are required; ``program_id``,
+        ``offset_s`` and ``ped_links`` take the dataclass defaults when left
+        out; ``cycle_s``, when given, must be a finite number equal to the
+        sum of the splits.
+
+        Parameters
+        ----------
+        data
+            The plan object.
+        index
+            Its 1-based position in the plan set, named in errors found
+            before the signal id is known.
+
+        Raises
+        ------
+        PlanError
+            Wrong types, unknown or missing keys, or any broken rule; the
+            message names the signal (and phase) and the offending value.
+        """
+        label = "plan" if index is None else f"plan {index}"
+        if not isinstance(data, Mapping):
+            raise PlanError(f"{label}: must be an object ({show_value(data)})")
         data = dict(data)
-        cycle = data.pop("cycle_s", None)
-        phases = tuple(Phase.from_dict(p) for p in data.pop("phases", ()))
-        unknown = set(data) - {"signal_id", "program_id", "offset_s", "ped_links"}
+        unknown = set(data) - set(_PLAN_KEYS)
         if unknown:
-            raise PlanError(f"plan: unknown keys ({', '.join(sorted(unknown))})")
-        plan = cls(phases=phases, ped_links=frozenset(data.pop("ped_links", ())), **data)
-        if cycle is not None and abs(float(cycle) - plan.cycle_s) > 1e-3:
-            raise PlanError(f"signal {plan.signal_id!r}: splits sum to {plan.cycle_s:g} s, not the stated cycle ({cycle})")
+            raise PlanError(f"{label}: unknown keys ({', '.join(sorted(map(str, unknown)))})")
+        missing = _missing_keys(data, ("signal_id", "phases"))
+        if missing:
+            raise PlanError(f"{label}: missing keys ({', '.join(missing)})")
+        sid = data["signal_id"]
+        if not isinstance(sid, str) or not sid:
+            raise PlanError(f"{label}: signal_id must be a non-empty string ({show_value(sid)})")
+        where = f"signal {sid!r}"
+        has_cycle = "cycle_s" in data
+        # an explicit null is refused too: only a missing key means "not stated"
+        cycle = _check_number("cycle_s", data.pop("cycle_s"), where) if has_cycle else None
+        raw_phases = data.pop("phases")
+        if not isinstance(raw_phases, (list, tuple)):
+            raise PlanError(f"{where}: phases must be a list of phase objects ({show_value(raw_phases)})")
+        phases = []
+        for k, p in enumerate(raw_phases, start=1):
+            try:
+                phases.append(Phase.from_dict(p, index=k))
+            except PlanError as exc:
+                raise PlanError(f"{where}, {exc}") from None
+        if "ped_links" in data and not isinstance(data["ped_links"], (list, tuple)):
+            # a string would otherwise be read as a set of characters
+            raise PlanError(f"{where}: ped_links must be a list of link indices ({show_value(data['ped_links'])})")
+        plan = cls(phases=tuple(phases), **data)
+        if cycle is not None and abs(cycle - plan.cycle_s) > 1e-3:
+            raise PlanError(f"{where}: splits sum to {plan.cycle_s:g} s, not the stated cycle ({cycle:g})")
         return plan
 
 
@@ -272,7 +401,12 @@ class PlanSet:
     name: str = "plans"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise PlanError(f"plan set name must be a string ({show_value(self.name)})")
         object.__setattr__(self, "plans", tuple(self.plans))
+        for k, p in enumerate(self.plans, start=1):
+            if not isinstance(p, TimingPlan):
+                raise PlanError(f"plan set {self.name!r}: plan {k} is not a TimingPlan ({show_value(p)})")
         ids = [p.signal_id for p in self.plans]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
@@ -304,7 +438,47 @@ class PlanSet:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PlanSet:
-        return cls(tuple(TimingPlan.from_dict(p) for p in data.get("plans", ())), name=data.get("name", "plans"))
+        """A plan set from its JSON form: ``plans``, a non-empty list of signal plans, and an optional ``name``.
+
+        Raises
+        ------
+        PlanError
+            Not an object, unknown keys, no ``plans`` or an empty list (a
+            file that plans nothing would validate as "safe" and let a
+            simulation fall back to the network's own programmes), or any
+            invalid signal plan.
+        """
+        if not isinstance(data, Mapping):
+            raise PlanError(f"plan set must be an object ({show_value(data)})")
+        unknown = set(data) - set(_PLANSET_KEYS)
+        if unknown:
+            raise PlanError(f"plan set: unknown keys ({', '.join(sorted(map(str, unknown)))})")
+        if "plans" not in data:
+            raise PlanError(f'plan set: no "plans" list (keys: {", ".join(sorted(map(str, data))) or "none"})')
+        raw = data["plans"]
+        if not isinstance(raw, (list, tuple)):
+            raise PlanError(f"plans must be a list of signal plans ({show_value(raw)})")
+        if not raw:
+            raise PlanError(f"plans: the list holds no signal plans ({show_value(raw)})")
+        name = data.get("name", "plans")
+        if not isinstance(name, str):
+            raise PlanError(f"plan set name must be a string ({show_value(name)})")
+        return cls(tuple(TimingPlan.from_dict(p, index=k) for k, p in enumerate(raw, start=1)), name=name)
+
+
+def _link_indices(value: Any, where: str) -> frozenset[int]:
+    """``value`` as a set of link indices, or :class:`PlanError` naming ``where`` and the value.
+
+    Strings, booleans and floats are refused: ``frozenset("abc")`` would be
+    a set of characters, and ``True`` would silently mean link 1.
+    """
+    bad = PlanError(f"{where}: ped_links must be link indices (integers) ({show_value(value)})")
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise bad
+    items = list(value)
+    if any(not isinstance(i, numbers.Integral) or isinstance(i, bool) for i in items):
+        raise bad
+    return frozenset(int(i) for i in items)
 
 
 def transition_states(state: str, next_state: str, ped_links: frozenset[int]) -> tuple[str, str]:

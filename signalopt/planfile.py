@@ -10,9 +10,12 @@ from . import __version__
 from ._xml import atomic_write_text, check_file, read_json_object
 from .errors import InputError, PlanError
 from .network import Network
-from .plan import PlanSet
+from .plan import PlanSet, show_value
 
 PLAN_SCHEMA_VERSION = 1
+#: The top-level keys :func:`plans_to_json` writes; any other key is a typo (``"plan"``) to refuse,
+#: not to ignore, since ignoring it would leave a file that plans nothing.
+PLAN_FILE_KEYS = ("schema_version", "generator", "provenance", "name", "plans")
 
 
 def plans_to_json(plans: PlanSet, *, provenance: dict[str, Any] | None = None) -> str:
@@ -52,11 +55,22 @@ def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple
 
         return read_sumo_additional(path, network)[0], {"imported_from": path.name}
     doc = read_json_object(path, "plan file")
-    if doc.get("schema_version") != PLAN_SCHEMA_VERSION:
-        raise InputError(path, f"schema_version must be {PLAN_SCHEMA_VERSION}", repr(doc.get("schema_version")))
+    version = doc.get("schema_version")
+    # type() and not ==: JSON true equals 1 in Python, and 1.0 is not a version number either
+    if type(version) is not int or version != PLAN_SCHEMA_VERSION:
+        raise InputError(path, f"schema_version must be the integer {PLAN_SCHEMA_VERSION}", show_value(version))
+    unknown = sorted(set(doc) - set(PLAN_FILE_KEYS))
+    if unknown:
+        raise InputError(path, f"unknown top-level keys (expected {', '.join(PLAN_FILE_KEYS)})", ", ".join(unknown))
+    if "plans" not in doc:
+        raise InputError(path, 'plan file has no "plans" list', "keys: " + ", ".join(sorted(doc)))
+    for key, kind in (("generator", str), ("provenance", dict)):
+        if key in doc and not isinstance(doc[key], kind):
+            raise InputError(path, f"{key} must be a JSON {'string' if kind is str else 'object'}",
+                             show_value(doc[key]))
     try:
         plans = PlanSet.from_dict({k: v for k, v in doc.items() if k in ("name", "plans")})
-    except (PlanError, TypeError) as exc:
+    except PlanError as exc:
         raise InputError(path, "invalid plan", str(exc)) from None
     if network is not None:
         for plan in plans:
@@ -64,5 +78,4 @@ def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple
             if plan.n_links != signal.n_links:
                 raise InputError(path, f"signal {plan.signal_id}: plan states have {plan.n_links} links, "
                                        f"the network {signal.n_links}", plan.phases[0].state)
-    provenance = doc.get("provenance", {})
-    return plans, provenance if isinstance(provenance, dict) else {}
+    return plans, doc.get("provenance", {})

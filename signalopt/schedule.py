@@ -9,11 +9,19 @@ their minimums -- whose length lands exactly on the new plan's coordinated
 start (its offset), and from then on runs the new plan.  Every change of
 indication in the transition is one the plans themselves make, so no yellow
 or all-red is cut and no minimum green is shortened.
+
+Times are seconds since midnight of the simulated day (simulation time, as
+in the scenarios' ``begin_s``/``end_s``), written as numbers or ``"HH:MM"``
+strings; a schedule covers at most one day, ``[0, DAY_S]``.  A schedule runs
+only inside the span its periods cover: :meth:`Schedule.period_at` refuses
+times outside it, and :func:`check_covers` refuses a scenario window it does
+not cover, rather than stretching the first or last period.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,9 +30,15 @@ from typing import Any
 from ._xml import check_file, read_json_object, xml_escape
 from .encoding import water_fill
 from .errors import InputError, PlanError
-from .plan import GREEN_CHARS, PlanSet, TimingPlan
+from .plan import GREEN_CHARS, PlanSet, TimingPlan, show_value
 
 SCHEDULE_SCHEMA_VERSION = 1
+#: Length of the day a schedule's times fall in [s]: 00:00 is 0, 24:00 is ``DAY_S``.
+DAY_S = 86400.0
+#: Top-level keys of a schedule file (what :meth:`Schedule.to_dict` and the JSON export write).
+SCHEDULE_FILE_KEYS = ("schema_version", "kind", "name", "periods", "provenance")
+#: Keys of one period object.
+PERIOD_KEYS = ("name", "begin_s", "end_s", "plans")
 
 
 def clock_hhmm(t_s: float) -> str:
@@ -32,17 +46,32 @@ def clock_hhmm(t_s: float) -> str:
     return f"{int(t_s // 3600):02d}:{int(t_s % 3600 // 60):02d}"
 
 
-def _time_s(value: Any, where: str) -> float:
+def _time_s(value: Any, where: str, key: str) -> float:
+    """A period bound from a file: seconds or ``"HH:MM[:SS]"``, finite and within the day.
+
+    Raises
+    ------
+    PlanError
+        Naming ``where``, ``key`` and the value: not a time (booleans
+        included), not finite, or outside ``[0, DAY_S]`` (``"99:00"`` parses
+        to 99 h, which is no time of day).
+    """
+    t: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        t = float(value)
+    elif isinstance(value, str):
         from .demand import parse_time_s
 
         try:
-            return parse_time_s(value)
+            t = parse_time_s(value)
         except ValueError:
-            pass
-    raise PlanError(f"{where}: not a time (HH:MM or seconds) ({value!r})")
+            t = None
+    if t is None:
+        raise PlanError(f"{where}: {key} is not a time (HH:MM or seconds) ({show_value(value)})")
+    if not math.isfinite(t) or not 0.0 <= t <= DAY_S:
+        raise PlanError(f"{where}: {key} must be a time of day from 0 to {DAY_S:g} s (00:00-24:00) "
+                        f"({show_value(value)})")
+    return t
 
 
 @dataclass(frozen=True)
@@ -55,8 +84,20 @@ class SchedulePeriod:
     plans: PlanSet
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise PlanError(f"period name must be a string ({show_value(self.name)})")
+        where = f"period {self.name!r}"
+        for key in ("begin_s", "end_s"):
+            value = getattr(self, key)
+            # NaN and infinities would break the switching arithmetic (int(nan) in the WAUT times)
+            if (not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value)
+                    or value < 0):
+                raise PlanError(f"{where}: {key} must be a finite time >= 0 s ({show_value(value)})")
         if not self.end_s > self.begin_s:
-            raise PlanError(f"period {self.name!r}: end must be after begin ({self.begin_s:g}, {self.end_s:g})")
+            raise PlanError(f"{where}: end must be after begin ({self.begin_s:g}, {self.end_s:g})")
+        if not isinstance(self.plans, PlanSet) or not len(self.plans):
+            raise PlanError(f"{where}: no plans (a period needs a plan for every signal) "
+                            f"({show_value(self.plans)})")
 
 
 @dataclass(frozen=True)
@@ -88,11 +129,28 @@ class Schedule:
     def breakpoints_s(self) -> tuple[float, ...]:
         return tuple(p.begin_s for p in self.periods)
 
+    @property
+    def begin_s(self) -> float:
+        """Start of the covered span [s]."""
+        return self.periods[0].begin_s
+
+    @property
+    def end_s(self) -> float:
+        """End of the covered span [s]."""
+        return self.periods[-1].end_s
+
     def period_at(self, t_s: float) -> SchedulePeriod:
+        """The period in force at ``t_s``; :class:`PlanError` outside the covered span.
+
+        A time before the first period or after the last one has no plan in
+        this schedule: answering with the nearest period would silently
+        stretch it.
+        """
         for p in self.periods:
             if p.begin_s <= t_s < p.end_s:
                 return p
-        return self.periods[0] if t_s < self.periods[0].begin_s else self.periods[-1]
+        raise PlanError(f"schedule {self.name!r} covers {clock_hhmm(self.begin_s)}-{clock_hhmm(self.end_s)} "
+                        f"({self.begin_s:g}-{self.end_s:g} s), not this time ({t_s:g} s)")
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": SCHEDULE_SCHEMA_VERSION, "kind": "schedule", "name": self.name,
@@ -101,28 +159,84 @@ class Schedule:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
+        """A schedule from its JSON form (the whole file object, as :meth:`to_dict` writes it).
+
+        Raises
+        ------
+        PlanError
+            Unknown keys, a ``periods`` that is not a non-empty list, a
+            period that is not an object or lacks ``begin_s``, ``end_s`` or
+            ``plans``, a bad time, or an invalid plan set; the message names
+            the period and the offending value.
+        """
+        unknown = set(data) - set(SCHEDULE_FILE_KEYS)
+        if unknown:
+            raise PlanError(f"schedule: unknown keys ({', '.join(sorted(map(str, unknown)))})")
+        name = data.get("name", "schedule")
+        if not isinstance(name, str):
+            raise PlanError(f"schedule name must be a string ({show_value(name)})")
+        raw = data.get("periods")
+        if not isinstance(raw, list) or not raw:
+            raise PlanError(f"schedule {name!r}: periods must be a non-empty list of period objects "
+                            f"({show_value(raw)})")
         periods = []
-        for k, p in enumerate(data.get("periods", [])):
-            where = f"period {k + 1}"
+        for k, p in enumerate(raw, start=1):
             if not isinstance(p, Mapping):
-                raise PlanError(f"{where}: must be an object ({type(p).__name__})")
-            periods.append(SchedulePeriod(str(p.get("name", f"P{k + 1}")), _time_s(p.get("begin_s"), where),
-                                          _time_s(p.get("end_s"), where), PlanSet.from_dict(p.get("plans", {}))))
-        return cls(str(data.get("name", "schedule")), tuple(periods))
+                raise PlanError(f"period {k}: must be an object ({show_value(p)})")
+            pname = p.get("name", f"P{k}")
+            if not isinstance(pname, str):
+                raise PlanError(f"period {k}: name must be a string ({show_value(pname)})")
+            where = f"period {pname!r}"
+            bad = sorted(set(map(str, p)) - set(PERIOD_KEYS))
+            if bad:
+                raise PlanError(f"{where}: unknown keys ({', '.join(bad)})")
+            missing = [key for key in ("begin_s", "end_s", "plans") if key not in p]
+            if missing:
+                raise PlanError(f"{where}: missing keys ({', '.join(missing)})")
+            begin, end = _time_s(p["begin_s"], where, "begin_s"), _time_s(p["end_s"], where, "end_s")
+            try:
+                plans = PlanSet.from_dict(p["plans"])
+            except PlanError as exc:
+                raise PlanError(f"{where}: {exc}") from None
+            periods.append(SchedulePeriod(pname, begin, end, plans))
+        return cls(name, tuple(periods))
 
 
-def read_schedule(path: str | Path, *, network: Any = None) -> Schedule:
-    """Read a schedule JSON file (signalopt's format); with ``network``, check its signals."""
+def read_schedule(path: str | Path, *, network: Any = None,
+                  window: tuple[float, float] | None = None) -> Schedule:
+    """Read a schedule JSON file (signalopt's format).
+
+    Parameters
+    ----------
+    path
+        The schedule file.
+    network
+        When given, every period's signals and link counts are checked against it.
+    window
+        A scenario's ``(begin_s, end_s)``: when given, the schedule must cover
+        it (:func:`check_covers`).
+
+    Raises
+    ------
+    InputError
+        One line naming the file, the element and the offending value.
+    """
     path = check_file(Path(path), "schedule file")
     doc = read_json_object(path, "schedule file")
     if doc.get("kind") != "schedule":
         raise InputError(path, 'not a schedule file (needs "kind": "schedule")', repr(doc.get("kind")))
-    if doc.get("schema_version") != SCHEDULE_SCHEMA_VERSION:
-        raise InputError(path, f"schema_version must be {SCHEDULE_SCHEMA_VERSION}", repr(doc.get("schema_version")))
+    version = doc.get("schema_version")
+    # type() and not ==: JSON true equals 1 in Python
+    if type(version) is not int or version != SCHEDULE_SCHEMA_VERSION:
+        raise InputError(path, f"schema_version must be the integer {SCHEDULE_SCHEMA_VERSION}", show_value(version))
+    if "provenance" in doc and not isinstance(doc["provenance"], dict):
+        raise InputError(path, "provenance must be a JSON object", show_value(doc["provenance"]))
     try:
         schedule = Schedule.from_dict(doc)
-    except (PlanError, TypeError) as exc:
+    except PlanError as exc:
         raise InputError(path, "invalid schedule", str(exc)) from None
+    if window is not None:
+        check_covers(schedule, *window, source=path)
     if network is not None:
         for period in schedule.periods:
             for plan in period.plans:
@@ -130,6 +244,31 @@ def read_schedule(path: str | Path, *, network: Any = None) -> Schedule:
                 if plan.n_links != signal.n_links:
                     raise InputError(path, f"period {period.name}: signal {plan.signal_id} has {plan.n_links} links, "
                                            f"the network {signal.n_links}", plan.phases[0].state)
+    return schedule
+
+
+def check_covers(schedule: Schedule, begin_s: float, end_s: float, *, source: str | Path | None = None) -> Schedule:
+    """Return ``schedule`` if it covers ``[begin_s, end_s)``, else raise :class:`InputError`.
+
+    Before its first period and after its last a schedule has no plan; a
+    simulation would otherwise run the first or the last period's plans there
+    (SUMO's WAUT starts with the first programme and keeps the last), a
+    stretching nobody asked for.
+
+    Parameters
+    ----------
+    schedule
+        The schedule.
+    begin_s, end_s
+        The scenario window [s].
+    source
+        The schedule file, named in the error.
+    """
+    if schedule.begin_s > begin_s + 1e-6 or schedule.end_s < end_s - 1e-6:
+        raise InputError(source or f"schedule {schedule.name}",
+                         f"covers {clock_hhmm(schedule.begin_s)}-{clock_hhmm(schedule.end_s)} "
+                         f"({schedule.begin_s:g}-{schedule.end_s:g} s), not the scenario window",
+                         f"{clock_hhmm(begin_s)}-{clock_hhmm(end_s)}, {begin_s:g}-{end_s:g} s")
     return schedule
 
 
