@@ -54,7 +54,9 @@ def webster_baseline(scenario: Scenario, network: Network, existing: PlanSet) ->
     from .analytic import webster_plans
     from .demand import read_turn_counts
 
-    plans = webster_plans(network, existing, read_turn_counts(scenario.counts_path), scenario.timing,
+    plans = webster_plans(network, existing, read_turn_counts(scenario.counts_path, begin_s=scenario.begin_s,
+                                                                end_s=scenario.end_s, interval_s=scenario.interval_s),
+                          scenario.timing,
                           begin_s=scenario.begin_s, end_s=scenario.end_s, interval_s=scenario.interval_s,
                           source=scenario.counts_path)
     return PlanSet(plans.plans, name="webster")

@@ -18,6 +18,18 @@ Pedestrian CSV::
 ``routeSampler`` (turn counts matched over candidate routes, written as
 Poisson flows, so each simulation seed draws its own arrivals); pedestrians
 are Poisson person flows across each crossing, half in each direction.
+
+Checks (one-line :class:`~signalopt.errors.InputError` naming file, line and
+value): a count must be finite and non-negative, and a row must not repeat
+an earlier row's key (interval, intersection, approach and movement; for
+pedestrians interval, intersection and crossing) -- repeated rows used to be
+summed silently.  Given the scenario's window and ``interval_s`` (the
+readers' keyword arguments, :func:`check_counts`, :func:`check_ped_counts`),
+every interval must also lie wholly inside ``[begin_s, end_s)``, start a
+whole number of ``interval_s`` after ``begin_s`` (the grid routeSampler's
+``-b``/``-e`` and the written ``<interval>`` elements tile), and stand for an
+hourly flow ``count * 3600 / interval_s`` no higher than
+:data:`MAX_VEH_H_PER_MOVEMENT` or :data:`MAX_PED_H_PER_CROSSING`.
 """
 
 from __future__ import annotations
@@ -27,17 +39,30 @@ import io
 import math
 import subprocess
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _sumo
 from ._xml import atomic_write_text, xml_escape
 from .errors import InputError, SimulationError
-from .network import Network, lane_edge
+from .network import Approach, Link, Network, lane_edge
 
 MOVEMENT_DIRS = {"T": frozenset("s"), "L": frozenset("lL"), "R": frozenset("rR"), "U": frozenset("t")}
 _VEH_COLUMNS = ("interval", "intersection", "approach", "movement", "vehicles")
 _PED_COLUMNS = ("interval", "intersection", "crossing", "pedestrians")
+_TIME_TOL_S = 1e-6  # interval times are whole or decimal seconds; this only absorbs float rounding
+
+#: Highest believable hourly flow of one counted vehicle movement [veh/h]: about
+#: five lanes at a saturation flow of ~2000 veh/h/lane (HCM base 1900 pc/h/ln),
+#: more than any single turn or through movement can carry. A higher count is a
+#: typo or a unit slip (e.g. vehicles per day), and routeSampler never finishes
+#: trying to match it.
+MAX_VEH_H_PER_MOVEMENT = 10_000.0
+#: Highest believable hourly flow over one crosswalk, both directions [ped/h]:
+#: walkway capacity is about 75 ped/min per metre of width (HCM), so 20000 ped/h
+#: is a ~4.5 m crosswalk at capacity for the whole hour, green or not.
+MAX_PED_H_PER_CROSSING = 20_000.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,9 @@ class TurnCount:
     approach: str
     movement: str
     vehicles: float
+    #: CSV line the count came from (0: not read from a file); for error messages only,
+    #: so it takes no part in equality.
+    line: int = field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +87,8 @@ class PedCount:
     signal_id: str
     crossing: str
     pedestrians: float
+    #: CSV line the count came from (0: not read from a file); for error messages only.
+    line: int = field(default=0, compare=False, repr=False)
 
 
 def parse_time_s(text: str) -> float:
@@ -113,8 +143,91 @@ def _time(path: Path, line: int, text: str) -> float:
         raise InputError(path, f"line {line}: interval is not a time (HH:MM or seconds)", repr(text)) from None
 
 
-def read_turn_counts(path: str | Path) -> list[TurnCount]:
-    """Read a turning-movement counts CSV (see module docstring)."""
+def _clock(t: float) -> str:
+    """Seconds of the day as ``HH:MM`` (``HH:MM:SS`` off the minute), as engineers write intervals."""
+    whole = int(round(t))
+    if abs(t - whole) > _TIME_TOL_S:
+        return f"{t:g} s"
+    h, rest = divmod(whole, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
+
+
+def _at(line: int) -> str:
+    """Message prefix naming the CSV line; counts built in code (line 0) have none."""
+    return f"line {line}: " if line > 0 else ""
+
+
+def _refuse_repeats(source: Path, rows: Sequence[tuple[int, tuple, str]], what: str) -> None:
+    """Refuse a row whose key an earlier row already had: summing them would hide a copy-paste slip."""
+    first: dict[tuple, int] = {}
+    for line, key, value in rows:
+        if key in first:
+            earlier = f"line {first[key]}" if first[key] > 0 else "an earlier count"
+            raise InputError(source, f"{_at(line)}repeats {earlier} (same {what}); counts are not summed", value)
+        first[key] = line
+
+
+def _window(begin_s: float | None, end_s: float | None, interval_s: float | None) -> tuple[float, float, float] | None:
+    """The scenario window if given: all three or none, since a partial window is a caller's bug."""
+    if begin_s is None and end_s is None and interval_s is None:
+        return None
+    if begin_s is None or end_s is None or interval_s is None:
+        raise TypeError("begin_s, end_s and interval_s go together")
+    return float(begin_s), float(end_s), float(interval_s)
+
+
+def _check_window(source: Path, rows: Sequence[tuple[int, float, str, str, float]], *, kind: str, unit: str,
+                  per: str, ceiling: float, begin_s: float, end_s: float, interval_s: float) -> None:
+    """Window, grid and ceiling checks of ``(line, begin_s, signal id, movement or crossing, count)`` rows.
+
+    The ceiling goes last, over all rows: with an ``interval_s`` that does not
+    fit the counts (7 s against 15-minute counts) the grid error says what is
+    wrong, where an absurd hourly flow on the first row would only puzzle.
+    """
+    if not (math.isfinite(interval_s) and interval_s > 0):
+        raise InputError(source, "interval_s must be a positive number of seconds", interval_s)
+    for line, t, sid, _, _ in rows:
+        if t < begin_s - _TIME_TOL_S or t + interval_s > end_s + _TIME_TOL_S:
+            raise InputError(source, f"{_at(line)}count interval {_clock(t)} outside the scenario window "
+                                     f"[{begin_s:g}, {end_s:g}) s at {sid}", f"{t:g}")
+        steps = (t - begin_s) / interval_s
+        if abs(steps - round(steps)) * interval_s > _TIME_TOL_S:
+            raise InputError(source, f"{_at(line)}interval {_clock(t)} is not on the interval_s = {interval_s:g} s "
+                                     f"grid from the scenario begin {_clock(begin_s)}", f"{t:g} s")
+    for line, _, sid, what, n in rows:
+        flow = n * 3600.0 / interval_s
+        if flow > ceiling:
+            raise InputError(source, f"{_at(line)}{kind} at {sid} {what} is {flow:.4g} {unit} counted in a "
+                                     f"{interval_s:g} s interval, above the ceiling of {ceiling:g} {unit} "
+                                     f"for one {per}", f"{n:g}")
+
+
+def read_turn_counts(path: str | Path, *, begin_s: float | None = None, end_s: float | None = None,
+                     interval_s: float | None = None) -> list[TurnCount]:
+    """Read a turning-movement counts CSV (see module docstring).
+
+    Parameters
+    ----------
+    path
+        The counts CSV.
+    begin_s, end_s, interval_s
+        The scenario's window [s of the day] and counting interval [s]; all
+        three or none. Given, every row must fit the window and its grid, and
+        stay under :data:`MAX_VEH_H_PER_MOVEMENT` (as :func:`check_counts`).
+
+    Returns
+    -------
+    list of TurnCount
+        One per row, in file order, each with its CSV line.
+
+    Raises
+    ------
+    InputError
+        A bad row (time, movement code, count), a row repeating an earlier
+        one, or, given the window, a row outside it, off its grid or above the
+        ceiling.
+    """
     path = Path(path)
     out = []
     for line, row in _read_rows(path, _VEH_COLUMNS):
@@ -122,16 +235,86 @@ def read_turn_counts(path: str | Path) -> list[TurnCount]:
         if movement not in MOVEMENT_DIRS:
             raise InputError(path, f"line {line}: movement must be one of L T R U", repr(row["movement"]))
         out.append(TurnCount(_time(path, line, row["interval"]), row["intersection"], row["approach"], movement,
-                             _count(path, line, "vehicles", row["vehicles"])))
+                             _count(path, line, "vehicles", row["vehicles"]), line))
+    _refuse_repeats(path, [(c.line, (c.begin_s, c.signal_id, c.approach, c.movement),
+                            f"{_clock(c.begin_s)} {c.signal_id} {c.approach} {c.movement}: {c.vehicles:g} vehicles")
+                           for c in out], "interval, intersection, approach and movement")
+    window = _window(begin_s, end_s, interval_s)
+    if window is not None:
+        _check_vehicle_window(path, out, *window)
     return out
 
 
-def read_ped_counts(path: str | Path) -> list[PedCount]:
-    """Read a pedestrian counts CSV (see module docstring)."""
+def read_ped_counts(path: str | Path, *, begin_s: float | None = None, end_s: float | None = None,
+                    interval_s: float | None = None) -> list[PedCount]:
+    """Read a pedestrian counts CSV (see module docstring).
+
+    Parameters
+    ----------
+    path
+        The pedestrian counts CSV.
+    begin_s, end_s, interval_s
+        The scenario's window [s of the day] and counting interval [s]; all
+        three or none. Given, every row must fit the window and its grid, and
+        stay under :data:`MAX_PED_H_PER_CROSSING` (as :func:`check_ped_counts`).
+
+    Returns
+    -------
+    list of PedCount
+        One per row, in file order, each with its CSV line.
+
+    Raises
+    ------
+    InputError
+        A bad row (time, count), a row repeating an earlier one, or, given the
+        window, a row outside it, off its grid or above the ceiling.
+    """
     path = Path(path)
-    return [PedCount(_time(path, line, row["interval"]), row["intersection"], row["crossing"],
-                     _count(path, line, "pedestrians", row["pedestrians"]))
-            for line, row in _read_rows(path, _PED_COLUMNS)]
+    out = [PedCount(_time(path, line, row["interval"]), row["intersection"], row["crossing"],
+                    _count(path, line, "pedestrians", row["pedestrians"]), line)
+           for line, row in _read_rows(path, _PED_COLUMNS)]
+    _refuse_repeats(path, [(p.line, (p.begin_s, p.signal_id, p.crossing),
+                            f"{_clock(p.begin_s)} {p.signal_id} {p.crossing}: {p.pedestrians:g} pedestrians")
+                           for p in out], "interval, intersection and crossing")
+    window = _window(begin_s, end_s, interval_s)
+    if window is not None:
+        check_ped_counts(out, source=path, begin_s=window[0], end_s=window[1], interval_s=window[2])
+    return out
+
+
+def _check_vehicle_window(source: Path, counts: Sequence[TurnCount], begin_s: float, end_s: float,
+                          interval_s: float) -> None:
+    """Window, grid and ceiling checks of turning-movement counts (see :func:`check_counts`)."""
+    _check_window(source, [(c.line, c.begin_s, c.signal_id, f"{c.approach} {c.movement}", c.vehicles)
+                           for c in counts], kind="vehicles", unit="veh/h", per="movement",
+                  ceiling=MAX_VEH_H_PER_MOVEMENT, begin_s=begin_s, end_s=end_s, interval_s=interval_s)
+
+
+def check_ped_counts(peds: Sequence[PedCount], *, source: Path, begin_s: float, end_s: float,
+                     interval_s: float) -> None:
+    """Every pedestrian count inside the run's window, on its interval grid, and believable.
+
+    Parameters
+    ----------
+    peds
+        Pedestrian counts (:func:`read_ped_counts`).
+    source
+        The CSV they came from, for error messages.
+    begin_s, end_s
+        The scenario's window [s of the day].
+    interval_s
+        The scenario's counting interval [s].
+
+    Raises
+    ------
+    InputError
+        A count interval not wholly inside ``[begin_s, end_s)``, not a whole
+        number of ``interval_s`` after ``begin_s``, or an hourly flow above
+        :data:`MAX_PED_H_PER_CROSSING`.
+    """
+    _check_window(Path(source), [(p.line, p.begin_s, p.signal_id, f"crossing {p.crossing}", p.pedestrians)
+                                 for p in peds], kind="pedestrians", unit="ped/h", per="crossing",
+                  ceiling=MAX_PED_H_PER_CROSSING, begin_s=begin_s, end_s=end_s, interval_s=interval_s)
 
 
 def movement_edges(network: Network, count: TurnCount, *, source: Path) -> tuple[str, str]:
@@ -152,12 +335,38 @@ def movement_edges(network: Network, count: TurnCount, *, source: Path) -> tuple
 
 def check_counts(network: Network, counts: list[TurnCount], *, source: Path, begin_s: float, end_s: float,
                  interval_s: float) -> None:
-    """Every count names a real movement and an interval inside the run."""
+    """Every count names a real movement, once, in an interval on the run's grid, at a believable flow.
+
+    Parameters
+    ----------
+    network
+        The scenario's network.
+    counts
+        Turning-movement counts (:func:`read_turn_counts`).
+    source
+        The CSV they came from, for error messages.
+    begin_s, end_s
+        The scenario's window [s of the day].
+    interval_s
+        The scenario's counting interval [s].
+
+    Raises
+    ------
+    InputError
+        A movement the network lacks; two rows for one movement and interval
+        (also when one names the approach by leg and the other by edge id:
+        routeSampler would get their sum); an interval not wholly inside
+        ``[begin_s, end_s)`` or off the ``interval_s`` grid from ``begin_s``;
+        an hourly flow above :data:`MAX_VEH_H_PER_MOVEMENT`.
+    """
+    source = Path(source)
+    keyed = []
     for c in counts:
-        movement_edges(network, c, source=source)
-        if c.begin_s < begin_s - 1e-6 or c.begin_s + interval_s > end_s + 1e-6:
-            raise InputError(source, f"count interval outside the scenario window "
-                                     f"[{begin_s:g}, {end_s:g}) s at {c.signal_id}", c.begin_s)
+        frm, _ = movement_edges(network, c, source=source)
+        keyed.append((c.line, (c.begin_s, c.signal_id, frm, c.movement),
+                      f"{_clock(c.begin_s)} {c.signal_id} {c.approach} {c.movement}: {c.vehicles:g} vehicles"))
+    _refuse_repeats(source, keyed, "interval, intersection, approach and movement")
+    _check_vehicle_window(source, counts, begin_s, end_s, interval_s)
 
 
 def write_turn_file(network: Network, counts: list[TurnCount], path: Path, *, source: Path, interval_s: float) -> Path:
@@ -234,18 +443,36 @@ def sample_routes(network_path: Path, turn_file: Path, candidates: Path, out: Pa
     return out
 
 
+def _ped_crossing(network: Network, p: PedCount, source: Path) -> tuple[Approach, Link]:
+    """(approach, crossing link) a pedestrian count names, by leg or edge id; an error when there is none."""
+    signal = network.signal(p.signal_id, source=source)
+    approach = next((a for a in signal.approaches if p.crossing in (a.leg, a.id)), None)
+    crossing = None
+    if approach is not None:
+        crossing = next((l for l in signal.links if l.is_crossing and approach.id in l.crosses), None)
+    if approach is None or crossing is None:
+        raise InputError(source, f"no signalised crossing at {p.signal_id} on leg", p.crossing)
+    return approach, crossing
+
+
 def write_pedestrian_flows(network: Network, peds: list[PedCount], path: Path, *, source: Path,
                            interval_s: float) -> Path:
-    """Poisson person flows across each counted crossing, half in each direction."""
+    """Poisson person flows across each counted crossing, half in each direction.
+
+    Raises
+    ------
+    InputError
+        A crossing the network lacks, or two counts for one crossing and
+        interval (also when one names it by leg and the other by edge id:
+        both flows would run, summing them).
+    """
+    # in file order, before sorting, so the message names the earlier line as the one repeated
+    _refuse_repeats(Path(source), [(p.line, (p.begin_s, p.signal_id, _ped_crossing(network, p, source)[0].id),
+                                    f"{_clock(p.begin_s)} {p.signal_id} {p.crossing}: {p.pedestrians:g} pedestrians")
+                                   for p in peds], "interval, intersection and crossing")
     lines = ["<routes>"]
     for k, p in enumerate(sorted(peds, key=lambda p: (p.begin_s, p.signal_id, p.crossing))):
-        signal = network.signal(p.signal_id, source=source)
-        approach = next((a for a in signal.approaches if p.crossing in (a.leg, a.id)), None)
-        crossing = None
-        if approach is not None:
-            crossing = next((l for l in signal.links if l.is_crossing and approach.id in l.crosses), None)
-        if crossing is None:
-            raise InputError(source, f"no signalised crossing at {p.signal_id} on leg", p.crossing)
+        approach, crossing = _ped_crossing(network, p, source)
         if p.pedestrians <= 0:
             continue
         in_edge = approach.id

@@ -61,7 +61,8 @@ def scenario_schedule(scenario: Scenario, network: Network | None = None):  # no
         return None
     from .schedule import read_schedule
 
-    return read_schedule(scenario.schedule_path, network=network or load_network(scenario))
+    return read_schedule(scenario.schedule_path, network=network or load_network(scenario),
+                         window=(scenario.begin_s, scenario.end_s))
 
 
 def scenario_cache(scenario: Scenario) -> Path:
@@ -80,7 +81,9 @@ def sampled_routes(scenario: Scenario, network: Network, counts: list | None = N
     folder = scenario_cache(scenario)
     out = folder / ("vehicles.rou.xml" if flows else "vehicles_individual.rou.xml")
     if not out.exists():
-        counts = counts if counts is not None else read_turn_counts(scenario.counts_path)
+        # read with the scenario's window: an absurd count would keep routeSampler busy forever
+        counts = counts if counts is not None else read_turn_counts(
+            scenario.counts_path, begin_s=scenario.begin_s, end_s=scenario.end_s, interval_s=scenario.interval_s)
         turns = write_turn_file(network, counts, folder / "turns.xml", source=scenario.counts_path,
                                 interval_s=scenario.interval_s)
         cands = write_candidate_routes(scenario.network_path, folder / "candidates.rou.xml")
@@ -96,10 +99,12 @@ def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
     network = network or load_network(scenario)
     routes: list[Path] = list(scenario.route_files)
     if scenario.counts_path is not None:
-        counts = read_turn_counts(scenario.counts_path)
+        counts = read_turn_counts(scenario.counts_path, begin_s=scenario.begin_s, end_s=scenario.end_s,
+                                  interval_s=scenario.interval_s)
         check_counts(network, counts, source=scenario.counts_path, begin_s=scenario.begin_s,
                      end_s=scenario.end_s, interval_s=scenario.interval_s)
-        peds = read_ped_counts(scenario.pedestrians_path) if scenario.pedestrians_path else []
+        peds = (read_ped_counts(scenario.pedestrians_path, begin_s=scenario.begin_s, end_s=scenario.end_s,
+                                interval_s=scenario.interval_s) if scenario.pedestrians_path else [])
         folder = scenario_cache(scenario)
         vehicles = sampled_routes(scenario, network, counts)
         routes.append(vehicles)

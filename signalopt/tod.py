@@ -132,8 +132,9 @@ def retime_periods(scenario: Scenario, segmentation: Segmentation, existing: Sch
     """One optimised plan set per period, each warm-started from the period before."""
     if scenario.counts_path is None:
         raise InputError(scenario.path, "time-of-day retiming needs turning-movement counts", scenario.name)
-    counts = read_turn_counts(scenario.counts_path)
-    peds = read_ped_counts(scenario.pedestrians_path) if scenario.pedestrians_path else []
+    window = {"begin_s": scenario.begin_s, "end_s": scenario.end_s, "interval_s": scenario.interval_s}
+    counts = read_turn_counts(scenario.counts_path, **window)
+    peds = read_ped_counts(scenario.pedestrians_path, **window) if scenario.pedestrians_path else []
     periods = []
     prev_x = None
     for k, period in enumerate(segmentation.periods):
@@ -228,7 +229,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
     if overlap:
         raise InputError("--day-seeds", "day comparison seeds overlap the optimiser's seeds", overlap)
     out = Path(out_dir)
-    counts = read_turn_counts(scen.counts_path)
+    counts = read_turn_counts(scen.counts_path, begin_s=scen.begin_s, end_s=scen.end_s, interval_s=scen.interval_s)
     seg = segment_day(counts, max_periods=max_periods, min_period_s=min_period_s, n_periods=n_periods,
                       interval_s=scen.interval_s, source=scen.counts_path)
     log(f"{scen.name}: {seg.n_periods} periods ({seg.method}): "
