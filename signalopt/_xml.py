@@ -42,11 +42,16 @@ def read_json_object(path: Path, what: str) -> dict:
     import json
 
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
+        # utf-8-sig: a byte-order mark (Windows editors write one) is accepted, as in the CSV and XML readers
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise InputError(path, f"{what} is not UTF-8 text", f"byte {exc.start}") from None
     except json.JSONDecodeError as exc:
         raise InputError(path, "malformed JSON", f"line {exc.lineno} col {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise InputError(path, "malformed JSON", str(exc).split(";")[0]) from None
+    except RecursionError:
+        raise InputError(path, "malformed JSON", "nested too deeply") from None
     if not isinstance(doc, dict):
         raise InputError(path, f"{what} must hold a JSON object", type(doc).__name__)
     return doc
@@ -67,8 +72,11 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """:func:`atomic_write_text` for bytes (e.g. a rendered figure)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(path, "cannot write here", exc.strerror or type(exc).__name__) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

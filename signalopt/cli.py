@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,24 +46,29 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _output_file(path: Path, option: str) -> Path:
+def _output_file(path: Path, option: str, *, shown: Path | None = None) -> Path:
     """Refuse an output file that could not be written, before hours of work go into it."""
+    shown = shown or path
     if path.is_dir():
-        raise InputError(option, "is a folder, give a file name", str(path))
+        raise InputError(option, "is a folder, give a file name", str(shown))
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        raise InputError(option, f"cannot create a file under {parent}: not a folder", str(path))
-    if not os.access(parent, os.W_OK):
-        raise InputError(option, f"folder {parent} is not writable", str(path))
+        raise InputError(option, f"cannot create a file under {parent}: not a folder", str(shown))
+    try:  # a real file, not os.access: root passes os.access on read-only or virtual folders such as /proc
+        fd, probe = tempfile.mkstemp(prefix=".signalopt-probe.", dir=parent)
+    except OSError as exc:
+        raise InputError(option, f"cannot write in folder {parent} ({exc.strerror})", str(shown)) from None
+    os.close(fd)
+    os.unlink(probe)
     return path
 
 
 def _output_folder(path: Path, option: str) -> Path:
     if path.exists() and not path.is_dir():
         raise InputError(option, "is a file, give a folder", str(path))
-    _output_file(path / "x", option)
+    _output_file(path / "x", option, shown=path)
     return path
 
 

@@ -120,7 +120,19 @@ def _read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str
     missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(path, "counts file lacks columns", ", ".join(missing))
-    rows = [(n, {k.strip(): (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:  # DictReader would keep the last of them silently
+        raise InputError(path, "line 1: a column name appears twice", ", ".join(repeated))
+    rows = []
+    for row in reader:
+        line = reader.line_num
+        if None in row:  # more fields than columns: "1,234" unquoted would read as 1
+            raise InputError(path, f"line {line}: more fields than the {len(header)} columns",
+                             ",".join(str(v) for v in row[None]))
+        if any(v is None for v in row.values()):
+            raise InputError(path, f"line {line}: fewer fields than the {len(header)} columns",
+                             ",".join(v for v in row.values() if v is not None))
+        rows.append((line, {k.strip(): v.strip() for k, v in row.items()}))
     if not rows:
         raise InputError(path, "counts file has no rows", None)
     return rows
@@ -201,6 +213,13 @@ def _check_window(source: Path, rows: Sequence[tuple[int, float, str, str, float
             raise InputError(source, f"{_at(line)}{kind} at {sid} {what} is {flow:.4g} {unit} counted in a "
                                      f"{interval_s:g} s interval, above the ceiling of {ceiling:g} {unit} "
                                      f"for one {per}", f"{n:g}")
+    counted = {round((t - begin_s) / interval_s) for _, t, _, _, _ in rows}
+    gaps = [begin_s + k * interval_s for k in range(int((end_s - begin_s + _TIME_TOL_S) // interval_s))
+            if k not in counted]
+    if gaps:
+        # a whole interval without a row would be simulated as an interval without any traffic
+        raise InputError(source, f"no {kind} counted in an interval of the scenario window (give zeros "
+                                 f"explicitly)", ", ".join(_clock(t) for t in gaps[:4]) + (" ..." if gaps[4:] else ""))
 
 
 def read_turn_counts(path: str | Path, *, begin_s: float | None = None, end_s: float | None = None,

@@ -295,9 +295,12 @@ def make_encoding(network: Network, base: PlanSet, timing: TimingOptions, *, per
             his.append(sum(p.max_green_s + p.yellow_s + p.all_red_s for p in phases))
         lo = max(timing.min_cycle_s, math.ceil(max(los) - 1e-9))
         hi = min(timing.max_cycle_s, min(his))
-        if lo > hi:
+        if lo > hi and math.ceil(max(los) - 1e-9) > hi:
             raise InputError(source, f"signal {t.base.signal_id}: minimum splits need {max(los):.1f} s, more than "
                                      f"the maximum cycle", f"{hi:g} s")
+        if lo > hi:
+            raise InputError(source, f"signal {t.base.signal_id}: the minimum cycle ({timing.min_cycle_s:g} s) is "
+                                     f"longer than the maximum greens allow", f"{min(his):g} s")
         ranges.append((float(lo), float(hi)))
     if not per_signal_cycle:
         lo = max(r[0] for r in ranges)

@@ -18,7 +18,7 @@ from .metrics import Metrics, RunMetrics
 from .network import Network
 from .plan import PlanSet
 from .prepare import Prepared, load_network, prepare, scenario_plans
-from .scenario import Scenario, read_scenario
+from .scenario import MAX_SEED, Scenario, read_scenario
 
 
 
@@ -33,24 +33,28 @@ def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
 
 
+#: Most seeds one command may name: a thousand simulations per candidate is already beyond any budget.
+MAX_SEEDS = 1000
+
+
 def parse_seeds(text: str, *, source: str = "--seeds") -> tuple[int, ...]:
     """``"1,2,3"`` or ``"1-5"`` -> seeds."""
     seeds: list[int] = []
     for part in text.split(","):
         part = part.strip()
         try:
-            if "-" in part[1:]:
-                a, b = part.split("-", 1)
-                lo, hi = int(a), int(b)
-                if hi < lo:
-                    raise ValueError
-                seeds.extend(range(lo, hi + 1))
-            else:
-                seeds.append(int(part))
+            lo, hi = (int(p) for p in part.split("-", 1)) if "-" in part[1:] else (int(part), int(part))
         except ValueError:
             raise InputError(source, "seeds must be integers like 1,2,3 or 1-5", text) from None
-    if not seeds or any(s < 0 for s in seeds):
-        raise InputError(source, "seeds must be non-negative integers", text)
+        if hi < lo:
+            raise InputError(source, "seeds must be integers like 1,2,3 or 1-5 (a range counts up)", text)
+        if hi - lo >= MAX_SEEDS:  # before building the range: 0-99999999999 would fill the memory
+            raise InputError(source, f"at most {MAX_SEEDS} seeds", text)
+        seeds.extend(range(lo, hi + 1))
+    if not seeds or any(s < 0 or s > MAX_SEED for s in seeds):
+        raise InputError(source, f"seeds must be integers from 0 to {MAX_SEED} (SUMO's --seed)", text)
+    if len(seeds) > MAX_SEEDS:
+        raise InputError(source, f"at most {MAX_SEEDS} seeds", text)
     if len(set(seeds)) < len(seeds):
         # the same seed twice is the same simulation twice: it would narrow a confidence interval for nothing
         raise InputError(source, "seeds must not repeat", text)

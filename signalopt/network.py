@@ -194,7 +194,9 @@ def read_network(path: str | Path) -> Network:
     from . import _xml
 
     path = Path(path)
-    _xml.check_xml_file(path)
+    root = _xml.parse_xml(path)
+    if root.tag != "net":
+        raise InputError(path, "not a SUMO network (its root element must be <net>)", f"<{root.tag}>")
     import sumolib  # only here: keep `import signalopt` free of SUMO
 
     try:

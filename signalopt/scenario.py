@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,18 @@ _OPTIMISE_KEYS = {"seeds"}
 #: Longest run a scenario may ask for [s]: a week of traffic; beyond that a typo (``end_s = 1e12``) would keep
 #: route sampling and SUMO busy for ever.
 MAX_RUN_S = 7 * 86400.0
+#: Largest seed SUMO takes (its --seed is a 32-bit signed integer).
+MAX_SEED = 2**31 - 1
+#: A scenario's name becomes part of cache and output folder names: letters, digits, ``_ . -`` only.
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+#: Plausible ranges of the timing options (both ends allowed); beyond them a value is a typo, and the
+#: clearance formulas would overflow or divide by next to nothing.
+TIMING_RANGES = {
+    "min_green_s": (1.0, 120.0), "min_green_left_s": (1.0, 120.0), "max_green_s": (1.0, 600.0),
+    "walk_s": (7.0, 120.0),  # MUTCD 4E.06: at least 7 s
+    "walking_speed_m_s": (0.3, 3.0), "min_cycle_s": (10.0, 600.0), "max_cycle_s": (10.0, 600.0),
+    "vehicle_length_m": (2.0, 30.0), "deceleration_m_s2": (1.0, 10.0), "perception_reaction_s": (0.3, 5.0),
+}
 
 
 @dataclass(frozen=True)
@@ -70,14 +83,12 @@ class TimingOptions:
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or value <= 0:
-                raise PlanError(f"timing.{name} must be a positive number ({value!r})")
+            lo, hi = TIMING_RANGES[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise PlanError(f"timing.{name} must be a number from {lo:g} to {hi:g} ({value!r})")
         if self.min_cycle_s >= self.max_cycle_s:
             raise PlanError(f"timing.min_cycle_s must be below max_cycle_s ({self.max_cycle_s:g}) "
                             f"({self.min_cycle_s:g})")
-        if self.walk_s < 7.0:
-            raise PlanError(f"timing.walk_s must be at least 7 s (MUTCD 4E.06) ({self.walk_s:g})")
         for name in ("min_green_s", "min_green_left_s", "walk_s"):
             if getattr(self, name) > self.max_green_s:
                 raise PlanError(f"timing.{name} must not exceed max_green_s ({self.max_green_s:g}) "
@@ -183,8 +194,12 @@ def read_scenario(path: str | Path) -> Scenario:
     if type(version) is not int or version != SCHEMA_VERSION:  # noqa: E721 - 1.0 and true equal 1 too
         raise InputError(source, f"schema_version must be {SCHEMA_VERSION}", repr(version))
     name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise InputError(source, "name must be a non-empty string", repr(name))
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        # the name is part of folder names: no separators, no line breaks
+        raise InputError(source, "name must be 1-80 letters, digits, '_', '.' or '-'", repr(name))
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise InputError(source, "description must be a string", repr(description))
 
     route_files: list[Path] = []
     additional: list[Path] = []
@@ -198,6 +213,8 @@ def read_scenario(path: str | Path) -> Scenario:
         net = _path(source, "network", data["network"])
 
     begin = _num(source, "begin_s", data.get("begin_s", cfg_times.get("begin", 0.0)), minimum=0)
+    if begin > MAX_RUN_S:
+        raise InputError(source, f"begin_s must be within the first week ({MAX_RUN_S:g} s)", begin)
     end = _num(source, "end_s", data.get("end_s", cfg_times.get("end", begin + 3600.0)))
     warmup = _num(source, "warmup_s", data.get("warmup_s", 0.0), minimum=0)
     if end <= begin:
@@ -234,8 +251,9 @@ def read_scenario(path: str | Path) -> Scenario:
         raise InputError(source, "optimise must be a table", repr(optimise))
     _check_keys(source, optimise, _OPTIMISE_KEYS, "[optimise]")
     seeds = optimise.get("seeds", [1, 2, 3])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        raise InputError(source, "optimise.seeds must be a list of non-negative integers", repr(seeds))
+    if not isinstance(seeds, list) or not seeds or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_SEED for s in seeds):
+        raise InputError(source, f"optimise.seeds must be a list of integers from 0 to {MAX_SEED}", repr(seeds))
     if len(set(seeds)) < len(seeds):
         # a repeated seed is the same simulation again: it would narrow a confidence interval for nothing
         raise InputError(source, "optimise.seeds repeats a seed", repr(seeds))
@@ -243,6 +261,8 @@ def read_scenario(path: str | Path) -> Scenario:
     signals = data.get("signals", [])
     if not isinstance(signals, list) or not all(isinstance(s, str) for s in signals):
         raise InputError(source, "signals must be a list of signal ids", repr(signals))
+    if len(set(signals)) < len(signals):
+        raise InputError(source, "signals names a signal twice", repr(signals))
     plans = _path(source, "plans", data["plans"]) if "plans" in data else None
     schedule = _path(source, "schedule", data["schedule"]) if "schedule" in data else None
     if plans is not None and schedule is not None:
@@ -252,8 +272,9 @@ def read_scenario(path: str | Path) -> Scenario:
         raise InputError(source, "variants must be a table of name = network path", repr(variants_table))
     variants = tuple((str(k), _path(source, f"variants.{k}", v)) for k, v in variants_table.items())
     for key, vpath in variants:
-        if not vpath.name.endswith(".net.xml"):
-            raise InputError(source, f"variants.{key} must be a SUMO network (.net.xml)", vpath.name)
+        if not vpath.name.endswith(".net.xml") or parse_xml(vpath).tag != "net":
+            raise InputError(source, f"variants.{key} must be a SUMO network (.net.xml with a <net> root)",
+                             vpath.name)
 
     files = [p for p in [net, counts, peds, plans, schedule, *route_files, *additional] if p is not None]
     digest = _digest([source, *files], {"begin": begin, "end": end})
@@ -263,7 +284,7 @@ def read_scenario(path: str | Path) -> Scenario:
         pedestrians_path=peds, interval_s=interval, route_seed=route_seed, plans_path=plans,
         schedule_path=schedule, variants=variants,
         signal_ids=tuple(signals), timing=timing, optimise_seeds=tuple(seeds),
-        description=str(data.get("description", "")), digest=digest,
+        description=description, digest=digest,
     )
     if signals:
         from .network import read_network

@@ -228,6 +228,13 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
     overlap = sorted(set(opt_seeds) & set(day_seeds))
     if overlap:
         raise InputError("--day-seeds", "day comparison seeds overlap the optimiser's seeds", overlap)
+    if not 0 < min_period_s <= scen.duration_s / 2:
+        # longer than half the day, every segmentation is the whole day as one period: nothing to re-divide
+        raise InputError("--min-period", f"must be positive and at most half the scenario "
+                                         f"({scen.duration_s / 120:g} min)", f"{min_period_s / 60:g} min")
+    if n_periods is not None and n_periods * min_period_s > scen.duration_s:
+        raise InputError("--periods", f"{n_periods} periods of at least {min_period_s / 60:g} min do not fit in "
+                                      f"the scenario's {scen.duration_s / 60:g} min", n_periods)
     out = Path(out_dir)
     counts = read_turn_counts(scen.counts_path, begin_s=scen.begin_s, end_s=scen.end_s, interval_s=scen.interval_s)
     seg = segment_day(counts, max_periods=max_periods, min_period_s=min_period_s, n_periods=n_periods,

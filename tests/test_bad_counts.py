@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 VEH_HEADER = "interval,intersection,approach,movement,vehicles\n"
 PED_HEADER = "interval,intersection,crossing,pedestrians\n"
 #: 07:00-08:00 in 15-minute intervals, as the bundled AM scenarios
-WINDOW = {"begin_s": 25200.0, "end_s": 28800.0, "interval_s": 900.0}
+WINDOW = {"begin_s": 25200.0, "end_s": 27000.0, "interval_s": 900.0}  # 07:00-07:30, two quarters
+ONE_QUARTER = {"begin_s": 25200.0, "end_s": 26100.0, "interval_s": 900.0}  # 07:00-07:15
+HOUR = {"begin_s": 25200.0, "end_s": 28800.0, "interval_s": 900.0}  # 07:00-08:00
 
 
 def _csv(tmp_path: Path, name: str, text: str) -> Path:
@@ -84,7 +86,7 @@ def test_repeated_pedestrian_row_is_refused_not_summed(tmp_path: Path) -> None:
 
 def test_same_crossing_by_leg_and_by_edge_id_is_refused(tmp_path: Path, qixiangtai_net: Path) -> None:
     path = _csv(tmp_path, "peds.csv", PED_HEADER + "07:00,pingshan,N,85\n07:00,pingshan,pingquan2pingshan,9\n")
-    peds = read_ped_counts(path, **WINDOW)
+    peds = read_ped_counts(path, **ONE_QUARTER)
     with pytest.raises(InputError) as info:
         write_pedestrian_flows(read_network(qixiangtai_net), peds, tmp_path / "p.rou.xml", source=path,
                                interval_s=900)
@@ -119,7 +121,7 @@ def test_vehicle_ceiling_is_refused_on_the_simulator_path(tmp_path: Path, iso: N
 def test_vehicle_count_at_the_ceiling_is_accepted(tmp_path: Path) -> None:
     at_ceiling = MAX_VEH_H_PER_MOVEMENT * 900 / 3600  # 2500 vehicles in 15 minutes
     path = _csv(tmp_path, "counts.csv", VEH_HEADER + f"07:00,center,N,T,{at_ceiling:g}\n")
-    assert read_turn_counts(path, **WINDOW)[0].vehicles == at_ceiling
+    assert read_turn_counts(path, **ONE_QUARTER)[0].vehicles == at_ceiling
 
 
 def test_pedestrian_count_above_the_ceiling_is_refused(tmp_path: Path) -> None:
@@ -129,7 +131,7 @@ def test_pedestrian_count_above_the_ceiling_is_refused(tmp_path: Path) -> None:
     _says(info, "peds.csv", "line 3", "1e+300", f"{MAX_PED_H_PER_CROSSING:g} ped/h")
     at_ceiling = MAX_PED_H_PER_CROSSING * 900 / 3600
     ok = _csv(tmp_path, "ok.csv", PED_HEADER + f"07:00,pingshan,N,{at_ceiling:g}\n")
-    assert read_ped_counts(ok, **WINDOW)[0].pedestrians == at_ceiling
+    assert read_ped_counts(ok, **ONE_QUARTER)[0].pedestrians == at_ceiling
     over = _csv(tmp_path, "over.csv", PED_HEADER + f"07:00,pingshan,N,{at_ceiling + 1:g}\n")
     with pytest.raises(InputError) as info:
         read_ped_counts(over, **WINDOW)
@@ -157,7 +159,7 @@ def test_count_that_is_not_finite_is_refused(tmp_path: Path, kind: str, value: s
 def test_vehicle_interval_off_the_grid_is_refused(tmp_path: Path, when: str, seconds: str) -> None:
     path = _csv(tmp_path, "counts.csv", VEH_HEADER + f"07:00,center,N,T,40\n{when},center,N,T,40\n")
     with pytest.raises(InputError) as info:
-        read_turn_counts(path, **WINDOW)
+        read_turn_counts(path, **HOUR)
     _says(info, "counts.csv", "line 3", seconds, "interval_s = 900 s", "07:00")
 
 
@@ -171,7 +173,7 @@ def test_vehicle_interval_off_the_grid_is_refused_on_the_simulator_path(tmp_path
 def test_pedestrian_interval_off_the_grid_is_refused(tmp_path: Path) -> None:
     path = _csv(tmp_path, "peds.csv", PED_HEADER + "07:00,pingshan,N,85\n07:20,pingshan,N,85\n")
     with pytest.raises(InputError) as info:
-        read_ped_counts(path, **WINDOW)
+        read_ped_counts(path, **HOUR)
     _says(info, "peds.csv", "line 3", "07:20", "26400", "interval_s = 900 s")
 
 
@@ -233,6 +235,20 @@ def test_a_partial_window_is_a_programming_error(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------- valid counts still read
+
+
+@pytest.mark.parametrize("reader, header, rows", [
+    (read_turn_counts, VEH_HEADER, ["07:00,center,N,T,40", "07:30,center,N,T,40"]),
+    (read_ped_counts, PED_HEADER, ["07:00,pingshan,N,85", "07:30,pingshan,N,80"]),
+], ids=["vehicles", "pedestrians"])
+def test_a_quarter_without_any_row_is_refused(reader, header: str, rows: list[str], tmp_path: Path) -> None:
+    # simulated, the missing 07:15 quarter would carry no traffic at all
+    path = _csv(tmp_path, "c.csv", header + "\n".join(rows) + "\n")
+    three = {**WINDOW, "end_s": 27900.0}
+    with pytest.raises(InputError) as info:
+        reader(path, **three)
+    _says(info, "c.csv", "07:15", "give zeros explicitly")
+    assert len(reader(path)) == 2  # without the window nothing is known to be missing
 
 
 def test_rows_keep_their_line_but_compare_as_before(tmp_path: Path) -> None:

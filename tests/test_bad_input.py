@@ -224,6 +224,25 @@ CASES: dict[str, Case] = {
     "counts header only": Case(lambda f: _counts(f, COUNTS_HEADER), ("counts.csv", "no rows")),
     "counts missing a column": Case(lambda f: _counts(f, "interval,intersection,approach,vehicles\n0,center,N,5\n"),
                                     ("counts.csv", "lacks columns", "movement")),
+    "counts with an unquoted thousands separator": Case(lambda f: _counts(f, COUNTS_HEADER + "00:00,center,N,T,1,234\n"),
+                                                        ("counts.csv", "line 2", "more fields", "234")),
+    "counts column named twice": Case(lambda f: _counts(f, COUNTS_HEADER.strip() + ",vehicles\n00:00,center,N,T,4,5\n"),
+                                      ("counts.csv", "line 1", "twice", "vehicles")),
+    "a quarter without counts": Case(lambda f: (_toml(f, BASE_TOML.replace("end_s = 900", "end_s = 2700")),
+                                                _counts(f, GOOD_COUNTS + "00:30,center,N,T,40\n")),
+                                     ("counts.csv", "give zeros", "00:15")),
+    "name that is a path": Case(lambda f: _toml(f, BASE_TOML.replace('name = "bad"', 'name = "../escape"')),
+                                ("scenario.toml", "name", "../escape")),
+    "seed SUMO cannot take": Case(lambda f: _toml(f, BASE_TOML + "[optimise]\nseeds = [2147483648]\n"),
+                                  ("scenario.toml", "optimise.seeds", "2147483648")),
+    "absurd reaction time": Case(lambda f: _toml(f, BASE_TOML + "[timing]\nperception_reaction_s = 1e308\n"),
+                                 ("scenario.toml", "perception_reaction_s", "1e+308")),
+    "signal named twice": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s", 'signals = ["center", "center"]\nbegin_s')),
+                               ("scenario.toml", "signals", "center")),
+    "description not text": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s", "description = 5\nbegin_s")),
+                                 ("scenario.toml", "description", "5")),
+    "network that is not a network": Case(lambda f: (f / "net" / "isolated.net.xml").write_text("<foo/>\n"),
+                                          ("isolated.net.xml", "not a SUMO network", "<foo>")),
     # command line
     "bad --seeds text": Case(lambda f: None, ("--seeds", "1,x"), extra_args=("--seeds", "1,x")),
     "reversed --seeds range": Case(lambda f: None, ("--seeds", "5-2"), extra_args=("--seeds", "5-2")),
@@ -232,6 +251,8 @@ CASES: dict[str, Case] = {
     "empty --seeds": Case(lambda f: None, ("--seeds",), extra_args=("--seeds", "")),
     "repeated --seeds": Case(lambda f: None, ("--seeds", "1,1"), extra_args=("--seeds", "1,1")),
     "no --workers": Case(lambda f: None, ("--workers", "0"), extra_args=("--workers", "0")),
+    "--seeds beyond SUMO": Case(lambda f: None, ("--seeds", "2147483648"), extra_args=("--seeds", "2147483648")),
+    "--seeds filling the memory": Case(lambda f: None, ("--seeds", "at most"), extra_args=("--seeds", "0-99999999999")),
 }
 
 #: Options of the other commands, refused before any simulation (``afile`` is a file in the folder).
@@ -248,6 +269,8 @@ OPTION_CASES: dict[str, tuple[list[str], tuple[str, ...]]] = {
                                             ("--compare-seeds", "1")),
     "no baselines": (["run", "scenario.toml", "--baselines", ""], ("--baselines",)),
     "no baselines to compare": (["compare", "scenario.toml", "--baselines", ","], ("--baselines", ",")),
+    "a period longer than half the day": (["tod", "scenario.toml", "--min-period", "100000"],
+                                          ("--min-period", "100000 min")),
     "more periods than allowed": (["tod", "scenario.toml", "--periods", "3", "--max-periods", "2"], ("--periods", "3")),
     "negative period": (["tod", "scenario.toml", "--min-period", "-5"], ("--min-period", "-5")),
     "export onto a folder": (["export", "plans.json", "--network", "net/isolated.net.xml", "--format", "csv",
@@ -327,6 +350,14 @@ def test_fixture_plan_file_is_valid(folder: Path, plan_doc: dict) -> None:
     assert plans.signal_ids == ("center",)
 
 
+def test_a_byte_order_mark_is_accepted_as_in_the_csv_and_xml_readers(folder: Path, plan_doc: dict) -> None:
+    from signalopt.planfile import read_plans
+
+    bom = folder / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + (folder / "plans.json").read_bytes())
+    assert read_plans(bom) == read_plans(folder / "plans.json")
+
+
 def _bad_plan_signal(doc: dict) -> str:
     doc["plans"][0]["signal_id"] = "nope"
     return json.dumps(doc)
@@ -352,8 +383,11 @@ def _bad_plan_green(doc: dict) -> str:
     (_bad_plan_signal, ("plans.json", "signal id not in the network", "nope")),
     (_bad_plan_links, ("plans.json", "14 links", "16")),
     (_bad_plan_green, ("plans.json", "green_s", "long")),
+    (lambda doc: json.dumps(doc).replace('"schema_version": 1', '"schema_version": 1' + "0" * 5000),
+     ("plans.json", "malformed JSON", "digits")),
+    (lambda doc: "[" * 100000, ("plans.json", "malformed JSON")),
 ], ids=["truncated", "python-not-json", "not-an-object", "schema-version", "unknown-signal", "link-count",
-        "wrong-type"])
+        "wrong-type", "huge-number", "deep-nesting"])
 def test_bad_plan_file(make, names, folder: Path, plan_doc: dict, capsys, monkeypatch) -> None:
     monkeypatch.chdir(folder)
     (folder / "plans.json").write_text(make(plan_doc), encoding="utf-8")

@@ -247,6 +247,17 @@ def test_crossings_missing_from_the_plan() -> None:
     assert v.value == str(sorted(plan.ped_links)[:2]) and v.limit == str(sorted(plan.ped_links))
 
 
+def test_a_stage_left_out_leaves_a_movement_unserved() -> None:
+    plan = safe(ISOLATED)["center"]
+    kept = plan.phases[:1] + plan.phases[2:]  # nothing conflicts, but the second stage's links never go green
+    bad = forge(plan, phases=kept, offset_s=0.0)
+    lost = sorted({k for k, c in enumerate(plan.phases[1].state) if c in "Gg"}
+                  - {k for ph in kept for k, c in enumerate(ph.state) if c in "Gg"})
+    assert lost  # the stage served links no other stage does
+    v = only(check_plan(bad, net(ISOLATED), TIMING), "movement never served (no green in any stage)")
+    assert v.value == f"links {', '.join(map(str, lost))}"
+
+
 def test_wrong_signal_or_link_count() -> None:
     plan = safe(ISOLATED)["center"]
     v = check_plan(replace(plan, signal_id="nowhere"), net(ISOLATED), TIMING)
