@@ -270,7 +270,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         plans, provenance = read_plan_file(path, network=network)
         name = Path(path).stem
         plan_sets.append(type(plans)(plans.plans, name=name))
-        opt_seeds.update(int(s) for s in provenance.get("seeds", []) if isinstance(s, int))
+        recorded = provenance.get("seeds", [])
+        if not isinstance(recorded, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in recorded):
+            raise InputError(path, "provenance.seeds must be a list of integer seeds", repr(recorded)[:60])
+        opt_seeds.update(recorded)
     seeds = parse_seeds(args.seeds) if args.seeds is not None else DEFAULT_COMPARE_SEEDS
     baselines = parse_baselines(args.baselines)
     executor = _executor(args)

@@ -296,8 +296,9 @@ def make_encoding(network: Network, base: PlanSet, timing: TimingOptions, *, per
         lo = max(timing.min_cycle_s, math.ceil(max(los) - 1e-9))
         hi = min(timing.max_cycle_s, min(his))
         if lo > hi and math.ceil(max(los) - 1e-9) > hi:
-            raise InputError(source, f"signal {t.base.signal_id}: minimum splits need {max(los):.1f} s, more than "
-                                     f"the maximum cycle", f"{hi:g} s")
+            raise InputError(source, f"signal {t.base.signal_id}: minimum splits need {max(los):.1f} s (whole "
+                                     f"seconds: {math.ceil(max(los) - 1e-9):g} s), more than the maximum cycle or "
+                                     f"the maximum greens allow", f"{hi:g} s")
         if lo > hi:
             raise InputError(source, f"signal {t.base.signal_id}: the minimum cycle ({timing.min_cycle_s:g} s) is "
                                      f"longer than the maximum greens allow", f"{min(his):g} s")

@@ -74,11 +74,17 @@ def _check_number(name: str, value: Any, where: str, *, minimum: float = 0.0) ->
     which Python's ``json`` reads -- are refused because every comparison with
     NaN is false, so a NaN duration would pass every minimum check.
     """
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise PlanError(f"{where}: {name} must be a number ({show_value(value)})")
-    if not math.isfinite(value) or value < minimum - EPS_S:
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
+    if math.isnan(number):
+        raise PlanError(f"{where}: {name} must be a number ({show_value(value)})")
+    if not math.isfinite(number) or number < minimum - EPS_S:
         raise PlanError(f"{where}: {name} must be finite and >= {minimum:g} ({show_value(value)})")
-    return float(value)
+    return number
 
 
 def _missing_keys(data: Mapping[str, Any], required: Iterable[str]) -> list[str]:

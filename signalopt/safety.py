@@ -52,14 +52,17 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
     if set(plan.ped_links) != set(signal.ped_links):
         out.append(Violation(sid, "-", "crossing links differ from the network", str(sorted(plan.ped_links)),
                              str(sorted(signal.ped_links))))
-    # a movement the street's own programmes serve must keep a green: a plan that drops it (a stage left
-    # out, an edited state) would queue that movement for ever, though nothing conflicts
+    # a vehicle movement the street's own programmes serve must keep a green: a plan that drops it (a stage
+    # left out, an edited state) would queue that movement for ever, though nothing conflicts.  Crossings are
+    # left out on purpose: reading a programme drops a crossing from a stage too short for walk + clearance
+    # (with a warning), and the plans built from it keep that choice.
     served = {k for prog in signal.programs for _, state in prog.phases for k, c in enumerate(state)
-              if c in GREEN_CHARS}
+              if c in GREEN_CHARS and k not in signal.ped_links}
     unserved = sorted(served - {k for ph in plan.phases for k, c in enumerate(ph.state) if c in GREEN_CHARS})
     if unserved:
         out.append(Violation(sid, "-", "movement never served (no green in any stage)",
-                             f"links {', '.join(map(str, unserved))}", "every link the network's programmes serve"))
+                             f"links {', '.join(map(str, unserved))}",
+                             "every vehicle link the network's programmes serve"))
     for dur, state in plan.sumo_phases():
         for a, b in signal.conflicting_greens(state):
             out.append(Violation(sid, f"state {state}", "conflicting movements green together",

@@ -50,8 +50,12 @@ _OPTIMISE_KEYS = {"seeds"}
 MAX_RUN_S = 7 * 86400.0
 #: Largest seed SUMO takes (its --seed is a 32-bit signed integer).
 MAX_SEED = 2**31 - 1
-#: A scenario's name becomes part of cache and output folder names: letters, digits, ``_ . -`` only.
+#: A scenario's name and its variants' names become parts of cache and output folder names (and of the
+#: period scenarios ``tod`` writes, ``<name>-<variant>-<begin_s>``): letters, digits, ``_ . -`` only.
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+_VARIANT = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+#: Longest name a scenario file may carry: a name, a variant and a begin time [s] joined by ``-``.
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,130}")
 #: Plausible ranges of the timing options (both ends allowed); beyond them a value is a typo, and the
 #: clearance formulas would overflow or divide by next to nothing.
 TIMING_RANGES = {
@@ -135,6 +139,8 @@ class Scenario:
 def _num(source: Path, key: str, value: Any, *, minimum: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(source, f"{key} must be a number", repr(value))
+    if isinstance(value, int) and abs(value) > 2**53:  # beyond exact floats; math.isfinite overflows on 10**400
+        raise InputError(source, f"{key} must be a finite number", f"{str(value)[:20]}...")
     if not math.isfinite(value):  # TOML has nan and inf
         raise InputError(source, f"{key} must be a finite number", value)
     if minimum is not None and value < minimum:
@@ -194,8 +200,9 @@ def read_scenario(path: str | Path) -> Scenario:
     if type(version) is not int or version != SCHEMA_VERSION:  # noqa: E721 - 1.0 and true equal 1 too
         raise InputError(source, f"schema_version must be {SCHEMA_VERSION}", repr(version))
     name = data.get("name")
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        # the name is part of folder names: no separators, no line breaks
+    if not isinstance(name, str) or not _FILE_NAME.fullmatch(name) or (
+            not _NAME.fullmatch(name) and not re.fullmatch(r".+-\d+", name)):
+        # the name is part of folder names: no separators, no line breaks; longer only as a tod period's
         raise InputError(source, "name must be 1-80 letters, digits, '_', '.' or '-'", repr(name))
     description = data.get("description", "")
     if not isinstance(description, str):
@@ -270,6 +277,10 @@ def read_scenario(path: str | Path) -> Scenario:
     variants_table = data.get("variants", {})
     if not isinstance(variants_table, dict):
         raise InputError(source, "variants must be a table of name = network path", repr(variants_table))
+    for key in variants_table:
+        if not _VARIANT.fullmatch(key) or key == "default":
+            raise InputError(source, "variant names must be 1-40 letters, digits, '_', '.' or '-' (not 'default')",
+                             repr(key))
     variants = tuple((str(k), _path(source, f"variants.{k}", v)) for k, v in variants_table.items())
     for key, vpath in variants:
         if not vpath.name.endswith(".net.xml") or parse_xml(vpath).tag != "net":

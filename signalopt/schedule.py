@@ -12,7 +12,7 @@ or all-red is cut and no minimum green is shortened.
 
 Times are seconds since midnight of the simulated day (simulation time, as
 in the scenarios' ``begin_s``/``end_s``), written as numbers or ``"HH:MM"``
-strings; a schedule covers at most one day, ``[0, DAY_S]``.  A schedule runs
+strings, from 0 to :data:`MAX_TIME_S`.  A schedule runs
 only inside the span its periods cover: :meth:`Schedule.period_at` refuses
 times outside it, and :func:`check_covers` refuses a scenario window it does
 not cover, rather than stretching the first or last period.
@@ -33,8 +33,8 @@ from .errors import InputError, PlanError
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, show_value
 
 SCHEDULE_SCHEMA_VERSION = 1
-#: Length of the day a schedule's times fall in [s]: 00:00 is 0, 24:00 is ``DAY_S``.
-DAY_S = 86400.0
+#: Latest time a schedule may name [s]: a week, as for a scenario's run (one past midnight goes beyond 24:00).
+MAX_TIME_S = 7 * 86400.0
 #: Top-level keys of a schedule file (what :meth:`Schedule.to_dict` and the JSON export write).
 SCHEDULE_FILE_KEYS = ("schema_version", "kind", "name", "periods", "provenance")
 #: Keys of one period object.
@@ -53,12 +53,14 @@ def _time_s(value: Any, where: str, key: str) -> float:
     ------
     PlanError
         Naming ``where``, ``key`` and the value: not a time (booleans
-        included), not finite, or outside ``[0, DAY_S]`` (``"99:00"`` parses
-        to 99 h, which is no time of day).
+        included), not finite, or outside ``[0, MAX_TIME_S]``.
     """
     t: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        t = float(value)
+        try:
+            t = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            t = math.inf
     elif isinstance(value, str):
         from .demand import parse_time_s
 
@@ -68,9 +70,9 @@ def _time_s(value: Any, where: str, key: str) -> float:
             t = None
     if t is None:
         raise PlanError(f"{where}: {key} is not a time (HH:MM or seconds) ({show_value(value)})")
-    if not math.isfinite(t) or not 0.0 <= t <= DAY_S:
-        raise PlanError(f"{where}: {key} must be a time of day from 0 to {DAY_S:g} s (00:00-24:00) "
-                        f"({show_value(value)})")
+    if not math.isfinite(t) or not 0.0 <= t <= MAX_TIME_S:
+        raise PlanError(f"{where}: {key} must be a time from 0 to {MAX_TIME_S:g} s (a week: scenarios may run "
+                        f"past midnight) ({show_value(value)})")
     return t
 
 

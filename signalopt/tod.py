@@ -12,6 +12,7 @@ variant and says which lane use wins in which period.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from .segment import Segmentation, representative_counts, segment_day
 #: Held-out seeds for the day comparison (disjoint from the optimiser's 1, 2, 3).
 DEFAULT_DAY_SEEDS = (101, 102, 103, 104, 105)
 #: Warm-up of each period's representative-hour scenario [s].
-PERIOD_WARMUP_S = 900.0
+PERIOD_WARMUP_S = 900.0  # at least; rounded up to whole count intervals
 
 
 @dataclass(frozen=True)
@@ -98,20 +99,22 @@ def _write_period_scenario(folder: Path, scenario: Scenario, counts: list[TurnCo
                            existing: PlanSet, begin_s: float) -> Path:
     """A one-hour scenario of a period's representative demand, the existing period plan as its plans."""
     folder.mkdir(parents=True, exist_ok=True)
-    warm = [TurnCount(c.begin_s - PERIOD_WARMUP_S, c.signal_id, c.approach, c.movement, c.vehicles)
-            for c in counts if c.begin_s < begin_s + PERIOD_WARMUP_S - 1e-6]
+    # whole count intervals of warm-up, so the period's own counts stay on the grid from its begin
+    warmup_s = math.ceil(PERIOD_WARMUP_S / scenario.interval_s - 1e-9) * scenario.interval_s
+    warm = [TurnCount(c.begin_s - warmup_s, c.signal_id, c.approach, c.movement, c.vehicles)
+            for c in counts if c.begin_s < begin_s + warmup_s - 1e-6]
     rows = ["interval,intersection,approach,movement,vehicles"]
     rows += [f"{c.begin_s:g},{c.signal_id},{c.approach},{c.movement},{c.vehicles:g}" for c in [*warm, *counts]]
     atomic_write_text(folder / "counts.csv", "\n".join(rows) + "\n")
     toml = [
         "schema_version = 1", f'name = "{scenario.name}-{int(begin_s)}"',
         f'network = "{scenario.network_path.as_posix()}"', 'plans = "existing.json"',
-        f"begin_s = {begin_s - PERIOD_WARMUP_S:g}", f"end_s = {begin_s + 3600:g}", f"warmup_s = {PERIOD_WARMUP_S:g}",
+        f"begin_s = {begin_s - warmup_s:g}", f"end_s = {begin_s + 3600:g}", f"warmup_s = {warmup_s:g}",
         "[demand]", 'counts = "counts.csv"', f"interval_s = {scenario.interval_s:g}",
     ]
     if peds:
-        warm_p = [PedCount(p.begin_s - PERIOD_WARMUP_S, p.signal_id, p.crossing, p.pedestrians)
-                  for p in peds if p.begin_s < begin_s + PERIOD_WARMUP_S - 1e-6]
+        warm_p = [PedCount(p.begin_s - warmup_s, p.signal_id, p.crossing, p.pedestrians)
+                  for p in peds if p.begin_s < begin_s + warmup_s - 1e-6]
         prow = ["interval,intersection,crossing,pedestrians"]
         prow += [f"{p.begin_s:g},{p.signal_id},{p.crossing},{p.pedestrians:g}" for p in [*warm_p, *peds]]
         atomic_write_text(folder / "pedestrians.csv", "\n".join(prow) + "\n")

@@ -231,6 +231,8 @@ CASES: dict[str, Case] = {
     "a quarter without counts": Case(lambda f: (_toml(f, BASE_TOML.replace("end_s = 900", "end_s = 2700")),
                                                 _counts(f, GOOD_COUNTS + "00:30,center,N,T,40\n")),
                                      ("counts.csv", "give zeros", "00:15")),
+    "variant name that is a path": Case(lambda f: _toml(f, BASE_TOML + '[variants]\n"../x" = "net/isolated.net.xml"\n'),
+                                        ("scenario.toml", "variant names", "../x")),
     "name that is a path": Case(lambda f: _toml(f, BASE_TOML.replace('name = "bad"', 'name = "../escape"')),
                                 ("scenario.toml", "name", "../escape")),
     "seed SUMO cannot take": Case(lambda f: _toml(f, BASE_TOML + "[optimise]\nseeds = [2147483648]\n"),
@@ -356,6 +358,14 @@ def test_a_byte_order_mark_is_accepted_as_in_the_csv_and_xml_readers(folder: Pat
     bom = folder / "bom.json"
     bom.write_bytes(b"\xef\xbb\xbf" + (folder / "plans.json").read_bytes())
     assert read_plans(bom) == read_plans(folder / "plans.json")
+
+
+def test_compare_refuses_seeds_in_a_plan_file_that_are_not_seeds(folder: Path, plan_doc: dict, capsys,
+                                                                monkeypatch) -> None:
+    monkeypatch.chdir(folder)
+    (folder / "plans.json").write_text(json.dumps({**plan_doc, "provenance": {"seeds": 5}}), encoding="utf-8")
+    code, out, err = run_cli(["compare", "scenario.toml", "--plans", "plans.json"], capsys)
+    assert_one_line_error(code, out, err, "plans.json", "provenance.seeds", "5")
 
 
 def _bad_plan_signal(doc: dict) -> str:
