@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .demand import MOVEMENT_DIRS, TurnCount, read_ped_counts, read_turn_counts
+from .demand import MOVEMENT_DIRS, TurnCount
 from .encoding import water_fill
 from .errors import InputError, PlanError
 from .metrics import ApproachMetrics, Metrics, RunMetrics
@@ -120,11 +120,6 @@ _DIR_MOVEMENT = {d: m for m, dirs in MOVEMENT_DIRS.items() for d in dirs}
 
 
 # --------------------------------------------------------------------------- demand
-
-
-def _window(scenario: Scenario) -> dict[str, float]:
-    """The scenario's window and count interval, for reading its counts with every check."""
-    return {"begin_s": scenario.begin_s, "end_s": scenario.end_s, "interval_s": scenario.interval_s}
 
 
 def design_flows_veh_h(counts: Sequence[TurnCount], *, begin_s: float, end_s: float, interval_s: float = 900.0,
@@ -806,7 +801,7 @@ class AnalyticEvaluator:
     controller = "static"
 
     def __init__(self, scenario: Scenario | str | Path, *, network: Network | None = None) -> None:
-        from .prepare import load_network
+        from .prepare import load_network, scenario_counts, scenario_ped_counts
 
         if not isinstance(scenario, Scenario):
             from .scenario import read_scenario
@@ -818,7 +813,7 @@ class AnalyticEvaluator:
                                             "([demand] counts)", scenario.name)
         self.network = network or load_network(scenario)
         source = scenario.counts_path
-        self.flows_veh_h = design_flows_veh_h(read_turn_counts(source, **_window(scenario)), begin_s=scenario.begin_s,
+        self.flows_veh_h = design_flows_veh_h(scenario_counts(scenario), begin_s=scenario.begin_s,
                                               end_s=scenario.end_s, interval_s=scenario.interval_s, source=source)
         for sid, _, _ in self.flows_veh_h:
             self.network.signal(sid, source=source)
@@ -837,7 +832,7 @@ class AnalyticEvaluator:
         self._peds = 0
         if scenario.pedestrians_path is not None:
             start = scenario.begin_s + scenario.warmup_s
-            self._peds = int(round(sum(p.pedestrians for p in read_ped_counts(scenario.pedestrians_path, **_window(scenario))
+            self._peds = int(round(sum(p.pedestrians for p in scenario_ped_counts(scenario)
                                        if start - EPS_S <= p.begin_s < scenario.end_s)))
         self._existing: PlanSet | None = None
 
@@ -866,9 +861,10 @@ class AnalyticEvaluator:
 
     def webster_plans(self, base: PlanSet | None = None) -> PlanSet:
         """:func:`webster_plans` on this scenario's counts, from ``base`` (default the existing plans)."""
+        from .prepare import scenario_counts
+
         return webster_plans(self.network, base if base is not None else self.existing_plans(),
-                             read_turn_counts(self.scenario.counts_path, **_window(self.scenario)),
-                             self.scenario.timing,
+                             scenario_counts(self.scenario), self.scenario.timing,
                              begin_s=self.scenario.begin_s, end_s=self.scenario.end_s,
                              interval_s=self.scenario.interval_s, source=self.scenario.counts_path)
 

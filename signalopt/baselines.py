@@ -20,7 +20,7 @@ from ._xml import parse_xml
 from .errors import InputError, SimulationError
 from .network import Network
 from .plan import PlanSet
-from .prepare import sampled_routes, scenario_cache
+from .prepare import sampled_routes, scenario_cache, scenario_counts
 from .programs import plan_from_program
 from .scenario import Scenario
 
@@ -52,11 +52,8 @@ def webster_baseline(scenario: Scenario, network: Network, existing: PlanSet) ->
         raise InputError(scenario.path, "the webster baseline needs turning-movement counts ([demand] counts)",
                          scenario.name)
     from .analytic import webster_plans
-    from .demand import read_turn_counts
 
-    plans = webster_plans(network, existing, read_turn_counts(scenario.counts_path, begin_s=scenario.begin_s,
-                                                                end_s=scenario.end_s, interval_s=scenario.interval_s),
-                          scenario.timing,
+    plans = webster_plans(network, existing, scenario_counts(scenario), scenario.timing,
                           begin_s=scenario.begin_s, end_s=scenario.end_s, interval_s=scenario.interval_s,
                           source=scenario.counts_path)
     return PlanSet(plans.plans, name="webster")

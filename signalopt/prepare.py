@@ -11,8 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .demand import (check_counts, read_ped_counts, read_turn_counts, sample_routes, write_candidate_routes,
-                     write_pedestrian_flows, write_turn_file)
+from .demand import (PedCount, TurnCount, check_counts, read_ped_counts, read_turn_counts, sample_routes,
+                     write_candidate_routes, write_pedestrian_flows, write_turn_file)
+from .errors import InputError
 from .network import Approach, Network, read_network
 from .plan import PlanSet
 from .programs import existing_plans
@@ -65,6 +66,29 @@ def scenario_schedule(scenario: Scenario, network: Network | None = None):  # no
                          window=(scenario.begin_s, scenario.end_s))
 
 
+def _window(scenario: Scenario) -> dict[str, float]:
+    return {"begin_s": scenario.begin_s, "end_s": scenario.end_s, "interval_s": scenario.interval_s}
+
+
+def scenario_counts(scenario: Scenario) -> list[TurnCount]:
+    """The scenario's turning-movement counts, every row checked against its window, grid and ceiling.
+
+    Every reader of a scenario's counts goes through here: an absurd count would
+    otherwise keep routeSampler busy for ever, or skew Webster's flow ratios.
+    """
+    if scenario.counts_path is None:
+        raise InputError(scenario.path, "the scenario has no turning-movement counts ([demand] counts)",
+                         scenario.name)
+    return read_turn_counts(scenario.counts_path, **_window(scenario))
+
+
+def scenario_ped_counts(scenario: Scenario) -> list[PedCount]:
+    """The scenario's pedestrian counts (none without a file), checked as :func:`scenario_counts`."""
+    if scenario.pedestrians_path is None:
+        return []
+    return read_ped_counts(scenario.pedestrians_path, **_window(scenario))
+
+
 def scenario_cache(scenario: Scenario) -> Path:
     """The cache folder of one scenario version (keyed by its digest)."""
     folder = cache_dir() / f"{scenario.name}-{scenario.digest}"
@@ -81,9 +105,7 @@ def sampled_routes(scenario: Scenario, network: Network, counts: list | None = N
     folder = scenario_cache(scenario)
     out = folder / ("vehicles.rou.xml" if flows else "vehicles_individual.rou.xml")
     if not out.exists():
-        # read with the scenario's window: an absurd count would keep routeSampler busy forever
-        counts = counts if counts is not None else read_turn_counts(
-            scenario.counts_path, begin_s=scenario.begin_s, end_s=scenario.end_s, interval_s=scenario.interval_s)
+        counts = counts if counts is not None else scenario_counts(scenario)
         turns = write_turn_file(network, counts, folder / "turns.xml", source=scenario.counts_path,
                                 interval_s=scenario.interval_s)
         cands = write_candidate_routes(scenario.network_path, folder / "candidates.rou.xml")
@@ -99,12 +121,9 @@ def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
     network = network or load_network(scenario)
     routes: list[Path] = list(scenario.route_files)
     if scenario.counts_path is not None:
-        counts = read_turn_counts(scenario.counts_path, begin_s=scenario.begin_s, end_s=scenario.end_s,
-                                  interval_s=scenario.interval_s)
-        check_counts(network, counts, source=scenario.counts_path, begin_s=scenario.begin_s,
-                     end_s=scenario.end_s, interval_s=scenario.interval_s)
-        peds = (read_ped_counts(scenario.pedestrians_path, begin_s=scenario.begin_s, end_s=scenario.end_s,
-                                interval_s=scenario.interval_s) if scenario.pedestrians_path else [])
+        counts = read_turn_counts(scenario.counts_path)  # check_counts checks the window too, with the network
+        check_counts(network, counts, source=scenario.counts_path, **_window(scenario))
+        peds = scenario_ped_counts(scenario)
         folder = scenario_cache(scenario)
         vehicles = sampled_routes(scenario, network, counts)
         routes.append(vehicles)

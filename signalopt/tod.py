@@ -23,7 +23,7 @@ from . import __version__
 from ._sumo_run import Task
 from ._xml import atomic_write_text
 from .comparison import paired_pct
-from .demand import PedCount, TurnCount, read_ped_counts, read_turn_counts
+from .demand import PedCount, TurnCount
 from .errors import InputError, SimulationError
 from .evaluator import SumoEvaluator
 from .executors import Executor
@@ -32,7 +32,7 @@ from .network import Network
 from .optimiser import check_budget, optimise
 from .plan import PlanSet
 from .planfile import write_plans
-from .prepare import load_network, scenario_plans, scenario_schedule
+from .prepare import load_network, scenario_counts, scenario_ped_counts, scenario_plans, scenario_schedule
 from .scenario import Scenario, read_scenario, variant_scenario
 from .schedule import Schedule, SchedulePeriod, clock_hhmm
 from .segment import Segmentation, representative_counts, segment_day
@@ -135,9 +135,8 @@ def retime_periods(scenario: Scenario, segmentation: Segmentation, existing: Sch
     """One optimised plan set per period, each warm-started from the period before."""
     if scenario.counts_path is None:
         raise InputError(scenario.path, "time-of-day retiming needs turning-movement counts", scenario.name)
-    window = {"begin_s": scenario.begin_s, "end_s": scenario.end_s, "interval_s": scenario.interval_s}
-    counts = read_turn_counts(scenario.counts_path, **window)
-    peds = read_ped_counts(scenario.pedestrians_path, **window) if scenario.pedestrians_path else []
+    counts = scenario_counts(scenario)
+    peds = scenario_ped_counts(scenario)
     periods = []
     prev_x = None
     for k, period in enumerate(segmentation.periods):
@@ -239,7 +238,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
         raise InputError("--periods", f"{n_periods} periods of at least {min_period_s / 60:g} min do not fit in "
                                       f"the scenario's {scen.duration_s / 60:g} min", n_periods)
     out = Path(out_dir)
-    counts = read_turn_counts(scen.counts_path, begin_s=scen.begin_s, end_s=scen.end_s, interval_s=scen.interval_s)
+    counts = scenario_counts(scen)
     seg = segment_day(counts, max_periods=max_periods, min_period_s=min_period_s, n_periods=n_periods,
                       interval_s=scen.interval_s, source=scen.counts_path)
     log(f"{scen.name}: {seg.n_periods} periods ({seg.method}): "
