@@ -88,11 +88,17 @@ class Comparison:
         return pd.DataFrame([{k: r[k] for k in cols} for r in self.to_dict()])
 
 
-def check_seeds_disjoint(seeds: Sequence[int], optimiser_seeds: Sequence[int], *, source: str = "--seeds") -> None:
+def check_compare_seeds(seeds: Sequence[int], optimiser_seeds: Sequence[int], *, source: str = "--seeds") -> None:
+    """Refuse comparison seeds that are not held out, or too few for a confidence interval.
+
+    Callers that optimise before comparing check first, so that bad seeds fail before any work.
+    """
     overlap = sorted(set(seeds) & set(optimiser_seeds))
     if overlap:
         raise InputError(source, "comparison seeds overlap the optimiser's seeds; compare on held-out seeds",
                          ",".join(map(str, overlap)))
+    if len(seeds) < 2:
+        raise InputError(source, "a comparison needs at least 2 seeds for confidence intervals", len(seeds))
 
 
 def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candidate] = (), *,
@@ -123,9 +129,7 @@ def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candi
     """
     scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
     seeds = tuple(int(s) for s in seeds)
-    check_seeds_disjoint(seeds, scen.optimise_seeds if optimiser_seeds is None else optimiser_seeds)
-    if len(seeds) < 2:
-        raise InputError("--seeds", "a comparison needs at least 2 seeds for confidence intervals", len(seeds))
+    check_compare_seeds(seeds, scen.optimise_seeds if optimiser_seeds is None else optimiser_seeds)
     bad = [b for b in baselines if b not in BASELINES]
     if bad:
         raise InputError("--baselines", f"unknown baseline, choose from {', '.join(BASELINES)}", ", ".join(bad))

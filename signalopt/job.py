@@ -10,7 +10,7 @@ from typing import Any
 
 from . import __version__
 from .baselines import BASELINES, Candidate
-from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_seeds_disjoint, compare
+from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_compare_seeds, compare
 from .errors import InputError
 from .export import export_plans
 from .optimiser import OptimiseResult, check_budget, optimise
@@ -71,10 +71,7 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     network = load_network(scen)
     opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
     # refused now, not after the optimiser has spent its budget
-    check_seeds_disjoint(compare_seeds, opt_seeds, source="--compare-seeds")
-    if len(compare_seeds) < 2:
-        raise InputError("--compare-seeds", "a comparison needs at least 2 seeds for confidence intervals",
-                         len(compare_seeds))
+    check_compare_seeds(compare_seeds, opt_seeds, source="--compare-seeds")
     prepared = prepare(scen, network)  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
         f"optimiser seeds {','.join(map(str, opt_seeds))}, comparison seeds {compare_seeds[0]}..{compare_seeds[-1]}")
