@@ -48,13 +48,11 @@ def parse_seeds(text: str, *, source: str = "--seeds") -> tuple[int, ...]:
             raise InputError(source, "seeds must be integers like 1,2,3 or 1-5", text) from None
         if hi < lo:
             raise InputError(source, "seeds must be integers like 1,2,3 or 1-5 (a range counts up)", text)
-        if hi - lo >= MAX_SEEDS:  # before building the range: 0-99999999999 would fill the memory
+        if len(seeds) + hi - lo + 1 > MAX_SEEDS:  # before building the range: 0-99999999999 would fill the memory
             raise InputError(source, f"at most {MAX_SEEDS} seeds", text)
         seeds.extend(range(lo, hi + 1))
     if not seeds or any(s < 0 or s > MAX_SEED for s in seeds):
         raise InputError(source, f"seeds must be integers from 0 to {MAX_SEED} (SUMO's --seed)", text)
-    if len(seeds) > MAX_SEEDS:
-        raise InputError(source, f"at most {MAX_SEEDS} seeds", text)
     if len(set(seeds)) < len(seeds):
         # the same seed twice is the same simulation twice: it would narrow a confidence interval for nothing
         raise InputError(source, "seeds must not repeat", text)
