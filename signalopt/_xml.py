@@ -57,6 +57,16 @@ def read_json_object(path: Path, what: str) -> dict:
     return doc
 
 
+def check_schema_version(path: str | Path, doc: dict, expected: int) -> None:
+    """Refuse a file whose ``schema_version`` is not the integer ``expected``.
+
+    ``type()``, not ``==``: ``true`` and ``1.0`` equal 1 in Python, and neither is a version number.
+    """
+    version = doc.get("schema_version")
+    if type(version) is not int or version != expected:  # noqa: E721
+        raise InputError(path, f"schema_version must be the integer {expected}", repr(version)[:60])
+
+
 def check_xml_file(path: str | Path) -> Path:
     """Fail early, with a one-line message, on a missing or malformed XML file."""
     parse_xml(path)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._xml import atomic_write_text, check_file, read_json_object
+from ._xml import atomic_write_text, check_file, check_schema_version, read_json_object
 from .errors import InputError, PlanError
 from .network import Network
 from .plan import PlanSet, show_value
@@ -55,10 +55,7 @@ def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple
 
         return read_sumo_additional(path, network)[0], {"imported_from": path.name}
     doc = read_json_object(path, "plan file")
-    version = doc.get("schema_version")
-    # type() and not ==: JSON true equals 1 in Python, and 1.0 is not a version number either
-    if type(version) is not int or version != PLAN_SCHEMA_VERSION:
-        raise InputError(path, f"schema_version must be the integer {PLAN_SCHEMA_VERSION}", show_value(version))
+    check_schema_version(path, doc, PLAN_SCHEMA_VERSION)
     unknown = sorted(set(doc) - set(PLAN_FILE_KEYS))
     if unknown:
         raise InputError(path, f"unknown top-level keys (expected {', '.join(PLAN_FILE_KEYS)})", ", ".join(unknown))

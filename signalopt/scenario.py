@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._xml import check_file, parse_xml
+from ._xml import check_file, check_schema_version, parse_xml
 from .errors import InputError, PlanError
 
 SCHEMA_VERSION = 1
@@ -196,9 +196,7 @@ def read_scenario(path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(source, "invalid TOML", str(exc)) from None
     _check_keys(source, data, _TOP_KEYS, "scenario")
-    version = data.get("schema_version")
-    if type(version) is not int or version != SCHEMA_VERSION:  # noqa: E721 - 1.0 and true equal 1 too
-        raise InputError(source, f"schema_version must be {SCHEMA_VERSION}", repr(version))
+    check_schema_version(source, data, SCHEMA_VERSION)
     name = data.get("name")
     if not isinstance(name, str) or not _FILE_NAME.fullmatch(name) or (
             not _NAME.fullmatch(name) and not re.fullmatch(r".+-\d+", name)):

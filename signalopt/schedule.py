@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._xml import check_file, read_json_object, xml_escape
+from ._xml import check_file, check_schema_version, read_json_object, xml_escape
 from .encoding import water_fill
 from .errors import InputError, PlanError
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, show_value
@@ -227,10 +227,7 @@ def read_schedule(path: str | Path, *, network: Any = None,
     doc = read_json_object(path, "schedule file")
     if doc.get("kind") != "schedule":
         raise InputError(path, 'not a schedule file (needs "kind": "schedule")', repr(doc.get("kind")))
-    version = doc.get("schema_version")
-    # type() and not ==: JSON true equals 1 in Python
-    if type(version) is not int or version != SCHEDULE_SCHEMA_VERSION:
-        raise InputError(path, f"schema_version must be the integer {SCHEDULE_SCHEMA_VERSION}", show_value(version))
+    check_schema_version(path, doc, SCHEDULE_SCHEMA_VERSION)
     if "provenance" in doc and not isinstance(doc["provenance"], dict):
         raise InputError(path, "provenance must be a JSON object", show_value(doc["provenance"]))
     try:
