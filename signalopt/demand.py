@@ -155,8 +155,9 @@ def _time(path: Path, line: int, text: str) -> float:
         raise InputError(path, f"line {line}: interval is not a time (HH:MM or seconds)", repr(text)) from None
 
 
-def _clock(t: float) -> str:
-    """Seconds of the day as ``HH:MM`` (``HH:MM:SS`` off the minute), as engineers write intervals."""
+def clock_text(t: float) -> str:
+    """Seconds of the day as ``HH:MM`` (``HH:MM:SS`` off the minute), as engineers write intervals;
+    a time off the whole second stays in seconds."""
     whole = int(round(t))
     if abs(t - whole) > _TIME_TOL_S:
         return f"{t:g} s"
@@ -201,12 +202,12 @@ def _check_window(source: Path, rows: Sequence[tuple[int, float, str, str, float
         raise InputError(source, "interval_s must be a positive number of seconds", interval_s)
     for line, t, sid, _, _ in rows:
         if t < begin_s - _TIME_TOL_S or t + interval_s > end_s + _TIME_TOL_S:
-            raise InputError(source, f"{_at(line)}count interval {_clock(t)} outside the scenario window "
+            raise InputError(source, f"{_at(line)}count interval {clock_text(t)} outside the scenario window "
                                      f"[{begin_s:g}, {end_s:g}) s at {sid}", f"{t:g}")
         steps = (t - begin_s) / interval_s
         if abs(steps - round(steps)) * interval_s > _TIME_TOL_S:
-            raise InputError(source, f"{_at(line)}interval {_clock(t)} is not on the interval_s = {interval_s:g} s "
-                                     f"grid from the scenario begin {_clock(begin_s)}", f"{t:g} s")
+            raise InputError(source, f"{_at(line)}interval {clock_text(t)} is not on the interval_s = {interval_s:g} s "
+                                     f"grid from the scenario begin {clock_text(begin_s)}", f"{t:g} s")
     for line, _, sid, what, n in rows:
         flow = n * 3600.0 / interval_s
         if flow > ceiling:
@@ -222,7 +223,7 @@ def _check_window(source: Path, rows: Sequence[tuple[int, float, str, str, float
         # a whole interval without a row would be simulated as an interval without any traffic
         raise InputError(source, f"no {kind} counted in an interval of the scenario window (give zeros "
                                  f"explicitly, or set [demand] interval_s to the counts' interval, now "
-                                 f"{interval_s:g} s)", ", ".join(_clock(t) for t in gaps[:4]) + (" ..." if gaps[4:] else ""))
+                                 f"{interval_s:g} s)", ", ".join(clock_text(t) for t in gaps[:4]) + (" ..." if gaps[4:] else ""))
 
 
 def read_turn_counts(path: str | Path, *, begin_s: float | None = None, end_s: float | None = None,
@@ -259,7 +260,7 @@ def read_turn_counts(path: str | Path, *, begin_s: float | None = None, end_s: f
         out.append(TurnCount(_time(path, line, row["interval"]), row["intersection"], row["approach"], movement,
                              _count(path, line, "vehicles", row["vehicles"]), line))
     _refuse_repeats(path, [(c.line, (c.begin_s, c.signal_id, c.approach, c.movement),
-                            f"{_clock(c.begin_s)} {c.signal_id} {c.approach} {c.movement}: {c.vehicles:g} vehicles")
+                            f"{clock_text(c.begin_s)} {c.signal_id} {c.approach} {c.movement}: {c.vehicles:g} vehicles")
                            for c in out], "interval, intersection, approach and movement")
     window = _window(begin_s, end_s, interval_s)
     if window is not None:
@@ -296,7 +297,7 @@ def read_ped_counts(path: str | Path, *, begin_s: float | None = None, end_s: fl
                     _count(path, line, "pedestrians", row["pedestrians"]), line)
            for line, row in _read_rows(path, _PED_COLUMNS)]
     _refuse_repeats(path, [(p.line, (p.begin_s, p.signal_id, p.crossing),
-                            f"{_clock(p.begin_s)} {p.signal_id} {p.crossing}: {p.pedestrians:g} pedestrians")
+                            f"{clock_text(p.begin_s)} {p.signal_id} {p.crossing}: {p.pedestrians:g} pedestrians")
                            for p in out], "interval, intersection and crossing")
     window = _window(begin_s, end_s, interval_s)
     if window is not None:
@@ -386,7 +387,7 @@ def check_counts(network: Network, counts: list[TurnCount], *, source: Path, beg
     for c in counts:
         frm, _ = movement_edges(network, c, source=source)
         keyed.append((c.line, (c.begin_s, c.signal_id, frm, c.movement),
-                      f"{_clock(c.begin_s)} {c.signal_id} {c.approach} {c.movement}: {c.vehicles:g} vehicles"))
+                      f"{clock_text(c.begin_s)} {c.signal_id} {c.approach} {c.movement}: {c.vehicles:g} vehicles"))
     _refuse_repeats(source, keyed, "interval, intersection, approach and movement")
     _check_vehicle_window(source, counts, begin_s, end_s, interval_s)
 
@@ -490,7 +491,7 @@ def write_pedestrian_flows(network: Network, peds: list[PedCount], path: Path, *
     """
     # in file order, before sorting, so the message names the earlier line as the one repeated
     _refuse_repeats(Path(source), [(p.line, (p.begin_s, p.signal_id, _ped_crossing(network, p, source)[0].id),
-                                    f"{_clock(p.begin_s)} {p.signal_id} {p.crossing}: {p.pedestrians:g} pedestrians")
+                                    f"{clock_text(p.begin_s)} {p.signal_id} {p.crossing}: {p.pedestrians:g} pedestrians")
                                    for p in peds], "interval, intersection and crossing")
     lines = ["<routes>"]
     for k, p in enumerate(sorted(peds, key=lambda p: (p.begin_s, p.signal_id, p.crossing))):

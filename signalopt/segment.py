@@ -104,7 +104,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from .demand import TurnCount
+from .demand import TurnCount, clock_text
 from .errors import InputError
 
 __all__ = [
@@ -219,11 +219,7 @@ def _clock(time_s: float) -> str:
     """``27000.0`` -> ``"07:30 (27000 s)"``: engineers read clock times, tools read seconds."""
     if not math.isfinite(time_s):
         return repr(time_s)
-    whole = int(round(time_s))
-    h, rest = divmod(whole, 3600)
-    m, s = divmod(rest, 60)
-    text = f"{h:02d}:{m:02d}" if s == 0 else f"{h:02d}:{m:02d}:{s:02d}"
-    return f"{text} ({time_s:g} s)"
+    return f"{clock_text(round(time_s))} ({time_s:g} s)"
 
 
 def _positive_float(name: str, value: object, source: str | Path | None, *, allow_zero: bool = False) -> float:
