@@ -20,7 +20,7 @@ from . import _sumo
 from ._xml import xml_escape
 from .errors import SimulationError
 from .metrics import ApproachMetrics, PeriodMetrics, RunMetrics
-from .plan import GREEN_CHARS, PlanSet, TimingPlan, transition_states, without_walk
+from .plan import EPS_S, GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared
 from .schedule import Schedule, waut_additional
 
@@ -86,7 +86,7 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
 
 
 def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, float | None]]:
-    """(duration, state, minDur, maxDur) of an actuated programme over ``plan``'s stages."""
+    """(duration, state, minDur, maxDur) of an actuated programme over ``plan``'s stages and interstages."""
     out: list[tuple[float, str, float | None, float | None]] = []
     n = len(plan.phases)
     for i, p in enumerate(plan.phases):
@@ -99,12 +99,8 @@ def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, f
             out.append((p.ped_clearance_s, no_walk, None, None))
         else:
             out.append((p.green_s, no_walk, p.min_green_s, max(p.min_green_s, max_green)))
-        yellow, red = transition_states(no_walk, nxt.state, plan.ped_links)
-        if p.yellow_s > 0:
-            out.append((p.yellow_s, yellow, None, None))
-        if p.all_red_s > 0:
-            out.append((p.all_red_s, red, None, None))
-    return out
+        out.extend((d, st, None, None) for d, st in p.change_intervals(nxt.state, plan.ped_links))
+    return [row for row in out if row[0] > EPS_S]
 
 
 def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_file: str) -> str:
@@ -221,10 +217,11 @@ class _MaxPressure:
                 others = [i for i in range(len(pressures)) if i != self.stage]
                 best = max(others, key=lambda i: pressures[i]) if others else best
             if best != self.stage:
-                no_walk = without_walk(ph.state, self.plan.ped_links)
+                # the programmed interstage leads to the next stage in the plan only
+                sequential = best == (self.stage + 1) % len(self.plan.phases)
                 nxt = self.plan.phases[best]
-                yellow, red = transition_states(no_walk, nxt.state, self.plan.ped_links)
-                self.queue = [(d, s) for d, s in ((ph.yellow_s, yellow), (ph.all_red_s, red)) if d > 0]
+                self.queue = [(d, s) for d, s in ph.change_intervals(nxt.state, self.plan.ped_links,
+                                                                    programmed=sequential) if d > 0]
                 self.stage, self.elapsed = best, 0.0
                 return self.step(counts)
         self.elapsed += 1.0

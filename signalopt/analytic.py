@@ -618,7 +618,8 @@ def _webster_plan(signal: Signal, base: TimingPlan, y: npt.NDArray[np.float64],
     phases = tuple(
         Phase(name=p.name, state=p.state, green_s=g / 10, yellow_s=yl / 10, all_red_s=ar / 10,
               min_green_s=r.min_green_s, max_green_s=hi / 10, min_yellow_s=r.min_yellow_s,
-              min_all_red_s=r.min_all_red_s, walk_s=r.walk_s, ped_clearance_s=r.ped_clearance_s)
+              min_all_red_s=r.min_all_red_s, walk_s=r.walk_s, ped_clearance_s=r.ped_clearance_s,
+              change=p.change)
         for p, r, g, yl, ar, hi in zip(base.phases, reqs, greens, yellow, all_red, max_green)
     )
     cycle_s = cycle_ds / 10

@@ -165,9 +165,13 @@ class PlanEncoding:
     def _phases_for(self, t: _SignalTemplate, order: list[int]) -> list[Phase]:
         """Stages in ``order`` with minimums recomputed for their new successors; greens at their minimum."""
         phases = [t.base.phases[i] for i in order]
+        n = len(phases)
         out = []
         for k, p in enumerate(phases):
-            nxt = phases[(k + 1) % len(phases)]
+            nxt = phases[(k + 1) % n]
+            if p.change and order[(k + 1) % n] != (order[k] + 1) % n:
+                # the programmed interstage leads to the stage that followed in the base plan, not to this one
+                p = replace(p, change=())
             req = stage_requirements(t.signal, p.state, nxt.state, self.timing)
             # a longer interval in the base plan is the engineer's choice: keep it
             yellow = max(req.min_yellow_s, ceil_tenth(p.yellow_s))

@@ -38,7 +38,9 @@ EPS_S = 1e-6
 
 #: Keys of a phase and of a signal plan in signalopt's JSON form (what ``to_dict`` writes).
 _PHASE_KEYS = ("name", "state", "green_s", "yellow_s", "all_red_s", "min_green_s", "max_green_s",
-               "min_yellow_s", "min_all_red_s", "walk_s", "ped_clearance_s")
+               "min_yellow_s", "min_all_red_s", "walk_s", "ped_clearance_s", "change")
+#: Keys a phase object may leave out: no ``change`` means the standard interstage.
+_OPTIONAL_PHASE_KEYS = frozenset({"change"})
 _PLAN_KEYS = ("signal_id", "program_id", "cycle_s", "offset_s", "ped_links", "phases")
 #: A plan set in JSON: what :meth:`PlanSet.to_dict` writes.
 _PLANSET_KEYS = ("name", "plans")
@@ -115,6 +117,15 @@ class Phase:
     walk_s, ped_clearance_s
         Minimum walk and the pedestrian clearance (flashing don't walk) [s];
         both 0 when the phase serves no crossing.
+    change
+        The interstage as programmed: the ``(duration_s, state)`` intervals
+        between this stage's green and the next stage's, in order, kept
+        verbatim from a SUMO programme (links that stay green through it,
+        staggered yellows, a left arrow that stays ``g`` while the throughs
+        turn yellow).  Intervals showing ``y`` form the yellow, the others the
+        all-red; ``yellow_s`` and ``all_red_s`` are their sums and a plan that
+        changes them stretches each group in proportion.  Empty: the standard
+        interstage, derived from the next stage (see :func:`transition_states`).
     """
 
     name: str
@@ -128,6 +139,7 @@ class Phase:
     min_all_red_s: float = 0.0
     walk_s: float = 0.0
     ped_clearance_s: float = 0.0
+    change: tuple[tuple[float, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
@@ -143,7 +155,8 @@ class Phase:
         for name in ("green_s", "yellow_s", "all_red_s", "min_green_s", "max_green_s",
                      "min_yellow_s", "min_all_red_s", "walk_s", "ped_clearance_s"):
             object.__setattr__(self, name, _check_number(name, getattr(self, name), where))
-        if self.min_yellow_s < ABSOLUTE_MIN_YELLOW_S - EPS_S:
+        if 0 < self.min_yellow_s < ABSOLUTE_MIN_YELLOW_S - EPS_S:
+            # 0 is a stage after which no vehicle loses the right of way (a pedestrian-only stage)
             raise PlanError(f"{where}: min_yellow_s below the {ABSOLUTE_MIN_YELLOW_S:g} s floor ({self.min_yellow_s:g})")
         if self.yellow_s < self.min_yellow_s - EPS_S:
             raise PlanError(f"{where}: yellow_s {self.yellow_s:g} s cuts the minimum yellow ({self.min_yellow_s:g} s)")
@@ -157,8 +170,46 @@ class Phase:
             )
         if self.green_s > self.max_green_s + EPS_S:
             raise PlanError(f"{where}: green_s {self.green_s:g} s exceeds max_green_s ({self.max_green_s:g} s)")
-        if self.walk_s > 0 and self.walk_s < 7.0 - EPS_S:
-            raise PlanError(f"{where}: walk_s must be at least 7 s (MUTCD 4E.06) ({self.walk_s:g})")
+        object.__setattr__(self, "change", _check_change(self.change, len(self.state), where))
+        if self.change:
+            yellow, red = change_sums(self.change)
+            if self.yellow_s > EPS_S and yellow <= 0:
+                raise PlanError(f"{where}: yellow_s {self.yellow_s:g} s but no interval of the change shows yellow")
+            if self.yellow_s <= EPS_S < yellow:
+                raise PlanError(f"{where}: the change shows yellow for {yellow:g} s but yellow_s is 0")
+
+    def intervals(self, next_state: str, ped_links: frozenset[int]) -> list[tuple[float, str]]:
+        """The stage as SUMO ``(duration_s, state)`` intervals, zero-length ones left out.
+
+        Green with walk, green with crossings red (pedestrian clearance), then
+        the interstage to ``next_state``: the programmed one (:attr:`change`,
+        each group stretched to ``yellow_s`` and ``all_red_s``) or, when none
+        is stored, the standard one (links green in both stages keep their
+        green, links that lose the right of way show ``y`` then ``r``).
+        """
+        out: list[tuple[float, str]] = []
+        no_walk = without_walk(self.state, ped_links)
+        if self.serves_pedestrians and no_walk != self.state:
+            out.append((self.green_s - self.ped_clearance_s, self.state))
+            out.append((self.ped_clearance_s, no_walk))
+        else:
+            out.append((self.green_s, no_walk if not self.serves_pedestrians else self.state))
+        out.extend(self.change_intervals(next_state, ped_links))
+        return [(d, s) for d, s in out if d > EPS_S]
+
+    def change_intervals(self, next_state: str, ped_links: frozenset[int], *,
+                         programmed: bool = True) -> list[tuple[float, str]]:
+        """The interstage to a stage whose green is ``next_state`` [s, state].
+
+        ``programmed=False`` derives the standard interstage even when one is
+        stored: the stored one was designed for the stage that follows in the
+        plan, and a controller that skips to another stage (max-pressure)
+        must not carry its continuing greens there.
+        """
+        if not (programmed and self.change):
+            yellow, red = transition_states(without_walk(self.state, ped_links), next_state, ped_links)
+            return [(self.yellow_s, yellow), (self.all_red_s, red)]
+        return _stretch_change(self.change, self.yellow_s, self.all_red_s)
 
     @property
     def serves_pedestrians(self) -> bool:
@@ -180,7 +231,10 @@ class Phase:
         return frozenset(i for i, c in enumerate(self.state) if c in GREEN_CHARS)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "change"}
+        if self.change:
+            out["change"] = [[d, s] for d, s in self.change]
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, index: int | None = None) -> Phase:
@@ -207,13 +261,18 @@ class Phase:
             raise PlanError(f"{where}: unknown keys ({', '.join(sorted(map(str, unknown)))})")
         # the minimums are promises the safety check relies on: a file that leaves one out
         # must not get the dataclass default silently
-        missing = _missing_keys(data, _PHASE_KEYS)
+        missing = _missing_keys(data, [k for k in _PHASE_KEYS if k not in _OPTIONAL_PHASE_KEYS])
         if missing:
             raise PlanError(f"{where}: missing keys ({', '.join(missing)})")
         if not isinstance(data["name"], str):
             # checked here too, so the message can name the phase by its position
             raise PlanError(f"{where}: name must be a string ({show_value(data['name'])})")
-        return cls(**data)
+        data = dict(data)
+        change = data.pop("change", ())
+        if not isinstance(change, (list, tuple)):
+            raise PlanError(f"phase {data['name']!r}: change must be a list of [duration_s, state] "
+                            f"({show_value(change)})")
+        return cls(**data, change=tuple(tuple(c) if isinstance(c, (list, tuple)) else c for c in change))
 
 
 @dataclass(frozen=True)
@@ -305,31 +364,11 @@ class TimingPlan:
 
     # SUMO form -----------------------------------------------------------
     def sumo_phases(self) -> list[tuple[float, str]]:
-        """The plan as SUMO ``(duration_s, state)`` phases.
-
-        Per stage: green with walk, green with crossings red (pedestrian
-        clearance), yellow, all-red.  Links green in this stage and the next
-        keep their green through the change interval; links that lose the
-        right of way show ``y`` then ``r``.
-        """
-        out: list[tuple[float, str]] = []
+        """The plan as SUMO ``(duration_s, state)`` phases: every stage's
+        :meth:`Phase.intervals` in order, durations rounded to 1 ms."""
         n = len(self.phases)
-        for i, p in enumerate(self.phases):
-            nxt = self.phases[(i + 1) % n]
-            state = p.state
-            no_walk = without_walk(state, self.ped_links)
-            if p.serves_pedestrians and no_walk != state:
-                walk = p.green_s - p.ped_clearance_s
-                out.append((walk, state))
-                out.append((p.ped_clearance_s, no_walk))
-            else:
-                out.append((p.green_s, no_walk if not p.serves_pedestrians else state))
-            yellow, red = transition_states(no_walk, nxt.state, self.ped_links)
-            if p.yellow_s > 0:
-                out.append((p.yellow_s, yellow))
-            if p.all_red_s > 0:
-                out.append((p.all_red_s, red))
-        return [(round(d, 3), s) for d, s in out if d > EPS_S]
+        return [(round(d, 3), s) for i, p in enumerate(self.phases)
+                for d, s in p.intervals(self.phases[(i + 1) % n].state, self.ped_links)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -513,30 +552,135 @@ def without_walk(state: str, ped_links: frozenset[int]) -> str:
     return "".join("r" if k in ped_links and c in GREEN_CHARS else c for k, c in enumerate(state))
 
 
+def _check_change(change: Any, n_links: int, where: str) -> tuple[tuple[float, str], ...]:
+    """``change`` as a tuple of ``(duration_s, state)``, or :class:`PlanError` naming the bad interval."""
+    if isinstance(change, (str, bytes, Mapping)) or not isinstance(change, Iterable):
+        raise PlanError(f"{where}: change must be a sequence of (duration_s, state) ({show_value(change)})")
+    out = []
+    for k, item in enumerate(change, start=1):
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise PlanError(f"{where}: change interval {k} must be (duration_s, state) ({show_value(item)})")
+        duration = _check_number(f"change interval {k} duration", item[0], where)
+        state = item[1]
+        if not isinstance(state, str) or len(state) != n_links or set(state) - STATE_CHARS:
+            raise PlanError(f"{where}: change interval {k} state must be {n_links} link states "
+                            f"({show_value(state)})")
+        out.append((duration, state))
+    return tuple(out)
+
+
+def _is_yellow(state: str) -> bool:
+    return "y" in state
+
+
+def change_sums(change: Sequence[tuple[float, str]]) -> tuple[float, float]:
+    """Yellow and all-red time of a programmed interstage [s]."""
+    return (float(sum(d for d, st in change if _is_yellow(st))),
+            float(sum(d for d, st in change if not _is_yellow(st))))
+
+
+def _stretch_change(change: Sequence[tuple[float, str]], yellow_s: float,
+                    all_red_s: float) -> list[tuple[float, str]]:
+    """A programmed interstage with its yellow and all-red groups stretched to ``yellow_s`` and ``all_red_s``.
+
+    Each group is scaled in proportion, so its shape (which link shows what,
+    in which order) is kept; an all-red asked of an interstage programmed
+    without one is appended after it: the last interval with its yellows red.
+    """
+    yellow, red = change_sums(change)
+    scale_y = 1.0 if abs(yellow - yellow_s) < EPS_S else (yellow_s / yellow if yellow > 0 else 0.0)
+    scale_r = 1.0 if abs(red - all_red_s) < EPS_S else (all_red_s / red if red > 0 else 0.0)
+    out = [(d * (scale_y if _is_yellow(st) else scale_r), st) for d, st in change]
+    if red <= 0 < all_red_s - EPS_S:
+        out.append((all_red_s, change[-1][1].replace("y", "r")))
+    return out
+
+
 # Reading SUMO programmes ------------------------------------------------------
 def _greens(state: str) -> frozenset[int]:
     return frozenset(i for i, c in enumerate(state) if c in GREEN_CHARS)
 
 
-def stages_from_sumo(phases: Sequence[tuple[float, str]]) -> tuple[int, list[list[tuple[float, str]]]]:
-    """Group SUMO phases into stages.
+def _gains(before: str, after: str) -> bool:
+    """Whether a link gains right of way from ``before`` to ``after`` (red or yellow to green, ``g`` to ``G``)."""
+    return any((c == "G" and b != "G") or (c == "g" and b not in GREEN_CHARS) for b, c in zip(before, after))
 
-    A stage starts at a phase without yellow that gives green to a link that
-    was not green in the phase before it; yellow, all-red and walk/clearance
-    changes belong to the stage they end.  Returns the index of the SUMO phase
-    that starts the first stage and the grouped phases (rotated to start there).
+
+@dataclass(frozen=True)
+class ProgrammeStage:
+    """One stage of a SUMO programme as read: its green and the interstage after it.
+
+    ``green`` is the stage's main interval ``(duration_s, state)``;
+    ``clearance_s`` the pedestrian clearance after it (the same state with
+    its crossings red), 0 when there is none; ``change`` the intervals up to
+    the next stage's green, verbatim; ``first_phase`` the index of the SUMO
+    phase the stage starts at.
+    """
+
+    first_phase: int
+    green: tuple[float, str]
+    clearance_s: float
+    change: tuple[tuple[float, str], ...]
+
+    @property
+    def duration_s(self) -> float:
+        return self.green[0] + self.clearance_s + sum(d for d, _ in self.change)
+
+
+def read_stages(phases: Sequence[tuple[float, str]],
+                ped_links: frozenset[int] = frozenset()) -> list[ProgrammeStage]:
+    """Split a SUMO programme into stages, keeping every interval.
+
+    A stage starts where a link gains right of way (red or yellow to green,
+    or a permissive ``g`` becoming a protected ``G``: netconvert's protected
+    left after the permissive one); where the greens change in any other way
+    without a yellow (a link dropped, ``G`` to ``g``); and at a green that
+    runs on after a yellow until a yellow of its own (a through that keeps
+    going after a leading left's yellow).  A green may be followed by its
+    pedestrian clearance (the same state with the crossings red).  Every
+    other interval -- yellows, all-reds, links kept green through the change
+    -- is the interstage that ends the stage, kept verbatim.  Consecutive
+    identical greens are one green.
+
+    Returns the stages in order from the programme's first stage start; an
+    empty list for a programme that never shows a green.
     """
     n = len(phases)
-    starts = [
-        i for i, (_, s) in enumerate(phases)
-        if "y" not in s and _greens(s) - _greens(phases[i - 1][1])
-    ]
-    if not starts:
-        # a programme that never changes its greens is one stage
-        starts = [0]
-    first = starts[0]
-    stages: list[list[tuple[float, str]]] = []
-    for k, s in enumerate(starts):
-        end = starts[k + 1] if k + 1 < len(starts) else first + n
-        stages.append([phases[j % n] for j in range(s, end)])
-    return first, stages
+    states = [st for _, st in phases]
+    if not any(_greens(st) for st in states):
+        return []
+
+    def next_different(i: int) -> str:
+        for k in range(1, n):
+            if states[(i + k) % n] != states[i]:
+                return states[(i + k) % n]
+        return states[i]
+
+    starts = [i for i in range(n) if not _is_yellow(states[i]) and _gains(states[i - 1], states[i])]
+    first = starts[0] if starts else next(i for i in range(n) if _greens(states[i]) and not _is_yellow(states[i]))
+    stages: list[ProgrammeStage] = []
+    first_phase, green_s, green_state = first, phases[first][0], states[first]
+    clearance_s, change = 0.0, []
+    for k in range(1, n):
+        i = (first + k) % n
+        dur, st = phases[i]
+        if _is_yellow(st):
+            change.append((dur, st))
+            continue
+        if change:  # after a yellow or an all-red: a new green, or more of the interstage
+            new = _gains(states[i - 1], st) or (bool(_greens(st) - ped_links) and _is_yellow(next_different(i)))
+        elif st == green_state and not clearance_s:
+            green_s += dur
+            continue
+        elif ped_links and st != green_state and st == without_walk(green_state, ped_links):
+            clearance_s += dur
+            continue
+        else:
+            new = bool(_greens(st))
+        if new:
+            stages.append(ProgrammeStage(first_phase, (green_s, green_state), clearance_s, tuple(change)))
+            first_phase, green_s, green_state, clearance_s, change = i, dur, st, 0.0, []
+        else:
+            change.append((dur, st))
+    stages.append(ProgrammeStage(first_phase, (green_s, green_state), clearance_s, tuple(change)))
+    return stages

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .clearance import ite_all_red_s, ite_yellow_s, ped_clearance_s
 from .errors import InputError, PlanError
 from .network import Network, Signal
-from .plan import GREEN_CHARS, Phase, PlanSet, TimingPlan, stages_from_sumo
+from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, Phase, PlanSet, TimingPlan, change_sums, read_stages
 from .scenario import TimingOptions
 
 
@@ -55,9 +55,10 @@ def stage_requirements(signal: Signal, state: str, next_state: str, timing: Timi
     losing = [signal.links[k] for k, c in enumerate(state)
               if c in GREEN_CHARS and next_state[k] not in GREEN_CHARS and k < signal.n_links
               and not signal.links[k].is_crossing and signal.links[k].speed_m_s > 0]
-    speeds = [l.speed_m_s for l in losing] or [13.89]
-    yellow = ite_yellow_s(max(speeds), perception_reaction_s=timing.perception_reaction_s,
-                          deceleration_m_s2=timing.deceleration_m_s2)
+    # a stage after which no vehicle loses the right of way (pedestrians only, or every link carries on)
+    # needs no change interval
+    yellow = max((ite_yellow_s(l.speed_m_s, perception_reaction_s=timing.perception_reaction_s,
+                               deceleration_m_s2=timing.deceleration_m_s2) for l in losing), default=0.0)
     # ITE all-red: the path across the junction (W) of the through movements
     # losing the right of way, at their approach speed; turning paths only
     # when no through movement stops
@@ -79,66 +80,69 @@ def stage_requirements(signal: Signal, state: str, next_state: str, timing: Timi
 
 def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, offset_s: float,
                       timing: TimingOptions, program_id: str = "existing") -> tuple[TimingPlan, list[str]]:
-    """Turn a SUMO programme into a :class:`TimingPlan` plus warnings for every shortfall."""
+    """A SUMO programme as a :class:`TimingPlan` that runs exactly as it, plus a warning per shortfall.
+
+    Stages come from :func:`~signalopt.plan.read_stages`; each keeps its
+    interstage verbatim, so the plan written back gives the same state at
+    every moment.  Each stage promises the minimums it meets and no more
+    (where it falls short of a vehicle, pedestrian, yellow or all-red
+    minimum, its own value), so the programme can be simulated as it runs on
+    the street; every shortfall is a warning, and the safety check refuses
+    such a plan before any export.
+
+    Raises
+    ------
+    InputError
+        No phases, a state of the wrong length, or a programme that never
+        shows a green (naming the signal and the state).
+    """
     if not phases:
         raise InputError(None, f"signal {signal.id}: programme has no phases", program_id)
     n = signal.n_links
-    for dur, state in phases:
+    for k, (dur, state) in enumerate(phases):
         if len(state) != n:
-            raise InputError(None, f"signal {signal.id}: phase state has {len(state)} links, the network {n}", state)
-    first, stages = stages_from_sumo(phases)
-    skipped = sum(d for d, _ in phases[:first])
+            raise InputError(None, f"signal {signal.id}: programme {program_id} phase {k} has {len(state)} "
+                                   f"link states, the network {n}", state)
+    stages = read_stages(phases, signal.ped_links)
+    if not stages:
+        raise InputError(None, f"signal {signal.id}: programme {program_id} never shows a green", phases[0][1])
+    skipped = sum(d for d, _ in phases[:stages[0].first_phase])
     cycle = sum(d for d, _ in phases)
     warnings: list[str] = []
     out: list[Phase] = []
     for i, stage in enumerate(stages):
-        green_part, yellow_part, red_part = [], [], []
-        for dur, state in stage:
-            if "y" in state:
-                yellow_part.append(dur)
-            elif yellow_part:
-                red_part.append(dur)
-            else:
-                green_part.append((dur, state))
-        state = green_part[0][1] if green_part else stage[0][1]
-        green = sum(d for d, _ in green_part)
-        yellow, all_red = sum(yellow_part), sum(red_part)
-        next_state = stages[(i + 1) % len(stages)][0][1]
+        main_s, state = stage.green
+        green = main_s + stage.clearance_s
+        yellow, all_red = change_sums(stage.change)
+        next_state = stages[(i + 1) % len(stages)].green[1]
         req = stage_requirements(signal, state, next_state, timing)
-        name = f"stage {i + 1}"
-        # promise what the programme actually does where it falls short
-        walk, ped = req.walk_s, req.ped_clearance_s
-        walk_part = sum(d for d, s in green_part
-                        if any(c in GREEN_CHARS and signal.links[k].is_crossing for k, c in enumerate(s)))
-        if walk and walk_part > 0:
-            # the programme's own clearance (crossings red, vehicles green), so the plan runs as it does
-            shown = round(green - walk_part, 6)
-            if shown < ped - 1e-6:
-                warnings.append(f"{signal.id} stage {i + 1}: pedestrian clearance {shown:g} s below {ped:g} s")
-            ped = shown
-        min_green = min(req.min_green_s, green)
-        if walk and green < walk + ped:
-            warnings.append(f"{signal.id} stage {i + 1}: green {green:g} s below walk + pedestrian clearance "
-                            f"{walk + ped:g} s")
-            walk, ped = 0.0, 0.0
-            state = "".join("r" if signal.links[k].is_crossing and c in GREEN_CHARS else c
-                            for k, c in enumerate(state))
-            if not set(state) & GREEN_CHARS:
-                state = green_part[0][1]
-        if green < req.min_green_s:
-            warnings.append(f"{signal.id} stage {i + 1}: green {green:g} s below minimum {req.min_green_s:g} s")
-        min_yellow = max(3.0, min(req.min_yellow_s, yellow))
-        if yellow < req.min_yellow_s:
-            warnings.append(f"{signal.id} stage {i + 1}: yellow {yellow:g} s below ITE {req.min_yellow_s:g} s")
-        min_all_red = min(req.min_all_red_s, all_red)
-        if all_red < req.min_all_red_s:
-            warnings.append(f"{signal.id} stage {i + 1}: all-red {all_red:g} s below ITE {req.min_all_red_s:g} s")
+        where = f"{signal.id} stage {i + 1} (phase {stage.first_phase})"
+        walk = ped = 0.0
+        if any(c in GREEN_CHARS for k, c in enumerate(state) if k in signal.ped_links):
+            # the walk and clearance this programme shows, so the plan runs as it does
+            walk, ped = min(req.walk_s, main_s), stage.clearance_s
+            if ped < req.ped_clearance_s - 1e-6:
+                warnings.append(f"{where}: pedestrian clearance {ped:g} s below {req.ped_clearance_s:g} s")
+            if green < req.walk_s + req.ped_clearance_s - 1e-6:
+                warnings.append(f"{where}: green {green:g} s below walk + pedestrian clearance "
+                                f"{req.walk_s + req.ped_clearance_s:g} s")
+        if green < req.min_green_s - 1e-6:
+            warnings.append(f"{where}: green {green:g} s below minimum {req.min_green_s:g} s")
+        if yellow < req.min_yellow_s - 1e-6:
+            warnings.append(f"{where}: yellow {yellow:g} s below ITE {req.min_yellow_s:g} s")
+        if all_red < req.min_all_red_s - 1e-6:
+            warnings.append(f"{where}: all-red {all_red:g} s below ITE {req.min_all_red_s:g} s")
+        min_yellow = min(req.min_yellow_s, yellow)
+        if 0 < min_yellow < ABSOLUTE_MIN_YELLOW_S:
+            min_yellow = 0.0  # promises nothing it cannot keep; the safety check still asks for 3 s
         try:
-            out.append(Phase(name=name, state=state, green_s=green, yellow_s=yellow, all_red_s=all_red,
-                             min_green_s=min_green, max_green_s=max(timing.max_green_s, green),
-                             min_yellow_s=min_yellow, min_all_red_s=min_all_red, walk_s=walk, ped_clearance_s=ped))
+            out.append(Phase(name=f"stage {i + 1}", state=state, green_s=green, yellow_s=yellow, all_red_s=all_red,
+                             min_green_s=min(req.min_green_s, green), max_green_s=max(timing.max_green_s, green),
+                             min_yellow_s=min_yellow, min_all_red_s=min(req.min_all_red_s, all_red),
+                             walk_s=walk, ped_clearance_s=ped, change=stage.change))
         except PlanError as exc:
-            raise InputError(None, f"signal {signal.id}: programme {program_id} cannot be read", str(exc)) from None
+            raise InputError(None, f"signal {signal.id}: programme {program_id} phase {stage.first_phase} "
+                                   f"cannot be read", str(exc)) from None
     offset = (offset_s + skipped) % cycle if cycle > 0 else 0.0
     plan = TimingPlan(signal.id, tuple(out), offset_s=offset, ped_links=signal.ped_links, program_id=program_id)
     return plan, warnings

@@ -376,6 +376,7 @@ def _bad_plan_signal(doc: dict) -> str:
 def _bad_plan_links(doc: dict) -> str:
     for ph in doc["plans"][0]["phases"]:
         ph["state"] = ph["state"][:-2]
+        ph["change"] = [[d, st[:-2]] for d, st in ph.get("change", [])]
     return json.dumps(doc)
 
 

@@ -212,7 +212,7 @@ def test_sumo_import_refusals(tmp_path: Path) -> None:
     short = tmp_path / "short.xml"
     short.write_text('<additional><tlLogic id="center" type="static" programID="x" offset="0">'
                      '<phase duration="30" state="GGrr"/></tlLogic></additional>', encoding="utf-8")
-    with pytest.raises(InputError, match="phase state has 4 links, the network 16"):
+    with pytest.raises(InputError, match="programme x phase 0 has 4 link states, the network 16"):
         read_sumo_additional(short, net("isolated"))
 
 

@@ -78,8 +78,6 @@ def test_valid_phase_and_its_figures() -> None:
         ({"yellow_s": 3.4}, ("yellow_s 3.4 s", "minimum yellow (3.5 s)")),  # below its own min_yellow_s
         ({"min_yellow_s": 2.5, "yellow_s": 2.5}, ("min_yellow_s", "3 s floor", "(2.5)")),
         ({"all_red_s": 1.0}, ("all_red_s 1 s", "minimum all-red (1.5 s)")),
-        ({"walk_s": 6.0}, ("walk_s must be at least 7 s", "(6)")),
-        ({"walk_s": 0.5}, ("walk_s must be at least 7 s", "(0.5)")),
         ({"green_s": 130.0}, ("green_s 130 s exceeds max_green_s (120 s)",)),
         ({"max_green_s": 6.0}, ("max_green_s 6 s is below min_green_s (7 s)",)),
         ({"green_s": -5.0}, ("green_s must be finite and >= 0", "(-5.0)")),

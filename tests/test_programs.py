@@ -1,4 +1,4 @@
-"""Existing plans read from SUMO programmes (signalopt.programs, plan.stages_from_sumo).
+"""Existing plans read from SUMO programmes (signalopt.programs, plan.read_stages).
 
 Pure tests on the bundled networks' programmes, plus one short libsumo run
 that pins down SUMO's offset convention (phase 0 starts at ``t = offset``
@@ -14,7 +14,7 @@ import pytest
 
 from signalopt.errors import InputError
 from signalopt.network import Network, read_network
-from signalopt.plan import GREEN_CHARS, PlanSet, stages_from_sumo
+from signalopt.plan import GREEN_CHARS, PlanSet, read_stages
 from signalopt.programs import existing_plans, plan_from_program, stage_requirements
 from signalopt.safety import check_plans
 from signalopt.scenario import TimingOptions
@@ -62,48 +62,57 @@ def rotate(phases, k: int, offset_s: float):
     return phases[k:] + phases[:k], (offset_s + sum(d for d, _ in phases[:k])) % cycle
 
 
-# ------------------------------------------------------------------ stages_from_sumo
+# ------------------------------------------------------------------ read_stages
+
+
+def flatten(stage, ped_links) -> list:
+    """The SUMO phases of a stage as read: green, pedestrian clearance, interstage."""
+    from signalopt.plan import without_walk
+
+    d, st = stage.green
+    out = [(d, st)] + ([(stage.clearance_s, without_walk(st, ped_links))] if stage.clearance_s else [])
+    return out + list(stage.change)
 
 
 @pytest.mark.parametrize(("path", "sid"), SIGNALS, ids=SIGNAL_IDS)
 def test_bundled_programmes_have_four_stages(path: Path, sid: str) -> None:
     signal = net(path).signal(sid)
     phases = signal.program.phases
-    first, stages = stages_from_sumo(phases)
-    assert first == 0
+    stages = read_stages(phases, signal.ped_links)
+    assert stages[0].first_phase == 0
     assert len(stages) == 4
-    assert [p for st in stages for p in st] == list(phases)
+    assert [p for st in stages for p in flatten(st, signal.ped_links)] == list(phases)
     for st in stages:
-        # each stage: green part(s), one yellow, one all-red
-        assert "y" in st[-2][1] and set(st[-1][1]) == {"r"}
-        assert not any("y" in s for _, s in st[:-2])
+        # each stage: its green, one yellow, one all-red
+        assert len(st.change) == 2
+        assert "y" in st.change[0][1] and set(st.change[1][1]) == {"r"}
     if signal.ped_links:
-        # walk then pedestrian clearance in the two through stages: two green phases each
-        assert [len(st) for st in stages] == [3, 4, 3, 4]
+        # walk then pedestrian clearance in the two through stages
+        assert [bool(st.clearance_s) for st in stages] == [False, True, False, True]
         for st in (stages[1], stages[3]):
-            walk, clear = st[0][1], st[1][1]
-            assert any(walk[k] == "G" for k in signal.ped_links)
-            assert all(clear[k] == "r" for k in signal.ped_links)
+            assert any(st.green[1][k] == "G" for k in signal.ped_links)
     else:
-        assert [len(st) for st in stages] == [3, 3, 3, 3]
+        assert not any(st.clearance_s for st in stages)
 
 
 @pytest.mark.parametrize("k", range(1, 14))
 def test_stages_of_a_rotated_programme(k: int) -> None:
-    phases = net(QIXIANGTAI).signal("weidi").program.phases  # 14 phases
+    signal = net(QIXIANGTAI).signal("weidi")
+    phases = signal.program.phases  # 14 phases
     rotated, _ = rotate(phases, k, 0.0)
-    first, stages = stages_from_sumo(rotated)
+    stages = read_stages(rotated, signal.ped_links)
     starts = {0, 3, 7, 10}  # stage starts in the original programme
     # the first stage starts at the first original stage start at or after phase k
     expected = min(((s - k) % 14 for s in starts))
-    assert first == expected
+    assert stages[0].first_phase == expected
     assert len(stages) == 4
-    assert sorted(st[0] for st in stages) == sorted(phases[s] for s in starts)
+    assert sorted(st.green for st in stages) == sorted(phases[s] for s in starts)
 
 
 def test_programme_that_never_changes_is_one_stage() -> None:
-    first, stages = stages_from_sumo([(30.0, "GGrr"), (10.0, "GGrr")])
-    assert first == 0 and stages == [[(30.0, "GGrr"), (10.0, "GGrr")]]
+    stages = read_stages([(30.0, "GGrr"), (10.0, "GGrr")])
+    assert len(stages) == 1
+    assert stages[0].first_phase == 0 and stages[0].green == (40.0, "GGrr") and stages[0].change == ()
 
 
 # ------------------------------------------------------------------ plan_from_program
@@ -143,7 +152,7 @@ def test_rotated_programme_keeps_absolute_timing(sid: str, k: int) -> None:
     plan, _ = plan_from_program(signal, rotated, offset_s=offset, timing=TIMING)
     cycle = sum(d for d, _ in prog.phases)
     assert plan.cycle_s == pytest.approx(cycle)
-    first, _ = stages_from_sumo(rotated)
+    first = read_stages(rotated, signal.ped_links)[0].first_phase
     # SUMO: rotated phase 0 starts at `offset`; the plan's first stage starts `skipped` later
     skipped = sum(d for d, _ in rotated[:first])
     assert plan.offset_s == pytest.approx((offset + skipped) % cycle)
@@ -216,9 +225,10 @@ def test_isolated_programme_warns_yellow_and_all_red_below_ite() -> None:
     plans, warnings = existing_plans(net(ISOLATED), TIMING)
     # 50 km/h: ITE yellow 1 + 13.89 / 6.1 = 3.28 -> 3.3 s; the programme gives 3 s
     for stage in range(1, 5):
-        assert f"center stage {stage}: yellow 3 s below ITE 3.3 s" in warnings
-    assert "center stage 1: all-red 2 s below ITE 2.3 s" in warnings
-    assert "center stage 2: all-red 2 s below ITE 2.5 s" in warnings
+        assert any(w.startswith(f"center stage {stage} (phase ") and w.endswith("yellow 3 s below ITE 3.3 s")
+                   for w in warnings)
+    assert "center stage 1 (phase 0): all-red 2 s below ITE 2.3 s" in warnings
+    assert "center stage 2 (phase 3): all-red 2 s below ITE 2.5 s" in warnings
     assert len(warnings) == 8
     # the plan promises only what the programme does, so it can still be built and simulated
     assert all(p.min_yellow_s == 3.0 and p.min_all_red_s == 2.0 for p in plans["center"].phases)
@@ -240,7 +250,7 @@ def test_short_green_warns() -> None:
     phases = list(signal.program.phases)
     phases[0] = (3.0, phases[0][1])  # NS left: 3 s of green, minimum 5 s for a left-only stage
     plan, warnings = plan_from_program(signal, tuple(phases), offset_s=0.0, timing=TIMING)
-    assert "center stage 1: green 3 s below minimum 5 s" in warnings
+    assert "center stage 1 (phase 0): green 3 s below minimum 5 s" in warnings
     assert plan.phases[0].green_s == 3.0
 
 
@@ -250,29 +260,33 @@ def test_short_pedestrian_clearance_warns_and_runs_as_written() -> None:
     assert phases[3][0] == 34.0 and phases[4][0] == 14.0  # walk + clearance over the 16 m crossings
     phases[3], phases[4] = (40.0, phases[3][1]), (8.0, phases[4][1])
     plan, warnings = plan_from_program(signal, tuple(phases), offset_s=0.0, timing=TIMING)
-    assert "pingshan stage 2: pedestrian clearance 8 s below 13.4 s" in warnings
+    assert "pingshan stage 2 (phase 3): pedestrian clearance 8 s below 13.4 s" in warnings
     assert plan.phases[1].ped_clearance_s == 8.0
     assert tuple(plan.sumo_phases()) == tuple(phases)
     rules = [v.rule for v in check_plans(PlanSet((plan,)), net(QIXIANGTAI)) if v.phase == "stage 2"]
     assert "pedestrian clearance cut" in rules
 
 
-def test_green_below_walk_plus_clearance_drops_the_walk() -> None:
+def test_green_below_walk_plus_clearance_runs_as_programmed() -> None:
+    """A walk shorter than the minimum is read as it runs (never a silent rewrite); the safety check refuses it."""
     signal = net(QIXIANGTAI).signal("pingshan")
     phases = list(signal.program.phases)
     phases[3] = (5.0, phases[3][1])  # 5 s walk + 14 s clearance < 7 + 14
     plan, warnings = plan_from_program(signal, tuple(phases), offset_s=0.0, timing=TIMING)
-    assert "pingshan stage 2: green 19 s below walk + pedestrian clearance 21 s" in warnings
+    assert "pingshan stage 2 (phase 3): green 19 s below walk + pedestrian clearance 20.4 s" in warnings
     stage = plan.phases[1]
-    assert stage.walk_s == 0 and not stage.serves_pedestrians
-    assert all(stage.state[k] == "r" for k in signal.ped_links)
+    assert (stage.walk_s, stage.ped_clearance_s) == (5.0, 14.0) and stage.serves_pedestrians
+    assert any(stage.state[k] == "G" for k in signal.ped_links)
+    assert tuple(plan.sumo_phases()) == tuple(phases)
+    rules = {v.rule for v in check_plans(PlanSet((plan,)), net(QIXIANGTAI), timing=TIMING)}
+    assert "green below pedestrian minimum (walk + clearance)" in rules
 
 
 def test_programme_errors() -> None:
     signal = net(ISOLATED).signal("center")
     with pytest.raises(InputError, match="programme has no phases"):
         plan_from_program(signal, (), offset_s=0.0, timing=TIMING)
-    with pytest.raises(InputError, match=r"phase state has 4 links, the network 16 \(GGrr\)"):
+    with pytest.raises(InputError, match=r"programme existing phase 0 has 4 link states, the network 16 \(GGrr\)"):
         plan_from_program(signal, ((30.0, "GGrr"),), offset_s=0.0, timing=TIMING)
 
 
@@ -293,3 +307,46 @@ def test_stage_requirements_values() -> None:
     # a slower walker needs longer: 22.4 / 1.0 = 22.4 s
     slow = stage_requirements(weidi, stages[1], stages[2], TimingOptions(walking_speed_m_s=1.0))
     assert slow.ped_clearance_s == 22.4
+
+
+# ------------------------------------------------------------------ netconvert's programmes, read whole
+
+#: netconvert's T-junction with a left-turn lane and crossings (netgenerate --grid --turn-lanes 1
+#: --crossings.guess): throughs with permissive lefts, pedestrian clearance, throughs yellow while the
+#: lefts stay green, the protected left (g -> G), its yellow; then the stem.
+T_JUNCTION = ((33.0, "GGggrrrrgGGgrGr"), (5.0, "GGggrrrrgGGgrrr"), (3.0, "GGggrrrryyyyrrr"),
+              (6.0, "GGGGrrrrrrrrrrr"), (3.0, "yyyyrrrrrrrrrrr"), (32.0, "rrrrgggGrrrrGrG"),
+              (5.0, "rrrrgggGrrrrrrr"), (3.0, "rrrryyyyrrrrrrr"))
+T_CROSSINGS = frozenset({12, 13, 14})
+
+
+def test_protected_left_after_the_permissive_one_is_a_stage() -> None:
+    stages = read_stages(T_JUNCTION, T_CROSSINGS)
+    assert [st.green for st in stages] == [T_JUNCTION[0], T_JUNCTION[3], T_JUNCTION[5]]
+    assert [st.clearance_s for st in stages] == [5.0, 0.0, 5.0]
+    # the interstage keeps the lefts green while the throughs turn yellow
+    assert stages[0].change == (T_JUNCTION[2],)
+    assert [p for st in stages for p in flatten(st, T_CROSSINGS)] == list(T_JUNCTION)
+
+
+@pytest.mark.parametrize("phases, greens", [
+    # leading left: the through runs on after the left's yellow, then has its own yellow
+    (((10.0, "GGrr"), (3.0, "yGrr"), (20.0, "rGrr"), (3.0, "ryrr"), (30.0, "rrGG"), (3.0, "rryy")), [0, 2, 4]),
+    # an all-red in which a left carries on green belongs to the interstage
+    (((30.0, "GGgr"), (3.0, "yygr"), (2.0, "rrgr"), (6.0, "rrGr"), (3.0, "rryr"), (2.0, "rrrr"), (20.0, "rrrG"),
+      (3.0, "rrry")), [0, 3, 6]),
+    # a green cut to permissive without a yellow, and a programme that starts with its change interval
+    (((3.0, "yyrr"), (20.0, "rrGG"), (10.0, "rrGg"), (3.0, "rryy"), (25.0, "GGrr")), [1, 2, 4]),
+    # red-yellow before green ('u') is part of the interstage
+    (((30.0, "GGrr"), (3.0, "yyrr"), (2.0, "rruu"), (30.0, "rrGG"), (3.0, "rryy"), (2.0, "uurr")), [0, 3]),
+])
+def test_stage_starts_and_every_interval_kept(phases, greens) -> None:
+    stages = read_stages(phases)
+    assert [st.first_phase for st in stages] == greens
+    first = greens[0]
+    rotated = list(phases[first:] + phases[:first])
+    assert [p for st in stages for p in flatten(st, frozenset())] == rotated
+
+
+def test_a_programme_without_green_has_no_stage() -> None:
+    assert read_stages([(30.0, "rrrr"), (3.0, "yyrr")]) == []

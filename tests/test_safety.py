@@ -262,7 +262,7 @@ def test_wrong_signal_or_link_count() -> None:
     plan = safe(ISOLATED)["center"]
     v = check_plan(replace(plan, signal_id="nowhere"), net(ISOLATED), TIMING)
     assert [(x.rule, x.value) for x in v] == [("signal not in the network", "nowhere")]
-    short = TimingPlan("center", tuple(replace(p, state=p.state[:8]) for p in plan.phases
+    short = TimingPlan("center", tuple(replace(p, state=p.state[:8], change=()) for p in plan.phases
                                        if set(p.state[:8]) & {"G", "g"}))
     v = check_plan(short, net(ISOLATED), TIMING)
     assert [(x.rule, x.value, x.limit) for x in v] == [("state length differs from the signal's links", "8", "16")]
