@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import UnsafePlanError
-from .network import Network
+from .network import Network, Signal
 from .plan import ABSOLUTE_MIN_YELLOW_S, EPS_S, GREEN_CHARS, PlanSet, TimingPlan
 from .programs import stage_requirements
 from .scenario import TimingOptions
@@ -67,12 +67,13 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
         for a, b in signal.conflicting_greens(state):
             out.append(Violation(sid, f"state {state}", "conflicting movements green together",
                                  f"links {a} and {b}", "SUMO foes; only a yielding 'g' may share"))
+    out += _link_change_violations(plan, signal)
     n = len(plan.phases)
     for i, ph in enumerate(plan.phases):
         nxt = plan.phases[(i + 1) % n]
         req = stage_requirements(signal, ph.state, nxt.state, timing)
         name = ph.name
-        if ph.yellow_s < max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s) - EPS_S:
+        if req.min_yellow_s > 0 and ph.yellow_s < max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s) - EPS_S:
             out.append(Violation(sid, name, "yellow cut", f"{ph.yellow_s:g} s",
                                  f"{max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s):g} s (ITE, >= 3 s)"))
         if ph.all_red_s < req.min_all_red_s - EPS_S:
@@ -89,6 +90,39 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
             if ph.ped_clearance_s < req.ped_clearance_s - EPS_S:
                 out.append(Violation(sid, name, "pedestrian clearance cut", f"{ph.ped_clearance_s:g} s",
                                      f"{req.ped_clearance_s:g} s"))
+    return out
+
+
+def _link_change_violations(plan: TimingPlan, signal: Signal) -> list[Violation]:
+    """Every vehicle link's own change interval over the cycle: a green must end in a yellow of >= 3 s.
+
+    The per-stage rules check each interstage's total; a programmed
+    interstage can stagger its yellows, so each link is followed through the
+    states it is actually shown.
+    """
+    phases = plan.sumo_phases()
+    out = []
+    for k in range(plan.n_links):
+        if k in signal.ped_links:
+            continue
+        shown = [(d, st[k]) for d, st in phases]
+        start = next((i for i, (_, c) in enumerate(shown) if c != "y"), None)
+        if start is None:
+            continue
+        shown = shown[start:] + shown[:start]
+        yellow, prev = 0.0, shown[-1][1]
+        for d, c in shown + shown[:1]:
+            if c == "y":
+                yellow += d
+            else:
+                if prev == "y" and yellow < ABSOLUTE_MIN_YELLOW_S - EPS_S:
+                    out.append(Violation(plan.signal_id, f"link {k}", "link yellow shorter than 3 s", f"{yellow:g} s",
+                                         f"{ABSOLUTE_MIN_YELLOW_S:g} s"))
+                if prev in GREEN_CHARS and c not in GREEN_CHARS:
+                    out.append(Violation(plan.signal_id, f"link {k}", "green ends without yellow",
+                                         f"{prev} -> {c}", "a yellow between green and red"))
+                yellow = 0.0
+            prev = c
     return out
 
 

@@ -280,3 +280,16 @@ def test_every_violation_is_listed() -> None:
         validate_plans(PlanSet((bad, )), net(ISOLATED), source="plans.json")
     assert len(info.value.violations) == len(found)
     assert str(info.value).startswith(f"plans.json: unsafe plan, {len(found)} violation(s)")
+
+
+def test_staggered_interstage_checked_link_by_link() -> None:
+    """A programmed interstage that turns one link straight from green to red is refused for that link."""
+    plan = safe(ISOLATED)["center"]
+    ph = plan.phases[0]
+    assert ph.change, "plans built on the existing programme keep its interstage"
+    (y_dur, y_state), *rest = ph.change
+    k = y_state.index("y")
+    cut = y_state[:k] + "r" + y_state[k + 1:]
+    bad = forge(plan, phases=(replace(ph, change=((y_dur, cut), *rest)), *plan.phases[1:]))
+    v = only(check_plan(bad, net(ISOLATED), TIMING), "green ends without yellow")
+    assert v.phase == f"link {k}"
