@@ -24,7 +24,9 @@ from .plan import EPS_S, GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared
 from .schedule import Schedule, waut_additional
 
-CONTROLLERS = ("static", "actuated", "delay_based", "max_pressure")
+#: ``network`` runs the network's own programmes as they are (the existing timing as it runs on the street,
+#: actuated and NEMA included); the plans then only set the queue windows.
+CONTROLLERS = ("static", "network", "actuated", "delay_based", "max_pressure")
 #: Queue sampling window of time-of-day runs, regrouped per cycle afterwards [s].
 FINE_WINDOW_S = 30.0
 #: Step of the day's queue profile [s].
@@ -127,7 +129,7 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
         additional.append(str(work / "plans.add.xml"))
     else:
         windows = {pl.signal_id: pl.cycle_s for pl in task.plans} if task.plans is not None else {}
-        if task.plans is not None:
+        if task.plans is not None and task.controller != "network":
             (work / "plans.add.xml").write_text(plans_additional(task.plans, program_id=RUN_PROGRAM_ID,
                                                                  controller=task.controller), encoding="utf-8")
             additional.append(str(work / "plans.add.xml"))
@@ -142,11 +144,18 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
     ]
 
 
+def _close(libsumo) -> None:  # noqa: ANN001 - the libsumo module
+    try:
+        libsumo.close()
+    except Exception:  # nothing is running (already closed, or it never started)
+        pass
+
+
 def run_task(task: Task) -> RunMetrics:
     """Simulate one task with libsumo and return its figures."""
     if task.controller not in CONTROLLERS:
         raise SimulationError(f"unknown controller {task.controller!r}")
-    if task.controller != "static" and task.plans is None:
+    if task.controller not in ("static", "network") and task.plans is None:
         raise SimulationError(f"controller {task.controller!r} needs the plans whose stages it drives")
     import libsumo
 
@@ -164,10 +173,7 @@ def run_task(task: Task) -> RunMetrics:
         except Exception as exc:  # libsumo raises its own exception types
             raise SimulationError(f"SUMO failed on seed {task.seed}: {exc}") from None
         finally:
-            try:
-                libsumo.close()
-            except Exception:
-                pass
+            _close(libsumo)
         metrics = read_outputs(task, work)
         return replace(metrics, sim_time_s=time.perf_counter() - t0)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import tempfile
 from pathlib import Path
@@ -25,7 +26,12 @@ def parse_xml(path: str | Path) -> Element:
     """Parse an XML file, refusing entity tricks; errors name the file and position."""
     path = check_file(Path(path), "XML file")
     try:
+        if path.name.endswith(".gz"):  # SUMO reads gzipped networks and outputs as they are
+            with gzip.open(path, "rb") as fh:
+                return SafeET.parse(fh).getroot()
         return SafeET.parse(str(path)).getroot()
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise InputError(path, "not a readable gzip file", str(exc) or type(exc).__name__) from None
     except DefusedXmlException as exc:
         raise InputError(path, "XML refused (entities or DTD are not allowed)", type(exc).__name__) from None
     except ParseError as exc:

@@ -1,6 +1,12 @@
 """Baselines the optimised plans are compared with.
 
-* ``existing``: the plans the network runs today;
+* ``existing``: the timing the network runs today, as it runs (its own
+  programmes, actuated and NEMA ones included, or the scenario's plan file);
+* ``existing-safe``: the existing plans with every stage raised to its
+  minimums (ITE yellow and all-red, vehicle and pedestrian minimum green),
+  the cycle kept where the greens above their minimums can pay for it --
+  shown beside ``existing`` when it differs, so that what safety costs and
+  what retiming gains are seen apart;
 * ``webster``: pedestrian-safe Webster plans from the counts (analytic);
 * ``sumo-webster``: SUMO's own ``tlsCycleAdaptation.py`` run on the
   scenario's demand (as SUMO users would retime), read back as plans;
@@ -11,8 +17,10 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import _sumo
@@ -21,8 +29,9 @@ from .errors import InputError, SimulationError
 from .network import Network
 from .plan import PlanSet
 from .prepare import sampled_routes, scenario_cache, scenario_counts
-from .programs import plan_from_program
-from .scenario import Scenario
+from .programs import plan_from_program, safe_phase
+from .scenario import Scenario, TimingOptions
+from .schedule import transition_plan
 
 BASELINES = ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")
 
@@ -34,6 +43,46 @@ class Candidate:
     name: str
     plans: PlanSet
     controller: str = "static"
+
+
+def existing_candidate(scenario: Scenario, existing: PlanSet) -> Candidate:
+    """The existing timing as it runs: the network's own programmes, or the scenario's plan file."""
+    return Candidate("existing", existing, "static" if scenario.plans_path is not None else "network")
+
+
+def made_safe(existing: PlanSet, network: Network, timing: TimingOptions) -> tuple[PlanSet, list[str]]:
+    """The existing plans with every stage raised to its minimums, and a note per change (see module docstring).
+
+    Offsets are kept (modulo a longer cycle where the minimums need one).
+
+    Raises
+    ------
+    InputError
+        A stage whose foes cannot be resolved (see :func:`~signalopt.programs.safe_phase`).
+    """
+    plans, notes = [], []
+    for plan in existing:
+        signal = network.signal(plan.signal_id)
+        n = len(plan.phases)
+        phases = []
+        for i, ph in enumerate(plan.phases):
+            try:
+                safe, why = safe_phase(signal, ph, plan.phases[(i + 1) % n].state, timing)
+            except InputError as exc:
+                raise InputError(network.path, exc.what, exc.value) from None
+            phases.append(safe)
+            notes += why
+        raised = replace(plan, phases=tuple(phases), offset_s=0.0)
+        if raised == replace(plan, offset_s=0.0):
+            plans.append(plan)
+            continue
+        min_cycle = sum(p.effective_min_green_s + p.yellow_s + p.all_red_s for p in phases)
+        cycle = math.ceil(max(plan.cycle_s, min_cycle) - 1e-9)
+        if cycle > plan.cycle_s + 1e-6:
+            notes.append(f"{plan.signal_id}: cycle {plan.cycle_s:g} s raised to {cycle:g} s for the minimums")
+        fitted = transition_plan(raised, cycle)
+        plans.append(replace(fitted, offset_s=plan.offset_s % fitted.cycle_s, program_id=plan.program_id))
+    return PlanSet(tuple(plans), name="existing-safe"), notes
 
 
 def parse_baselines(text: str) -> tuple[str, ...]:
@@ -90,6 +139,10 @@ def sumo_webster_baseline(scenario: Scenario, network: Network, existing: PlanSe
     found = {}
     for el in parse_xml(out).iter("tlLogic"):
         found[el.get("id")] = tuple((float(p.get("duration")), p.get("state")) for p in el.iter("phase"))
+    if not set(found) & set(existing.signal_ids):
+        # a baseline identical to the existing plans would pass for a result
+        raise SimulationError(f"tlsCycleAdaptation.py wrote no programme for any of the {len(existing)} signals "
+                              f"({out.name}); the sumo-webster baseline cannot run on this scenario")
     for plan in existing:
         phases = found.get(plan.signal_id)
         if not phases:
@@ -103,13 +156,33 @@ def sumo_webster_baseline(scenario: Scenario, network: Network, existing: PlanSe
     return PlanSet(tuple(plans), name="sumo-webster")
 
 
+def applicable_baselines(scenario: Scenario, names: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The named baselines that can run on ``scenario``, and a reason for each that cannot.
+
+    Checked before any simulation: ``webster`` needs turning-movement counts,
+    ``sumo-webster`` counts or route files with vehicles.
+    """
+    keep, skipped = [], []
+    for name in names:
+        if name == "webster" and scenario.counts_path is None:
+            skipped.append("webster skipped: it needs turning-movement counts ([demand] counts)")
+        elif name == "sumo-webster" and scenario.counts_path is None and not scenario.route_files:
+            skipped.append("sumo-webster skipped: it needs counts or route files")
+        else:
+            keep.append(name)
+    return tuple(keep), tuple(skipped)
+
+
 def baseline_candidates(scenario: Scenario, network: Network, existing: PlanSet,
                         names: tuple[str, ...]) -> list[Candidate]:
     """Candidates for the named baselines (adaptive ones drive the existing stages)."""
     out = []
     for name in names:
         if name == "existing":
-            out.append(Candidate("existing", existing))
+            out.append(existing_candidate(scenario, existing))
+            safe, _ = made_safe(existing, network, scenario.timing)
+            if safe.plans != existing.plans:
+                out.append(Candidate("existing-safe", safe))
         elif name == "webster":
             out.append(Candidate("webster", webster_baseline(scenario, network, existing)))
         elif name == "sumo-webster":

@@ -232,7 +232,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(summary, indent=2))
     else:
-        print(f"{scenario.name}: objective {result.x0_fun:.2f} (existing) -> {result.fun:.2f} after "
+        print(f"{scenario.name}: objective {result.x0_fun:.2f} (existing made safe) -> {result.fun:.2f} after "
               f"{result.nfev} candidates ({result.nsim_run} new simulations); {result.message}")
         for p in result.best_plans:
             splits = " | ".join(f"{ph.green_s:g}+{ph.yellow_s:g}+{ph.all_red_s:g}" for ph in p.phases)
@@ -289,6 +289,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         print(f"{scenario.name}: held-out seeds {','.join(map(str, comparison.seeds))} (means, 95% CI)")
         print(_compare_table(rows))
+    for note in comparison.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

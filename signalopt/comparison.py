@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .baselines import BASELINES, Candidate, baseline_candidates
+from .baselines import BASELINES, Candidate, applicable_baselines, baseline_candidates
 from .errors import InputError
 from .evaluator import SumoEvaluator
 from .executors import Executor
@@ -70,6 +70,7 @@ class Comparison:
     seeds: tuple[int, ...]
     rows: tuple[CompareRow, ...]
     plans: dict[str, PlanSet] = field(default_factory=dict, compare=False)
+    notes: tuple[str, ...] = ()
 
     def row(self, name: str) -> CompareRow:
         for r in self.rows:
@@ -133,9 +134,9 @@ def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candi
     bad = [b for b in baselines if b not in BASELINES]
     if bad:
         raise InputError("--baselines", f"unknown baseline, choose from {', '.join(BASELINES)}", ", ".join(bad))
+    names, notes = applicable_baselines(scen, tuple(dict.fromkeys(("existing", *baselines))))
     with SumoEvaluator(scen, executor=executor, workers=workers) as ev:
         existing, _ = scenario_plans(scen, ev.network)
-        names = tuple(dict.fromkeys(("existing", *baselines)))
         candidates = baseline_candidates(scen, ev.network, existing, names)
         for ps in plan_sets:
             cand = ps if isinstance(ps, Candidate) else Candidate(ps.name, ps)
@@ -163,4 +164,4 @@ def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candi
         q, qlo, qhi = paired_pct(m.values("mean_max_queue_m"), ref.values("mean_max_queue_m"))
         d, dlo, dhi = paired_pct(m.values("delay_s"), ref.values("delay_s"))
         rows.append(CompareRow(c.name, c.controller, m, q, (qlo, qhi), d, (dlo, dhi)))
-    return Comparison(scen.name, seeds, tuple(rows), {c.name: c.plans for c in candidates})
+    return Comparison(scen.name, seeds, tuple(rows), {c.name: c.plans for c in candidates}, notes)

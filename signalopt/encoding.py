@@ -15,7 +15,7 @@ Decision vector (all components in ``[0, 1]``):
   through stage of the same approaches; ``>= 0.5`` serves the left turn after
   the through (lagging left), which changes the time difference between them.
 
-Minimums come from :func:`signalopt.programs.stage_requirements` for the
+Minimums come from :func:`signalopt.programs.safe_phase` for the
 actual stage order, so yellow, all-red, vehicle and pedestrian minimums hold
 for every decoded plan.  Durations are rounded to 0.1 s, cycles to 1 s.
 """
@@ -31,7 +31,7 @@ import numpy as np
 from .errors import InputError, PlanError
 from .network import Network, Signal
 from .plan import GREEN_CHARS, Phase, PlanSet, TimingPlan
-from .programs import ceil_tenth, stage_requirements
+from .programs import ceil_tenth, safe_phase
 from .scenario import TimingOptions
 
 
@@ -172,17 +172,9 @@ class PlanEncoding:
             if p.change and order[(k + 1) % n] != (order[k] + 1) % n:
                 # the programmed interstage leads to the stage that followed in the base plan, not to this one
                 p = replace(p, change=())
-            req = stage_requirements(t.signal, p.state, nxt.state, self.timing)
-            # a longer interval in the base plan is the engineer's choice: keep it
-            yellow = max(req.min_yellow_s, ceil_tenth(p.yellow_s))
-            all_red = max(req.min_all_red_s, ceil_tenth(p.all_red_s))
-            serves = req.walk_s > 0
-            min_green = ceil_tenth(max(req.min_green_s, req.walk_s + req.ped_clearance_s if serves else 0.0))
-            max_green = max(self.timing.max_green_s, min_green)
-            out.append(replace(p, min_green_s=req.min_green_s, max_green_s=max_green, min_yellow_s=req.min_yellow_s,
-                               min_all_red_s=req.min_all_red_s, yellow_s=yellow, all_red_s=all_red,
-                               walk_s=req.walk_s, ped_clearance_s=req.ped_clearance_s if serves else 0.0,
-                               green_s=min_green))
+            safe, _ = safe_phase(t.signal, p, nxt.state, self.timing)
+            out.append(replace(safe, green_s=ceil_tenth(safe.effective_min_green_s),
+                               max_green_s=max(self.timing.max_green_s, ceil_tenth(safe.effective_min_green_s))))
         return out
 
     def decode(self, x: Sequence[float], *, name: str = "candidate") -> PlanSet:

@@ -121,6 +121,11 @@ class SumoEvaluator:
         if failed:
             raise SimulationError(f"{len(failed)} of {len(outcomes)} simulations failed: {failed[0]}")
         runs: tuple[RunMetrics, ...] = tuple(o.value for o in outcomes)
+        if runs and not any(r.n_vehicles or r.throughput_veh or r.max_queue_m > 0 for r in runs):
+            sc = self.scenario
+            raise InputError(sc.path, "no vehicle departs, arrives or queues in the measured window (begin_s + "
+                                      "warmup_s to end_s): every measure would be zero",
+                             f"{sc.begin_s + sc.warmup_s:g}-{sc.end_s:g} s")
         return Metrics(self.scenario.name, plans.name if plans is not None else "network", self.controller, runs)
 
     def close(self) -> None:
@@ -167,5 +172,12 @@ def simulate(scenario: Scenario | str | Path, plans: PlanSet | None = None, *, s
             tasks = [Task(ev.prepared, int(s), None, controller, schedule=schedule, bins=bins) for s in seeds]
             return ev.collect(PlanSet(schedule.periods[0].plans.plans, name=schedule.name), ev.run_tasks(tasks))
         existing = ev.existing_plans()
+        if plans is None and controller == "static":
+            # the existing timing as it runs on the street: the network's own programmes (actuated and NEMA too)
+            from .baselines import existing_candidate
+
+            runs = existing_candidate(ev.scenario, existing).controller
+            tasks = [Task(ev.prepared, int(s), existing, runs) for s in seeds]
+            return ev.collect(existing, ev.run_tasks(tasks))
         full = existing if plans is None else existing.replace_plans(plans.plans, name=plans.name)
         return ev.evaluate(full, seeds)

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .baselines import BASELINES, Candidate
+from .baselines import (BASELINES, Candidate, applicable_baselines, baseline_candidates, existing_candidate,
+                        made_safe)
+from .encoding import make_encoding
 from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_compare_seeds, compare
 from .errors import InputError
 from .export import export_plans
@@ -75,6 +77,15 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     prepared = prepare(scen, network)  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
         f"optimiser seeds {','.join(map(str, opt_seeds))}, comparison seeds {compare_seeds[0]}..{compare_seeds[-1]}")
+    # everything that would stop the job after the budget is refused or settled now, before any simulation:
+    # plans that cannot be made safe, minimum splits that do not fit, baselines that cannot run
+    existing, _ = scenario_plans(scen, network)
+    _, safety_notes = made_safe(existing, network, scen.timing)
+    make_encoding(network, existing, scen.timing, source=str(scen.path))
+    names, skipped = applicable_baselines(scen, baselines)
+    for note in (*safety_notes, *skipped):
+        log(note)
+    others = baseline_candidates(scen, network, existing, tuple(n for n in names if n != "existing"))
 
     from .evaluator import simulate
 
@@ -90,12 +101,12 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
 
     result = optimise(scen, budget=budget, seeds=opt_seeds, workers=workers, rng=rng, run_dir=out / "run",
                       resume=resume, progress=progress, executor=executor, analytic_presearch=analytic_presearch)
-    log(f"optimised: objective {result.x0_fun:.1f} -> {result.fun:.1f} ({result.nfev} candidates, "
-        f"{result.nsim_run} new simulations; {result.message})")
+    log(f"optimised: objective {result.x0_fun:.1f} (existing made safe) -> {result.fun:.1f} ({result.nfev} "
+        f"candidates, {result.nsim_run} new simulations; {result.message})")
 
-    log(f"comparing against {', '.join(baselines)} on {len(compare_seeds)} held-out seeds ...")
-    comparison = compare(scen, [Candidate("optimised", result.best_plans)], seeds=compare_seeds,
-                         baselines=baselines, optimiser_seeds=opt_seeds, workers=workers, executor=executor)
+    log(f"comparing against {', '.join(names)} on {len(compare_seeds)} held-out seeds ...")
+    comparison = compare(scen, [*others, Candidate("optimised", result.best_plans)], seeds=compare_seeds,
+                         baselines=("existing",), optimiser_seeds=opt_seeds, workers=workers, executor=executor)
 
     plans_dir = out / "plans"
     provenance: dict[str, Any] = {**result.provenance, "compare_seeds": list(compare_seeds)}
@@ -110,12 +121,13 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     from ._sumo_run import Task
     from .executors import make_executor
 
-    existing, _ = scenario_plans(scen, network)
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]
     trace_executor = executor or make_executor("process", workers=min(2, workers))
+    runs_as = existing_candidate(scen, existing).controller
     try:
-        outcomes = trace_executor.map(run_trace, [(Task(prepared, trace_seed, existing), "existing", corridor),
+        outcomes = trace_executor.map(run_trace, [(Task(prepared, trace_seed, existing, runs_as), "existing",
+                                                   corridor),
                                                   (Task(prepared, trace_seed, result.best_plans), "optimised",
                                                    corridor)])
     finally:
@@ -130,6 +142,7 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
         figures.append(plot_time_space(traces, figs_dir / "time_space.png"))
     notes = [f"Optimiser: {result.method}, {result.nfev} candidate plans on seeds {list(opt_seeds)}; "
              f"objective (queue) {result.x0_fun:.1f} -> {result.fun:.1f}.",
+             *comparison.notes,
              "Adaptive baselines (actuated, delay_based, max_pressure) drive the existing stages; sumo-webster is "
              "SUMO's tlsCycleAdaptation.py on the same demand; webster is signalopt's pedestrian-safe Webster.",
              f"Traces (queue over time, time-space) use seed {trace_seed}."]

@@ -90,12 +90,26 @@ class Approach:
 
 @dataclass(frozen=True)
 class Program:
-    """A SUMO programme as found in the network file."""
+    """A SUMO programme as found in the network file.
+
+    ``phase_attrs`` holds each phase's other attributes as written
+    (``minDur``, ``maxDur``, ``name``; a NEMA phase's ``yellow``, ``red``),
+    ``params`` the programme's ``<param>`` pairs (a NEMA programme's rings
+    and barriers): what an actuated or NEMA programme needs beyond its states.
+    """
 
     program_id: str
     type: str
     offset_s: float
     phases: tuple[tuple[float, str], ...]
+    phase_attrs: tuple[tuple[tuple[str, str], ...], ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, key: str, default: str | None = None) -> str | None:
+        return dict(self.params).get(key, default)
+
+    def phase_attr(self, index: int, key: str, default: str | None = None) -> str | None:
+        return dict(self.phase_attrs[index]).get(key, default) if index < len(self.phase_attrs) else default
 
 
 @dataclass(frozen=True)
@@ -205,16 +219,18 @@ def read_network(path: str | Path) -> Network:
     except Exception as exc:  # sumolib raises bare exceptions on odd input
         raise InputError(path, "cannot read SUMO network", f"{type(exc).__name__}: {exc}") from None
 
+    # the attributes sumolib does not keep (NEMA yellow and red, programme params), by signal and programme
+    raw = {(e.get("id"), e.get("programID")): e for e in root.iter("tlLogic")}
     signals = []
     for tls in net.getTrafficLights():
         if not tls.getPrograms():
             raise InputError(path, "traffic light without a tlLogic programme", tls.getID())
-        signals.append(_read_signal(net, tls))
+        signals.append(_read_signal(net, tls, raw))
     return Network(path=path, signals=tuple(signals),
                    edges=frozenset(e.getID() for e in net.getEdges(withInternal=False)))
 
 
-def _read_signal(net, tls) -> Signal:  # noqa: ANN001 - sumolib objects
+def _read_signal(net, tls, raw: dict) -> Signal:  # noqa: ANN001 - sumolib objects
     by_index: dict[int, list] = {}
     for in_lane, out_lane, idx in tls.getConnections():
         by_index.setdefault(idx, []).append((in_lane, out_lane))
@@ -279,11 +295,15 @@ def _read_signal(net, tls) -> Signal:  # noqa: ANN001 - sumolib objects
     if nodes:
         xs, ys = zip(*(n.getCoord()[:2] for n in nodes))
         pos = (float(sum(xs) / len(xs)), float(sum(ys) / len(ys)))
-    programs = tuple(
-        Program(pid, prog.getType(), float(prog._offset or 0.0),
-                tuple((float(ph.duration), ph.state) for ph in prog.getPhases()))
-        for pid, prog in tls.getPrograms().items()
-    )
+    programs = []
+    for pid, prog in tls.getPrograms().items():
+        el = raw.get((tls.getID(), pid))
+        attrs = tuple(tuple((k, v) for k, v in ph.attrib.items() if k not in ("duration", "state"))
+                      for ph in el.findall("phase")) if el is not None else ()
+        params = tuple((q.get("key"), q.get("value")) for q in el.findall("param")) if el is not None else ()
+        programs.append(Program(pid, prog.getType(), float(prog._offset or 0.0),
+                                tuple((float(ph.duration), ph.state) for ph in prog.getPhases()), attrs, params))
+    programs = tuple(programs)
     return Signal(tls.getID(), tuple(links), approaches, frozenset(conflicts), frozenset(yields),
                   programs, width, pos)
 

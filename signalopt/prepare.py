@@ -8,9 +8,11 @@ written atomically, so a crash never leaves a half-written cache entry.
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import _sumo
 from .demand import (PedCount, TurnCount, check_counts, read_ped_counts, read_turn_counts, sample_routes,
                      write_candidate_routes, write_pedestrian_flows, write_turn_file)
 from .errors import InputError
@@ -116,6 +118,27 @@ def sampled_routes(scenario: Scenario, network: Network, counts: list | None = N
     return out
 
 
+def check_additional_files(scenario: Scenario) -> None:
+    """Load the scenario's additional files into SUMO once, without simulating, before any run.
+
+    A detector on a lane the network does not have would otherwise fail every
+    simulation, with SUMO's reason lost among worker processes.
+
+    Raises
+    ------
+    InputError
+        SUMO refuses them (its first error line, naming the element).
+    """
+    cmd = [str(_sumo.binary("sumo")), "-n", str(scenario.network_path),
+           "-a", ",".join(str(a) for a in scenario.additional_files), "--begin", f"{scenario.begin_s:g}",
+           "--end", f"{scenario.begin_s:g}", "--no-step-log", "--xml-validation", "never"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).splitlines()
+        reason = next((x.strip() for x in lines if x.startswith("Error")), (lines or ["no output"])[-1])
+        raise InputError(scenario.path, "SUMO refuses the additional files", reason)
+
+
 def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
     """Build (or reuse from the cache) the route files of ``scenario``."""
     network = network or load_network(scenario)
@@ -130,6 +153,8 @@ def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
         if peds:
             routes.append(write_pedestrian_flows(network, peds, folder / "pedestrians.rou.xml",
                                                  source=scenario.pedestrians_path, interval_s=scenario.interval_s))
+    if scenario.additional_files:
+        check_additional_files(scenario)
     signal_ids = scenario.signal_ids or network.signal_ids
     approaches = tuple(a for a in network.approaches if a.signal_id in signal_ids)
     return Prepared(scenario.name, scenario.digest, str(scenario.network_path), tuple(str(r) for r in routes),

@@ -12,12 +12,12 @@ only what it actually does, and every shortfall is returned as a warning
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .clearance import ite_all_red_s, ite_yellow_s, ped_clearance_s
 from .errors import InputError, PlanError
-from .network import Network, Signal
-from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, Phase, PlanSet, TimingPlan, change_sums, read_stages
+from .network import Network, Program, Signal
+from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, Phase, PlanSet, TimingPlan, change_sums, read_stages, transition_states
 from .scenario import TimingOptions
 
 
@@ -148,6 +148,146 @@ def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, 
     return plan, warnings
 
 
+def _downgrade(state: str, links: set[int]) -> str:
+    return "".join("g" if k in links and c == "G" else c for k, c in enumerate(state))
+
+
+def safe_phase(signal: Signal, phase: Phase, next_state: str, timing: TimingOptions) -> tuple[Phase, list[str]]:
+    """``phase`` with every minimum of :func:`stage_requirements` kept, and a note per change made.
+
+    Yellow and all-red are raised to the ITE values (a longer programmed
+    interval is the engineer's choice and stays), the green to the vehicle
+    minimum and, where the stage serves a crossing, to walk + pedestrian
+    clearance.  Two foes both given a protected ``G`` (which SUMO runs, and
+    no safe plan may) are resolved where SUMO makes one yield to the other:
+    that one becomes a permissive ``g``, in the green and in the interstage.
+
+    Raises
+    ------
+    InputError
+        Foes green together where neither yields (names the signal, the
+        stage, the links and the state).
+    """
+    notes: list[str] = []
+    where = f"{signal.id} {phase.name}"
+    yielding: set[int] = set()
+    for a, b in signal.conflicting_greens(phase.state):
+        if signal.yields_to(a, b) or signal.yields_to(b, a):
+            yielding.add(a if signal.yields_to(a, b) else b)
+        else:
+            raise InputError(None, f"signal {signal.id} {phase.name}: links {a} and {b} are foes that neither "
+                                   f"yields, green together", phase.state)
+    state, change = phase.state, phase.change
+    if yielding:
+        state = _downgrade(state, yielding)
+        change = tuple((d, _downgrade(st, yielding)) for d, st in change)
+        notes.append(f"{where}: foes green together; links {', '.join(map(str, sorted(yielding)))} made "
+                     f"permissive (g), as SUMO makes them yield")
+    req = stage_requirements(signal, state, next_state, timing)
+    serves = req.walk_s > 0
+    min_green = ceil_tenth(max(req.min_green_s, req.walk_s + req.ped_clearance_s if serves else 0.0))
+    yellow = max(req.min_yellow_s, ceil_tenth(phase.yellow_s))
+    all_red = max(req.min_all_red_s, ceil_tenth(phase.all_red_s))
+    for what, old, new in (("yellow", phase.yellow_s, yellow), ("all-red", phase.all_red_s, all_red),
+                           ("green", phase.green_s, max(phase.green_s, min_green))):
+        if new > old + 1e-6:
+            notes.append(f"{where}: {what} {old:g} s raised to {new:g} s")
+    out = replace(phase, state=state, change=change, green_s=max(phase.green_s, min_green),
+                  min_green_s=req.min_green_s, max_green_s=max(timing.max_green_s, min_green, phase.green_s),
+                  min_yellow_s=req.min_yellow_s, min_all_red_s=req.min_all_red_s, yellow_s=yellow,
+                  all_red_s=all_red, walk_s=req.walk_s, ped_clearance_s=req.ped_clearance_s if serves else 0.0)
+    return out, notes
+
+
+#: SUMO programme types whose phases run as written.
+STATIC_TYPES = frozenset({"static"})
+#: SUMO programme types signalopt reads and simulates as programmed ("existing" runs them as they are).
+ADAPTIVE_TYPES = frozenset({"actuated", "delay_based", "NEMA"})
+
+
+def _merge_states(a: str, b: str) -> str:
+    """Two ring phases shown together: each link takes the stronger of its two states (G > g > r)."""
+    rank = {"G": 2, "g": 1}
+    return "".join(x if rank.get(x, 0) >= rank.get(y, 0) else y for x, y in zip(a, b))
+
+
+def nema_fixed_time(signal: Signal, program: Program) -> tuple[tuple[float, str], ...]:
+    """A NEMA dual-ring programme as the fixed-time programme it runs with every phase at its maximum.
+
+    Ring 1 and ring 2 phases at the same position of their ring sequences
+    (SUMO's ``ring1``/``ring2`` params; 0 marks an omitted phase) run
+    together as one stage for ``maxDur``, then the links that stop show
+    yellow and red for the longer of the two phases' ``yellow`` and ``red``.
+
+    Raises
+    ------
+    InputError
+        Rings missing or naming a phase the programme does not have, or two
+        phases run together that SUMO calls foes.
+    """
+    by_name = {program.phase_attr(k, "name"): k for k in range(len(program.phases))}
+    rings = []
+    for key in ("ring1", "ring2"):
+        text = program.param(key)
+        if not text:
+            raise InputError(None, f"signal {signal.id}: NEMA programme {program.program_id} has no {key}", None)
+        names = [n.strip() for n in text.split(",")]
+        unknown = [n for n in names if n != "0" and n not in by_name]
+        if unknown:
+            raise InputError(None, f"signal {signal.id}: NEMA programme {program.program_id} {key} names a phase "
+                                   f"it does not have", ",".join(unknown))
+        rings.append(names)
+    stages = []
+    for a, b in zip(*rings):
+        ks = [by_name[n] for n in dict.fromkeys((a, b)) if n != "0"]
+        if not ks:
+            continue
+        state = program.phases[ks[0]][1]
+        if len(ks) == 2:
+            state = _merge_states(state, program.phases[ks[1]][1])
+        bad = signal.conflicting_greens(state)
+        if bad:
+            raise InputError(None, f"signal {signal.id}: NEMA programme {program.program_id} runs foes together "
+                                   f"(links {bad[0][0]} and {bad[0][1]}) in phases {a}+{b}", state)
+
+        def attr(k: int, key: str, default: float) -> float:
+            value = program.phase_attr(k, key)
+            return float(value) if value is not None else default
+
+        stages.append((state, max(attr(k, "maxDur", program.phases[k][0]) for k in ks),
+                       max(attr(k, "yellow", 0.0) for k in ks), max(attr(k, "red", 0.0) for k in ks)))
+    out: list[tuple[float, str]] = []
+    for i, (state, green, yellow, red) in enumerate(stages):
+        nxt = stages[(i + 1) % len(stages)][0]
+        y_state, r_state = transition_states(state, nxt, frozenset())
+        out += [(green, state), (yellow, y_state), (red, r_state)]
+    return tuple((d, st) for d, st in out if d > 0)
+
+
+def fixed_time_phases(signal: Signal, program: Program) -> tuple[tuple[tuple[float, str], ...], str | None]:
+    """The phases of ``program`` as a fixed-time programme, and a note when it is not static.
+
+    Static programmes are returned as they are; actuated and delay-based
+    ones at their programmed durations; NEMA ones by :func:`nema_fixed_time`.
+    The note says so: such a programme is simulated as programmed when it is
+    the existing timing, and its fixed-time reading only gives the optimiser
+    its stages.
+    """
+    if program.type in STATIC_TYPES:
+        return program.phases, None
+    if program.type not in ADAPTIVE_TYPES:
+        raise InputError(None, f"signal {signal.id}: programme {program.program_id} has a type signalopt does not "
+                               f"read (static, actuated, delay_based, NEMA)", program.type)
+    if program.type == "NEMA":
+        phases = nema_fixed_time(signal, program)
+        how = "with every phase at its maximum green"
+    else:
+        phases = program.phases
+        how = "at its programmed durations"
+    return phases, (f"{signal.id}: programme {program.program_id} is {program.type}: simulated as programmed; "
+                    f"its stages read as fixed time {how} for retiming")
+
+
 def existing_plans(network: Network, timing: TimingOptions, *,
                    signal_ids: tuple[str, ...] = ()) -> tuple[PlanSet, list[str]]:
     """The plans the network runs by default (its last-loaded programme per signal)."""
@@ -158,10 +298,11 @@ def existing_plans(network: Network, timing: TimingOptions, *,
         if signal_ids and signal.id not in signal_ids:
             continue
         prog = signal.program
-        if prog.type != "static":
-            warnings.append(f"{signal.id}: programme {prog.program_id} is {prog.type}; read as fixed-time")
         try:
-            plan, w = plan_from_program(signal, prog.phases, offset_s=prog.offset_s, timing=timing,
+            phases, note = fixed_time_phases(signal, prog)
+            if note:
+                warnings.append(note)
+            plan, w = plan_from_program(signal, phases, offset_s=prog.offset_s, timing=timing,
                                         program_id=prog.program_id)
         except InputError as exc:
             raise InputError(network.path, exc.what, exc.value) from None

@@ -317,6 +317,26 @@ def variant_scenario(scenario: Scenario, name: str) -> Scenario:
     raise InputError(scenario.path, "no such lane-use variant", f"{name}; has {', '.join(v for v, _ in scenario.variants)}")
 
 
+def sumo_time_s(text: str) -> float:
+    """A time as SUMO reads it: seconds (``25200``), ``HH:MM:SS`` or ``D:HH:MM:SS`` -> seconds.
+
+    Raises
+    ------
+    ValueError
+        Anything else (or a negative or non-finite value).
+    """
+    parts = text.strip().split(":")
+    if len(parts) not in (1, 3, 4):
+        raise ValueError(text)
+    values = [float(p) for p in parts]
+    if any(not math.isfinite(v) or v < 0 for v in values):
+        raise ValueError(text)
+    if len(values) > 1 and any(v >= 60 for v in values[-2:]):  # minutes and seconds
+        raise ValueError(text)
+    scale = {1: (1.0,), 3: (3600.0, 60.0, 1.0), 4: (86400.0, 3600.0, 60.0, 1.0)}[len(values)]
+    return sum(v * k for v, k in zip(values, scale))
+
+
 def _read_sumocfg(cfg: Path) -> tuple[Path, list[Path], list[Path], dict[str, float]]:
     root = parse_xml(cfg)
 
@@ -343,10 +363,8 @@ def _read_sumocfg(cfg: Path) -> tuple[Path, list[Path], list[Path], dict[str, fl
         v = values(key)
         if v:
             try:
-                times[key] = float(v[0])
-                if not math.isfinite(times[key]):
-                    raise ValueError(v[0])
+                times[key] = sumo_time_s(v[0])
             except ValueError:
-                raise InputError(cfg, f"{key} is not a number", v[0]) from None
+                raise InputError(cfg, f"{key} is not a SUMO time (seconds, H:MM:SS or D:HH:MM:SS)", v[0]) from None
     return (resolve(nets[0], "net-file"), [resolve(r, "route-files") for r in values("route-files")],
             [resolve(a, "additional-files") for a in values("additional-files")], times)

@@ -36,9 +36,13 @@ def test_adaptive_baselines_drive_the_existing_stages(scenario):
     network = load_network(scenario)
     existing, _ = scenario_plans(scenario, network)
     cands = baseline_candidates(scenario, network, existing, ("existing", "actuated", "max_pressure"))
-    assert [(c.name, c.controller) for c in cands] == [("existing", "static"), ("actuated", "actuated"),
-                                                       ("max_pressure", "max_pressure")]
-    assert all(c.plans.plans == existing.plans for c in cands)
+    # existing runs the network's own programme; its 3 s yellows are below ITE, so the made-safe plans differ
+    assert [(c.name, c.controller) for c in cands] == [("existing", "network"), ("existing-safe", "static"),
+                                                       ("actuated", "actuated"), ("max_pressure", "max_pressure")]
+    assert all(c.plans.plans == existing.plans for c in cands if c.name != "existing-safe")
+    safe = cands[1].plans["center"]
+    assert all(ph.yellow_s >= 3.3 for ph in safe.phases)
+    assert safe.offset_s == existing["center"].offset_s
 
 
 def test_unknown_baseline_is_refused():

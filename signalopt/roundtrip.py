@@ -1,0 +1,149 @@
+"""The round-trip invariant: a network's programmes read into plans and written back run exactly as before.
+
+"Existing" must be what runs on the street.  :func:`round_trip` lets SUMO
+itself show the state of every signal at every step, once running the
+network's own programmes and once running the plans signalopt read from them
+(written as a SUMO additional file), and counts the steps where the two
+differ.  It runs the ``sumo`` binary without vehicles, in a subprocess, so
+it costs a fraction of a second per network and keeps no simulator state.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _sumo
+from ._sumo_run import RUN_PROGRAM_ID, Task, plans_additional, read_outputs
+from ._xml import xml_escape
+from .errors import SimulationError
+from .metrics import RunMetrics
+from .network import Network
+from .plan import PlanSet
+from .prepare import Prepared
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """Steps where the written plans showed another state than the network's own programmes.
+
+    ``differing`` maps each signal compared to its count of differing steps;
+    ``steps`` is the number of steps compared per signal; ``first`` the first
+    differing ``(time_s, original state, written state)`` per signal that has one.
+    """
+
+    network: str
+    steps: int
+    step_s: float
+    differing: dict[str, int]
+    first: dict[str, tuple[float, str, str]]
+
+    @property
+    def total_differing(self) -> int:
+        return sum(self.differing.values())
+
+
+def signal_states(network_path: str | Path, signal_ids: Sequence[str], *, begin_s: float, end_s: float,
+                  additional: str | None = None, step_s: float = 1.0) -> dict[str, list[tuple[float, str]]]:
+    """SUMO's state of every signal in ``signal_ids`` at every step of ``[begin_s, end_s)`` [s, state].
+
+    Parameters
+    ----------
+    network_path
+        The ``.net.xml`` (or ``.net.xml.gz``).
+    signal_ids
+        Traffic light ids to record.
+    begin_s, end_s
+        Simulated window [s].
+    additional
+        Text of a SUMO additional file loaded with the network (e.g. programmes to run instead).
+    step_s
+        Simulation step [s].
+
+    Raises
+    ------
+    SimulationError
+        SUMO exits with an error (its last line is quoted).
+    """
+    with tempfile.TemporaryDirectory(prefix="signalopt-rt-") as tmp:
+        work = Path(tmp)
+        files = []
+        if additional is not None:
+            (work / "plans.add.xml").write_text(additional, encoding="utf-8")
+            files.append(str(work / "plans.add.xml"))
+        events = "".join(f'  <timedEvent type="SaveTLSStates" source="{xml_escape(sid)}" dest="states.xml"/>\n'
+                         for sid in signal_ids)
+        (work / "events.add.xml").write_text(f"<additional>\n{events}</additional>\n", encoding="utf-8")
+        files.append(str(work / "events.add.xml"))
+        cmd = [str(_sumo.binary("sumo")), "-n", str(network_path), "-a", ",".join(files), "--begin", f"{begin_s:g}",
+               "--end", f"{end_s:g}", "--step-length", f"{step_s:g}", "--no-step-log", "--no-warnings",
+               "--xml-validation", "never"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise SimulationError(f"sumo failed on {network_path}: {tail[0]}")
+        out: dict[str, list[tuple[float, str]]] = {sid: [] for sid in signal_ids}
+        for _, el in ET.iterparse(work / "states.xml"):
+            if el.tag == "tlsState":
+                out[el.get("id")].append((float(el.get("time")), el.get("state")))
+            el.clear()
+    return out
+
+
+def round_trip(network: Network, plans: PlanSet, *, begin_s: float = 0.0, cycles: float = 2.0,
+               step_s: float = 1.0) -> RoundTrip:
+    """Compare, step by step, ``plans`` written to SUMO with the programmes the network runs.
+
+    Parameters
+    ----------
+    network
+        The network whose default programmes are the reference.
+    plans
+        Plans for (some of) its signals, e.g. :func:`~signalopt.programs.existing_plans`.
+    begin_s
+        Start of the compared window [s] (offsets count from simulation time 0).
+    cycles
+        Length of the window in cycles of the longest plan.
+    step_s
+        Simulation step [s].
+    """
+    ids = list(plans.signal_ids)
+    end = begin_s + cycles * max(p.cycle_s for p in plans)
+    before = signal_states(network.path, ids, begin_s=begin_s, end_s=end, step_s=step_s)
+    after = signal_states(network.path, ids, begin_s=begin_s, end_s=end, step_s=step_s,
+                          additional=plans_additional(plans, program_id=RUN_PROGRAM_ID))
+    differing, first = {}, {}
+    for sid in ids:
+        pairs = list(zip(before[sid], after[sid]))
+        bad = [(t, a, b) for (t, a), (_, b) in pairs if a != b]
+        differing[sid] = len(bad) + abs(len(before[sid]) - len(after[sid]))
+        if bad:
+            first[sid] = bad[0]
+    return RoundTrip(str(network.path), len(before[ids[0]]) if ids else 0, step_s, differing, first)
+
+
+def bare_sumo_run(prepared: Prepared, seed: int) -> RunMetrics:
+    """One run of plain ``sumo`` on the scenario's own files (the network's programmes, no signalopt
+    additions) with ``seed``, its figures read as signalopt reads its own runs.
+
+    The reference for "existing is what runs": :func:`~signalopt.evaluator.simulate` of the existing
+    timing must give the same delay on the same seed.
+    """
+    with tempfile.TemporaryDirectory(prefix="signalopt-bare-") as tmp:
+        work = Path(tmp)
+        cmd = [str(_sumo.binary("sumo")), "-n", prepared.network_path, "-r", ",".join(prepared.route_files),
+               "--begin", f"{prepared.begin_s:g}", "--end", f"{prepared.end_s:g}", "--seed", str(seed),
+               "--no-step-log", "--no-warnings", "--duration-log.disable", "--xml-validation", "never",
+               "--tripinfo-output", str(work / "tripinfo.xml"), "--tripinfo-output.write-unfinished",
+               "--statistic-output", str(work / "statistics.xml")]
+        if prepared.additional_files:
+            cmd[3:3] = ["-a", ",".join(prepared.additional_files)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise SimulationError(f"sumo failed on {prepared.network_path}: {tail[0]}")
+        return read_outputs(Task(prepared, seed), work)
