@@ -87,6 +87,13 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
     return "\n".join(lines) + "\n"
 
 
+#: Longest green SUMO's adaptive baselines may extend a stage to, unless the plan's own green is longer [s]:
+#: netconvert's default ``--tls.max-dur`` for actuated programmes.  A plan's ``max_green_s`` is a safety bound
+#: for retiming (120 s by default), not a controller setting; with it, delay_based held a side street at 120 s
+#: whenever a link green in every stage had a vehicle losing time.
+ADAPTIVE_MAX_GREEN_S = 50.0
+
+
 def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, float | None]]:
     """(duration, state, minDur, maxDur) of an actuated programme over ``plan``'s stages and interstages."""
     out: list[tuple[float, str, float | None, float | None]] = []
@@ -94,7 +101,7 @@ def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, f
     for i, p in enumerate(plan.phases):
         nxt = plan.phases[(i + 1) % n]
         no_walk = without_walk(p.state, plan.ped_links)
-        max_green = max(p.max_green_s, p.green_s)
+        max_green = min(max(p.max_green_s, p.green_s), max(ADAPTIVE_MAX_GREEN_S, p.green_s))
         if p.serves_pedestrians and no_walk != p.state:
             lo = max(p.min_green_s - p.ped_clearance_s, p.walk_s)
             out.append((p.green_s - p.ped_clearance_s, p.state, lo, max(lo, max_green - p.ped_clearance_s)))

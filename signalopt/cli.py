@@ -159,15 +159,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .scenario import read_scenario
     from .schedule import clock_hhmm
 
+    from .baselines import made_safe
+    from .encoding import make_encoding
+
     scenario = read_scenario(args.scenario)
     network = load_network(scenario)
     plans, warnings = scenario_plans(scenario, network)
     schedule = scenario_schedule(scenario, network)
+    # what optimising would change or refuse, found now rather than after a budget
+    try:
+        _, made_safe_notes = made_safe(plans, network, scenario.timing)
+        make_encoding(network, plans, scenario.timing, source=str(scenario.path))
+        refusal = None
+    except InputError as exc:
+        made_safe_notes, refusal = [], str(exc)
     info = {
         "scenario": scenario.name, "description": scenario.description, "network": str(scenario.network_path),
         "begin_s": scenario.begin_s, "end_s": scenario.end_s, "warmup_s": scenario.warmup_s,
         "digest": scenario.digest,
-        "signals": [{"id": s.id, "links": s.n_links, "crossings": len(s.ped_links),
+        "signals": [{"id": s.id, "links": s.n_links, "crossings": len(s.ped_links), "programme": s.program.type,
                      "approaches": [a.label for a in s.approaches]} for s in network.signals
                     if s.id in plans.signal_ids],
         "existing_plans": [{"signal": p.signal_id, "cycle_s": p.cycle_s, "offset_s": p.offset_s,
@@ -177,6 +187,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             {"period": per.name, "begin_s": per.begin_s, "end_s": per.end_s,
              "cycles_s": {p.signal_id: p.cycle_s for p in per.plans}} for per in schedule.periods],
         "warnings": warnings,
+        "made_safe_before_optimising": made_safe_notes,
+        "cannot_optimise": refusal,
     }
     if args.format == "json":
         print(json.dumps(info, indent=2))
@@ -186,7 +198,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"  window {scenario.begin_s:g}-{scenario.end_s:g} s, warm-up {scenario.warmup_s:g} s")
     for s, p in zip(info["signals"], plans):
         splits = " | ".join(f"{ph.green_s:g}+{ph.yellow_s:g}+{ph.all_red_s:g}" for ph in p.phases)
-        print(f"  signal {s['id']}: {s['links']} links, {s['crossings']} crossings, approaches "
+        print(f"  signal {s['id']} ({s['programme']}): {s['links']} links, {s['crossings']} crossings, approaches "
               f"{', '.join(s['approaches'])}; cycle {p.cycle_s:g} s, offset {p.offset_s:g} s, splits {splits}")
     if schedule is not None:
         print(f"  time-of-day schedule {scenario.schedule_path}: {len(schedule.periods)} periods, each with its "
@@ -196,12 +208,16 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"    {per.name}: {clock_hhmm(per.begin_s)}-{clock_hhmm(per.end_s)}, cycles {cycles}")
     for w in warnings:
         print(f"  warning: {w}")
+    for note in made_safe_notes:
+        print(f"  made safe before optimising: {note}")
+    if refusal:
+        print(f"  cannot optimise: {refusal}")
     return 0
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:
-    from .evaluator import parse_seeds
-    from .optimiser import optimise, parse_objective
+    from .evaluator import parse_seeds, simulate
+    from .optimiser import objective_value, optimise, parse_objective
     from .planfile import write_plans
     from .scenario import read_scenario
 
@@ -213,11 +229,15 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     out = _output_file(Path(args.out) if args.out else (run_dir / "plans.json" if run_dir else Path("plans.json")),
                        "--out")
     executor = _executor(args)
+    objective = parse_objective(args.objective)
     try:
-        result = optimise(scenario, objective=parse_objective(args.objective), method=args.method,
+        result = optimise(scenario, objective=objective, method=args.method,
                           budget=args.budget, time_budget_s=args.time_budget, seeds=seeds, workers=args.workers,
                           rng=args.rng, run_dir=run_dir, resume=args.resume, per_signal_cycle=args.per_signal_cycle,
                           lead_lag=args.lead_lag, progress=not args.quiet, executor=executor)
+        # the optimiser starts from the existing plans made safe; what runs on the street is scored apart
+        existing_fun = objective_value(objective, simulate(scenario, seeds=seeds, workers=args.workers,
+                                                           executor=executor))
     finally:
         if executor is not None:
             executor.close()
@@ -226,14 +246,19 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
     validate_plans(result.best_plans, load_network(scenario), timing=scenario.timing, source=str(out))
     write_plans(result.best_plans, out, provenance=result.provenance)
-    summary = {"scenario": scenario.name, "fun": result.fun, "x0_fun": result.x0_fun, "nfev": result.nfev,
+    summary = {"scenario": scenario.name, "fun": result.fun, "x0_fun": result.x0_fun,
+               "existing_fun": existing_fun, "nfev": result.nfev,
                "nsim": result.nsim, "nsim_run": result.nsim_run, "message": result.message, "plans": str(out),
                "cycles_s": {p.signal_id: p.cycle_s for p in result.best_plans}}
     if args.format == "json":
         print(json.dumps(summary, indent=2))
     else:
-        print(f"{scenario.name}: objective {result.x0_fun:.2f} (existing made safe) -> {result.fun:.2f} after "
+        print(f"{scenario.name}: objective {existing_fun:.2f} for the existing timing as it runs; "
+              f"{result.x0_fun:.2f} made safe -> {result.fun:.2f} optimised after "
               f"{result.nfev} candidates ({result.nsim_run} new simulations); {result.message}")
+        if result.fun > existing_fun:
+            print("  warning: the optimised plans score worse than the existing timing as it runs "
+                  "(on the optimiser's seeds); compare them on held-out seeds before using them")
         for p in result.best_plans:
             splits = " | ".join(f"{ph.green_s:g}+{ph.yellow_s:g}+{ph.all_red_s:g}" for ph in p.phases)
             print(f"  {p.signal_id}: cycle {p.cycle_s:g} s, offset {p.offset_s:g} s, splits {splits}")

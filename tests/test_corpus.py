@@ -1,0 +1,62 @@
+"""The generated network corpus (networks/corpus/): size, variety, determinism, and that signalopt reads it."""
+
+from __future__ import annotations
+
+import pytest
+from _corpus import corpus, corpus_build  # noqa: F401 - session fixtures
+
+from signalopt.network import read_network
+from signalopt.scenario import read_scenario
+
+
+def test_corpus_size_and_variety(corpus) -> None:  # noqa: F811
+    assert sum(e.n_signals for e in corpus) >= 40
+    assert all(1 <= e.n_signals <= 9 for e in corpus)
+    assert len({e.layout for e in corpus}) >= 8
+    types = {e.programme_type for e in corpus}
+    assert {"static", "actuated", "NEMA"} <= types
+
+
+def test_corpus_files(corpus) -> None:  # noqa: F811
+    for e in corpus:
+        for path in (e.net_path, e.sumocfg_path, e.scenario_path):
+            assert path.is_file(), path
+        scenario = read_scenario(e.scenario_path)
+        assert scenario.name == e.name
+        assert scenario.warmup_s == 300
+
+
+def test_every_net_loads(corpus) -> None:  # noqa: F811
+    failures = {}
+    for e in corpus:
+        try:
+            network = read_network(e.net_path)
+        except Exception as exc:  # noqa: BLE001 - collect them all, then report
+            failures[e.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        assert len(network.signals) == e.n_signals, e.name
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("name", ["random", "sidewalks", "t_junctions_nema"])
+def test_build_is_deterministic(corpus, corpus_build, tmp_path, name) -> None:  # noqa: F811
+    first = next(e for e in corpus if e.name == name)
+    [again] = corpus_build.build_corpus(tmp_path, names=[name])
+    assert again.net_path.read_bytes() == first.net_path.read_bytes()
+    for a, b in ((first.sumocfg_path, again.sumocfg_path), (first.scenario_path, again.scenario_path)):
+        assert a.read_bytes() == b.read_bytes()
+    for route in sorted(first.net_path.parent.glob("*.rou.xml")):
+        assert (again.net_path.parent / route.name).read_bytes() == route.read_bytes()
+
+
+def test_existing_entries_are_not_rebuilt(corpus, corpus_build) -> None:  # noqa: F811
+    first = corpus[0]
+    stamp = first.net_path.stat().st_mtime_ns
+    [again] = corpus_build.build_corpus(first.net_path.parent.parent, names=[first.name])
+    assert again == first
+    assert first.net_path.stat().st_mtime_ns == stamp
+
+
+def test_unknown_name_is_refused(corpus_build, tmp_path) -> None:  # noqa: F811
+    with pytest.raises(KeyError, match="nope"):
+        corpus_build.build_corpus(tmp_path, names=["nope"])
