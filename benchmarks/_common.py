@@ -12,6 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "qixiangtai_summer_am.toml"
 
 
+def build_corpus(out_dir: Path) -> list:
+    """The generated corpus (networks/corpus/build.py, a script) built into ``out_dir``; its entries."""
+    import runpy
+
+    return runpy.run_path(str(ROOT / "networks" / "corpus" / "build.py"))["build_corpus"](out_dir)
+
+
 def report(name: str, measured: float, target: str, ok: bool, unit: str = "") -> None:
     """Print one figure beside its target."""
     print(f"{name:<44} measured {measured:8.3f}{unit:<3}  target {target:<10}  {'MET' if ok else 'NOT MET'}")

@@ -14,12 +14,10 @@ Usage: python benchmarks/round_trip.py [--corpus-dir DIR] [--seeds 1,2]
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import tempfile
 from pathlib import Path
 
-from _common import ROOT, report, run_main
+from _common import ROOT, build_corpus, report, run_main
 
 from signalopt.baselines import made_safe
 from signalopt.evaluator import parse_seeds, simulate
@@ -31,14 +29,6 @@ from signalopt.roundtrip import bare_sumo_run, round_trip
 from signalopt.scenario import read_scenario
 
 
-def load_build():  # noqa: ANN201 - a module
-    spec = importlib.util.spec_from_file_location("corpus_build", ROOT / "networks" / "corpus" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["corpus_build"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus-dir", help="where the corpus is built (default: a temporary folder)")
@@ -47,7 +37,7 @@ def main() -> int:
     seeds = parse_seeds(args.seeds)
     tmp = None if args.corpus_dir else tempfile.TemporaryDirectory(prefix="signalopt-corpus-")
     folder = Path(args.corpus_dir or tmp.name)
-    entries = load_build().build_corpus(folder)
+    entries = build_corpus(folder)
     bundled = [ROOT / "networks" / "isolated" / "isolated.net.xml",
                ROOT / "networks" / "qixiangtai" / "qixiangtai_shared.net.xml",
                ROOT / "networks" / "qixiangtai" / "qixiangtai_through.net.xml"]

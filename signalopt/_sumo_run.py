@@ -188,11 +188,20 @@ def run_task(task: Task) -> RunMetrics:
             shutil.rmtree(work, ignore_errors=True)
 
 
+#: Fixed minimum phase time of the max-pressure baseline [s], as the reference implementations of
+#: Varaiya's controller in PressLight/LibSignal run it (``t_min = 20``).  With only the 5-7 s vehicle
+#: minimum, the stage just served loses its pressure to the vehicles it sent downstream within seconds:
+#: on the isolated junction the controller switched after every minimum green and lost 40% of the cycle
+#: to interstages.
+MAX_PRESSURE_MIN_PHASE_S = 20.0
+
+
 class _MaxPressure:
     """Max-pressure control of one signal over its plan's stages (Varaiya 2013).
 
-    At each second after the current stage's minimum green (vehicle minimum,
-    or walk + pedestrian clearance), the stage with the largest pressure --
+    Once the current stage has run its minimum phase time (the longer of
+    :data:`MAX_PRESSURE_MIN_PHASE_S` and its own minimum green; not beyond
+    its maximum), at each second the stage with the largest pressure --
     vehicles on the incoming lanes of its green links minus vehicles on their
     outgoing lanes -- is chosen; switching runs the full yellow and all-red
     of the stage that ends.  A stage also ends at its maximum green.
@@ -222,7 +231,8 @@ class _MaxPressure:
             if self.queue[0][0] <= 0:
                 self.queue.pop(0)
             return state
-        min_green = max(ph.min_green_s, ph.walk_s + ph.ped_clearance_s if ph.serves_pedestrians else 0.0)
+        min_green = min(max(ph.effective_min_green_s, MAX_PRESSURE_MIN_PHASE_S),
+                        max(ph.max_green_s, ph.effective_min_green_s))
         if self.elapsed >= min_green:
             pressures = [self._pressure(counts, i) for i in range(len(self.plan.phases))]
             best = max(range(len(pressures)), key=lambda i: (pressures[i], -((i - self.stage) % len(pressures))))

@@ -7,7 +7,8 @@ this module works with the frozen records it returns.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import InputError
@@ -295,17 +296,61 @@ def _read_signal(net, tls, raw: dict) -> Signal:  # noqa: ANN001 - sumolib objec
     if nodes:
         xs, ys = zip(*(n.getCoord()[:2] for n in nodes))
         pos = (float(sum(xs) / len(xs)), float(sum(ys) / len(ys)))
-    programs = []
-    for pid, prog in tls.getPrograms().items():
-        el = raw.get((tls.getID(), pid))
-        attrs = tuple(tuple((k, v) for k, v in ph.attrib.items() if k not in ("duration", "state"))
-                      for ph in el.findall("phase")) if el is not None else ()
-        params = tuple((q.get("key"), q.get("value")) for q in el.findall("param")) if el is not None else ()
-        programs.append(Program(pid, prog.getType(), float(prog._offset or 0.0),
-                                tuple((float(ph.duration), ph.state) for ph in prog.getPhases()), attrs, params))
-    programs = tuple(programs)
+    programs = tuple(program_from_element(raw[(tls.getID(), pid)], source=None) for pid in tls.getPrograms()
+                     if (tls.getID(), pid) in raw)
     return Signal(tls.getID(), tuple(links), approaches, frozenset(conflicts), frozenset(yields),
                   programs, width, pos)
+
+
+def program_from_element(el, *, source: str | Path | None) -> Program:  # noqa: ANN001 - an XML element
+    """A ``<tlLogic>`` element as a :class:`Program` (every phase attribute and param kept).
+
+    Raises
+    ------
+    InputError
+        A phase without a state or with a duration that is not a number (naming the signal and phase).
+    """
+    sid = el.get("id")
+    phases, attrs = [], []
+    for k, ph in enumerate(el.findall("phase")):
+        state = ph.get("state")
+        try:
+            duration = float(ph.get("duration"))
+        except (TypeError, ValueError):
+            raise InputError(source, f"tlLogic {sid} phase {k}: duration is not a number",
+                             ph.get("duration")) from None
+        if not state:
+            raise InputError(source, f"tlLogic {sid} phase {k}: state missing", None)
+        phases.append((duration, state))
+        attrs.append(tuple((a, v) for a, v in ph.attrib.items() if a not in ("duration", "state")))
+    try:
+        offset = float(el.get("offset", 0.0))
+    except ValueError:
+        raise InputError(source, f"tlLogic {sid}: offset is not a number", el.get("offset")) from None
+    params = tuple((q.get("key"), q.get("value")) for q in el.findall("param"))
+    return Program(el.get("programID", "0"), el.get("type", "static"), offset, tuple(phases), tuple(attrs), params)
+
+
+def with_additional_programmes(network: Network, files: Sequence[str | Path]) -> Network:
+    """``network`` with the ``tlLogic`` programmes of SUMO additional files loaded after its own.
+
+    SUMO runs the programme loaded last for each signal, so a scenario's
+    additional files can replace what the network file says; the existing
+    timing must be read from the same place.
+    """
+    from . import _xml
+
+    extra: dict[str, list[Program]] = {}
+    for path in files:
+        for el in _xml.parse_xml(path).iter("tlLogic"):
+            sid = el.get("id")
+            if sid not in network.signal_ids:
+                raise InputError(path, "tlLogic for a signal the network does not have", sid)
+            extra.setdefault(sid, []).append(program_from_element(el, source=path))
+    if not extra:
+        return network
+    signals = tuple(replace(s, programs=s.programs + tuple(extra.get(s.id, ()))) for s in network.signals)
+    return replace(network, signals=signals)
 
 
 def _node_of(conn):  # noqa: ANN001, ANN202

@@ -16,7 +16,7 @@ from . import _sumo
 from .demand import (PedCount, TurnCount, check_counts, read_ped_counts, read_turn_counts, sample_routes,
                      write_candidate_routes, write_pedestrian_flows, write_turn_file)
 from .errors import InputError
-from .network import Approach, Network, read_network
+from .network import Approach, Network, read_network, with_additional_programmes
 from .plan import PlanSet
 from .programs import existing_plans
 from .scenario import Scenario
@@ -44,7 +44,8 @@ def cache_dir() -> Path:
 
 
 def load_network(scenario: Scenario) -> Network:
-    return read_network(scenario.network_path)
+    """The scenario's network, with the programmes its additional files load (SUMO runs the last one)."""
+    return with_additional_programmes(read_network(scenario.network_path), scenario.additional_files)
 
 
 def scenario_plans(scenario: Scenario, network: Network | None = None) -> tuple[PlanSet, list[str]]:

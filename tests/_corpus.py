@@ -1,7 +1,7 @@
-"""The generated network corpus (``networks/corpus/build.py``) as a session fixture.
+"""Import ``networks/corpus/build.py`` (a script, not part of the package) by path.
 
-Use it from a test module with ``from _corpus import corpus, corpus_build  # noqa: F401``; the corpus
-is built once per session into a temporary folder (about 10 s), entries that exist are not rebuilt.
+The session fixtures ``corpus`` and ``corpus_build`` (conftest.py) build the corpus once per session
+into a temporary folder (about 10 s).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import pytest
 
 BUILD_PY = Path(__file__).resolve().parent.parent / "networks" / "corpus" / "build.py"
 
@@ -27,16 +26,3 @@ def load_corpus_build() -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="session")
-def corpus_build() -> ModuleType:
-    """The ``networks/corpus/build.py`` module (``CORPUS``, ``build_corpus``, ``build_entry``, ...)."""
-    return load_corpus_build()
-
-
-@pytest.fixture(scope="session")
-def corpus(corpus_build: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> list:
-    """Every corpus entry (``CorpusEntry``: name, layout, net/sumocfg/scenario paths, n_signals,
-    programme_type), built once per session under a temporary folder."""
-    return corpus_build.build_corpus(tmp_path_factory.mktemp("corpus"))

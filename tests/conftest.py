@@ -71,3 +71,18 @@ def flows_xml(*flows: tuple[str, str, float], begin_s: float = 0, end_s: float =
 def make_flows():
     """Factory for route-file text: ``make_flows(("n2center", "center2s", 600), ..., begin_s=0, end_s=900)``."""
     return flows_xml
+
+
+@pytest.fixture(scope="session")
+def corpus_build():
+    """The ``networks/corpus/build.py`` module (``CORPUS``, ``build_corpus``, ...)."""
+    from _corpus import load_corpus_build
+
+    return load_corpus_build()
+
+
+@pytest.fixture(scope="session")
+def corpus(corpus_build, tmp_path_factory: pytest.TempPathFactory) -> list:
+    """Every corpus entry (``CorpusEntry``: name, layout, net/sumocfg/scenario paths, n_signals,
+    programme_type), built once per session under a temporary folder."""
+    return corpus_build.build_corpus(tmp_path_factory.mktemp("corpus"))

@@ -128,7 +128,7 @@ def test_info_json_and_table(scenario: Path, capsys) -> None:
     assert plan["cycle_s"] == 90 and len(plan["phases"]) == 4
     assert main(["info", str(scenario)]) == 0
     out = capsys.readouterr().out
-    assert "signal center: 16 links" in out and "cycle 90 s" in out
+    assert "signal center (static): 16 links" in out and "cycle 90 s" in out
 
 
 def test_info_lists_the_time_of_day_schedule(capsys) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from _corpus import corpus, corpus_build  # noqa: F401 - session fixtures
 
 from signalopt.network import read_network
 from signalopt.scenario import read_scenario
 
 
-def test_corpus_size_and_variety(corpus) -> None:  # noqa: F811
+def test_corpus_size_and_variety(corpus) -> None:
     assert sum(e.n_signals for e in corpus) >= 40
     assert all(1 <= e.n_signals <= 9 for e in corpus)
     assert len({e.layout for e in corpus}) >= 8
@@ -17,7 +16,7 @@ def test_corpus_size_and_variety(corpus) -> None:  # noqa: F811
     assert {"static", "actuated", "NEMA"} <= types
 
 
-def test_corpus_files(corpus) -> None:  # noqa: F811
+def test_corpus_files(corpus) -> None:
     for e in corpus:
         for path in (e.net_path, e.sumocfg_path, e.scenario_path):
             assert path.is_file(), path
@@ -26,7 +25,7 @@ def test_corpus_files(corpus) -> None:  # noqa: F811
         assert scenario.warmup_s == 300
 
 
-def test_every_net_loads(corpus) -> None:  # noqa: F811
+def test_every_net_loads(corpus) -> None:
     failures = {}
     for e in corpus:
         try:
@@ -39,7 +38,7 @@ def test_every_net_loads(corpus) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("name", ["random", "sidewalks", "t_junctions_nema"])
-def test_build_is_deterministic(corpus, corpus_build, tmp_path, name) -> None:  # noqa: F811
+def test_build_is_deterministic(corpus, corpus_build, tmp_path, name) -> None:
     first = next(e for e in corpus if e.name == name)
     [again] = corpus_build.build_corpus(tmp_path, names=[name])
     assert again.net_path.read_bytes() == first.net_path.read_bytes()
@@ -49,7 +48,7 @@ def test_build_is_deterministic(corpus, corpus_build, tmp_path, name) -> None:  
         assert (again.net_path.parent / route.name).read_bytes() == route.read_bytes()
 
 
-def test_existing_entries_are_not_rebuilt(corpus, corpus_build) -> None:  # noqa: F811
+def test_existing_entries_are_not_rebuilt(corpus, corpus_build) -> None:
     first = corpus[0]
     stamp = first.net_path.stat().st_mtime_ns
     [again] = corpus_build.build_corpus(first.net_path.parent.parent, names=[first.name])
@@ -57,6 +56,6 @@ def test_existing_entries_are_not_rebuilt(corpus, corpus_build) -> None:  # noqa
     assert first.net_path.stat().st_mtime_ns == stamp
 
 
-def test_unknown_name_is_refused(corpus_build, tmp_path) -> None:  # noqa: F811
+def test_unknown_name_is_refused(corpus_build, tmp_path) -> None:
     with pytest.raises(KeyError, match="nope"):
         corpus_build.build_corpus(tmp_path, names=["nope"])

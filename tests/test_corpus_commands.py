@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _corpus import corpus, corpus_build, load_corpus_build  # noqa: F401 - session fixtures
+from _corpus import load_corpus_build
 from test_bad_input import assert_one_line_error, run_cli
 
 from signalopt.network import read_network
@@ -34,7 +34,7 @@ def short_scenario(entry, folder: Path) -> Path:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_command_on_a_corpus_network(corpus, name: str, tmp_path: Path, capsys) -> None:  # noqa: F811
+def test_every_command_on_a_corpus_network(corpus, name: str, tmp_path: Path, capsys) -> None:
     entry = next(e for e in corpus if e.name == name)
     scen = short_scenario(entry, tmp_path / "scenario")
     net = str(entry.net_path)

@@ -92,3 +92,33 @@ def test_additional_file_with_a_real_detector_runs(tmp_path, isolated_net, sumoc
                                            '<additional-files value="det.add.xml"/>'))
     assert simulate(toml, seeds=(1,), executor=SerialExecutor()).runs[0].n_vehicles > 0
     shutil.rmtree(tmp_path / "s")
+
+
+def test_programme_in_an_additional_file_is_the_existing_timing(tmp_path, isolated_net, sumocfg_scenario,
+                                                                 make_flows) -> None:
+    """SUMO runs the programme loaded last: one in the scenario's additional files replaces the network's,
+    for the plans signalopt reads as for what "existing" simulates."""
+    from signalopt.prepare import load_network, prepare, scenario_plans
+    from signalopt.roundtrip import bare_sumo_run
+
+    toml = sumocfg_scenario(tmp_path / "s", isolated_net, make_flows(*ROUTES))
+    own = read_network(isolated_net).signal("center").program
+    # the same stages with a 20 s longer first green and another offset
+    phases = "".join(f'<phase duration="{d + (20 if k == 0 else 0):g}" state="{st}"/>'
+                     for k, (d, st) in enumerate(own.phases))
+    (tmp_path / "s" / "tl.add.xml").write_text(
+        f'<additional><tlLogic id="center" type="static" programID="field" offset="7">{phases}</tlLogic>'
+        "</additional>")
+    cfg = tmp_path / "s" / "run.sumocfg"
+    cfg.write_text(cfg.read_text().replace('<route-files value="routes.rou.xml"/>',
+                                           '<route-files value="routes.rou.xml"/>'
+                                           '<additional-files value="tl.add.xml"/>'))
+    scenario = read_scenario(toml)
+    plans, _ = scenario_plans(scenario, load_network(scenario))
+    plan = plans["center"]
+    assert plan.program_id == "field" and plan.cycle_s == sum(d for d, _ in own.phases) + 20
+    assert plan.offset_s == 7
+    bare = bare_sumo_run(prepare(scenario), 1)
+    ours = simulate(scenario, seeds=(1,), executor=SerialExecutor()).runs[0]
+    back = simulate(scenario, plans, seeds=(1,), executor=SerialExecutor()).runs[0]
+    assert ours.delay_s == bare.delay_s == back.delay_s

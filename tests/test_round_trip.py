@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from _corpus import corpus, corpus_build  # noqa: F401 - session fixtures
 
 from signalopt.baselines import made_safe
 from signalopt.evaluator import simulate
@@ -24,11 +23,11 @@ from signalopt.scenario import TimingOptions, read_scenario
 TIMING = TimingOptions()
 
 
-def entry(corpus, name: str):  # noqa: ANN001, ANN201, F811
+def entry(corpus, name: str):  # noqa: ANN001, ANN201
     return next(e for e in corpus if e.name == name)
 
 
-def test_every_static_programme_round_trips_second_by_second(corpus) -> None:  # noqa: F811
+def test_every_static_programme_round_trips_second_by_second(corpus) -> None:
     checked = 0
     for e in corpus:
         network = read_network(e.net_path)
@@ -43,7 +42,7 @@ def test_every_static_programme_round_trips_second_by_second(corpus) -> None:  #
     assert checked >= 40
 
 
-def test_round_trip_sees_a_misread_programme(corpus) -> None:  # noqa: F811
+def test_round_trip_sees_a_misread_programme(corpus) -> None:
     """The check can fail: the lefts turned yellow with the throughs (the old writer's reading of netconvert's
     interstage, where they stay green into their protected stage) differ for exactly those seconds."""
     network = read_network(entry(corpus, "grid3_turn").net_path)
@@ -58,7 +57,7 @@ def test_round_trip_sees_a_misread_programme(corpus) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("name", ["grid3_turn", "sidewalks", "grid2_actuated", "grid2_nema"])
-def test_existing_delay_is_bare_sumo_delay(corpus, name: str) -> None:  # noqa: F811
+def test_existing_delay_is_bare_sumo_delay(corpus, name: str) -> None:
     scenario = read_scenario(entry(corpus, name).scenario_path)
     bare = bare_sumo_run(prepare(scenario), 1)
     ours = simulate(scenario, seeds=[1], workers=1).runs[0]
@@ -73,7 +72,7 @@ def test_existing_delay_is_bare_sumo_delay(corpus, name: str) -> None:  # noqa: 
         assert back.delay_s == pytest.approx(bare.delay_s, rel=1e-9)
 
 
-def test_nema_programme_gives_dual_ring_stages(corpus) -> None:  # noqa: F811
+def test_nema_programme_gives_dual_ring_stages(corpus) -> None:
     network = read_network(entry(corpus, "grid2_nema").net_path)
     plans, warnings = existing_plans(network, TIMING)
     assert any("is NEMA: simulated as programmed" in w for w in warnings)
@@ -88,7 +87,7 @@ def test_nema_programme_gives_dual_ring_stages(corpus) -> None:  # noqa: F811
         assert served == programmed
 
 
-def test_made_safe_plans_pass_the_safety_check_on_every_network(corpus) -> None:  # noqa: F811
+def test_made_safe_plans_pass_the_safety_check_on_every_network(corpus) -> None:
     for e in corpus:
         network = read_network(e.net_path)
         plans, _ = existing_plans(network, TIMING)
