@@ -80,7 +80,7 @@ if str(ROOT) not in sys.path:
 
 from signalopt._sumo_run import Task, run_task  # noqa: E402
 from signalopt.analytic import AnalyticEvaluator, lane_flows_veh_h, stage_flow_ratios  # noqa: E402
-from signalopt.encoding import water_fill  # noqa: E402
+from signalopt._alloc import water_fill
 from signalopt.evaluator import SumoEvaluator, parse_seeds  # noqa: E402
 from signalopt.executors import Executor, make_executor  # noqa: E402
 from signalopt.metrics import mean_ci95  # noqa: E402

@@ -54,7 +54,7 @@ def main() -> int:
             existing, warnings = scenario_plans(scenario, network)
         else:
             from signalopt.programs import existing_plans
-            from signalopt.scenario import TimingOptions
+            from signalopt.options import TimingOptions
 
             scenario = None
             existing, warnings = existing_plans(network, TimingOptions())

@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from _common import DEFAULT_SCENARIO, report, run_main
 
-from signalopt._dask import DaskExecutor
+from signalopt.executors.dask import DaskExecutor
 from signalopt.evaluator import SumoEvaluator
 from signalopt.executors import ProcessExecutor, SerialExecutor
 

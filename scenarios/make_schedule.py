@@ -42,7 +42,7 @@ from signalopt.demand import read_turn_counts  # noqa: E402
 from signalopt.network import read_network  # noqa: E402
 from signalopt.plan import PlanSet  # noqa: E402
 from signalopt.programs import existing_plans  # noqa: E402
-from signalopt.scenario import TimingOptions  # noqa: E402
+from signalopt.options import TimingOptions
 from signalopt.schedule import Schedule, SchedulePeriod, program_timeline, read_schedule  # noqa: E402
 
 NETWORK = ROOT / "networks" / "qixiangtai" / "qixiangtai_shared.net.xml"

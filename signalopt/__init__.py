@@ -12,18 +12,18 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "read_scenario": "scenario", "Scenario": "scenario", "TimingOptions": "scenario",
+    "read_scenario": "scenario", "Scenario": "scenario", "TimingOptions": "options",
     "read_network": "network", "Network": "network",
     "simulate": "evaluator", "SumoEvaluator": "evaluator", "Evaluator": "evaluator",
     "AnalyticEvaluator": "analytic", "webster_plans": "analytic",
     "optimise": "optimiser", "OptimiseResult": "optimiser", "objective_value": "optimiser",
     "compare": "comparison", "Comparison": "comparison", "Candidate": "baselines",
-    "run_job": "job",
+    "run_job": "job", "Session": "session",
     "Study": "study", "Trial": "study",
     "segment_day": "segment",
     "validate_plans": "safety", "check_plans": "safety",
     "export_plans": "export",
-    "read_plans": "planfile", "write_plans": "planfile",
+    "read_plans": "formats.planfile", "write_plans": "formats.planfile",
     "Phase": "plan", "TimingPlan": "plan", "PlanSet": "plan",
     "Metrics": "metrics", "RunMetrics": "metrics", "ApproachMetrics": "metrics",
     "SignaloptError": "errors", "InputError": "errors", "PlanError": "errors", "UnsafePlanError": "errors",

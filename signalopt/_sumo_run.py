@@ -20,9 +20,10 @@ from . import _sumo
 from ._xml import xml_escape
 from .errors import SimulationError
 from .metrics import ApproachMetrics, PeriodMetrics, RunMetrics
-from .plan import EPS_S, GREEN_CHARS, PlanSet, TimingPlan, without_walk
+from .formats.sumo import RUN_PROGRAM_ID, plans_additional, waut_additional
+from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared
-from .schedule import Schedule, waut_additional
+from .schedule import program_timeline, Schedule
 
 #: ``network`` runs the network's own programmes as they are (the existing timing as it runs on the street,
 #: actuated and NEMA included); the plans then only set the queue windows.
@@ -53,63 +54,6 @@ class Task:
     keep_dir: str | None = None
     schedule: Schedule | None = None
     bins: tuple[tuple[str, float, float], ...] = ()
-
-
-#: programID of the programmes a run loads; distinct from any id in the network,
-#: and loaded last, so SUMO runs it.
-RUN_PROGRAM_ID = "signalopt-eval"
-
-
-def plans_additional(plans: PlanSet, *, program_id: str | None = None, controller: str = "static") -> str:
-    """SUMO additional XML with one ``tlLogic`` per plan.
-
-    ``controller="static"`` writes the plans as they are; ``"actuated"`` and
-    ``"delay_based"`` write SUMO's adaptive programmes over the same stages:
-    each green may run from its minimum (vehicle minimum, or walk plus
-    pedestrian clearance) to its maximum green, yellow and all-red fixed.
-    SUMO places the detectors itself (induction loops ``detector-gap``
-    upstream for actuated, the lane area up to 100 m for delay_based).
-    """
-    kind = "static" if controller in ("static", "max_pressure") else controller
-    lines = ["<additional>"]
-    for plan in plans:
-        lines.append(f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="{kind}" '
-                     f'programID="{xml_escape(program_id or plan.program_id)}" offset="{plan.offset_s:.3f}">')
-        if kind == "static":
-            for dur, state in plan.sumo_phases():
-                lines.append(f'    <phase duration="{dur:.3f}" state="{state}"/>')
-        else:
-            for dur, state, lo, hi in _adaptive_phases(plan):
-                extra = f' minDur="{lo:.3f}" maxDur="{hi:.3f}"' if lo is not None else ""
-                lines.append(f'    <phase duration="{dur:.3f}" state="{state}"{extra}/>')
-        lines.append("  </tlLogic>")
-    lines.append("</additional>")
-    return "\n".join(lines) + "\n"
-
-
-#: Longest green SUMO's adaptive baselines may extend a stage to, unless the plan's own green is longer [s]:
-#: netconvert's default ``--tls.max-dur`` for actuated programmes.  A plan's ``max_green_s`` is a safety bound
-#: for retiming (120 s by default), not a controller setting; with it, delay_based held a side street at 120 s
-#: whenever a link green in every stage had a vehicle losing time.
-ADAPTIVE_MAX_GREEN_S = 50.0
-
-
-def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, float | None]]:
-    """(duration, state, minDur, maxDur) of an actuated programme over ``plan``'s stages and interstages."""
-    out: list[tuple[float, str, float | None, float | None]] = []
-    n = len(plan.phases)
-    for i, p in enumerate(plan.phases):
-        nxt = plan.phases[(i + 1) % n]
-        no_walk = without_walk(p.state, plan.ped_links)
-        max_green = min(max(p.max_green_s, p.green_s), max(ADAPTIVE_MAX_GREEN_S, p.green_s))
-        if p.serves_pedestrians and no_walk != p.state:
-            lo = max(p.min_green_s - p.ped_clearance_s, p.walk_s)
-            out.append((p.green_s - p.ped_clearance_s, p.state, lo, max(lo, max_green - p.ped_clearance_s)))
-            out.append((p.ped_clearance_s, no_walk, None, None))
-        else:
-            out.append((p.green_s, no_walk, p.min_green_s, max(p.min_green_s, max_green)))
-        out.extend((d, st, None, None) for d, st in p.change_intervals(nxt.state, plan.ped_links))
-    return [row for row in out if row[0] > EPS_S]
 
 
 def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_file: str) -> str:
@@ -339,8 +283,6 @@ def _regroup(rows: list[tuple[float, float, float]], windows: list[float]) -> li
 
 def _cycle_starts(task: Task) -> dict[str, list[float]]:
     """Per signal, the start of every cycle of the programmes a schedule runs."""
-    from .schedule import program_timeline
-
     p = task.prepared
     out = {}
     for sid, items in program_timeline(task.schedule).items():

@@ -73,12 +73,6 @@ def check_schema_version(path: str | Path, doc: dict, expected: int) -> None:
         raise InputError(path, f"schema_version must be the integer {expected}", repr(version)[:60])
 
 
-def check_xml_file(path: str | Path) -> Path:
-    """Fail early, with a one-line message, on a missing or malformed XML file."""
-    parse_xml(path)
-    return Path(path)
-
-
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename, so a
     crash never leaves a half-written file under the final name."""

@@ -52,15 +52,18 @@ import numpy as np
 import numpy.typing as npt
 
 from .demand import MOVEMENT_DIRS, TurnCount
-from .encoding import water_fill
+from ._alloc import round_preserving_sum, water_fill
 from .errors import InputError, PlanError
 from .metrics import ApproachMetrics, Metrics, RunMetrics
 from .network import Approach, Link, Network, Signal, lane_edge
 from .plan import EPS_S, GREEN_CHARS, Phase, PlanSet, TimingPlan
 from .programs import stage_requirements
-from .scenario import Scenario, TimingOptions
+from .scenario import Scenario
+from .session import Session, scenario_of
+from .options import TimingOptions
 from .webster import (akcelik_back_of_queue_veh, hcm_incremental_delay_s, hcm_uniform_delay_s, lost_time_s,
                       webster_cycle_s, webster_delay_s)
+from .prepare import load_network, scenario_counts, scenario_ped_counts, scenario_plans
 
 __all__ = [
     "ANALYSIS_PERIOD_H",
@@ -571,25 +574,6 @@ def _down_ds(x: float) -> int:
     return math.floor(x * 10 + 1e-6)
 
 
-def _round_largest_remainder(values: npt.NDArray[np.float64], total: int, caps: Sequence[int]) -> list[int]:
-    """Integers summing to ``total``, each the floor or ceiling of ``values``, none above ``caps``."""
-    out = [math.floor(v + 1e-9) for v in values]
-    left = total - sum(out)
-    order = sorted(range(len(values)), key=lambda i: (-(values[i] - out[i]), i))
-    while left > 0:
-        progressed = False
-        for i in order:
-            if left == 0:
-                break
-            if out[i] < caps[i]:
-                out[i] += 1
-                left -= 1
-                progressed = True
-        if not progressed:  # pragma: no cover - callers keep total within the caps
-            raise PlanError(f"cannot share {total} ds of green within the maximum greens ({list(caps)})")
-    return out
-
-
 def _webster_plan(signal: Signal, base: TimingPlan, y: npt.NDArray[np.float64],
                   timing: TimingOptions) -> TimingPlan:
     n = len(base.phases)
@@ -613,8 +597,8 @@ def _webster_plan(signal: Signal, base: TimingPlan, y: npt.NDArray[np.float64],
     pool = cycle_ds - sum(change) - sum(min_green)
     room = np.asarray(max_green, dtype=float) - np.asarray(min_green, dtype=float)
     extra = water_fill(float(pool), np.asarray(y, dtype=float), room) if pool > 0 else np.zeros(n)
-    greens = _round_largest_remainder(np.asarray(min_green, dtype=float) + extra,
-                                      cycle_ds - sum(change), max_green)
+    greens = round_preserving_sum(np.asarray(min_green, dtype=float) + extra, cycle_ds - sum(change), step=1,
+                                  caps=max_green).astype(int).tolist()
     phases = tuple(
         Phase(name=p.name, state=p.state, green_s=g / 10, yellow_s=yl / 10, all_red_s=ar / 10,
               min_green_s=r.min_green_s, max_green_s=hi / 10, min_yellow_s=r.min_yellow_s,
@@ -740,7 +724,8 @@ class AnalyticEvaluator:
     Parameters
     ----------
     scenario
-        A scenario with turning-movement counts (``[demand] counts``), or its TOML path.
+        A scenario with turning-movement counts (``[demand] counts``), its TOML path, or a
+        :class:`~signalopt.session.Session` (its network and existing plans are used).
     network
         The scenario's network if already read.
 
@@ -801,13 +786,11 @@ class AnalyticEvaluator:
 
     controller = "static"
 
-    def __init__(self, scenario: Scenario | str | Path, *, network: Network | None = None) -> None:
-        from .prepare import load_network, scenario_counts, scenario_ped_counts
-
-        if not isinstance(scenario, Scenario):
-            from .scenario import read_scenario
-
-            scenario = read_scenario(scenario)
+    def __init__(self, scenario: Scenario | str | Path | Session, *, network: Network | None = None) -> None:
+        self._existing: PlanSet | None = None
+        if isinstance(scenario, Session):
+            network, self._existing = scenario.network, scenario.existing
+        scenario = scenario_of(scenario)
         self.scenario = scenario
         if scenario.counts_path is None:
             raise InputError(scenario.path, "the analytic evaluator needs turning-movement counts "
@@ -835,7 +818,6 @@ class AnalyticEvaluator:
             start = scenario.begin_s + scenario.warmup_s
             self._peds = int(round(sum(p.pedestrians for p in scenario_ped_counts(scenario)
                                        if start - EPS_S <= p.begin_s < scenario.end_s)))
-        self._existing: PlanSet | None = None
 
     def _entering_flow(self) -> float:
         counted = {sid for sid, _, _ in self.flows_veh_h}
@@ -855,15 +837,11 @@ class AnalyticEvaluator:
     def existing_plans(self) -> PlanSet:
         """The scenario's existing plans (plan file, else the network's programmes)."""
         if self._existing is None:
-            from .prepare import scenario_plans
-
             self._existing = scenario_plans(self.scenario, self.network)[0]
         return self._existing
 
     def webster_plans(self, base: PlanSet | None = None) -> PlanSet:
         """:func:`webster_plans` on this scenario's counts, from ``base`` (default the existing plans)."""
-        from .prepare import scenario_counts
-
         return webster_plans(self.network, base if base is not None else self.existing_plans(),
                              scenario_counts(self.scenario), self.scenario.timing,
                              begin_s=self.scenario.begin_s, end_s=self.scenario.end_s,

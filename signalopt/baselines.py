@@ -28,10 +28,12 @@ from ._xml import parse_xml
 from .errors import InputError, SimulationError
 from .network import Network
 from .plan import PlanSet
-from .prepare import sampled_routes, scenario_cache, scenario_counts
+from .prepare import existing_controller, sampled_routes, scenario_cache, scenario_counts
 from .programs import plan_from_program, safe_phase
-from .scenario import Scenario, TimingOptions
+from .scenario import Scenario
+from .options import TimingOptions
 from .schedule import transition_plan
+from .analytic import webster_plans
 
 BASELINES = ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")
 
@@ -47,7 +49,7 @@ class Candidate:
 
 def existing_candidate(scenario: Scenario, existing: PlanSet) -> Candidate:
     """The existing timing as it runs: the network's own programmes, or the scenario's plan file."""
-    return Candidate("existing", existing, "static" if scenario.plans_path is not None else "network")
+    return Candidate("existing", existing, existing_controller(scenario))
 
 
 def made_safe(existing: PlanSet, network: Network, timing: TimingOptions) -> tuple[PlanSet, list[str]]:
@@ -85,14 +87,21 @@ def made_safe(existing: PlanSet, network: Network, timing: TimingOptions) -> tup
     return PlanSet(tuple(plans), name="existing-safe"), notes
 
 
-def parse_baselines(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    if not names:
-        raise InputError("--baselines", "name at least one baseline", repr(text))
+def check_baselines(names: Sequence[str]) -> tuple[str, ...]:
+    """``names`` without repeats, each one of :data:`BASELINES`, or :class:`InputError` naming the unknown ones."""
+    names = tuple(dict.fromkeys(names))
     unknown = [n for n in names if n not in BASELINES]
     if unknown:
         raise InputError("--baselines", f"unknown baseline, choose from {', '.join(BASELINES)}", ", ".join(unknown))
     return names
+
+
+def parse_baselines(text: str) -> tuple[str, ...]:
+    """``--baselines existing,webster`` -> checked names (at least one)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InputError("--baselines", "name at least one baseline", repr(text))
+    return check_baselines(names)
 
 
 def webster_baseline(scenario: Scenario, network: Network, existing: PlanSet) -> PlanSet:
@@ -100,8 +109,6 @@ def webster_baseline(scenario: Scenario, network: Network, existing: PlanSet) ->
     if scenario.counts_path is None:
         raise InputError(scenario.path, "the webster baseline needs turning-movement counts ([demand] counts)",
                          scenario.name)
-    from .analytic import webster_plans
-
     plans = webster_plans(network, existing, scenario_counts(scenario), scenario.timing,
                           begin_s=scenario.begin_s, end_s=scenario.end_s, interval_s=scenario.interval_s,
                           source=scenario.counts_path)
@@ -177,6 +184,7 @@ def baseline_candidates(scenario: Scenario, network: Network, existing: PlanSet,
                         names: tuple[str, ...]) -> list[Candidate]:
     """Candidates for the named baselines (adaptive ones drive the existing stages)."""
     out = []
+    names = check_baselines(names)
     for name in names:
         if name == "existing":
             out.append(existing_candidate(scenario, existing))
@@ -189,6 +197,4 @@ def baseline_candidates(scenario: Scenario, network: Network, existing: PlanSet,
             out.append(Candidate("sumo-webster", sumo_webster_baseline(scenario, network, existing)))
         elif name in ("actuated", "delay_based", "max_pressure"):
             out.append(Candidate(name, PlanSet(existing.plans, name=name), controller=name))
-        else:
-            raise InputError("--baselines", "unknown baseline", name)
     return out

@@ -135,7 +135,7 @@ def _executor(args: argparse.Namespace):  # noqa: ANN202 - Executor | None
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .evaluator import parse_seeds, simulate
-    from .planfile import read_plans
+    from .formats.planfile import read_plans
     from .prepare import load_network
     from .scenario import read_scenario
 
@@ -157,7 +157,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .prepare import load_network, scenario_plans, scenario_schedule
     from .scenario import read_scenario
-    from .schedule import clock_hhmm
+    from .schedule import clock_text
 
     from .baselines import made_safe
     from .encoding import make_encoding
@@ -205,7 +205,7 @@ def cmd_info(args: argparse.Namespace) -> int:
               f"own plans (the plans above are the scenario's base plans)")
         for per in schedule.periods:
             cycles = ", ".join(f"{p.signal_id} {p.cycle_s:g} s" for p in per.plans)
-            print(f"    {per.name}: {clock_hhmm(per.begin_s)}-{clock_hhmm(per.end_s)}, cycles {cycles}")
+            print(f"    {per.name}: {clock_text(per.begin_s)}-{clock_text(per.end_s)}, cycles {cycles}")
     for w in warnings:
         print(f"  warning: {w}")
     for note in made_safe_notes:
@@ -218,7 +218,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_optimise(args: argparse.Namespace) -> int:
     from .evaluator import parse_seeds, simulate
     from .optimiser import objective_value, optimise, parse_objective
-    from .planfile import write_plans
+    from .formats.planfile import write_plans
     from .scenario import read_scenario
 
     scenario = read_scenario(args.scenario)
@@ -254,7 +254,9 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(f"{scenario.name}: objective {existing_fun:.2f} for the existing timing as it runs; "
-              f"{result.x0_fun:.2f} made safe -> {result.fun:.2f} optimised after "
+              f"{result.x0_fun:.2f} at the optimiser's start (the existing plans within its encoding: ITE "
+              f"clearances, {'a cycle per signal' if args.per_signal_cycle else 'one common cycle'}) -> "
+              f"{result.fun:.2f} optimised after "
               f"{result.nfev} candidates ({result.nsim_run} new simulations); {result.message}")
         if result.fun > existing_fun:
             print("  warning: the optimised plans score worse than the existing timing as it runs "
@@ -284,7 +286,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .baselines import parse_baselines
     from .comparison import DEFAULT_COMPARE_SEEDS, compare
     from .evaluator import parse_seeds
-    from .planfile import read_plan_file
+    from .formats.planfile import read_plan_file
     from .prepare import load_network
     from .scenario import read_scenario
 
@@ -345,7 +347,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .network import read_network
-    from .planfile import read_plans
+    from .formats.planfile import read_plans
     from .safety import check_plans
 
     network = read_network(args.network) if args.network else None
@@ -385,7 +387,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_paths, export_plans
     from .network import read_network
-    from .planfile import read_plan_file
+    from .formats.planfile import read_plan_file
 
     network = read_network(args.network)
     plans, provenance = read_plan_file(args.planfile, network=network)

@@ -9,14 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from .baselines import BASELINES, Candidate, applicable_baselines, baseline_candidates
+from ._sumo_run import Task
+from .baselines import Candidate, applicable_baselines, baseline_candidates, check_baselines
 from .errors import InputError
 from .evaluator import SumoEvaluator
 from .executors import Executor
 from .metrics import Metrics, mean_ci95
 from .plan import PlanSet
-from .prepare import scenario_plans
-from .scenario import Scenario, read_scenario
+from .scenario import Scenario
+from .session import Session, scenario_of
 
 #: Default comparison seeds: disjoint from the optimiser's default seeds (1, 2, 3).
 DEFAULT_COMPARE_SEEDS = tuple(range(101, 111))
@@ -102,7 +103,7 @@ def check_compare_seeds(seeds: Sequence[int], optimiser_seeds: Sequence[int], *,
         raise InputError(source, "a comparison needs at least 2 seeds for confidence intervals", len(seeds))
 
 
-def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candidate] = (), *,
+def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanSet | Candidate] = (), *,
             seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = ("existing",),
             optimiser_seeds: Sequence[int] | None = None, workers: int = 2,
             executor: Executor | None = None) -> Comparison:
@@ -111,7 +112,7 @@ def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candi
     Parameters
     ----------
     scenario
-        Scenario or its TOML path.
+        Scenario, its TOML path, or a :class:`~signalopt.session.Session` (nothing rebuilt).
     plan_sets
         Plan sets (run fixed-time) or :class:`Candidate` objects.
     seeds
@@ -128,15 +129,13 @@ def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candi
         mean max queue, vehicles not inserted, and the paired difference
         against ``existing`` (always simulated as the reference).
     """
-    scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
+    scen = scenario_of(scenario)
     seeds = tuple(int(s) for s in seeds)
     check_compare_seeds(seeds, scen.optimise_seeds if optimiser_seeds is None else optimiser_seeds)
-    bad = [b for b in baselines if b not in BASELINES]
-    if bad:
-        raise InputError("--baselines", f"unknown baseline, choose from {', '.join(BASELINES)}", ", ".join(bad))
-    names, notes = applicable_baselines(scen, tuple(dict.fromkeys(("existing", *baselines))))
-    with SumoEvaluator(scen, executor=executor, workers=workers) as ev:
-        existing, _ = scenario_plans(scen, ev.network)
+    names, notes = applicable_baselines(scen, check_baselines(("existing", *baselines)))
+    with SumoEvaluator(scenario if isinstance(scenario, Session) else scen, executor=executor,
+                       workers=workers) as ev:
+        existing = ev.existing_plans()
         candidates = baseline_candidates(scen, ev.network, existing, names)
         for ps in plan_sets:
             cand = ps if isinstance(ps, Candidate) else Candidate(ps.name, ps)
@@ -146,8 +145,6 @@ def compare(scenario: Scenario | str | Path, plan_sets: Sequence[PlanSet | Candi
         dup = sorted({n for n in taken if taken.count(n) > 1})
         if dup:
             raise InputError("--plans", "two candidates share a name", ", ".join(dup))
-        from ._sumo_run import Task
-
         tasks = [Task(ev.prepared, s, c.plans, c.controller) for c in candidates for s in seeds]
         outcomes = ev.run_tasks(tasks)
         metrics = []

@@ -28,6 +28,7 @@ from .errors import PlanError
 from .network import Approach, Network, Signal, lane_edge
 from .plan import GREEN_CHARS, PlanSet, TimingPlan
 from .programs import ceil_tenth
+from ._alloc import round_preserving_sum
 
 #: Step of the common-cycle scan [s].
 CYCLE_STEP_S = 2
@@ -274,8 +275,7 @@ def coordinated_plans(base: PlanSet, *, cycle_range_s: tuple[float, float], flow
         arrivals pile up at the one junction with no spare green.  Where
         between the two a corridor does best depends on how the waves meet
         the cross traffic, which no analytic score here sees; the
-        simulations choose (on the summer AM, seeds 1–3: queue 41.0 m at
-        the best-scored 94 s, 35.7 m at 104 s, 41.1 m at 120 s).
+        simulations choose.
 
     Returns
     -------
@@ -338,8 +338,6 @@ def _wave(plans: PlanSet, links: Sequence[ProgressionLink], speed_factor: float,
 
 def _equisaturation(plans: PlanSet, y: Mapping[str, npt.NDArray[np.float64]]) -> PlanSet | None:
     """``plans`` with their greens re-shared by :func:`min_equisaturation_greens_s` (None if they cannot be)."""
-    from .encoding import round_preserving_sum
-
     out = []
     for p in plans:
         # minimums rounded up to 0.1 s, as the encoding rounds them: rounding never cuts one

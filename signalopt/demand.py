@@ -45,13 +45,13 @@ from pathlib import Path
 
 from . import _sumo
 from ._xml import atomic_write_text, xml_escape
+from ._clock import _TIME_TOL_S, clock_text, parse_time_s
 from .errors import InputError, SimulationError
 from .network import Approach, Link, Network, lane_edge
 
 MOVEMENT_DIRS = {"T": frozenset("s"), "L": frozenset("lL"), "R": frozenset("rR"), "U": frozenset("t")}
 _VEH_COLUMNS = ("interval", "intersection", "approach", "movement", "vehicles")
 _PED_COLUMNS = ("interval", "intersection", "crossing", "pedestrians")
-_TIME_TOL_S = 1e-6  # interval times are whole or decimal seconds; this only absorbs float rounding
 
 #: Highest believable hourly flow of one counted vehicle movement [veh/h]: about
 #: five lanes at a saturation flow of ~2000 veh/h/lane (HCM base 1900 pc/h/ln),
@@ -89,23 +89,6 @@ class PedCount:
     pedestrians: float
     #: CSV line the count came from (0: not read from a file); for error messages only.
     line: int = field(default=0, compare=False, repr=False)
-
-
-def parse_time_s(text: str) -> float:
-    """``"07:15"``, ``"07:15:30"`` or seconds -> seconds of the day."""
-    text = text.strip()
-    if ":" in text:
-        parts = text.split(":")
-        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-            raise ValueError(text)
-        h, m, *s = (int(p) for p in parts)
-        if m >= 60 or (s and s[0] >= 60):
-            raise ValueError(text)
-        return float(h * 3600 + m * 60 + (s[0] if s else 0))
-    value = float(text)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(text)
-    return value
 
 
 def _read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
@@ -153,17 +136,6 @@ def _time(path: Path, line: int, text: str) -> float:
         return parse_time_s(text)
     except ValueError:
         raise InputError(path, f"line {line}: interval is not a time (HH:MM or seconds)", repr(text)) from None
-
-
-def clock_text(t: float) -> str:
-    """Seconds of the day as ``HH:MM`` (``HH:MM:SS`` off the minute), as engineers write intervals;
-    a time off the whole second stays in seconds."""
-    whole = int(round(t))
-    if abs(t - whole) > _TIME_TOL_S:
-        return f"{t:g} s"
-    h, rest = divmod(whole, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
 
 
 def _at(line: int) -> str:
@@ -414,7 +386,7 @@ def fringe_edges(net) -> tuple[list, list]:  # noqa: ANN001 - a sumolib net
     turn bay starts has a neighbour edge at its fringe node that is not its
     reverse, so it would not look like a fringe edge.
     """
-    edges = [e for e in net.getEdges() if e.allows("passenger")]
+    edges = [e for e in net.getEdges(withInternal=False) if e.allows("passenger")]
 
     def none(conns_by_edge: dict) -> bool:  # no car connection other than a turnaround
         return not any(c.getDirection() != "t" for conns in conns_by_edge.values() for c in conns)

@@ -28,63 +28,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ._alloc import inverse_stick_breaking, round_preserving_sum, stick_breaking, water_fill
 from .errors import InputError, PlanError
 from .network import Network, Signal
 from .plan import GREEN_CHARS, Phase, PlanSet, TimingPlan
 from .programs import ceil_tenth, safe_phase
-from .scenario import TimingOptions
-
-
-def stick_breaking(v: np.ndarray) -> np.ndarray:
-    """``n - 1`` values in [0, 1] -> ``n`` shares summing to 1."""
-    shares, rest = [], 1.0
-    for vi in v:
-        shares.append(rest * float(vi))
-        rest -= shares[-1]
-    shares.append(rest)
-    return np.maximum(np.asarray(shares), 0.0)
-
-
-def inverse_stick_breaking(shares: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`stick_breaking` (0.5 where the remaining stick is empty)."""
-    out, rest = [], 1.0
-    for s in shares[:-1]:
-        out.append(float(np.clip(s / rest, 0.0, 1.0)) if rest > 1e-12 else 0.5)
-        rest -= s
-    return np.asarray(out)
-
-
-def water_fill(total: float, shares: np.ndarray, caps: np.ndarray) -> np.ndarray:
-    """Split ``total`` by ``shares`` without exceeding ``caps``; excess goes to the uncapped."""
-    alloc = np.zeros_like(caps, dtype=float)
-    free = np.ones_like(caps, dtype=bool)
-    remaining = total
-    for _ in range(len(caps) + 1):
-        if remaining <= 1e-12 or not free.any():
-            break
-        w = np.where(free, shares, 0.0)
-        w = w / w.sum() if w.sum() > 1e-12 else free / free.sum()
-        add = w * remaining
-        over = free & (alloc + add > caps)
-        if not over.any():
-            alloc += add
-            remaining = 0.0
-            break
-        remaining -= float((caps[over] - alloc[over]).sum())
-        alloc[over] = caps[over]
-        free &= ~over
-    return alloc
-
-
-def round_preserving_sum(values: np.ndarray, total: float, step: float = 0.1) -> np.ndarray:
-    """Round to multiples of ``step`` keeping the sum (largest remainder)."""
-    units = np.asarray(values) / step
-    floor = np.floor(units + 1e-9)
-    short = int(round(total / step - floor.sum()))
-    order = np.argsort(-(units - floor))
-    for k in order[:max(short, 0)]:
-        floor[k] += 1
-    return floor * step
+from .options import TimingOptions
 
 
 @dataclass(frozen=True)

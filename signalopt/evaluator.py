@@ -13,12 +13,13 @@ from typing import Protocol, runtime_checkable
 
 from ._sumo_run import CONTROLLERS, Task, run_task
 from .errors import InputError, SimulationError
-from .executors import Executor, Outcome, make_executor
+from .executors import Executor, Outcome
 from .metrics import Metrics, RunMetrics
 from .network import Network
 from .plan import PlanSet
-from .prepare import Prepared, load_network, prepare, scenario_plans
-from .scenario import MAX_SEED, Scenario, read_scenario
+from .prepare import Prepared, existing_controller, scenario_schedule
+from .scenario import MAX_SEED, Scenario
+from .session import Session, borrow_session
 
 
 
@@ -27,10 +28,6 @@ class Evaluator(Protocol):
     """Anything that turns a plan set and seeds into metrics."""
 
     def evaluate(self, plans: PlanSet, seeds: Sequence[int]) -> Metrics: ...
-
-
-def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
-    return scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
 
 
 #: Most seeds one command may name: a thousand simulations per candidate is already beyond any budget.
@@ -65,42 +62,43 @@ class SumoEvaluator:
     Parameters
     ----------
     scenario
-        A :class:`Scenario` or the path of its TOML file.
+        A :class:`~signalopt.session.Session` (its network, prepared demand and executor are used as they
+        are), a :class:`Scenario` or the path of its TOML file.
     executor
-        Where simulations run; default a process pool of ``workers``.
+        Where simulations run when a scenario is given; default a process pool of ``workers``.
     workers
         Worker processes of the default executor.
     controller
-        ``"static"`` (the plans as fixed-time programmes), ``"actuated"``,
-        ``"delay_based"`` (SUMO's adaptive programmes over the plans' stages)
-        or ``"max_pressure"`` (driven through libsumo).
+        ``"static"`` (the plans as fixed-time programmes), ``"network"`` (the network's own programmes),
+        ``"actuated"``, ``"delay_based"`` (SUMO's adaptive programmes over the plans' stages) or
+        ``"max_pressure"`` (driven through libsumo).
     """
 
-    def __init__(self, scenario: Scenario | str | Path, *, executor: Executor | None = None, workers: int = 2,
-                 controller: str = "static") -> None:
+    def __init__(self, scenario: Scenario | str | Path | Session, *, executor: Executor | None = None,
+                 workers: int = 2, controller: str = "static") -> None:
         if controller not in CONTROLLERS:
             raise InputError("--controller", f"unknown controller, choose from {', '.join(CONTROLLERS)}", controller)
-        self.scenario = _as_scenario(scenario)
+        self.session, self._own_session = borrow_session(scenario, workers=workers, executor=executor)
         self.controller = controller
-        self._own_executor = executor is None
-        self.executor = executor or make_executor("process" if workers > 1 else "serial", workers=workers)
-        self._network: Network | None = None
-        self._prepared: Prepared | None = None
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.session.scenario
 
     @property
     def network(self) -> Network:
-        if self._network is None:
-            self._network = load_network(self.scenario)
-        return self._network
+        return self.session.network
 
     @property
     def prepared(self) -> Prepared:
-        if self._prepared is None:
-            self._prepared = prepare(self.scenario, self.network)
-        return self._prepared
+        return self.session.prepared
+
+    @property
+    def executor(self) -> Executor:
+        return self.session.executor
 
     def existing_plans(self) -> PlanSet:
-        return scenario_plans(self.scenario, self.network)[0]
+        return self.session.existing
 
     def run_tasks(self, tasks: Sequence[Task], *,
                   on_result: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
@@ -129,8 +127,8 @@ class SumoEvaluator:
         return Metrics(self.scenario.name, plans.name if plans is not None else "network", self.controller, runs)
 
     def close(self) -> None:
-        if self._own_executor:
-            self.executor.close()
+        if self._own_session:
+            self.session.close()
 
     def __enter__(self) -> SumoEvaluator:
         return self
@@ -139,14 +137,14 @@ class SumoEvaluator:
         self.close()
 
 
-def simulate(scenario: Scenario | str | Path, plans: PlanSet | None = None, *, seeds: Sequence[int] = (1,),
+def simulate(scenario: Scenario | str | Path | Session, plans: PlanSet | None = None, *, seeds: Sequence[int] = (1,),
              controller: str = "static", workers: int = 2, executor: Executor | None = None) -> Metrics:
     """Simulate a scenario under ``plans`` (default: its existing plans) on ``seeds``.
 
     Parameters
     ----------
     scenario
-        Scenario or path of its TOML file.
+        Scenario, path of its TOML file, or a :class:`~signalopt.session.Session` (nothing rebuilt).
     plans
         Plans to run; signals not in it keep their existing plan.
     seeds
@@ -163,8 +161,6 @@ def simulate(scenario: Scenario | str | Path, plans: PlanSet | None = None, *, s
     """
     with SumoEvaluator(scenario, executor=executor, workers=min(workers, max(1, len(seeds))),
                        controller=controller) as ev:
-        from .prepare import scenario_schedule
-
         schedule = scenario_schedule(ev.scenario, ev.network) if plans is None else None
         if schedule is not None:
             # a day scenario runs its existing time-of-day schedule, reported per control period
@@ -174,9 +170,7 @@ def simulate(scenario: Scenario | str | Path, plans: PlanSet | None = None, *, s
         existing = ev.existing_plans()
         if plans is None and controller == "static":
             # the existing timing as it runs on the street: the network's own programmes (actuated and NEMA too)
-            from .baselines import existing_candidate
-
-            runs = existing_candidate(ev.scenario, existing).controller
+            runs = existing_controller(ev.scenario)
             tasks = [Task(ev.prepared, int(s), existing, runs) for s in seeds]
             return ev.collect(existing, ev.run_tasks(tasks))
         full = existing if plans is None else existing.replace_plans(plans.plans, name=plans.name)

@@ -2,7 +2,7 @@
 
 Formats (:data:`FORMATS`):
 
-``json``   signalopt's own versioned plan file (read back with :func:`signalopt.planfile.read_plans`).
+``json``   signalopt's own versioned plan file (read back with :func:`signalopt.formats.planfile.read_plans`).
 ``sumo``   SUMO additional file, one static ``tlLogic`` per signal.
 ``nema``   SUMO additional file, one ``tlLogic type="NEMA"`` per signal (dual ring, coordinated, fixed time;
            see :mod:`signalopt.formats_nema`).
@@ -34,19 +34,19 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._sumo_run import plans_additional
+from .formats.sumo import plans_additional, waut_additional
 from ._xml import atomic_write_text, xml_escape
 from .errors import InputError, PlanError
-from .formats_nema import dual_ring, nema_additional_text
-from .formats_ntcip import DAY_TABLES as _DAY_TABLES
-from .formats_ntcip import ntcip_csv_text, ntcip_json_text, ntcip_units, unit_tables
-from .formats_utdf import utdf_text
+from .formats.nema import dual_ring, nema_additional_text
+from .formats.ntcip import DAY_TABLES as _DAY_TABLES
+from .formats.ntcip import ntcip_csv_text, ntcip_json_text, ntcip_units, unit_tables
+from .formats.utdf import utdf_text
 from .network import Network
 from .plan import PlanSet
-from .planfile import plans_to_json
+from .formats.planfile import plans_to_json
 from .safety import validate_plans, validate_schedule
-from .schedule import Schedule, waut_additional
-from .scenario import TimingOptions
+from .schedule import Schedule
+from .options import TimingOptions
 
 FORMATS = ("json", "sumo", "nema", "ntcip", "utdf", "csv")
 CSV_COLUMNS = ("intersection", "signal_id", "stage", "name", "nema_phases", "start_s", "green_s", "yellow_s",

@@ -11,13 +11,17 @@ from typing import Any
 from . import __version__
 from .baselines import (BASELINES, Candidate, applicable_baselines, baseline_candidates, existing_candidate,
                         made_safe)
-from .encoding import make_encoding
+from ._sumo_run import Task
 from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_compare_seeds, compare
+from .encoding import make_encoding
 from .errors import InputError
+from .evaluator import simulate
 from .export import export_plans
 from .optimiser import OptimiseResult, check_budget, optimise
-from .prepare import load_network, prepare, scenario_plans
-from .scenario import Scenario, read_scenario
+from .report import plot_approach_queues, plot_queue_over_time, plot_ring_diagrams, plot_time_space, write_report
+from .scenario import Scenario
+from .session import Session, borrow_session, scenario_of
+from .trace import find_corridor, run_trace
 
 #: Scenario ``signalopt run`` uses when none is named.
 DEFAULT_SCENARIO = "qixiangtai_summer_am.toml"
@@ -55,7 +59,7 @@ class JobResult:
     wall_s: float
 
 
-def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFAULT_BUDGET,
+def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: int = DEFAULT_BUDGET,
             out_dir: str | Path = "out", seeds: Sequence[int] | None = None,
             compare_seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = BASELINES,
             workers: int = 2, rng: int = 0, resume: bool = False, progress: bool = True,
@@ -63,23 +67,36 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
             log=print, executor: Any = None) -> JobResult:  # noqa: ANN001 - any print-like callable
     """Run the main job end to end (see module docstring); returns where everything went.
 
-    ``executor`` (an :class:`~signalopt.executors.Executor`) runs every
-    simulation; default process pools of ``workers``.  The caller closes it.
+    One :class:`~signalopt.session.Session` (network, existing plans, prepared demand, executor) serves
+    every stage.  ``executor`` (an :class:`~signalopt.executors.Executor`) runs every simulation; default
+    a process pool of ``workers``.  The caller closes it.
     """
     t0 = time.perf_counter()
     check_budget(budget)  # before the first simulation, not after it
-    scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario or find_default_scenario())
-    out = Path(out_dir)
-    network = load_network(scen)
+    scen = scenario_of(scenario if scenario is not None else find_default_scenario())
     opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
     # refused now, not after the optimiser has spent its budget
     check_compare_seeds(compare_seeds, opt_seeds, source="--compare-seeds")
-    prepared = prepare(scen, network)  # route generation, once, before any timing
+    session, own = borrow_session(scenario if isinstance(scenario, Session) else scen, workers=workers,
+                                  executor=executor)
+    try:
+        return _run(session, budget=budget, out=Path(out_dir), opt_seeds=opt_seeds, compare_seeds=compare_seeds,
+                    baselines=baselines, workers=workers, rng=rng, resume=resume, progress=progress,
+                    analytic_presearch=analytic_presearch, log=log, t0=t0)
+    finally:
+        if own:
+            session.close()
+
+
+def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...], compare_seeds: Sequence[int],
+         baselines: Sequence[str], workers: int, rng: int, resume: bool, progress: bool, analytic_presearch: int,
+         log, t0: float) -> JobResult:  # noqa: ANN001 - any print-like callable
+    scen, network, existing = session.scenario, session.network, session.existing
+    prepared = session.prepared  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
         f"optimiser seeds {','.join(map(str, opt_seeds))}, comparison seeds {compare_seeds[0]}..{compare_seeds[-1]}")
     # everything that would stop the job after the budget is refused or settled now, before any simulation:
     # plans that cannot be made safe, minimum splits that do not fit, baselines that cannot run
-    existing, _ = scenario_plans(scen, network)
     _, safety_notes = made_safe(existing, network, scen.timing)
     make_encoding(network, existing, scen.timing, source=str(scen.path))
     names, skipped = applicable_baselines(scen, baselines)
@@ -87,9 +104,7 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
         log(note)
     others = baseline_candidates(scen, network, existing, tuple(n for n in names if n != "existing"))
 
-    from .evaluator import simulate
-
-    existing_metrics = simulate(scen, seeds=opt_seeds[:1], workers=1, executor=executor)
+    existing_metrics = simulate(session, seeds=opt_seeds[:1])
     sim_s = existing_metrics.runs[0].sim_time_s
     n_compare = len(compare_seeds) * (len(baselines) + 1)
     minutes = estimate_minutes(sim_s, budget=budget, n_opt_seeds=len(opt_seeds), n_compare=n_compare,
@@ -99,14 +114,15 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     log(f"estimated wall time: about {minutes:.1f} min ({budget} new plan sets x {len(opt_seeds)} seeds, "
         f"then {n_compare} comparison runs, {workers} workers)")
 
-    result = optimise(scen, budget=budget, seeds=opt_seeds, workers=workers, rng=rng, run_dir=out / "run",
-                      resume=resume, progress=progress, executor=executor, analytic_presearch=analytic_presearch)
-    log(f"optimised: objective {result.x0_fun:.1f} (existing made safe) -> {result.fun:.1f} ({result.nfev} "
-        f"candidates, {result.nsim_run} new simulations; {result.message})")
+    result = optimise(session, budget=budget, seeds=opt_seeds, rng=rng, run_dir=out / "run", resume=resume,
+                      progress=progress, analytic_presearch=analytic_presearch)
+    log(f"optimised: objective {result.x0_fun:.1f} at the start (the existing plans as the encoding holds "
+        f"them: ITE clearances, one common cycle) "
+        f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
 
     log(f"comparing against {', '.join(names)} on {len(compare_seeds)} held-out seeds ...")
-    comparison = compare(scen, [*others, Candidate("optimised", result.best_plans)], seeds=compare_seeds,
-                         baselines=("existing",), optimiser_seeds=opt_seeds, workers=workers, executor=executor)
+    comparison = compare(session, [*others, Candidate("optimised", result.best_plans)], seeds=compare_seeds,
+                         baselines=("existing",), optimiser_seeds=opt_seeds)
 
     plans_dir = out / "plans"
     provenance: dict[str, Any] = {**result.provenance, "compare_seeds": list(compare_seeds)}
@@ -115,24 +131,12 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
     export_plans(result.best_plans, "sumo", plans_dir / "optimised.add.xml", network=network, timing=scen.timing,
                  provenance=provenance)
 
-    from .report import (plot_approach_queues, plot_queue_over_time, plot_ring_diagrams, plot_time_space,
-                         write_report)
-    from .trace import find_corridor, run_trace
-    from ._sumo_run import Task
-    from .executors import make_executor
-
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]
-    trace_executor = executor or make_executor("process", workers=min(2, workers))
     runs_as = existing_candidate(scen, existing).controller
-    try:
-        outcomes = trace_executor.map(run_trace, [(Task(prepared, trace_seed, existing, runs_as), "existing",
-                                                   corridor),
-                                                  (Task(prepared, trace_seed, result.best_plans), "optimised",
-                                                   corridor)])
-    finally:
-        if executor is None:
-            trace_executor.close()
+    outcomes = session.executor.map(run_trace, [
+        (Task(prepared, trace_seed, existing, runs_as), "existing", corridor),
+        (Task(prepared, trace_seed, result.best_plans), "optimised", corridor)])
     traces = [o.value for o in outcomes if o.ok]
     figs_dir = out / "figures"
     figures = [plot_approach_queues(comparison, figs_dir / "approach_queues.png"),
@@ -141,7 +145,8 @@ def run_job(scenario: Scenario | str | Path | None = None, *, budget: int = DEFA
         figures.insert(0, plot_queue_over_time(traces, figs_dir / "queue_over_time.png"))
         figures.append(plot_time_space(traces, figs_dir / "time_space.png"))
     notes = [f"Optimiser: {result.method}, {result.nfev} candidate plans on seeds {list(opt_seeds)}; "
-             f"objective (queue) {result.x0_fun:.1f} -> {result.fun:.1f}.",
+             f"objective (queue) {result.x0_fun:.1f} at its start (the existing plans within its encoding) "
+             f"-> {result.fun:.1f}.",
              *comparison.notes,
              "Adaptive baselines (actuated, delay_based, max_pressure) drive the existing stages; sumo-webster is "
              "SUMO's tlsCycleAdaptation.py on the same demand; webster is signalopt's pedestrian-safe Webster.",

@@ -6,6 +6,7 @@ this module works with the frozen records it returns.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .plan import GREEN_CHARS
+from . import _xml
 
 #: Movement codes SUMO writes on connections (``dir``): straight, left, right,
 #: turnaround, partially left/right.  Crossings are ``"c"`` here.
@@ -193,6 +195,22 @@ def _leg(dx: float, dy: float) -> str:
     return "SWNE"[int(((heading + 45) % 360) // 90)]  # heading north -> from the south leg
 
 
+def sumolib_net(path: str | Path):  # noqa: ANN201 - a sumolib net
+    """sumolib's reading of a network file (programmes, pedestrian and internal connections), parsed once
+    per file version and process: :func:`read_network` and the time-space trace share it."""
+    path = Path(path)
+    stat = path.stat()
+    return _sumolib_net(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _sumolib_net(path: str, mtime_ns: int, size: int):  # noqa: ANN202, ARG001 - the version is the cache key
+    import sumolib  # only here: keep `import signalopt` free of SUMO
+
+    return sumolib.net.readNet(path, withPrograms=True, withPedestrianConnections=True, withInternal=True,
+                               lxml=False)
+
+
 def read_network(path: str | Path) -> Network:
     """Read a SUMO ``.net.xml`` into a :class:`Network`.
 
@@ -206,17 +224,12 @@ def read_network(path: str | Path) -> Network:
     InputError
         Missing or unreadable file, or malformed XML (message names the file).
     """
-    from . import _xml
-
     path = Path(path)
     root = _xml.parse_xml(path)
     if root.tag != "net":
         raise InputError(path, "not a SUMO network (its root element must be <net>)", f"<{root.tag}>")
-    import sumolib  # only here: keep `import signalopt` free of SUMO
-
     try:
-        net = sumolib.net.readNet(str(path), withPrograms=True, withPedestrianConnections=True,
-                                  withInternal=True, lxml=False)
+        net = sumolib_net(path)
     except Exception as exc:  # sumolib raises bare exceptions on odd input
         raise InputError(path, "cannot read SUMO network", f"{type(exc).__name__}: {exc}") from None
 
@@ -338,8 +351,6 @@ def with_additional_programmes(network: Network, files: Sequence[str | Path]) ->
     additional files can replace what the network file says; the existing
     timing must be read from the same place.
     """
-    from . import _xml
-
     extra: dict[str, list[Program]] = {}
     for path in files:
         for el in _xml.parse_xml(path).iter("tlLogic"):

@@ -27,7 +27,10 @@ from .journal import Journal
 from .metrics import Metrics
 from .plan import PlanSet
 from .runner import PlanRunner
-from .scenario import Scenario, read_scenario
+from .scenario import Scenario
+from .session import Session, borrow_session
+from .analytic import AnalyticEvaluator
+from .coordination import coordinated_plans, progression_links
 
 METHODS = ("differential_evolution", "nelder-mead", "powell", "direct")
 #: Queue-equivalent of one vehicle that could not enter [m]: a plan must not
@@ -48,8 +51,7 @@ LOCAL_SPREAD = 0.05
 #: Share of an evaluation budget that differential evolution and DIRECT leave to their polish: a Powell
 #: search from the best point (for differential evolution at least this share: repeats in its generations are
 #: free) (scipy's ``differential_evolution`` polishes with L-BFGS-B, which needs gradients
-#: a simulation does not have).  On the summer AM corridor, 5 generations after the first population
-#: found nothing better (150 candidates), while Powell from the same point kept improving.
+#: a simulation does not have).  Why half: docs/cli.md, "Optimisation methods".
 POLISH_SHARE = 0.5
 #: scipy's own evaluation counters count repeats, which the budget does not (they need no simulation):
 #: they get this many times the budget, so that the budget is what stops a search.
@@ -279,7 +281,7 @@ class _Problem:
             self._bar.close()
 
 
-def _lhs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+def latin_hypercube(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     """Latin hypercube sample of ``n`` points in the unit cube."""
     cut = (np.arange(n)[:, None] + rng.random((n, d))) / n
     for k in range(d):
@@ -298,7 +300,7 @@ def _initial_population(gen: np.random.Generator, starts: Sequence[np.ndarray], 
     start, and the differences between them throw trial vectors just as far: with a budget of a few
     generations the search then never improves on its start (measured on the summer AM corridor).
     """
-    init = _lhs(gen, size, dim)
+    init = latin_hypercube(gen, size, dim)
     n = min(len(starts), size)
     if n == 0:
         return init
@@ -320,8 +322,6 @@ def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, netwo
     starts = [encoding.encode(base)]
     if scenario.counts_path is None:
         return starts
-    from .analytic import AnalyticEvaluator
-
     try:
         analytic = AnalyticEvaluator(scenario, network=network)
     except SignaloptError:
@@ -340,8 +340,6 @@ def coordinated_starts(analytic: Any, encoding: PlanEncoding, base: PlanSet) -> 
     The common cycles are the one the analytic model scores best on queue + delay [m + s], and a ladder
     of longer ones up to the critical junction's.
     """
-    from .coordination import coordinated_plans, progression_links
-
     ranges = encoding.cycle_ranges
     lo, hi = max(r[0] for r in ranges), min(r[1] for r in ranges)
 
@@ -352,9 +350,8 @@ def coordinated_starts(analytic: Any, encoding: PlanEncoding, base: PlanSet) -> 
         return base.replace_plans(encoding.decode(x).plans, name="coordinated")
 
     # The cycle scan weighs queue and delay equally whatever the objective: the analytic queue alone
-    # favours cycles too short to absorb the randomness of real arrivals (measured on the summer AM:
-    # vehicles left outside at the queue-best cycle, none at the balanced one); the simulations then
-    # move the cycle.  A custom objective is the caller's and is only ever called on simulations.
+    # favours cycles too short to absorb the randomness of real arrivals (vehicles were left outside at
+    # the queue-best cycle); the simulations then move the cycle.  A custom objective is the caller's and is only ever called on simulations.
     scan = {"queue": 1.0, "delay": 1.0}
     links = progression_links(analytic.network, base.signal_ids)
     weights = {}
@@ -371,7 +368,7 @@ def coordinated_starts(analytic: Any, encoding: PlanEncoding, base: PlanSet) -> 
         return []
 
 
-def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
+def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective = "queue",
              method: str = "differential_evolution", budget: int | None = 60, time_budget_s: float | None = None,
              seeds: Sequence[int] | None = None, workers: int = 2, x0: Sequence[float] | None = None,
              rng: int | None = 0, callback: Callable[[EvalInfo], bool | None] | None = None,
@@ -384,7 +381,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     Parameters
     ----------
     scenario
-        Scenario or path of its TOML file.
+        Scenario, path of its TOML file, or a :class:`~signalopt.session.Session` (nothing rebuilt).
     objective
         ``"queue"`` (default), ``"delay"``, ``{"queue": wq, "delay": wd}`` or a
         callable on :class:`Metrics` (see :func:`objective_value`).
@@ -402,8 +399,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     budget, time_budget_s
         Stop after this many new candidate plan sets [-] and/or this wall time [s].  A candidate that
         decodes to a plan set already scored needs no simulation and does not count (the piecewise-constant
-        plan landscape makes repeats common: Powell proposed 303 candidates for 150 new plan sets on the
-        summer AM corridor).
+        plan landscape makes repeats common).
     seeds
         Simulation seeds every candidate is scored on (default: the scenario's).
     workers
@@ -435,14 +431,10 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
     if method not in METHODS:
         raise InputError("--method", f"method must be one of {', '.join(METHODS)}", method)
     check_budget(budget, time_budget_s)
-    scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
+    session, own = borrow_session(scenario, workers=workers, executor=executor)
+    scen, network, base = session.scenario, session.network, session.existing
     seeds_t = tuple(int(s) for s in (seeds if seeds is not None else scen.optimise_seeds))
-    own = evaluator is None
-    ev = evaluator or SumoEvaluator(scen, workers=workers, executor=executor)
-    network = ev.network
-    from .prepare import scenario_plans
-
-    base, _ = scenario_plans(scen, network)
+    ev = evaluator or SumoEvaluator(session)
     encoding = make_encoding(network, base, scen.timing, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
                              source=str(scen.path))
     meta = {"method": method, "objective": objective if not callable(objective) else "custom",
@@ -471,7 +463,7 @@ def optimise(scenario: Scenario | str | Path, *, objective: Objective = "queue",
         if journal is not None:
             journal.close()
         if own:
-            ev.close()
+            session.close()
     if problem.best_x is None or problem.best_metrics is None:
         raise SignaloptError(f"no candidate could be evaluated: {message or 'every simulation failed'}")
     best = problem.plans(problem.best_x, name="optimised")
@@ -502,14 +494,11 @@ def check_budget(budget: int | None, time_budget_s: float | None = None) -> None
 def _analytic_presearch(scen: Scenario, network: Any, encoding: PlanEncoding, base: PlanSet, objective: Objective,
                         starts: list[np.ndarray], rng: int | None, budget: int) -> np.ndarray:
     """Best point of a differential-evolution search on the analytic model (no simulation)."""
-    from .analytic import AnalyticEvaluator
-
     pre = _Problem(AnalyticEvaluator(scen, network=network), encoding, base, (0,), objective, None, budget, None,
                    None, False)
     try:
         # Unpolished: a Powell polish drives the point into the analytic model's own optimum, whose short
-        # cycles random arrivals do not forgive (measured, `signalopt run`: optimised 45.8 m / 103.9 s with a
-        # polished pre-search, 41.9 m / 85.7 s without)
+        # cycles random arrivals do not forgive (the main job's plans were worse with a polished pre-search)
         _run_method("differential_evolution", pre, encoding, starts, rng, budget, None, polish=False)
     except _Stop:
         pass

@@ -20,6 +20,8 @@ from .network import Approach, Network, read_network, with_additional_programmes
 from .plan import PlanSet
 from .programs import existing_plans
 from .scenario import Scenario
+from .formats.planfile import read_plans
+from .schedule import read_schedule
 
 
 @dataclass(frozen=True)
@@ -52,19 +54,21 @@ def scenario_plans(scenario: Scenario, network: Network | None = None) -> tuple[
     """The scenario's existing plans: its plan file if it names one, else the network's programmes."""
     network = network or load_network(scenario)
     if scenario.plans_path is not None:
-        from .planfile import read_plans
-
         plans = read_plans(scenario.plans_path, network=network)
         return PlanSet(plans.plans, name="existing"), []
     return existing_plans(network, scenario.timing, signal_ids=scenario.signal_ids)
+
+
+def existing_controller(scenario: Scenario) -> str:
+    """How the existing timing runs: ``"network"`` (the network's own programmes, as SUMO runs them,
+    actuated and NEMA ones included) or ``"static"`` (the scenario's plan file, fixed time)."""
+    return "static" if scenario.plans_path is not None else "network"
 
 
 def scenario_schedule(scenario: Scenario, network: Network | None = None):  # noqa: ANN201 - Schedule | None
     """The scenario's existing time-of-day schedule, or None when it runs one plan set."""
     if scenario.schedule_path is None:
         return None
-    from .schedule import read_schedule
-
     return read_schedule(scenario.schedule_path, network=network or load_network(scenario),
                          window=(scenario.begin_s, scenario.end_s))
 

@@ -18,7 +18,7 @@ from .clearance import ite_all_red_s, ite_yellow_s, ped_clearance_s
 from .errors import InputError, PlanError
 from .network import Network, Program, Signal
 from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, Phase, PlanSet, TimingPlan, change_sums, read_stages, transition_states
-from .scenario import TimingOptions
+from .options import TimingOptions
 
 
 def ceil_tenth(x: float) -> float:

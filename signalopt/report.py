@@ -21,7 +21,8 @@ _COLOURS = {"G": "#2ca02c", "g": "#98df8a", "y": "#ffbf00", "r": "#d62728"}
 _CANDIDATE_COLOURS = ["#7f7f7f", "#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#2ca02c", "#ff7f0e"]
 
 
-def _plt():  # noqa: ANN202 - matplotlib module
+def pyplot():  # noqa: ANN202 - matplotlib module
+    """matplotlib.pyplot on the Agg back-end (files only, no display), imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,16 +31,17 @@ def _plt():  # noqa: ANN202 - matplotlib module
     return plt
 
 
-def _save(fig, path: Path) -> Path:  # noqa: ANN001 - matplotlib figure
+def save_figure(fig, path: Path) -> Path:  # noqa: ANN001 - matplotlib figure
+    """Write ``fig`` as a PNG atomically, close it, and return ``path``."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    _plt().close(fig)
+    pyplot().close(fig)
     return atomic_write_bytes(path, buf.getvalue())
 
 
 def plot_queue_over_time(traces: Sequence[Trace], path: Path) -> Path:
     """Queue length [m] over time per approach, one line per trace (e.g. existing vs optimised)."""
-    plt = _plt()
+    plt = pyplot()
     approaches = sorted({a for t in traces for a in t.queues_m})
     cols = 4
     rows = max(1, int(np.ceil(len(approaches) / cols)))
@@ -59,12 +61,12 @@ def plot_queue_over_time(traces: Sequence[Trace], path: Path) -> Path:
         ax.set_xlabel("time of day [h]", fontsize=8)
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("Maximum queue per minute, by approach")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_approach_queues(comparison: Comparison, path: Path) -> Path:
     """Per-approach mean per-cycle max queue with 95% CIs, one bar per candidate."""
-    plt = _plt()
+    plt = pyplot()
     tables = {r.name: {a["label"]: a for a in r.to_dict()["approaches"]} for r in comparison.rows}
     labels = sorted({lab for t in tables.values() for lab in t})
     x = np.arange(len(labels))
@@ -81,12 +83,12 @@ def plot_approach_queues(comparison: Comparison, path: Path) -> Path:
     ax.set_ylabel("mean per-cycle max queue [m]")
     ax.legend(fontsize=8, ncol=3)
     ax.set_title(f"Queues per approach on held-out seeds {comparison.seeds[0]}..{comparison.seeds[-1]} (95% CI)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_ring_diagrams(plan_sets: Sequence[PlanSet], path: Path) -> Path:
     """Cycle/split diagram per intersection: each plan as a bar of stage greens, yellows and all-reds."""
-    plt = _plt()
+    plt = pyplot()
     signals = list(dict.fromkeys(s for ps in plan_sets for s in ps.signal_ids))
     fig, axes = plt.subplots(len(signals), 1, figsize=(10, 1.0 + 0.55 * len(plan_sets) * len(signals)),
                              squeeze=False)
@@ -115,12 +117,12 @@ def plot_ring_diagrams(plan_sets: Sequence[PlanSet], path: Path) -> Path:
         ax.set_title(sid, fontsize=9, loc="left")
         ax.set_xlabel("time in cycle from the shared reference [s]  (green: stage number:seconds)", fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_time_space(traces: Sequence[Trace], path: Path) -> Path:
     """Time-space diagram along the corridor: trajectories and signal states at each stop line."""
-    plt = _plt()
+    plt = pyplot()
     usable = [t for t in traces if t.corridor is not None]
     fig, axes = plt.subplots(1, max(1, len(usable)), figsize=(7 * max(1, len(usable)), 5.5), sharey=True,
                              squeeze=False)
@@ -141,10 +143,11 @@ def plot_time_space(traces: Sequence[Trace], path: Path) -> Path:
         axes[0][0].text(0.5, 0.5, "no corridor of two or more signals in this network", ha="center",
                         transform=axes[0][0].transAxes)
     fig.suptitle("Time-space diagram (through movement signal at each stop line)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _img(path: Path) -> str:
+def embed_png(path: Path) -> str:
+    """An ``<img>`` element carrying the PNG at ``path`` inline (reports are one self-contained file)."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
@@ -176,7 +179,7 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
                    f"<td>{_fmt_ci(r, 'ped_wait_s')}</td></tr>")
     prov = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in provenance.items())
     note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    figs = "".join(f"<figure>{_img(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
+    figs = "".join(f"<figure>{embed_png(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
                    for p in figures)
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>

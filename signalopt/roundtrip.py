@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _sumo
-from ._sumo_run import RUN_PROGRAM_ID, Task, plans_additional, read_outputs
+from ._sumo_run import Task, read_outputs
+from .formats.sumo import RUN_PROGRAM_ID, plans_additional
 from ._xml import xml_escape
 from .errors import SimulationError
 from .metrics import RunMetrics

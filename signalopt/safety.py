@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UnsafePlanError
+from .errors import PlanError, UnsafePlanError
 from .network import Network, Signal
 from .plan import ABSOLUTE_MIN_YELLOW_S, EPS_S, GREEN_CHARS, PlanSet, TimingPlan
 from .programs import stage_requirements
-from .scenario import TimingOptions
+from .options import TimingOptions
+from .schedule import program_timeline
 
 #: Longest cycle any supported controller format accepts [s] (NTCIP 1202 patternCycleTime 0..255).
 MAX_CYCLE_S = 255.0
@@ -143,9 +144,6 @@ def validate_plans(plans: PlanSet, network: Network, *, timing: TimingOptions | 
 
 def check_schedule(schedule, network: Network, *, timing: TimingOptions | None = None) -> list[Violation]:  # noqa: ANN001
     """Every violation of a time-of-day schedule: each period's plans and each transition cycle."""
-    from .errors import PlanError
-    from .schedule import program_timeline
-
     timing = timing or TimingOptions()
     out = [v for p in schedule.periods for plan in p.plans for v in check_plan(plan, network, timing)]
     try:

@@ -37,6 +37,9 @@ from typing import Any
 
 from ._xml import check_file, check_schema_version, parse_xml
 from .errors import InputError, PlanError
+from ._clock import sumo_time_s
+from .options import TimingOptions
+from .network import read_network
 
 SCHEMA_VERSION = 1
 _TOP_KEYS = {"schema_version", "name", "description", "sumocfg", "network", "plans", "schedule", "variants",
@@ -56,49 +59,6 @@ _NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
 _VARIANT = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 #: Longest name a scenario file may carry: a name, a variant and a begin time [s] joined by ``-``.
 _FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,130}")
-#: Plausible ranges of the timing options (both ends allowed); beyond them a value is a typo, and the
-#: clearance formulas would overflow or divide by next to nothing.
-TIMING_RANGES = {
-    "min_green_s": (1.0, 120.0), "min_green_left_s": (1.0, 120.0), "max_green_s": (1.0, 600.0),
-    "walk_s": (7.0, 120.0),  # MUTCD 4E.06: at least 7 s
-    "walking_speed_m_s": (0.3, 3.0), "min_cycle_s": (10.0, 600.0), "max_cycle_s": (10.0, 600.0),
-    "vehicle_length_m": (2.0, 30.0), "deceleration_m_s2": (1.0, 10.0), "perception_reaction_s": (0.3, 5.0),
-}
-
-
-@dataclass(frozen=True)
-class TimingOptions:
-    """Engineering minimums and bounds used to build and check plans.
-
-    Defaults: minimum green 7 s (5 s for a stage serving only left turns),
-    walk 7 s (MUTCD 4E.06), walking speed 1.2 m/s, cycle 40--180 s.
-    """
-
-    min_green_s: float = 7.0
-    min_green_left_s: float = 5.0
-    max_green_s: float = 120.0
-    walk_s: float = 7.0
-    walking_speed_m_s: float = 1.2
-    min_cycle_s: float = 40.0
-    max_cycle_s: float = 180.0
-    vehicle_length_m: float = 6.1
-    deceleration_m_s2: float = 3.05
-    perception_reaction_s: float = 1.0
-
-    def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            lo, hi = TIMING_RANGES[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-                raise PlanError(f"timing.{name} must be a number from {lo:g} to {hi:g} ({value!r})")
-        if self.min_cycle_s >= self.max_cycle_s:
-            raise PlanError(f"timing.min_cycle_s must be below max_cycle_s ({self.max_cycle_s:g}) "
-                            f"({self.min_cycle_s:g})")
-        for name in ("min_green_s", "min_green_left_s", "walk_s"):
-            if getattr(self, name) > self.max_green_s:
-                raise PlanError(f"timing.{name} must not exceed max_green_s ({self.max_green_s:g}) "
-                                f"({getattr(self, name):g})")
-
-
 @dataclass(frozen=True)
 class Scenario:
     """A loaded, checked scenario; build it with :func:`read_scenario`."""
@@ -296,8 +256,6 @@ def read_scenario(path: str | Path) -> Scenario:
         description=description, digest=digest,
     )
     if signals:
-        from .network import read_network
-
         net_obj = read_network(net)
         for sid in signals:
             net_obj.signal(sid, source=source)
@@ -315,26 +273,6 @@ def variant_scenario(scenario: Scenario, name: str) -> Scenario:
             return replace(scenario, name=f"{scenario.name}-{vname}", network_path=path,
                            digest=_digest([path], {"base": scenario.digest, "variant": vname}))
     raise InputError(scenario.path, "no such lane-use variant", f"{name}; has {', '.join(v for v, _ in scenario.variants)}")
-
-
-def sumo_time_s(text: str) -> float:
-    """A time as SUMO reads it: seconds (``25200``), ``HH:MM:SS`` or ``D:HH:MM:SS`` -> seconds.
-
-    Raises
-    ------
-    ValueError
-        Anything else (or a negative or non-finite value).
-    """
-    parts = text.strip().split(":")
-    if len(parts) not in (1, 3, 4):
-        raise ValueError(text)
-    values = [float(p) for p in parts]
-    if any(not math.isfinite(v) or v < 0 for v in values):
-        raise ValueError(text)
-    if len(values) > 1 and any(v >= 60 for v in values[-2:]):  # minutes and seconds
-        raise ValueError(text)
-    scale = {1: (1.0,), 3: (3600.0, 60.0, 1.0), 4: (86400.0, 3600.0, 60.0, 1.0)}[len(values)]
-    return sum(v * k for v, k in zip(values, scale))
 
 
 def _read_sumocfg(cfg: Path) -> tuple[Path, list[Path], list[Path], dict[str, float]]:

@@ -27,10 +27,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._xml import check_file, check_schema_version, read_json_object, xml_escape
-from .encoding import water_fill
+from ._xml import check_file, check_schema_version, read_json_object
+from ._alloc import round_preserving_sum, water_fill
+from ._clock import clock_text, parse_time_s
 from .errors import InputError, PlanError
-from .plan import GREEN_CHARS, PlanSet, TimingPlan, show_value
+from .plan import GREEN_CHARS, PlanSet, show_value, TimingPlan
 
 SCHEDULE_SCHEMA_VERSION = 1
 #: Latest time a schedule may name [s]: a week, as for a scenario's run (one past midnight goes beyond 24:00).
@@ -39,11 +40,6 @@ MAX_TIME_S = 7 * 86400.0
 SCHEDULE_FILE_KEYS = ("schema_version", "kind", "name", "periods", "provenance")
 #: Keys of one period object.
 PERIOD_KEYS = ("name", "begin_s", "end_s", "plans")
-
-
-def clock_hhmm(t_s: float) -> str:
-    """``HH:MM`` of a time of day [s since midnight]."""
-    return f"{int(t_s // 3600):02d}:{int(t_s % 3600 // 60):02d}"
 
 
 def _time_s(value: Any, where: str, key: str) -> float:
@@ -62,8 +58,6 @@ def _time_s(value: Any, where: str, key: str) -> float:
         except OverflowError:  # an integer of hundreds of digits
             t = math.inf
     elif isinstance(value, str):
-        from .demand import parse_time_s
-
         try:
             t = parse_time_s(value)
         except ValueError:
@@ -151,7 +145,7 @@ class Schedule:
         for p in self.periods:
             if p.begin_s <= t_s < p.end_s:
                 return p
-        raise PlanError(f"schedule {self.name!r} covers {clock_hhmm(self.begin_s)}-{clock_hhmm(self.end_s)} "
+        raise PlanError(f"schedule {self.name!r} covers {clock_text(self.begin_s)}-{clock_text(self.end_s)} "
                         f"({self.begin_s:g}-{self.end_s:g} s), not this time ({t_s:g} s)")
 
     def to_dict(self) -> dict[str, Any]:
@@ -265,9 +259,9 @@ def check_covers(schedule: Schedule, begin_s: float, end_s: float, *, source: st
     """
     if schedule.begin_s > begin_s + 1e-6 or schedule.end_s < end_s - 1e-6:
         raise InputError(source or f"schedule {schedule.name}",
-                         f"covers {clock_hhmm(schedule.begin_s)}-{clock_hhmm(schedule.end_s)} "
+                         f"covers {clock_text(schedule.begin_s)}-{clock_text(schedule.end_s)} "
                          f"({schedule.begin_s:g}-{schedule.end_s:g} s), not the scenario window",
-                         f"{clock_hhmm(begin_s)}-{clock_hhmm(end_s)}, {begin_s:g}-{end_s:g} s")
+                         f"{clock_text(begin_s)}-{clock_text(end_s)}, {begin_s:g}-{end_s:g} s")
     return schedule
 
 
@@ -282,8 +276,6 @@ def first_cycle_start_s(plan: TimingPlan, at_or_after_s: float) -> float:
 def transition_plan(new: TimingPlan, length_s: float) -> TimingPlan:
     """The new plan's stages stretched or shrunk to one cycle of ``length_s`` (greens ≥ their minimums)."""
     import numpy as np
-
-    from .encoding import round_preserving_sum
 
     fixed = sum(p.yellow_s + p.all_red_s for p in new.phases)
     mins = np.array([p.effective_min_green_s for p in new.phases])
@@ -342,25 +334,3 @@ def program_timeline(schedule: Schedule) -> dict[str, list[tuple[float, str, Tim
             line.append((sw.takeover_s, f"p{k}", new))
         out[sid] = line
     return out
-
-
-def waut_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
-    """SUMO additional XML: every period's and transition's programme plus a WAUT per signal."""
-    from ._sumo_run import plans_additional
-
-    lines = ["<additional>"]
-    timeline = program_timeline(schedule)
-    for sid, items in timeline.items():
-        for t, pid, plan in items:
-            if pid.startswith("t"):
-                plan = replace(plan, offset_s=t % plan.cycle_s)  # its one cycle starts exactly at t
-            body = plans_additional(PlanSet((plan,)), program_id=f"{program_prefix}{pid}")
-            lines += body.splitlines()[1:-1]
-        wid = f"waut_{sid}"
-        lines.append(f'  <WAUT id="{xml_escape(wid)}" refTime="0" startProg="{program_prefix}p0">')
-        for t, pid, _ in items[1:]:
-            lines.append(f'    <wautSwitch time="{t:.0f}" to="{xml_escape(program_prefix + pid)}"/>')
-        lines.append("  </WAUT>")
-        lines.append(f'  <wautJunction wautID="{xml_escape(wid)}" junctionID="{xml_escape(sid)}"/>')
-    lines.append("</additional>")
-    return "\n".join(lines) + "\n"

@@ -8,70 +8,8 @@ pieces so that the within-period variation is smallest, then one plan is
 optimised per period from a representative hour of demand
 (:func:`representative_counts`).
 
-Method
-------
-*Cost.* The cost of a period is its within-period sum of squared deviations
-from the period's mean, summed over movements,
-
-.. math:: W(i, j) = \\sum_{t=i}^{j-1} \\lVert x_t - \\bar x_{i:j} \\rVert^2,
-
-in [veh²] (vehicles per counting interval, squared). All movements share
-that unit, so the default ``scale="none"`` lets each movement weigh by its
-own variation: a busy through movement whose volume swings by 200 veh per
-interval matters more for a plan than a right turn swinging by 5.
-``scale="standardise"`` divides every movement by its standard deviation
-over the day first (the cost is then dimensionless), which gives a quiet
-movement with a sharp school-run peak the same say as the arterial.
-
-*Optimal segmentation.* The k-period segmentation with the least total cost
-is found exactly by dynamic programming over prefix sums in O(k·n²) time
-for n intervals: Fisher's exact grouping of an ordered sequence
-[Fisher1958]_, the same algorithm as Jenks' natural breaks [Jenks1967]_,
-here with vector-valued observations and a minimum period length (every
-period spans at least ``ceil(min_period_s / interval_s)`` intervals, so the
-controller never switches plans for a blip). K-means on the counts, as in
-[Wang2005]_, finds similar groups but does not keep them contiguous in
-time, which a TOD schedule needs; the DP solves the contiguous problem
-exactly instead of by clustering and repair.
-
-*Number of periods.* Unless ``n_periods`` is given, the optimal cost W_k is
-computed for k = 1 .. ``max_periods`` and k is chosen by
-
-``"elbow"``
-    the point of the cost curve farthest below the chord joining its ends
-    (k = 1 and k = ``max_periods``), the knee of [Satopaa2011]_, drawn on
-    log W_k against k. Vertical distance is used; with both axes scaled to
-    [0, 1] it is the perpendicular distance times √2, so the choice is the
-    same. The maximum distance to the chord is used rather than the largest
-    second difference, which looks at three neighbouring points only and is
-    pulled to k = 2 by the first big drop. The log makes the rule weigh
-    relative drops: a period that removes 90 % of the remaining variation
-    counts alike whether it is the first split or the fourth. On the linear
-    curve the first one or two splits (separating the busiest peak from the
-    rest of the day) dwarf the later ones, and the knee lands before a
-    smaller second peak or a midday shoulder. The score is the distance in
-    natural-log units (W_k is e^score times below the chord). The chord's
-    ends have distance 0, so a knee is never at ``max_periods`` itself: set
-    ``max_periods`` above the number expected. When no point lies below the
-    chord (only k = 1, 2 feasible, or the cost falls at a steady or growing
-    relative rate) there is no knee and the largest k is taken if it costs
-    less than k = 1. Like every elbow rule it finds some knee in a profile
-    that is flat plus noise; look at the cost curve or pass ``n_periods=1``.
-``"silhouette"``
-    the largest mean silhouette [Rousseeuw1987]_ of the intervals under the
-    contiguous period labels, with Euclidean distances between interval
-    profiles (after the same scaling as the cost). Intervals alone in their
-    period score 0, as in [Rousseeuw1987]_. The silhouette is defined for
-    k >= 2 only, so k = 1 is chosen only when the profile is constant or
-    no two periods fit. Periods are contiguous, so a level that recurs (the
-    off-peak before and after a school peak) is several periods with the
-    same mean; their intervals score near 0 and the silhouette then prefers
-    too few periods. The elbow is the default for this reason.
-
-A constant profile (zero cost at k = 1) always gives one period. With a
-minimum period length the cost curve need not fall monotonically: the best
-k + 1 periods may not refine the best k periods. Both rules take the curve
-as it is.
+The method (cost, exact dynamic programme, choice of the number of periods) and its
+references: docs/time-of-day.md.
 
 References
 ----------
@@ -104,7 +42,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from .demand import TurnCount, clock_text
+from .demand import TurnCount
+from ._clock import clock_text
 from .errors import InputError
 
 __all__ = [

@@ -23,16 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from .encoding import PlanEncoding, make_encoding
-from .errors import InputError, PlanError
+from .encoding import make_encoding, PlanEncoding
+from .errors import InputError, PlanError, SimulationError
 from .evaluator import SumoEvaluator
 from .journal import Journal
 from .metrics import Metrics
-from .optimiser import Objective, _lhs, objective_value
+from .optimiser import latin_hypercube, Objective, objective_value
 from .plan import PlanSet
-from .prepare import scenario_plans
 from .runner import PlanRunner
-from .scenario import Scenario, read_scenario
+from .scenario import Scenario
+from .session import borrow_session, Session
 
 
 @dataclass(frozen=True)
@@ -76,17 +76,17 @@ class Study:
         Seed of ``ask``'s own proposals.
     """
 
-    def __init__(self, scenario: Scenario | str | Path, *, seeds: Sequence[int] | None = None,
+    def __init__(self, scenario: Scenario | str | Path | Session, *, seeds: Sequence[int] | None = None,
                  objective: Objective = "queue", evaluator: Any = None, workers: int = 2,
                  run_dir: str | Path | None = None, resume: bool = False, rng: int | None = 0,
                  per_signal_cycle: bool = False, lead_lag: bool = False) -> None:
-        self.scenario = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
+        self.session, self._own = borrow_session(scenario, workers=workers)
+        self.scenario = self.session.scenario
         self.seeds = tuple(int(s) for s in (seeds if seeds is not None else self.scenario.optimise_seeds))
         self.objective = objective
-        self._own = evaluator is None
-        self.evaluator = evaluator or SumoEvaluator(self.scenario, workers=workers)
-        self.base, _ = scenario_plans(self.scenario, self.evaluator.network)
-        self.encoding: PlanEncoding = make_encoding(self.evaluator.network, self.base, self.scenario.timing,
+        self.evaluator = evaluator or SumoEvaluator(self.session)
+        self.base = self.session.existing
+        self.encoding: PlanEncoding = make_encoding(self.session.network, self.base, self.scenario.timing,
                                                     per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
                                                     source=str(self.scenario.path))
         meta = {"kind": "study", "seeds": list(self.seeds), "per_signal_cycle": per_signal_cycle,
@@ -114,7 +114,7 @@ class Study:
                 raise PlanError(f"x has {point.size} components, the encoding {self.encoding.size}")
         else:
             if not self._pending:
-                self._pending = list(_lhs(self._rng, max(4, self.encoding.size), self.encoding.size))
+                self._pending = list(latin_hypercube(self._rng, max(4, self.encoding.size), self.encoding.size))
             point = self._pending.pop(0)
         self._asked += 1
         decoded = self.encoding.decode(point, name=f"trial{self._asked}")
@@ -129,8 +129,6 @@ class Study:
         for t, res in zip(trials, results):
             failed = [e for r, e in res if r is None]
             if failed:
-                from .errors import SimulationError
-
                 raise SimulationError(f"trial {t.number}: {failed[0]}")
             out.append(Metrics(self.scenario.name, t.plans.name, "static", tuple(r for r, _ in res)))
         return out if many else out[0]
@@ -170,7 +168,7 @@ class Study:
         if self.journal is not None:
             self.journal.close()
         if self._own:
-            self.evaluator.close()
+            self.session.close()
 
     def __enter__(self) -> Study:
         return self

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from ._sumo_run import Task, control_step, controller_lanes, max_pressure_controllers, sumo_command
 from .errors import SimulationError
+from .network import sumolib_net
 from .prepare import Prepared
+from .demand import fringe_edges
 
 #: Queue sampling period of a trace [s].
 TRACE_PERIOD_S = 60.0
@@ -46,12 +48,8 @@ class Trace:
 
 def find_corridor(network_path: str, signal_ids: tuple[str, ...]) -> Corridor | None:
     """The fringe-to-fringe route through the most signals, going straight (None if < 2 signals)."""
-    import sumolib
-
-    net = sumolib.net.readNet(network_path, withPrograms=False)
+    net = sumolib_net(network_path)
     best: list = []
-    from .demand import fringe_edges
-
     for start in fringe_edges(net)[0]:
         route = [start]
         seen = {start.getID()}

@@ -34,7 +34,8 @@ from signalopt.network import read_network  # noqa: E402
 from signalopt.plan import EPS_S, PlanSet, TimingPlan  # noqa: E402
 from signalopt.programs import existing_plans, stage_requirements  # noqa: E402
 from signalopt.safety import check_plans  # noqa: E402
-from signalopt.scenario import TimingOptions, read_scenario  # noqa: E402
+from signalopt.scenario import read_scenario
+from signalopt.options import TimingOptions
 
 NETWORKS = Path(__file__).resolve().parent.parent / "networks"
 ISOLATED = NETWORKS / "isolated" / "isolated.net.xml"

@@ -21,7 +21,7 @@ from signalopt.cli import main
 from signalopt.encoding import make_encoding
 from signalopt.export import export_plans
 from signalopt.network import read_network
-from signalopt.planfile import write_plans
+from signalopt.formats.planfile import write_plans
 from signalopt.prepare import scenario_plans
 from signalopt.scenario import read_scenario
 
@@ -346,14 +346,14 @@ def plan_doc(folder: Path) -> dict:
 def test_fixture_plan_file_is_valid(folder: Path, plan_doc: dict) -> None:
     # the fixture's plan file is valid: the bad cases below differ from it in one thing only
     from signalopt.network import read_network
-    from signalopt.planfile import read_plans
+    from signalopt.formats.planfile import read_plans
 
     plans = read_plans(folder / "plans.json", network=read_network(folder / "net" / "isolated.net.xml"))
     assert plans.signal_ids == ("center",)
 
 
 def test_a_byte_order_mark_is_accepted_as_in_the_csv_and_xml_readers(folder: Path, plan_doc: dict) -> None:
-    from signalopt.planfile import read_plans
+    from signalopt.formats.planfile import read_plans
 
     bom = folder / "bom.json"
     bom.write_bytes(b"\xef\xbb\xbf" + (folder / "plans.json").read_bytes())

@@ -2,7 +2,7 @@
 
 Pure tests: networks are read, plans are checked and files are written, but
 nothing is simulated.  Every bad case starts from a valid file (a plan file
-written by :func:`signalopt.planfile.write_plans` for the isolated network,
+written by :func:`signalopt.formats.planfile.write_plans` for the isolated network,
 or the bundled school-term schedule) and breaks one thing, so the error can
 only come from that one thing.
 """
@@ -23,7 +23,7 @@ from signalopt.cli import main
 from signalopt.errors import InputError, PlanError
 from signalopt.network import Network, read_network
 from signalopt.plan import Phase, PlanSet, TimingPlan
-from signalopt.planfile import read_plan_file, read_plans, write_plans
+from signalopt.formats.planfile import read_plan_file, read_plans, write_plans
 from signalopt.prepare import scenario_plans
 from signalopt.scenario import read_scenario
 from signalopt.schedule import MAX_TIME_S, Schedule, SchedulePeriod, check_covers, read_schedule

@@ -14,7 +14,7 @@ from signalopt.cli import main
 from signalopt.errors import InputError
 from signalopt.evaluator import parse_seeds
 from signalopt.plan import PlanSet
-from signalopt.planfile import write_plans
+from signalopt.formats.planfile import write_plans
 from signalopt.prepare import scenario_plans
 from signalopt.scenario import read_scenario
 

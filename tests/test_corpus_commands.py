@@ -14,7 +14,7 @@ from _corpus import load_corpus_build
 from test_bad_input import assert_one_line_error, run_cli
 
 from signalopt.network import read_network
-from signalopt.planfile import read_plans
+from signalopt.formats.planfile import read_plans
 from signalopt.safety import check_plans
 
 NAMES = [spec.name for spec in load_corpus_build().CORPUS]

@@ -1,4 +1,4 @@
-"""The Dask executor (signalopt._dask) on a real LocalCluster of 2 workers.
+"""The Dask executor (signalopt.executors.dask) on a real LocalCluster of 2 workers.
 
 Real SUMO runs on the isolated junction (900 s, a fraction of a second each)
 and real faults: a simulation process SIGKILLed or aborted (SIGABRT, as SUMO
@@ -20,7 +20,7 @@ import pytest
 import _executor_tasks as tasks
 import _fault_tasks as faults
 from _optimise_helpers import write_isolated_scenario
-from signalopt._dask import DaskExecutor, local_cluster
+from signalopt.executors.dask import DaskExecutor, local_cluster
 from signalopt.cli import main
 from signalopt.comparison import compare
 from signalopt.errors import InputError

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from signalopt._sumo_run import Task, run_task
-from signalopt.demand import (PedCount, TurnCount, check_counts, movement_edges, parse_time_s, read_ped_counts,
-                              read_turn_counts, write_candidate_routes, write_pedestrian_flows, write_turn_file)
+from signalopt.demand import PedCount, TurnCount, check_counts, movement_edges, read_ped_counts, read_turn_counts, write_candidate_routes, write_pedestrian_flows, write_turn_file
+from signalopt._clock import parse_time_s
 from signalopt.errors import InputError
 from signalopt.evaluator import simulate
 from signalopt.executors import SerialExecutor

@@ -18,20 +18,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from signalopt.encoding import (
-    PlanEncoding,
-    inverse_stick_breaking,
-    make_encoding,
-    round_preserving_sum,
-    stick_breaking,
-    water_fill,
-)
+from signalopt.encoding import PlanEncoding, make_encoding
+from signalopt._alloc import inverse_stick_breaking, round_preserving_sum, stick_breaking, water_fill
 from signalopt.errors import InputError, PlanError
 from signalopt.network import Network, read_network
 from signalopt.plan import PlanSet, TimingPlan
 from signalopt.programs import existing_plans
 from signalopt.safety import check_plans
-from signalopt.scenario import TimingOptions
+from signalopt.options import TimingOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 NETS = {

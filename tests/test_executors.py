@@ -22,7 +22,7 @@ import pytest
 
 import _executor_tasks as tasks
 from signalopt.errors import SignaloptError
-from signalopt._dask import DaskExecutor, local_cluster
+from signalopt.executors.dask import DaskExecutor, local_cluster
 from signalopt.executors import Outcome, ProcessExecutor, SerialExecutor, make_executor
 
 EXECUTORS = ["serial", "process", "dask"]

@@ -32,16 +32,16 @@ from signalopt.cli import build_parser, main
 from signalopt.encoding import make_encoding
 from signalopt.errors import InputError, PlanError, UnsafePlanError
 from signalopt.export import FORMATS, export_paths, export_plans, sumo_additional_text
-from signalopt.formats_nema import dual_ring, reference_offset_s
-from signalopt.formats_ntcip import NTCIP_MAX, integer_splits, read_ntcip_csv
-from signalopt.formats_utdf import read_utdf
+from signalopt.formats.nema import dual_ring, reference_offset_s
+from signalopt.formats.ntcip import NTCIP_MAX, integer_splits, read_ntcip_csv
+from signalopt.formats.utdf import read_utdf
 from signalopt.network import Network, read_network
 from signalopt.plan import Phase, PlanSet, TimingPlan
-from signalopt.planfile import read_plan_file, read_plans, write_plans
+from signalopt.formats.planfile import read_plan_file, read_plans, write_plans
 from signalopt.programs import existing_plans
 from signalopt.safety import check_plans
-from signalopt.scenario import TimingOptions
-from signalopt.sumo_import import read_sumo_additional
+from signalopt.options import TimingOptions
+from signalopt.formats.sumo import read_sumo_additional
 
 ROOT = Path(__file__).resolve().parents[1]
 ISOLATED = ROOT / "networks" / "isolated" / "isolated.net.xml"

@@ -31,7 +31,7 @@ import pytest
 
 import _fault_tasks as faults
 from _optimise_helpers import journal_lines, kill_once_journalled, write_isolated_scenario
-from signalopt._dask import DaskExecutor, local_cluster
+from signalopt.executors.dask import DaskExecutor, local_cluster
 from signalopt.cli import main
 from signalopt.evaluator import SumoEvaluator
 from signalopt.executors import ProcessExecutor
@@ -282,7 +282,7 @@ def test_failing_run_leaves_no_output_behind(folder: Path, capsys, monkeypatch) 
 
 def test_failing_export_leaves_no_output_behind(folder: Path, capsys, monkeypatch) -> None:
     # the isolated network's own plans use 3 s yellows, below the ITE value: the safety check refuses them
-    from signalopt.planfile import write_plans
+    from signalopt.formats.planfile import write_plans
     from signalopt.prepare import scenario_plans
     from signalopt.scenario import read_scenario
 

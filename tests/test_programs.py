@@ -17,7 +17,7 @@ from signalopt.network import Network, read_network
 from signalopt.plan import GREEN_CHARS, PlanSet, read_stages
 from signalopt.programs import existing_plans, plan_from_program, stage_requirements
 from signalopt.safety import check_plans
-from signalopt.scenario import TimingOptions
+from signalopt.options import TimingOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 ISOLATED = ROOT / "networks" / "isolated" / "isolated.net.xml"
@@ -197,7 +197,7 @@ def _sumo_states(tmp_path: Path, network: Path, additional: str, begin: float, t
 def test_sumo_offset_convention(tmp_path: Path) -> None:
     """Real SUMO: a rotated programme with the shifted offset, and the plan read from it,
     show the original programme's states at the same simulation times."""
-    from signalopt._sumo_run import plans_additional
+    from signalopt.formats.sumo import plans_additional
 
     signal = net(ISOLATED).signal("center")
     prog = signal.program

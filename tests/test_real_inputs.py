@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from pathlib import Path
+
 
 import pytest
 from test_bad_input import assert_one_line_error, run_cli
@@ -13,7 +13,8 @@ from test_bad_input import assert_one_line_error, run_cli
 from signalopt.evaluator import simulate
 from signalopt.executors import SerialExecutor
 from signalopt.network import read_network
-from signalopt.scenario import read_scenario, sumo_time_s
+from signalopt.scenario import read_scenario
+from signalopt._clock import sumo_time_s
 
 ROUTES = [("n2center", "center2s", 600), ("w2center", "center2e", 400)]
 

@@ -18,7 +18,8 @@ from signalopt.prepare import prepare, scenario_plans
 from signalopt.programs import STATIC_TYPES, existing_plans
 from signalopt.roundtrip import bare_sumo_run, round_trip
 from signalopt.safety import check_plans
-from signalopt.scenario import TimingOptions, read_scenario
+from signalopt.scenario import read_scenario
+from signalopt.options import TimingOptions
 
 TIMING = TimingOptions()
 

@@ -11,7 +11,7 @@ from signalopt.evaluator import simulate
 from signalopt.job import run_job
 from signalopt.network import read_network
 from signalopt.optimiser import objective_value
-from signalopt.planfile import read_plans
+from signalopt.formats.planfile import read_plans
 from signalopt.safety import check_plans
 from tests._browser import chromium_path, page
 from tests._optimise_helpers import ISOLATED_NET, existing_score, write_isolated_scenario
@@ -73,9 +73,9 @@ def test_report_renders_in_headless_chromium(job):
 
 
 def test_a_figure_that_fails_to_render_leaves_no_file(tmp_path):
-    from signalopt.report import _plt, _save
+    from signalopt.report import pyplot, save_figure
 
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     path = tmp_path / "figures" / "broken.png"
@@ -86,10 +86,31 @@ def test_a_figure_that_fails_to_render_leaves_no_file(tmp_path):
 
     fig.savefig = half_then_crash
     with pytest.raises(RuntimeError, match="renderer crashed"):
-        _save(fig, path)
+        save_figure(fig, path)
     assert not path.exists()
     assert not path.parent.exists() or not any(path.parent.iterdir())  # no partial or temporary file
     fig2, ax2 = plt.subplots()
     ax2.plot([0, 1], [1, 0])
-    assert _save(fig2, path).read_bytes().startswith(b"\x89PNG\r\n")
+    assert save_figure(fig2, path).read_bytes().startswith(b"\x89PNG\r\n")
     assert [p.name for p in path.parent.iterdir()] == ["broken.png"]
+
+
+def test_the_network_is_read_once_per_run(tmp_path: Path, monkeypatch) -> None:
+    """One session serves every stage of the job: the network file is read (and parsed by sumolib) once."""
+    import signalopt.prepare
+    from signalopt.network import _sumolib_net, read_network
+
+    scenario = write_isolated_scenario(tmp_path / "scenario", name="once")
+    calls = []
+
+    def counting(path):  # noqa: ANN001, ANN202
+        calls.append(path)
+        return read_network(path)
+
+    monkeypatch.setattr(signalopt.prepare, "read_network", counting)
+    _sumolib_net.cache_clear()
+    run_job(scenario, budget=1, out_dir=tmp_path / "out", seeds=(1,), compare_seeds=(101, 102),
+            baselines=("existing", "actuated"), workers=2, progress=False, analytic_presearch=0,
+            log=lambda *_: None)
+    assert len(calls) == 1
+    assert _sumolib_net.cache_info().misses == 1

@@ -22,7 +22,7 @@ from signalopt.network import Network, read_network
 from signalopt.plan import Phase, PlanSet, TimingPlan
 from signalopt.programs import existing_plans
 from signalopt.safety import MAX_CYCLE_S, Violation, check_plan, check_plans, validate_plans
-from signalopt.scenario import TimingOptions
+from signalopt.options import TimingOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 ISOLATED = ROOT / "networks" / "isolated" / "isolated.net.xml"

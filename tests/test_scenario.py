@@ -16,7 +16,8 @@ from signalopt import _sumo
 from signalopt.evaluator import simulate
 from signalopt.executors import SerialExecutor
 from signalopt.prepare import prepare, scenario_plans
-from signalopt.scenario import SCHEMA_VERSION, TimingOptions, read_scenario
+from signalopt.scenario import SCHEMA_VERSION, read_scenario
+from signalopt.options import TimingOptions
 
 # two signalised 4-leg junctions 250 m apart on an east-west arterial
 NODES = {"W": (-300, 0), "J1": (0, 0), "J2": (250, 0), "E": (550, 0),

@@ -13,9 +13,9 @@ from signalopt.export import export_schedule
 from signalopt.network import read_network
 from signalopt.plan import GREEN_CHARS
 from signalopt.programs import existing_plans
-from signalopt.scenario import TimingOptions
-from signalopt.schedule import (Schedule, SchedulePeriod, plan_switch, program_timeline, read_schedule,
-                                waut_additional)
+from signalopt.options import TimingOptions
+from signalopt.schedule import Schedule, SchedulePeriod, plan_switch, program_timeline, read_schedule
+from signalopt.formats.sumo import waut_additional
 from tests._optimise_helpers import ISOLATED_NET, QIXIANGTAI_NET, write_isolated_scenario
 
 

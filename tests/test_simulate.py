@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from signalopt._sumo_run import RUN_PROGRAM_ID, Task, plans_additional, run_task
+from signalopt._sumo_run import Task, run_task
+from signalopt.formats.sumo import RUN_PROGRAM_ID, plans_additional
 from signalopt.evaluator import SumoEvaluator, simulate
 from signalopt.executors import ProcessExecutor, SerialExecutor
 from signalopt.metrics import ApproachMetrics, Metrics, RunMetrics, mean_ci95

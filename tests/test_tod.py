@@ -104,7 +104,7 @@ def test_period_scenarios_keep_counts_on_a_ten_minute_grid(tmp_path):
     from signalopt.demand import TurnCount, read_turn_counts
     from signalopt.prepare import scenario_plans
     from signalopt.scenario import read_scenario
-    from signalopt.tod import _write_period_scenario
+    from signalopt.tod.job import _write_period_scenario
 
     folder = tmp_path / "day"
     folder.mkdir()

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from ._xml import atomic_write_text, check_file, check_schema_version, read_json_object
-from .errors import InputError, PlanError
-from .network import Network
-from .plan import PlanSet, show_value
+from .. import __version__
+from .._xml import atomic_write_text, check_file, check_schema_version, read_json_object
+from ..errors import InputError, PlanError
+from ..network import Network
+from ..plan import PlanSet, show_value
+from .sumo import read_sumo_additional
 
 PLAN_SCHEMA_VERSION = 1
 #: The top-level keys :func:`plans_to_json` writes; any other key is a typo (``"plan"``) to refuse,
@@ -45,14 +46,12 @@ def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple
     """Plans and provenance (signalopt version, scenario digest, optimiser seeds, ...) of a plan file.
 
     A ``.xml`` file is read as a SUMO additional file with static ``tlLogic``
-    programmes (:func:`signalopt.sumo_import.read_sumo_additional`); that needs ``network``.
+    programmes (:func:`signalopt.formats.sumo.read_sumo_additional`); that needs ``network``.
     """
     path = check_file(Path(path), "plan file")
     if path.suffix.lower() == ".xml":
         if network is None:
             raise InputError(path, "reading plans from a SUMO additional file needs the network (--network)", None)
-        from .sumo_import import read_sumo_additional
-
         return read_sumo_additional(path, network)[0], {"imported_from": path.name}
     doc = read_json_object(path, "plan file")
     check_schema_version(path, doc, PLAN_SCHEMA_VERSION)

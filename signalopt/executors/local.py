@@ -1,80 +1,14 @@
-"""Executors: run evaluation tasks serially, in worker processes or on a Dask cluster, in order.
-
-Every executor returns one :class:`Outcome` per task, in task order; a task
-that fails (crashed worker process, lost Dask worker, unexpected error) is
-retried up to ``retries`` times and then reported with its reason, never
-lost.  A :class:`~signalopt.errors.SignaloptError` (a SUMO error on this
-input, a bad plan) is deterministic -- the same task fails the same way -- so
-it is reported at once without a retry.
-
-Three implementations pass the same contract tests (tests/test_executors.py):
-:class:`SerialExecutor`, :class:`ProcessExecutor` (default) and
-:class:`~signalopt._dask.DaskExecutor` (``make_executor("dask")``, needs the
-``dask`` extra).
-"""
+"""Executors on this machine: one after another in this process, or a pool of worker processes."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import threading
-import time
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from typing import Any, Protocol
 
-from .errors import SignaloptError
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Result of one task: ``value`` when it succeeded, else ``error``."""
-
-    value: Any = None
-    error: str | None = None
-    attempts: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-class Executor(Protocol):
-    """Maps a picklable function over tasks; results in task order."""
-
-    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any], *,
-            on_result: Callable[[int, Outcome], None] | None = None) -> list[Outcome]: ...
-
-    def close(self) -> None: ...
-
-
-def describe_error(exc: BaseException) -> str:
-    """``"TypeName: first line of the message"`` -- the reason an :class:`Outcome` records."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-#: How often a pool worker checks that the process that started it is still alive [s].
-PARENT_POLL_S = 1.0
-
-
-def exit_with_parent(parent_pid: int, *, poll_s: float = PARENT_POLL_S) -> None:
-    """Pool worker initializer: end this worker once ``parent_pid`` is gone.
-
-    A worker blocks on its task queue, whose write end it holds itself, so when the main process is
-    killed (SIGKILL, the OOM killer) without its process group, the worker would wait for ever beside a
-    simulator's memory.  Re-parented workers notice within ``poll_s`` [s] (or when their current
-    simulation ends) and exit.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(poll_s)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="signalopt-parent-watch", daemon=True).start()
+from ..errors import SignaloptError
+from .base import Outcome, describe_error, exit_with_parent
 
 
 class SerialExecutor:
@@ -105,6 +39,42 @@ class SerialExecutor:
         pass
 
 
+def _without_main(get_preparation_data):  # noqa: ANN001, ANN202 - multiprocessing.spawn's function
+    def prepare(name: str) -> dict:
+        data = get_preparation_data(name)
+        data.pop("init_main_from_name", None)
+        data.pop("init_main_from_path", None)
+        return data
+
+    return prepare
+
+
+class _SpawnProcess(mp.context.SpawnProcess):
+    """A spawned worker that does not import the parent's ``__main__``.
+
+    A spawned process normally re-runs the script that started the parent; a script that calls
+    ``signalopt.optimise`` without an ``if __name__ == "__main__":`` guard would then start pools from
+    every worker and die with a broken pool. The workers run signalopt's own functions only, so they start
+    as they do under Jupyter, without the script. (A function defined in the script itself cannot be given
+    to :meth:`ProcessExecutor.map`; put it in a module.)
+    """
+
+    @staticmethod
+    def _Popen(process_obj):  # noqa: ANN001, ANN205, N802 - multiprocessing's hook
+        from multiprocessing import spawn
+
+        original = spawn.get_preparation_data
+        spawn.get_preparation_data = _without_main(original)
+        try:
+            return mp.context.SpawnProcess._Popen(process_obj)
+        finally:
+            spawn.get_preparation_data = original
+
+
+class _SpawnContext(mp.context.SpawnContext):
+    Process = _SpawnProcess
+
+
 class ProcessExecutor:
     """A pool of worker processes, one simulation per process at a time.
 
@@ -128,12 +98,16 @@ class ProcessExecutor:
         if self._pool is None:
             # spawn: workers never inherit a half-initialised simulator or locks, and each worker's parent is
             # this process, which exit_with_parent relies on (under forkserver it would be the server)
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=_SpawnContext(),
                                              initializer=exit_with_parent, initargs=(os.getpid(),))
         return self._pool
 
-    def _reset(self) -> None:
+    def _reset(self, *, terminate: bool = False) -> None:
         if self._pool is not None:
+            if terminate:
+                # a worker in the middle of a simulation would finish it first (Ctrl-C waited for it)
+                for proc in list(getattr(self._pool, "_processes", {}).values()):
+                    proc.terminate()
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
@@ -193,28 +167,4 @@ class ProcessExecutor:
         return [r for r in results if r is not None]
 
     def close(self) -> None:
-        self._reset()
-
-
-EXECUTORS = ("serial", "process", "dask")
-
-
-def make_executor(kind: str = "process", *, workers: int = 2, retries: int = 2,
-                  scheduler: str | None = None) -> Executor:
-    """``"serial"``, ``"process"`` (default, ``workers`` processes) or ``"dask"``.
-
-    ``"dask"`` connects to ``scheduler`` (``tcp://host:8786``) or, without
-    one, starts a LocalCluster of ``workers`` single-threaded worker
-    processes at the first ``map`` (see :mod:`signalopt._dask`).
-    """
-    if scheduler is not None and kind != "dask":
-        raise SignaloptError(f"a scheduler address needs the dask executor ({kind})")
-    if kind == "serial":
-        return SerialExecutor(retries=retries)
-    if kind == "process":
-        return ProcessExecutor(workers, retries=retries)
-    if kind == "dask":
-        from ._dask import DaskExecutor
-
-        return DaskExecutor(scheduler, workers=workers, retries=retries)
-    raise SignaloptError(f"unknown executor, choose from {', '.join(EXECUTORS)} ({kind})")
+        self._reset(terminate=True)

@@ -2,7 +2,7 @@
 
 Each signal is a separate controller unit with one coordination pattern
 (pattern 1, split table 1, sequence 1).  Phases use the NEMA numbering of
-:func:`signalopt.formats_nema.dual_ring`; phases 2 and 6 are the
+:func:`signalopt.formats.nema.dual_ring`; phases 2 and 6 are the
 coordinated phases and ``patternOffsetTime`` is measured to the start of
 their green.
 
@@ -28,12 +28,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import InputError, PlanError
-from .formats_nema import dual_ring
-from .network import Network, Signal
-from .plan import EPS_S, PlanSet, TimingPlan
-from .programs import stage_requirements
-from .scenario import TimingOptions
+from ..errors import InputError, PlanError
+from .nema import dual_ring
+from ..network import Network, Signal
+from ..plan import EPS_S, PlanSet, TimingPlan
+from ..programs import stage_requirements
+from ..options import TimingOptions
 
 #: NTCIP 1202 range of the timing objects written here (seconds or tenths).
 NTCIP_MAX = 255

@@ -1,4 +1,4 @@
-"""Time-of-day retiming: re-divide the day into control periods, retime each, switch through the day.
+"""The time-of-day job: segment, retime each period, simulate whole days, write the outputs.
 
 ``time_of_day`` segments the day's movement counts into periods
 (:func:`signalopt.segment.segment_day`), optimises one plan set per period on
@@ -15,27 +15,28 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from . import __version__
-from ._sumo_run import Task
-from ._xml import atomic_write_text
-from .comparison import paired_pct
-from .demand import PedCount, TurnCount
-from .errors import InputError, SimulationError
-from .evaluator import SumoEvaluator
-from .executors import Executor
-from .metrics import Metrics, mean_ci95
-from .network import Network
-from .optimiser import check_budget, optimise
-from .plan import PlanSet
-from .planfile import write_plans
-from .prepare import load_network, scenario_counts, scenario_ped_counts, scenario_plans, scenario_schedule
-from .scenario import Scenario, read_scenario, variant_scenario
-from .schedule import Schedule, SchedulePeriod, clock_hhmm
-from .segment import Segmentation, representative_counts, segment_day
+from .. import __version__
+from .._sumo_run import Task
+from .._xml import atomic_write_text
+from ..demand import PedCount, TurnCount
+from ..errors import InputError, SimulationError
+from ..evaluator import SumoEvaluator
+from ..executors import Executor
+from ..metrics import Metrics
+from ..network import Network
+from ..optimiser import check_budget, optimise
+from ..plan import PlanSet
+from ..formats.planfile import write_plans
+from ..prepare import load_network, scenario_counts, scenario_ped_counts, scenario_plans, scenario_schedule
+from ..scenario import Scenario, read_scenario, variant_scenario
+from .._clock import clock_text
+from ..schedule import Schedule, SchedulePeriod
+from ..segment import Segmentation, representative_counts, segment_day
+from .rows import DayRow, TodResult, day_rows, lane_use_winners
+from .report import write_tod_report
+from ..export import export_schedule
 
 #: Held-out seeds for the day comparison (disjoint from the optimiser's 1, 2, 3).
 DEFAULT_DAY_SEEDS = (101, 102, 103, 104, 105)
@@ -43,41 +44,8 @@ DEFAULT_DAY_SEEDS = (101, 102, 103, 104, 105)
 PERIOD_WARMUP_S = 900.0  # at least; rounded up to whole count intervals
 
 
-@dataclass(frozen=True)
-class DayRow:
-    """Queue and delay of one schedule over one reporting period (or the whole day)."""
-
-    variant: str
-    schedule: str
-    period: str
-    begin_s: float
-    end_s: float
-    mean_max_queue_m: float
-    mean_max_queue_m_ci95: tuple[float, float]
-    delay_s: float
-    delay_s_ci95: tuple[float, float]
-    delta_vs_existing_pct: float | None = None
-    delta_vs_existing_pct_ci95: tuple[float, float] | None = None
-    delay_delta_vs_existing_pct: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class TodResult:
-    """What ``signalopt tod`` produced."""
-
-    segmentation: Segmentation
-    schedules: dict[str, Schedule]
-    rows: tuple[DayRow, ...]
-    metrics: dict[tuple[str, str], Metrics]
-    out_dir: Path
-    wall_s: float
-
-
 def _period_name(k: int, b: float, e: float) -> str:
-    return f"P{k + 1} {clock_hhmm(b)}-{clock_hhmm(e)}"
+    return f"P{k + 1} {clock_text(b)}-{clock_text(e)}"
 
 
 def _representative_peds(peds: Sequence[PedCount], begin_s: float, end_s: float, rep_begin_s: float,
@@ -177,30 +145,6 @@ def simulate_day(scenario: Scenario, schedules: dict[str, Schedule], *, seeds: S
     return out
 
 
-def day_rows(variant: str, metrics: dict[str, Metrics], reference: Metrics) -> list[DayRow]:
-    """Per schedule: one row per reporting period and one for the whole day, paired against ``reference``."""
-    rows = []
-    for name, m in metrics.items():
-        bins = [(p.name, p.begin_s, p.end_s) for p in m.runs[0].periods]
-        for k, (pname, b, e) in enumerate([*bins, ("day", bins[0][1] if bins else 0.0, bins[-1][2] if bins else 0.0)]):
-            if pname == "day":
-                q = [r.mean_max_queue_m for r in m.runs]
-                d = [r.delay_s for r in m.runs]
-                q_ref = [r.mean_max_queue_m for r in reference.runs]
-                d_ref = [r.delay_s for r in reference.runs]
-            else:
-                q = [r.periods[k].mean_max_queue_m for r in m.runs]
-                d = [r.periods[k].delay_s for r in m.runs]
-                q_ref = [r.periods[k].mean_max_queue_m for r in reference.runs]
-                d_ref = [r.periods[k].delay_s for r in reference.runs]
-            qm, qlo, qhi = mean_ci95(q)
-            dm, dlo, dhi = mean_ci95(d)
-            dq, dqlo, dqhi = paired_pct(q, q_ref)
-            dd, _, _ = paired_pct(d, d_ref)
-            rows.append(DayRow(variant, name, pname, b, e, qm, (qlo, qhi), dm, (dlo, dhi), dq, (dqlo, dqhi), dd))
-    return rows
-
-
 def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_period_s: float = 3600.0,
                 n_periods: int | None = None, budget: int = 20, seeds: Sequence[int] | None = None,
                 day_seeds: Sequence[int] = DEFAULT_DAY_SEEDS, variants: bool = False, workers: int = 2,
@@ -242,7 +186,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
     seg = segment_day(counts, max_periods=max_periods, min_period_s=min_period_s, n_periods=n_periods,
                       interval_s=scen.interval_s, source=scen.counts_path)
     log(f"{scen.name}: {seg.n_periods} periods ({seg.method}): "
-        + ", ".join(f"{clock_hhmm(p.begin_s)}-{clock_hhmm(p.end_s)}" for p in seg.periods))
+        + ", ".join(f"{clock_text(p.begin_s)}-{clock_text(p.end_s)}" for p in seg.periods))
     network = load_network(scen)
     existing_sched = scenario_schedule(scen, network)
     existing: Schedule
@@ -284,29 +228,14 @@ def _cover(schedule: Schedule, begin_s: float, end_s: float) -> Schedule:
     return Schedule(schedule.name, tuple(periods))
 
 
-def lane_use_winners(rows: Sequence[DayRow]) -> list[tuple[str, str, float]]:
-    """Per period: the lane-use variant whose retimed schedule has the shortest mean max queue."""
-    best: dict[str, tuple[str, float]] = {}
-    for r in rows:
-        if r.schedule != "retimed":
-            continue
-        if r.period not in best or r.mean_max_queue_m < best[r.period][1]:
-            best[r.period] = (r.variant, r.mean_max_queue_m)
-    return [(p, v, q) for p, (v, q) in best.items()]
-
-
 def _write_outputs(result: TodResult, scen: Scenario, network: Network, existing: Schedule, counts: list[TurnCount],
                    opt_seeds: Sequence[int], day_seeds: Sequence[int]) -> None:
     import json
-
-    from .report_tod import write_tod_report
 
     out = result.out_dir
     provenance = {"signalopt": __version__, "scenario": scen.name, "scenario_digest": scen.digest,
                   "seeds": list(opt_seeds), "day_seeds": list(day_seeds),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    from .export import export_schedule
-
     for variant, sched in result.schedules.items():
         folder = out / "schedules" / variant
         vnet = network if variant == "default" else load_network(variant_scenario(scen, variant))

@@ -34,10 +34,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._xml import xml_escape
-from .errors import PlanError
-from .network import Network, Signal
-from .plan import GREEN_CHARS, PlanSet, TimingPlan
+from .._xml import xml_escape
+from ..errors import PlanError
+from ..network import Network, Signal
+from ..plan import GREEN_CHARS, PlanSet, TimingPlan
 
 #: Coordinated phases (start of their green is the offset reference, NEMA TS2 style).
 COORDINATED = (2, 6)

@@ -3,7 +3,7 @@
 Intersections are numbered 1..n in plan order (``INTID``); the SUMO
 ``tlLogic`` ids are in ``[Nodes]`` ``DESCRIPTION`` and in the leading ``#``
 comment lines.  Phases use the NEMA numbering of
-:func:`signalopt.formats_nema.dual_ring` (columns ``D1``..``D8``,
+:func:`signalopt.formats.nema.dual_ring` (columns ``D1``..``D8``,
 ``BRP`` = barrier, ring, position).  Each plan is written as pretimed
 (``Control Type`` 0, every phase on max recall, ``MaxGreen`` = the green),
 so a phase's split is ``MaxGreen + Yellow + AllRed``, also ``End - Start``.
@@ -24,13 +24,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._xml import check_file
-from .errors import InputError, PlanError
-from .formats_nema import VEHICLE_EXTENSION_S, dual_ring, reference_offset_s
-from .network import Network, Signal
-from .plan import EPS_S, PlanSet, TimingPlan
-from .programs import stage_requirements
-from .scenario import TimingOptions
+from .._xml import check_file
+from ..errors import InputError, PlanError
+from .nema import VEHICLE_EXTENSION_S, dual_ring, reference_offset_s
+from ..network import Network, Signal
+from ..plan import EPS_S, PlanSet, TimingPlan
+from ..programs import stage_requirements
+from ..options import TimingOptions
 
 UTDF_VERSION = 8
 PHASE_COLUMNS = tuple(f"D{k}" for k in range(1, 9))

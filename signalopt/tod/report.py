@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from ._xml import atomic_write_text
-from .demand import TurnCount
-from .report import _img, _plt, _save
-from .schedule import Schedule
+from .._xml import atomic_write_text
+from ..demand import TurnCount
+from ..report import embed_png, pyplot, save_figure
+from ..schedule import Schedule
+from .rows import lane_use_winners
 
 
 def _hours(t: float) -> float:
@@ -22,7 +23,7 @@ def _hours(t: float) -> float:
 def plot_volume_profile(counts: list[TurnCount], existing: Schedule, new: Schedule, path: Path,
                         interval_s: float) -> Path:
     """Vehicles counted per 15 minutes over the corridor, with the old and the new period boundaries."""
-    plt = _plt()
+    plt = pyplot()
     totals: dict[float, float] = defaultdict(float)
     for c in counts:
         totals[c.begin_s] += c.vehicles
@@ -38,12 +39,12 @@ def plot_volume_profile(counts: list[TurnCount], existing: Schedule, new: Schedu
     ax.set_ylabel("counted volume [veh/h]")
     ax.legend(fontsize=8)
     ax.set_title("Daily demand profile and control periods")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_day_queues(result: Any, path: Path) -> Path:
     """Queue over the day (mean over approaches of the 15-min maximum, averaged over seeds)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(11, 3.8))
     colours = {"existing": "#7f7f7f", "retimed": "#1f77b4"}
     styles = ["-", "--", ":", "-."]
@@ -62,13 +63,12 @@ def plot_day_queues(result: Any, path: Path) -> Path:
     ax.set_ylabel("queue [m]")
     ax.legend(fontsize=8)
     ax.set_title("Queue over the day: existing schedule vs retimed periods")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_tod_report(out: Path, result: Any, existing: Schedule, counts: list[TurnCount],
                      provenance: dict[str, Any]) -> Path:
     """``report.html`` for a time-of-day run (figures embedded)."""
-    from .tod import lane_use_winners
 
     figs = out / "figures"
     default = next(iter(result.schedules.values()))
@@ -109,7 +109,7 @@ Figures are means with 95% CIs; differences are paired per seed against the exis
 <table><tr><th>lane use</th><th>schedule</th><th>period</th><th>mean max queue [m]</th><th>vs existing</th>
 <th>delay [s/veh]</th></tr>{''.join(trs)}</table>
 {win_html}
-{''.join(f'<figure>{_img(p)}</figure>' for p in figures)}
+{''.join(f'<figure>{embed_png(p)}</figure>' for p in figures)}
 <h2>Provenance</h2><ul>{prov}</ul></body></html>
 """
     return atomic_write_text(out / "report.html", doc)

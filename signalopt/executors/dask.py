@@ -55,8 +55,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, SignaloptError
-from .executors import Outcome, describe_error, exit_with_parent
+from ..errors import InputError, SignaloptError
+from .base import Outcome, describe_error, exit_with_parent
+from .._sumo_run import Task
+from ..prepare import Prepared
 
 FILES_MODES = ("auto", "shared", "upload")
 
@@ -117,7 +119,7 @@ def _child_main() -> None:  # pragma: no cover - runs in the simulation process
         _write_msg(out, data)
 
 
-_CHILD_CODE = "from signalopt._dask import _child_main; _child_main()"
+_CHILD_CODE = "from signalopt.executors.dask import _child_main; _child_main()"
 
 
 class _ChildDied(Exception):
@@ -218,9 +220,6 @@ def _release(box: _Sandbox) -> None:
 
 def _prepareds(obj: Any) -> list[Any]:
     """Every :class:`Prepared` inside a task (a Task, or tuples/lists holding them)."""
-    from ._sumo_run import Task
-    from .prepare import Prepared
-
     if isinstance(obj, Prepared):
         return [obj]
     if isinstance(obj, Task):
@@ -236,9 +235,6 @@ def _file_paths(prepared: Any) -> list[str]:
 
 def _localise(obj: Any, mapping: dict[str, str]) -> Any:
     """``obj`` with every Prepared path replaced by its copy on this worker."""
-    from ._sumo_run import Task
-    from .prepare import Prepared
-
     if isinstance(obj, Prepared):
         return replace(obj, network_path=mapping.get(obj.network_path, obj.network_path),
                        route_files=tuple(mapping.get(p, p) for p in obj.route_files),

@@ -1,0 +1,160 @@
+"""SUMO ``tlLogic`` programmes: plans written as SUMO additional files (static or actuated programmes, a
+WAUT per signal for a time-of-day schedule) and static programmes read back into plans.
+
+Reading: every programme is turned into a :class:`~signalopt.plan.TimingPlan` by
+:func:`signalopt.programs.plan_from_program` with the network it runs on
+(stages, greens, yellows, all-reds, offset; the minimums each stage promises
+are recomputed from the network).  When a file holds several programmes for
+one signal, the last one is read: it is the one SUMO runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from .._xml import parse_xml, xml_escape
+from ..errors import InputError, PlanError
+from ..network import Network
+from ..plan import EPS_S, PlanSet, TimingPlan, without_walk
+from ..programs import plan_from_program
+from ..schedule import Schedule, program_timeline
+from ..options import TimingOptions
+
+
+def _float(path: Path, what: str, value: str | None, default: float | None = None) -> float:
+    if value is None:
+        if default is None:
+            raise InputError(path, f"{what} missing", None)
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise InputError(path, f"{what} is not a number", value) from None
+
+
+def read_sumo_additional(path: str | Path, network: Network, *, timing: TimingOptions | None = None,
+                         name: str | None = None) -> tuple[PlanSet, list[str]]:
+    """Plans of every static ``tlLogic`` in a SUMO additional file, plus warnings for stages
+    that fall short of the network's minimums (the safety check refuses those before export).
+
+    Raises
+    ------
+    InputError
+        Malformed XML, no ``tlLogic``, a signal the network does not have,
+        a programme that is not static, or phases that do not match the
+        signal's links.
+    """
+    path = Path(path)
+    timing = timing or TimingOptions()
+    root = parse_xml(path)
+    logics = [e for e in root.iter("tlLogic")]
+    if not logics:
+        raise InputError(path, "no <tlLogic> in the SUMO additional file", root.tag)
+    last: dict[str, object] = {}
+    for e in logics:
+        sid = e.get("id")
+        if not sid:
+            raise InputError(path, "<tlLogic> without id", None)
+        last[sid] = e
+    plans, warnings = [], []
+    for sid, e in last.items():
+        kind = e.get("type", "static")
+        pid = e.get("programID", "0")
+        if kind != "static":
+            raise InputError(path, f"tlLogic {sid} programme {pid} is {kind}; only static programmes can be read "
+                                   f"back (export them with --format sumo)", kind)
+        signal = network.signal(sid, source=path)
+        phases = []
+        for k, ph in enumerate(e.findall("phase")):
+            state = ph.get("state")
+            if not state:
+                raise InputError(path, f"tlLogic {sid} phase {k}: state missing", None)
+            phases.append((_float(path, f"tlLogic {sid} phase {k} duration", ph.get("duration")), state))
+        offset = _float(path, f"tlLogic {sid} offset", e.get("offset"), 0.0)
+        try:
+            plan, w = plan_from_program(signal, tuple(phases), offset_s=offset, timing=timing, program_id=pid)
+        except InputError as exc:
+            raise InputError(path, exc.what, exc.value) from None
+        except PlanError as exc:
+            raise InputError(path, f"tlLogic {sid} programme {pid} cannot be read as a plan", str(exc)) from None
+        plans.append(plan)
+        warnings.extend(w)
+    return PlanSet(tuple(plans), name=name or path.name.split(".")[0]), warnings
+
+
+#: programID of the programmes a run loads; distinct from any id in the network,
+#: and loaded last, so SUMO runs it.
+RUN_PROGRAM_ID = "signalopt-eval"
+
+
+def plans_additional(plans: PlanSet, *, program_id: str | None = None, controller: str = "static") -> str:
+    """SUMO additional XML with one ``tlLogic`` per plan.
+
+    ``controller="static"`` writes the plans as they are; ``"actuated"`` and
+    ``"delay_based"`` write SUMO's adaptive programmes over the same stages:
+    each green may run from its minimum (vehicle minimum, or walk plus
+    pedestrian clearance) to its maximum green, yellow and all-red fixed.
+    SUMO places the detectors itself (induction loops ``detector-gap``
+    upstream for actuated, the lane area up to 100 m for delay_based).
+    """
+    kind = "static" if controller in ("static", "max_pressure") else controller
+    lines = ["<additional>"]
+    for plan in plans:
+        lines.append(f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="{kind}" '
+                     f'programID="{xml_escape(program_id or plan.program_id)}" offset="{plan.offset_s:.3f}">')
+        if kind == "static":
+            for dur, state in plan.sumo_phases():
+                lines.append(f'    <phase duration="{dur:.3f}" state="{state}"/>')
+        else:
+            for dur, state, lo, hi in _adaptive_phases(plan):
+                extra = f' minDur="{lo:.3f}" maxDur="{hi:.3f}"' if lo is not None else ""
+                lines.append(f'    <phase duration="{dur:.3f}" state="{state}"{extra}/>')
+        lines.append("  </tlLogic>")
+    lines.append("</additional>")
+    return "\n".join(lines) + "\n"
+
+
+#: Longest green SUMO's adaptive baselines may extend a stage to, unless the plan's own green is longer [s]:
+#: netconvert's default ``--tls.max-dur`` for actuated programmes.  A plan's ``max_green_s`` is a safety bound
+#: for retiming (120 s by default), not a controller setting; with it, delay_based held a side street at 120 s
+#: whenever a link green in every stage had a vehicle losing time.
+ADAPTIVE_MAX_GREEN_S = 50.0
+
+
+def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, float | None]]:
+    """(duration, state, minDur, maxDur) of an actuated programme over ``plan``'s stages and interstages."""
+    out: list[tuple[float, str, float | None, float | None]] = []
+    n = len(plan.phases)
+    for i, p in enumerate(plan.phases):
+        nxt = plan.phases[(i + 1) % n]
+        no_walk = without_walk(p.state, plan.ped_links)
+        max_green = min(max(p.max_green_s, p.green_s), max(ADAPTIVE_MAX_GREEN_S, p.green_s))
+        if p.serves_pedestrians and no_walk != p.state:
+            lo = max(p.min_green_s - p.ped_clearance_s, p.walk_s)
+            out.append((p.green_s - p.ped_clearance_s, p.state, lo, max(lo, max_green - p.ped_clearance_s)))
+            out.append((p.ped_clearance_s, no_walk, None, None))
+        else:
+            out.append((p.green_s, no_walk, p.min_green_s, max(p.min_green_s, max_green)))
+        out.extend((d, st, None, None) for d, st in p.change_intervals(nxt.state, plan.ped_links))
+    return [row for row in out if row[0] > EPS_S]
+
+
+def waut_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
+    """SUMO additional XML: every period's and transition's programme plus a WAUT per signal."""
+    lines = ["<additional>"]
+    timeline = program_timeline(schedule)
+    for sid, items in timeline.items():
+        for t, pid, plan in items:
+            if pid.startswith("t"):
+                plan = replace(plan, offset_s=t % plan.cycle_s)  # its one cycle starts exactly at t
+            body = plans_additional(PlanSet((plan,)), program_id=f"{program_prefix}{pid}")
+            lines += body.splitlines()[1:-1]
+        wid = f"waut_{sid}"
+        lines.append(f'  <WAUT id="{xml_escape(wid)}" refTime="0" startProg="{program_prefix}p0">')
+        for t, pid, _ in items[1:]:
+            lines.append(f'    <wautSwitch time="{t:.0f}" to="{xml_escape(program_prefix + pid)}"/>')
+        lines.append("  </WAUT>")
+        lines.append(f'  <wautJunction wautID="{xml_escape(wid)}" junctionID="{xml_escape(sid)}"/>')
+    lines.append("</additional>")
+    return "\n".join(lines) + "\n"
