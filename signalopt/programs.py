@@ -12,6 +12,7 @@ only what it actually does, and every shortfall is returned as a warning
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .clearance import ite_all_red_s, ite_yellow_s, ped_clearance_s
@@ -79,7 +80,8 @@ def stage_requirements(signal: Signal, state: str, next_state: str, timing: Timi
 
 
 def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, offset_s: float,
-                      timing: TimingOptions, program_id: str = "existing") -> tuple[TimingPlan, list[str]]:
+                      timing: TimingOptions, program_id: str = "existing",
+                      max_durations_s: Sequence[float | None] = ()) -> tuple[TimingPlan, list[str]]:
     """A SUMO programme as a :class:`TimingPlan` that runs exactly as it, plus a warning per shortfall.
 
     Stages come from :func:`~signalopt.plan.read_stages`; each keeps its
@@ -89,6 +91,11 @@ def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, 
     minimum, its own value), so the programme can be simulated as it runs on
     the street; every shortfall is a warning, and the safety check refuses
     such a plan before any export.
+
+    ``max_durations_s`` (an actuated programme's ``maxDur`` per SUMO phase,
+    None where a phase has none) becomes the maximum green of the stage that
+    starts at that phase; otherwise a stage's maximum is the larger of
+    ``timing.max_green_s`` and its green.
 
     Raises
     ------
@@ -132,12 +139,16 @@ def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, 
             warnings.append(f"{where}: yellow {yellow:g} s below ITE {req.min_yellow_s:g} s")
         if all_red < req.min_all_red_s - 1e-6:
             warnings.append(f"{where}: all-red {all_red:g} s below ITE {req.min_all_red_s:g} s")
+        programmed_max = (max_durations_s[stage.first_phase] if stage.first_phase < len(max_durations_s)
+                          else None)
         min_yellow = min(req.min_yellow_s, yellow)
         if 0 < min_yellow < ABSOLUTE_MIN_YELLOW_S:
             min_yellow = 0.0  # promises nothing it cannot keep; the safety check still asks for 3 s
         try:
             out.append(Phase(name=f"stage {i + 1}", state=state, green_s=green, yellow_s=yellow, all_red_s=all_red,
-                             min_green_s=min(req.min_green_s, green), max_green_s=max(timing.max_green_s, green),
+                             min_green_s=min(req.min_green_s, green),
+                             max_green_s=max(programmed_max if programmed_max is not None else timing.max_green_s,
+                                             green),
                              min_yellow_s=min_yellow, min_all_red_s=min(req.min_all_red_s, all_red),
                              walk_s=walk, ped_clearance_s=ped, change=stage.change))
         except PlanError as exc:
@@ -288,6 +299,19 @@ def fixed_time_phases(signal: Signal, program: Program) -> tuple[tuple[tuple[flo
                     f"its stages read as fixed time {how} for retiming")
 
 
+def _max_durations_s(signal: Signal, program: Program) -> list[float | None]:
+    """An actuated programme's ``maxDur`` per phase (None where a phase has none) [s]."""
+    out = []
+    for k in range(len(program.phases)):
+        text = program.phase_attr(k, "maxDur")
+        try:
+            out.append(float(text) if text is not None else None)
+        except ValueError:
+            raise InputError(None, f"signal {signal.id}: programme {program.program_id} phase {k}: maxDur is not "
+                                   f"a number", text) from None
+    return out
+
+
 def existing_plans(network: Network, timing: TimingOptions, *,
                    signal_ids: tuple[str, ...] = ()) -> tuple[PlanSet, list[str]]:
     """The plans the network runs by default (its last-loaded programme per signal)."""
@@ -302,8 +326,9 @@ def existing_plans(network: Network, timing: TimingOptions, *,
             phases, note = fixed_time_phases(signal, prog)
             if note:
                 warnings.append(note)
+            maxima = _max_durations_s(signal, prog) if prog.type in ("actuated", "delay_based") else []
             plan, w = plan_from_program(signal, phases, offset_s=prog.offset_s, timing=timing,
-                                        program_id=prog.program_id)
+                                        program_id=prog.program_id, max_durations_s=maxima)
         except InputError as exc:
             raise InputError(network.path, exc.what, exc.value) from None
         plans.append(plan)

@@ -98,3 +98,13 @@ def test_made_safe_plans_pass_the_safety_check_on_every_network(corpus) -> None:
         for a, b in zip(safe, plans):
             assert a.offset_s == pytest.approx(b.offset_s % a.cycle_s)
             assert [p.state for p in a.phases] == [p.state for p in b.phases]
+
+
+def test_actuated_programme_gives_its_maximum_greens(corpus) -> None:
+    network = read_network(entry(corpus, "grid2_actuated").net_path)
+    plans, _ = existing_plans(network, TIMING)
+    for plan in plans:
+        prog = network.signal(plan.signal_id).program
+        programmed = {float(prog.phase_attr(k, "maxDur")) for k in range(len(prog.phases))
+                      if prog.phase_attr(k, "maxDur") is not None}
+        assert {ph.max_green_s for ph in plan.phases} <= programmed
