@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -55,3 +56,9 @@ def tool_env() -> dict[str, str]:
 def python() -> str:
     """The interpreter to run SUMO's Python tools with (the one running signalopt)."""
     return sys.executable
+
+
+def failure_reason(proc: subprocess.CompletedProcess) -> str:
+    """Why a SUMO program or tool failed, in one line: its first ``Error`` line, else its last line."""
+    lines = [x.strip() for x in (proc.stderr or proc.stdout or "").splitlines() if x.strip()]
+    return next((x for x in lines if x.startswith("Error")), lines[-1] if lines else "no output")

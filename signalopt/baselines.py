@@ -140,8 +140,7 @@ def sumo_webster_baseline(scenario: Scenario, network: Network, existing: PlanSe
            "-g", f"{scenario.timing.min_green_s:g}", "-p", "sumo-webster"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_sumo.tool_env(), timeout=600)
     if proc.returncode != 0 or not out.exists():
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise SimulationError(f"tlsCycleAdaptation.py failed: {tail[0]}")
+        raise SimulationError(f"tlsCycleAdaptation.py failed: {_sumo.failure_reason(proc)}")
     plans = []
     found = {}
     for el in parse_xml(out).iter("tlLogic"):

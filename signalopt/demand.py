@@ -433,8 +433,7 @@ def sample_routes(network_path: Path, turn_file: Path, candidates: Path, out: Pa
         cmd += ["--write-flows", "poisson"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_sumo.tool_env(), timeout=600)
     if proc.returncode != 0 or not out.exists():
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise SimulationError(f"routeSampler failed for {turn_file}: {tail[0]}")
+        raise SimulationError(f"routeSampler failed for {turn_file}: {_sumo.failure_reason(proc)}")
     return out
 
 

@@ -139,9 +139,7 @@ def check_additional_files(scenario: Scenario) -> None:
            "--end", f"{scenario.begin_s:g}", "--no-step-log", "--xml-validation", "never"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
-        lines = (proc.stderr or proc.stdout).splitlines()
-        reason = next((x.strip() for x in lines if x.startswith("Error")), (lines or ["no output"])[-1])
-        raise InputError(scenario.path, "SUMO refuses the additional files", reason)
+        raise InputError(scenario.path, "SUMO refuses the additional files", _sumo.failure_reason(proc))
 
 
 def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:

@@ -85,8 +85,7 @@ def signal_states(network_path: str | Path, signal_ids: Sequence[str], *, begin_
                "--xml-validation", "never"]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise SimulationError(f"sumo failed on {network_path}: {tail[0]}")
+            raise SimulationError(f"sumo failed on {network_path}: {_sumo.failure_reason(proc)}")
         out: dict[str, list[tuple[float, str]]] = {sid: [] for sid in signal_ids}
         for _, el in ET.iterparse(work / "states.xml"):
             if el.tag == "tlsState":
@@ -145,6 +144,5 @@ def bare_sumo_run(prepared: Prepared, seed: int) -> RunMetrics:
             cmd[3:3] = ["-a", ",".join(prepared.additional_files)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
         if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise SimulationError(f"sumo failed on {prepared.network_path}: {tail[0]}")
+            raise SimulationError(f"sumo failed on {prepared.network_path}: {_sumo.failure_reason(proc)}")
         return read_outputs(Task(prepared, seed), work)
