@@ -31,7 +31,9 @@ def test_ctrl_c_stops_within_seconds_with_the_journal_intact(tmp_path: Path) -> 
     journal = run_dir / "journal.jsonl"
     cmd = [sys.executable, "-m", "signalopt.cli", "optimise", str(ROOT / "scenarios" / "isolated.toml"),
            "--budget", "40", "--seeds", "1", "--workers", "2", "--run-dir", str(run_dir), "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    # a shell that starts the tests in the background hands them SIGINT ignored; a terminal's command has it
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and proc.poll() is None and len(journal_lines(journal)) < 1:

@@ -67,7 +67,7 @@ def test_report_renders_in_headless_chromium(job):
     finally:
         p.close()
     assert n_images == 4 and rendered == 4
-    assert rows == 4
+    assert rows == 5  # existing, existing-safe, webster, actuated, optimised
     assert "iso_run" in title
     assert p.errors == []
 
