@@ -11,6 +11,7 @@ from signalopt import _sumo
 from signalopt.cli import main
 from signalopt.schedule import read_schedule
 from signalopt.network import read_network
+from signalopt.session import Session
 from signalopt.tod import time_of_day
 from tests._optimise_helpers import ISOLATED_NET
 
@@ -41,8 +42,10 @@ def write_day(folder):
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tod")
-    return time_of_day(write_day(folder), max_periods=4, min_period_s=1800, budget=4, day_seeds=(101, 102),
-                       workers=2, out_dir=folder / "out", log=lambda *_: None)
+    # a session, as a job hands it on (the command line passes a path: tests/test_bad_input.py)
+    with Session(write_day(folder)) as session:
+        return time_of_day(session, max_periods=4, min_period_s=1800, budget=4, day_seeds=(101, 102),
+                           workers=2, out_dir=folder / "out", log=lambda *_: None)
 
 
 def test_periods_follow_the_regimes(result):

@@ -30,7 +30,8 @@ from ..optimiser import check_budget, optimise
 from ..plan import PlanSet
 from ..formats.planfile import write_plans
 from ..prepare import load_network, scenario_counts, scenario_ped_counts, scenario_plans, scenario_schedule
-from ..scenario import Scenario, read_scenario, variant_scenario
+from ..scenario import Scenario, variant_scenario
+from ..session import Session, scenario_of
 from .._clock import clock_text
 from ..schedule import Schedule, SchedulePeriod
 from ..segment import Segmentation, representative_counts, segment_day
@@ -145,7 +146,7 @@ def simulate_day(scenario: Scenario, schedules: dict[str, Schedule], *, seeds: S
     return out
 
 
-def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_period_s: float = 3600.0,
+def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int = 6, min_period_s: float = 3600.0,
                 n_periods: int | None = None, budget: int = 20, seeds: Sequence[int] | None = None,
                 day_seeds: Sequence[int] = DEFAULT_DAY_SEEDS, variants: bool = False, workers: int = 2,
                 rng: int = 0, out_dir: str | Path = "out-tod", resume: bool = False,
@@ -155,7 +156,8 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
     Parameters
     ----------
     scenario
-        A day scenario with 15-minute counts (and usually an existing ``schedule``).
+        A day scenario with 15-minute counts (and usually an existing ``schedule``), its path, or a
+        :class:`~signalopt.session.Session` (its network and existing plans are used).
     max_periods, min_period_s, n_periods
         Segmentation options (see :func:`signalopt.segment.segment_day`).
     budget
@@ -167,7 +169,7 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
     """
     t0 = time.perf_counter()
     check_budget(budget)  # before the first simulation, not after it
-    scen = scenario if isinstance(scenario, Scenario) else read_scenario(scenario)
+    scen = scenario_of(scenario)
     if scen.counts_path is None:
         raise InputError(scen.path, "time-of-day retiming needs turning-movement counts ([demand] counts)", scen.name)
     opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
@@ -187,11 +189,11 @@ def time_of_day(scenario: Scenario | str | Path, *, max_periods: int = 6, min_pe
                       interval_s=scen.interval_s, source=scen.counts_path)
     log(f"{scen.name}: {seg.n_periods} periods ({seg.method}): "
         + ", ".join(f"{clock_text(p.begin_s)}-{clock_text(p.end_s)}" for p in seg.periods))
-    network = load_network(scen)
+    network = scenario.network if isinstance(scenario, Session) else load_network(scen)
     existing_sched = scenario_schedule(scen, network)
     existing: Schedule
     if existing_sched is None:
-        base, _ = scenario_plans(scen, network)
+        base = scenario.existing if isinstance(scenario, Session) else scenario_plans(scen, network)[0]
         existing = Schedule("existing", (SchedulePeriod("all day", scen.begin_s, scen.end_s, base),))
     else:
         existing = existing_sched
