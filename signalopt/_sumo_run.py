@@ -95,13 +95,6 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
     ]
 
 
-def _close(libsumo) -> None:  # noqa: ANN001 - the libsumo module
-    try:
-        libsumo.close()
-    except Exception:  # nothing is running (already closed, or it never started)
-        pass
-
-
 def run_task(task: Task) -> RunMetrics:
     """Simulate one task with libsumo and return its figures."""
     if task.controller not in CONTROLLERS:
@@ -124,7 +117,10 @@ def run_task(task: Task) -> RunMetrics:
         except Exception as exc:  # libsumo raises its own exception types
             raise SimulationError(f"SUMO failed on seed {task.seed}: {exc}") from None
         finally:
-            _close(libsumo)
+            try:
+                libsumo.close()
+            except Exception:
+                pass
         metrics = read_outputs(task, work)
         return replace(metrics, sim_time_s=time.perf_counter() - t0)
     finally:

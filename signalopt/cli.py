@@ -155,22 +155,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .prepare import load_network, scenario_plans, scenario_schedule
-    from .scenario import read_scenario
-    from .schedule import clock_text
+    from ._clock import clock_text
+    from .job import check_retimable
+    from .prepare import scenario_schedule
+    from .session import Session
 
-    from .baselines import made_safe
-    from .encoding import make_encoding
-
-    scenario = read_scenario(args.scenario)
-    network = load_network(scenario)
-    plans, warnings = scenario_plans(scenario, network)
+    session = Session(args.scenario)  # makes no worker process: info simulates nothing
+    scenario, network, plans = session.scenario, session.network, session.existing
+    warnings = list(session.existing_warnings)
     schedule = scenario_schedule(scenario, network)
     # what optimising would change or refuse, found now rather than after a budget
     try:
-        _, made_safe_notes = made_safe(plans, network, scenario.timing)
-        make_encoding(network, plans, scenario.timing, source=str(scenario.path))
-        refusal = None
+        made_safe_notes, refusal = check_retimable(session), None
     except InputError as exc:
         made_safe_notes, refusal = [], str(exc)
     info = {

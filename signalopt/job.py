@@ -41,6 +41,15 @@ def find_default_scenario() -> Path:
                                                       "or name a scenario", str(Path.cwd()))
 
 
+def check_retimable(session: Session) -> list[str]:
+    """What making the existing plans safe changes (one note each), or :class:`InputError` for what stops the
+    optimiser (foes neither yields, minimum splits beyond the cycle): checked before any simulation."""
+    scen, network, existing = session.scenario, session.network, session.existing
+    _, notes = made_safe(existing, network, scen.timing)
+    make_encoding(network, existing, scen.timing, source=str(scen.path))
+    return notes
+
+
 def estimate_minutes(sim_s: float, *, budget: int, n_opt_seeds: int, n_compare: int, workers: int) -> float:
     """Wall-time estimate [min] from one simulation's time: optimiser + comparison + traces."""
     sims = budget * n_opt_seeds + n_compare + 2
@@ -97,8 +106,7 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         f"optimiser seeds {','.join(map(str, opt_seeds))}, comparison seeds {compare_seeds[0]}..{compare_seeds[-1]}")
     # everything that would stop the job after the budget is refused or settled now, before any simulation:
     # plans that cannot be made safe, minimum splits that do not fit, baselines that cannot run
-    _, safety_notes = made_safe(existing, network, scen.timing)
-    make_encoding(network, existing, scen.timing, source=str(scen.path))
+    safety_notes = check_retimable(session)
     names, skipped = applicable_baselines(scen, baselines)
     for note in (*safety_notes, *skipped):
         log(note)

@@ -16,7 +16,7 @@ from pathlib import Path
 from .._xml import parse_xml, xml_escape
 from ..errors import InputError, PlanError
 from ..network import Network
-from ..plan import EPS_S, PlanSet, TimingPlan, without_walk
+from ..plan import PlanSet, TimingPlan, without_walk
 from ..programs import plan_from_program
 from ..schedule import Schedule, program_timeline
 from ..options import TimingOptions
@@ -127,17 +127,15 @@ def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, f
     out: list[tuple[float, str, float | None, float | None]] = []
     n = len(plan.phases)
     for i, p in enumerate(plan.phases):
-        nxt = plan.phases[(i + 1) % n]
-        no_walk = without_walk(p.state, plan.ped_links)
+        # the stage's first interval (its green, or the walk part of it) is the one SUMO may stretch
+        (green_s, state), *rest = p.intervals(plan.phases[(i + 1) % n].state, plan.ped_links)
+        walks = p.serves_pedestrians and without_walk(p.state, plan.ped_links) != p.state
+        clearance = p.ped_clearance_s if walks else 0.0
         max_green = min(max(p.max_green_s, p.green_s), max(ADAPTIVE_MAX_GREEN_S, p.green_s))
-        if p.serves_pedestrians and no_walk != p.state:
-            lo = max(p.min_green_s - p.ped_clearance_s, p.walk_s)
-            out.append((p.green_s - p.ped_clearance_s, p.state, lo, max(lo, max_green - p.ped_clearance_s)))
-            out.append((p.ped_clearance_s, no_walk, None, None))
-        else:
-            out.append((p.green_s, no_walk, p.min_green_s, max(p.min_green_s, max_green)))
-        out.extend((d, st, None, None) for d, st in p.change_intervals(nxt.state, plan.ped_links))
-    return [row for row in out if row[0] > EPS_S]
+        lo = max(p.min_green_s - clearance, p.walk_s) if walks else p.min_green_s
+        out.append((green_s, state, lo, max(lo, max_green - clearance)))
+        out.extend((d, st, None, None) for d, st in rest)
+    return out
 
 
 def waut_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
