@@ -32,7 +32,7 @@ def main() -> int:
     scen = read_scenario(args.scenario)
     t0 = time.perf_counter()
     res = optimise(scen, budget=args.budget, workers=args.workers, rng=args.rng, progress=False,
-                   analytic_presearch=args.presearch)
+                   options={"analytic_presearch": args.presearch})
     t_opt = time.perf_counter() - t0
     seeds = parse_seeds(args.compare_seeds)
     cmp = compare(scen, [Candidate("optimised", res.best_plans)], seeds=seeds, baselines=("existing", "webster"),

@@ -16,7 +16,7 @@ _EXPORTS = {
     "read_network": "network", "Network": "network",
     "simulate": "evaluator", "SumoEvaluator": "evaluator", "Evaluator": "evaluator",
     "AnalyticEvaluator": "analytic", "webster_plans": "analytic",
-    "optimise": "optimiser", "OptimiseResult": "optimiser", "objective_value": "optimiser",
+    "optimise": "optimiser", "OptimiseResult": "optimiser", "objective_value": "objective",
     "compare": "comparison", "Comparison": "comparison", "Candidate": "baselines",
     "run_job": "job", "Session": "session",
     "Study": "study", "Trial": "study",

@@ -213,7 +213,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_optimise(args: argparse.Namespace) -> int:
     from .evaluator import parse_seeds, simulate
-    from .optimiser import objective_value, optimise, parse_objective
+    from .objective import objective_value, parse_objective
+    from .optimiser import optimise
     from .formats.planfile import write_plans
     from .scenario import read_scenario
 

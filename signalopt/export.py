@@ -24,7 +24,6 @@ XML comment, ``#`` comment lines in CSV, a ``provenance`` field in JSON.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import hashlib
 import io
 import json
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .provenance import utc_timestamp
 from .formats.sumo import plans_additional, waut_additional
 from ._xml import atomic_write_text, xml_escape
 from .errors import InputError, PlanError
@@ -69,7 +69,7 @@ def provenance_stamp(provenance: Mapping[str, Any] | None, network: Network, *, 
     stamp: dict[str, Any] = {
         "signalopt": __version__,
         "format": fmt,
-        "created": created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "created": created or utc_timestamp(),
         "scenario_digest": prov.pop("scenario_digest", None) or "unknown",
         "network": network.path.name,
         "network_sha256": _sha256(network.path),

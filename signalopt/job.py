@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .baselines import (BASELINES, Candidate, applicable_baselines, baseline_candidates, existing_candidate,
                         made_safe)
 from ._sumo_run import Task
@@ -123,7 +122,7 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         f"then {n_compare} comparison runs, {workers} workers)")
 
     result = optimise(session, budget=budget, seeds=opt_seeds, rng=rng, run_dir=out / "run", resume=resume,
-                      progress=progress, analytic_presearch=analytic_presearch)
+                      progress=progress, options={"analytic_presearch": analytic_presearch})
     log(f"optimised: objective {result.x0_fun:.1f} at the start (the existing plans as the encoding holds "
         f"them: ITE clearances, one common cycle) "
         f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
@@ -161,5 +160,5 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
              f"Traces (queue over time, time-space) use seed {trace_seed}."]
     notes += [f"trace failed: {o.error}" for o in outcomes if not o.ok]
     report = write_report(out, comparison, figures=figures, title=f"signalopt: {scen.name}",
-                          provenance={**provenance, "signalopt": __version__}, notes=notes)
+                          provenance=provenance, notes=notes)
     return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0)

@@ -52,7 +52,8 @@ class Journal:
         self.digest = digest
         self.entries: dict[str, Entry] = {}
         self.dir.mkdir(parents=True, exist_ok=True)
-        meta = {"scenario_digest": digest, **(meta or {})}
+        # compared with the meta.json a previous run wrote, so in the form JSON gives back (tuples as lists)
+        meta = json.loads(json.dumps({"scenario_digest": digest, **(meta or {})}, default=str))
         if self.path.exists() and self.path.stat().st_size > 0:
             if not resume:
                 raise InputError(self.dir, "run directory already holds a journal; pass --resume or pick a new one",

@@ -1,11 +1,10 @@
 """Retiming with SciPy: cycle, splits and offsets over a feasible-by-construction encoding.
 
-``optimise`` follows scipy.optimize's shape (``x0``, ``bounds``, ``rng``,
-``callback``; a result with ``x, fun, nfev, nit, success, message``).  Every
-candidate is decoded into a safe plan set, simulated on the same seeds
-(common random numbers) and scored; every finished simulation is journalled
-before it is used, so ``resume=True`` replays a killed run without
-simulating anything twice and reaches the same result.
+``optimise`` follows scipy.optimize's shape (``x0``, ``rng``, ``callback``, method settings in
+``options``; a result with ``x, fun, nfev, nit, success, message``) and is built on the ask/tell
+:class:`~signalopt.study.Study`: every candidate is asked as a trial (decoded into a safe plan set),
+simulated on the same seeds (common random numbers), journalled before it is used and told, so
+``resume=True`` replays a killed run without simulating anything twice and reaches the same result.
 """
 
 from __future__ import annotations
@@ -20,22 +19,20 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .encoding import PlanEncoding, make_encoding
+from .encoding import PlanEncoding
 from .errors import InputError, SignaloptError
-from .evaluator import SumoEvaluator
-from .journal import Journal
+from .executors import Executor
 from .metrics import Metrics
 from .plan import PlanSet
-from .runner import PlanRunner
+from .objective import Objective, objective_value
+from .provenance import run_provenance
 from .scenario import Scenario
 from .session import Session, borrow_session
+from .study import FinishedTrial, Study, latin_hypercube
 from .analytic import AnalyticEvaluator
 from .coordination import coordinated_plans, progression_links
 
 METHODS = ("differential_evolution", "nelder-mead", "powell", "direct")
-#: Queue-equivalent of one vehicle that could not enter [m]: a plan must not
-#: look good by keeping cars out of the network.
-NOT_INSERTED_QUEUE_M = 7.5
 #: Score of a candidate whose simulation failed after its retries.
 FAILED_SCORE = 1e6
 #: Local searches (Nelder-Mead, Powell) that converge with budget left restart from their best point, at most
@@ -57,65 +54,12 @@ POLISH_SHARE = 0.5
 #: they get this many times the budget, so that the budget is what stops a search.
 REPEAT_ALLOWANCE = 10
 
-Objective = str | Mapping[str, float] | Callable[[Metrics], float]
-
-
 class _Stop(Exception):
     """Budget or callback says stop."""
 
 
 class _PhaseEnd(Exception):
     """The share of the budget given to one phase of a method is spent (see :func:`_phase`)."""
-
-
-def objective_value(objective: Objective, metrics: Metrics) -> float:
-    """Score of ``metrics`` (lower is better).
-
-    ``"queue"``: mean over approaches of the mean per-cycle max queue [m],
-    plus 7.5 m per vehicle not inserted, spread over the approaches;
-    ``"delay"``: mean delay per vehicle [s] (insertion waits included);
-    a mapping ``{"queue": wq, "delay": wd}``: the weighted sum (1 m of queue
-    weighs like 1 s of delay at equal weights); a callable: your own score.
-    """
-    if callable(objective):
-        return float(objective(metrics))
-    weights = _weights(objective)
-    total = 0.0
-    for run in metrics.runs:
-        n_app = max(1, len(run.approaches))
-        q = run.mean_max_queue_m + NOT_INSERTED_QUEUE_M * run.not_inserted / n_app
-        total += weights.get("queue", 0.0) * q + weights.get("delay", 0.0) * run.delay_s
-    return total / len(metrics.runs)
-
-
-def _weights(objective: str | Mapping[str, float]) -> dict[str, float]:
-    weights = {objective: 1.0} if isinstance(objective, str) else dict(objective)
-    unknown = set(weights) - {"queue", "delay"}
-    if unknown:
-        raise InputError("--objective", "objective must be queue, delay or a weighting of them",
-                         ", ".join(sorted(unknown)))
-    bad = {k: w for k, w in weights.items() if not (math.isfinite(w) and w >= 0)}
-    if bad or not any(weights.values()):
-        # a negative weight rewards longer queues; all zero makes every plan equally good
-        raise InputError("--objective", "weights must be finite, non-negative and not all zero",
-                         ", ".join(f"{k}={w:g}" for k, w in (bad or weights).items()))
-    return weights
-
-
-def parse_objective(text: str) -> Objective:
-    """``queue``, ``delay`` or ``queue=0.5,delay=0.5``."""
-    if "=" not in text:
-        _weights(text)  # validates the name
-        return text
-    weights = {}
-    for part in text.split(","):
-        k, _, v = part.partition("=")
-        try:
-            weights[k.strip()] = float(v)
-        except ValueError:
-            raise InputError("--objective", "weights must be numbers", part) from None
-    _weights(weights)
-    return weights
 
 
 @dataclass(frozen=True)
@@ -174,18 +118,17 @@ class EvalInfo:
     best_x: np.ndarray
 
 
-class _Problem:
-    """Scores decision vectors: decode, simulate (or replay the journal), journal, score."""
+class _Search:
+    """The optimisation loop on a :class:`~signalopt.study.Study`: ask a trial per point a SciPy method
+    proposes, run the batch, tell each result, and stop on the budget, the clock or the callback.
 
-    def __init__(self, evaluator: Any, encoding: PlanEncoding, base: PlanSet, seeds: tuple[int, ...],
-                 objective: Objective, journal: Journal | None, budget: int | None, time_budget_s: float | None,
+    As optuna builds ``optimize`` on ``ask``/``tell``, everything a search scores goes through the study
+    (its encoding, runner and journal); this class only counts and stops.
+    """
+
+    def __init__(self, study: Study, *, budget: int | None, time_budget_s: float | None,
                  callback: Callable[[EvalInfo], bool | None] | None, progress: bool) -> None:
-        self.evaluator = evaluator
-        self.encoding = encoding
-        self.base = base
-        self.seeds = seeds
-        self.objective = objective
-        self.journal = journal
+        self.study = study
         self.budget = budget
         self.time_budget_s = time_budget_s
         self.callback = callback
@@ -194,11 +137,7 @@ class _Problem:
         self.nplan = 0  # candidates the budget counts: new plan sets, not repeats of one already scored
         self.nsim = 0
         self.nit = 0  # iterations of the method, counted by its callback: a budget stop loses scipy's result
-        self.best_fun = math.inf
-        self.best_x: np.ndarray | None = None
-        self.best_metrics: Metrics | None = None
         self.history: list[HistoryItem] = []
-        self.runner = PlanRunner(evaluator, seeds, journal)
         self.stop_reason = ""
         self.phase_end: int | None = None  # nplan at which the running phase of a method ends
         self._bar = None
@@ -207,8 +146,13 @@ class _Problem:
 
             self._bar = tqdm(total=budget, desc="optimising", unit="plan", leave=True, dynamic_ncols=True)
 
-    def plans(self, x: np.ndarray, name: str = "candidate") -> PlanSet:
-        return self.base.replace_plans(self.encoding.decode(x, name=name).plans, name=name)
+    @property
+    def best(self) -> FinishedTrial | None:
+        return self.study.best_trial if self.study.trials else None
+
+    @property
+    def best_x(self) -> np.ndarray | None:
+        return self.best.trial.x if self.study.trials else None
 
     def _check_budget(self) -> None:
         if self.budget is not None and self.nplan >= self.budget:
@@ -221,50 +165,40 @@ class _Problem:
             raise _PhaseEnd
 
     def score_many(self, xs: Sequence[np.ndarray]) -> list[float]:
-        """Score candidates; their simulations run together through the executor."""
-        xs = list(xs)
-        if not xs:
+        """Score points; their simulations run together through the study's executor."""
+        if len(xs) == 0:
             return []
         self._check_budget()
-        plan_sets = [self.plans(np.asarray(x)) for x in xs]
+        trials = [self.study.ask(x) for x in xs]
         cut = False
         limits = [n for n in (self.budget, self.phase_end) if n is not None]
-        room = min(limits) - self.nplan if limits else len(xs)
-        if len(xs) > room:
+        room = min(limits) - self.nplan if limits else len(trials)
+        if len(trials) > room:
             # score what the budget allows, then stop (scipy expects a full batch); repeats are free
-            fresh = np.cumsum([n > 0 for n in self.runner.new_counts(plan_sets)])
+            fresh = np.cumsum([n > 0 for n in self.study.simulations_needed(trials)])
             if fresh[-1] > room:
-                keep = int(np.searchsorted(fresh, room + 1))
-                xs, plan_sets, cut = xs[:keep], plan_sets[:keep], True
-        results = self.runner.run(plan_sets, xs)
+                trials, cut = trials[:int(np.searchsorted(fresh, room + 1))], True
+        evaluations = self.study.run(trials)
         scores = []
-        for i, x in enumerate(xs):
-            ok = [r for r, _ in results[i] if r is not None]
-            if len(ok) < len(self.seeds):
-                score = FAILED_SCORE
-                metrics = None
-            else:
-                metrics = Metrics(self.evaluator.scenario.name, "candidate", "static", tuple(ok))
-                score = objective_value(self.objective, metrics)
-            new = self.runner.last_new[i]
+        for i, (trial, ev) in enumerate(zip(trials, evaluations)):
+            done = (self.study.tell(trial, ev.metrics) if ev.metrics is not None
+                    else self.study.tell(trial, value=FAILED_SCORE))
             self.nfev += 1
-            self.nplan += new > 0
-            self.nsim += new
-            if score < self.best_fun:
-                self.best_fun, self.best_x, self.best_metrics = score, np.asarray(x, dtype=float), metrics
-            self.history.append(HistoryItem(self.nfev, score, self.best_fun, self.nsim,
+            self.nplan += ev.n_simulations > 0
+            self.nsim += ev.n_simulations
+            best = self.study.best_trial
+            self.history.append(HistoryItem(self.nfev, done.value, best.value, self.nsim,
                                             time.perf_counter() - self.t0))
             if self._bar is not None:
-                self._bar.update(int(new > 0))  # the bar counts what the budget counts
-                self._bar.set_postfix(best=f"{self.best_fun:.2f}", refresh=False)
+                self._bar.update(int(ev.n_simulations > 0))  # the bar counts what the budget counts
+                self._bar.set_postfix(best=f"{best.value:.2f}", refresh=False)
+            scores.append(done.value)
             if self.callback is not None and self.callback(
-                    EvalInfo(self.nfev, np.asarray(x), score, self.best_fun, self.best_x)):
+                    EvalInfo(self.nfev, trial.x, done.value, best.value, best.trial.x)):
                 self.stop_reason = "stopped by callback"
-                # the rest of the batch was simulated too, though never scored
-                self.nsim += sum(self.runner.last_new[i + 1:])
-                scores.append(score)
+                # the rest of the batch was simulated too, though never told
+                self.nsim += sum(e.n_simulations for e in evaluations[i + 1:])
                 raise _Stop
-            scores.append(score)
         if cut:
             self._check_budget()
         return scores
@@ -279,14 +213,6 @@ class _Problem:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-
-
-def latin_hypercube(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    """Latin hypercube sample of ``n`` points in the unit cube."""
-    cut = (np.arange(n)[:, None] + rng.random((n, d))) / n
-    for k in range(d):
-        cut[:, k] = cut[rng.permutation(n), k]
-    return cut
 
 
 def _initial_population(gen: np.random.Generator, starts: Sequence[np.ndarray], size: int,
@@ -370,13 +296,16 @@ def coordinated_starts(analytic: Any, encoding: PlanEncoding, base: PlanSet) -> 
 
 def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective = "queue",
              method: str = "differential_evolution", budget: int | None = 60, time_budget_s: float | None = None,
-             seeds: Sequence[int] | None = None, workers: int = 2, x0: Sequence[float] | None = None,
-             rng: int | None = 0, callback: Callable[[EvalInfo], bool | None] | None = None,
-             run_dir: str | Path | None = None, resume: bool = False, per_signal_cycle: bool = False,
-             lead_lag: bool = False, popsize: int | None = None, evaluator: Any = None,
-             progress: bool = False, executor: Any = None,
-             extra_starts: Sequence[Sequence[float]] = (), analytic_presearch: int = 0) -> OptimiseResult:
+             seeds: Sequence[int] | None = None, x0: Sequence[float] | None = None, rng: int | None = 0,
+             callback: Callable[[EvalInfo], bool | None] | None = None, run_dir: str | Path | None = None,
+             resume: bool = False, per_signal_cycle: bool = False, lead_lag: bool = False,
+             options: Mapping[str, Any] | None = None, workers: int = 2, executor: Executor | None = None,
+             evaluator: Any = None, progress: bool = False) -> OptimiseResult:
     """Optimise cycle, splits and offsets of a scenario's signals.
+
+    The search is an ask/tell loop on a :class:`~signalopt.study.Study`: every point the method proposes is
+    asked as a trial (decoded into a safe plan set), simulated on the same seeds (common random numbers),
+    journalled and told.
 
     Parameters
     ----------
@@ -384,7 +313,7 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
         Scenario, path of its TOML file, or a :class:`~signalopt.session.Session` (nothing rebuilt).
     objective
         ``"queue"`` (default), ``"delay"``, ``{"queue": wq, "delay": wd}`` or a
-        callable on :class:`Metrics` (see :func:`objective_value`).
+        callable on :class:`Metrics` (see :func:`~signalopt.objective.objective_value`).
     method
         ``"differential_evolution"`` (population simulated in parallel; the
         first population holds the warm starts, members drawn close around
@@ -402,16 +331,8 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
         plan landscape makes repeats common).
     seeds
         Simulation seeds every candidate is scored on (default: the scenario's).
-    workers
-        Worker processes for simulations.
     x0
         A decision vector to start from; default :func:`warm_starts` (existing, coordinated and Webster plans).
-    extra_starts
-        More decision vectors seeded into the start (e.g. a neighbouring period's best).
-    analytic_presearch
-        Before simulating, search this many candidates with the analytic
-        (Webster/HCM) model -- milliseconds each -- and seed its best into the
-        start.  Needs counts; ignored when ``evaluator`` is given.
     rng
         Seed of the optimiser's own randomness (population, mutation).
     callback
@@ -420,60 +341,117 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
         Journal directory; ``resume=True`` continues a run found there.
     per_signal_cycle, lead_lag
         Encoding options (see :mod:`signalopt.encoding`).
+    options
+        Method settings, as scipy's ``minimize(options=...)``; a setting the method does not take is refused.
+        Every method: ``starts`` (more decision vectors seeded into the start, e.g. a neighbouring
+        period's best) and ``analytic_presearch`` (before simulating, search this many candidates with
+        the analytic Webster/HCM model -- milliseconds each -- and seed its best into the start; needs
+        counts, ignored with an ``evaluator``).  Differential evolution: ``popsize`` (members [-]),
+        ``mutation`` (a number or a dithering ``(lo, hi)``), ``recombination`` and ``polish`` (bool).
+        DIRECT: ``polish``.
+    workers, executor
+        Where simulations run when ``scenario`` is not a session: a process pool of ``workers``, or an
+        :class:`~signalopt.executors.Executor` (e.g. ``make_executor("dask")``) that the caller closes.
     evaluator
         Use this evaluator instead of simulating with SUMO (e.g. an
         :class:`~signalopt.analytic.AnalyticEvaluator`).
-    executor
-        Where the SUMO evaluator's simulations run (an
-        :class:`~signalopt.executors.Executor`, e.g. ``make_executor("dask")``);
-        default a process pool of ``workers``.  The caller closes it.
+    progress
+        Show a progress bar of new plan sets.
     """
     if method not in METHODS:
         raise InputError("--method", f"method must be one of {', '.join(METHODS)}", method)
     check_budget(budget, time_budget_s)
+    opts = method_options(method, options)
+    settings = {"kind": "optimise", "method": method, "rng": rng, "budget": budget, "signalopt": __version__,
+                "objective": objective if not callable(objective) else "custom",
+                "options": {k: v for k, v in opts.items() if k != "starts"}}
     session, own = borrow_session(scenario, workers=workers, executor=executor)
-    scen, network, base = session.scenario, session.network, session.existing
-    seeds_t = tuple(int(s) for s in (seeds if seeds is not None else scen.optimise_seeds))
-    ev = evaluator or SumoEvaluator(session)
-    encoding = make_encoding(network, base, scen.timing, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
-                             source=str(scen.path))
-    meta = {"method": method, "objective": objective if not callable(objective) else "custom",
-            "seeds": list(seeds_t), "rng": rng, "per_signal_cycle": per_signal_cycle, "lead_lag": lead_lag,
-            "popsize": popsize, "budget": budget, "signalopt": __version__}
-    journal = Journal(run_dir, digest=scen.digest, meta=meta, resume=resume) if run_dir else None
-    if journal is not None and hasattr(ev, "prepared"):
-        ev.prepared  # noqa: B018 - route generation before the clock starts
-    problem = _Problem(ev, encoding, base, seeds_t, objective, journal, budget, time_budget_s, callback, progress)
-    starts = [np.clip(np.asarray(x0, dtype=float), 0, 1)] if x0 is not None else warm_starts(scen, encoding, base,
-                                                                                             network)
-    starts += [np.clip(np.asarray(x, dtype=float), 0, 1) for x in extra_starts]
-    if analytic_presearch > 0 and evaluator is None and scen.counts_path is not None:
-        starts.append(_analytic_presearch(scen, network, encoding, base, objective, starts, rng, analytic_presearch))
-    message = ""
     try:
-        x0_fun = problem.score(starts[0])
-        _run_method(method, problem, encoding, starts, rng, budget, popsize)
-        message = "finished" if budget is None else (
-            f"search converged with budget left ({problem.nplan} of {budget} new plan sets)")
-    except _Stop:
-        message = problem.stop_reason
-        x0_fun = problem.history[0].fun if problem.history else math.nan
-    finally:
-        problem.close()
-        if journal is not None:
-            journal.close()
+        study = Study(session, seeds=seeds, objective=objective, evaluator=evaluator, run_dir=run_dir,
+                      resume=resume, settings=settings, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag)
+    except BaseException:
         if own:
             session.close()
-    if problem.best_x is None or problem.best_metrics is None:
+        raise
+    scen, encoding = session.scenario, study.encoding
+    extra = [_start(encoding, x, f"options['starts'][{k}]") for k, x in enumerate(opts["starts"])]
+    if evaluator is None:
+        session.prepared  # noqa: B018 - route generation before the clock starts
+    search = _Search(study, budget=budget, time_budget_s=time_budget_s, callback=callback, progress=progress)
+    message = ""
+    try:
+        starts = ([_start(encoding, x0, "x0")] if x0 is not None
+                  else warm_starts(scen, encoding, study.base, session.network))
+        starts += extra
+        if opts["analytic_presearch"] > 0 and evaluator is None and scen.counts_path is not None:
+            starts.append(_analytic_presearch(session, study, starts, rng, opts["analytic_presearch"]))
+        x0_fun = search.score(starts[0])
+        _run_method(method, search, encoding, starts, rng, budget, opts)
+        message = "finished" if budget is None else (
+            f"search converged with budget left ({search.nplan} of {budget} new plan sets)")
+    except _Stop:
+        message = search.stop_reason
+        x0_fun = search.history[0].fun if search.history else math.nan
+    finally:
+        search.close()
+        study.close()
+        if own:
+            session.close()
+    best = search.best
+    if best is None or best.metrics is None:
         raise SignaloptError(f"no candidate could be evaluated: {message or 'every simulation failed'}")
-    best = problem.plans(problem.best_x, name="optimised")
-    metrics = Metrics(scen.name, "optimised", "static", problem.best_metrics.runs)
-    provenance = {"signalopt": __version__, "scenario": scen.name, "scenario_digest": scen.digest,
-                  "seeds": list(seeds_t), "method": method, "rng": rng,
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    return OptimiseResult(problem.best_x, problem.best_fun, problem.nfev, problem.nit,
-                          problem.best_fun < FAILED_SCORE, message, best, metrics, tuple(problem.history), method,
-                          seeds_t, problem.nsim, problem.runner.n_run, x0_fun, tuple(encoding.labels()), provenance)
+    plans = study.base.replace_plans(best.plans.plans, name="optimised")
+    metrics = Metrics(scen.name, "optimised", "static", best.metrics.runs)
+    return OptimiseResult(best.trial.x, best.value, search.nfev, search.nit, best.value < FAILED_SCORE, message,
+                          plans, metrics, tuple(search.history), method, study.seeds, search.nsim,
+                          study.n_simulations, x0_fun, tuple(encoding.labels()),
+                          run_provenance(scen, seeds=list(study.seeds), method=method, rng=rng))
+
+
+#: Settings ``optimise(options=...)`` takes, per method, with their defaults.
+METHOD_OPTIONS: dict[str, dict[str, Any]] = {
+    "differential_evolution": {"popsize": None, "mutation": (0.5, 1.0), "recombination": 0.7, "polish": True},
+    "nelder-mead": {},
+    "powell": {},
+    "direct": {"polish": True},
+}
+_COMMON_OPTIONS: dict[str, Any] = {"starts": (), "analytic_presearch": 0}
+
+
+def method_options(method: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``options`` checked against what ``method`` takes, with the defaults filled in.
+
+    Raises
+    ------
+    InputError
+        A setting the method does not take, or a value out of range.
+    """
+    allowed = {**_COMMON_OPTIONS, **METHOD_OPTIONS[method]}
+    given = dict(options or {})
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise InputError("options", f"{method} takes {', '.join(sorted(allowed))}", ", ".join(unknown))
+    out = {**allowed, **given}
+    popsize = out.get("popsize")
+    if popsize is not None and (not isinstance(popsize, int) or popsize < 5):
+        raise InputError("options", "popsize must be an integer of at least 5 (scipy's differential evolution)",
+                         popsize)
+    mutation = out.get("mutation", 0.5)
+    lo, hi = (mutation, mutation) if isinstance(mutation, (int, float)) else tuple(mutation)
+    if not 0 <= lo <= hi < 2:
+        raise InputError("options", "mutation must lie in [0, 2): a number or (lo, hi)", mutation)
+    if not 0 <= out.get("recombination", 0.5) <= 1:
+        raise InputError("options", "recombination must lie in [0, 1]", out["recombination"])
+    if not isinstance(out["analytic_presearch"], int) or out["analytic_presearch"] < 0:
+        raise InputError("options", "analytic_presearch must be a non-negative integer", out["analytic_presearch"])
+    return out
+
+
+def _start(encoding: PlanEncoding, x: Sequence[float], what: str) -> np.ndarray:
+    point = np.asarray(x, dtype=float)
+    if point.shape != (encoding.size,):
+        raise InputError(what, f"a start needs {encoding.size} components (the encoding's)", point.size)
+    return np.clip(point, 0.0, 1.0)
 
 
 def check_budget(budget: int | None, time_budget_s: float | None = None) -> None:
@@ -491,32 +469,35 @@ def check_budget(budget: int | None, time_budget_s: float | None = None) -> None
         raise InputError("--budget", "budget must be at least 1", budget)
 
 
-def _analytic_presearch(scen: Scenario, network: Any, encoding: PlanEncoding, base: PlanSet, objective: Objective,
-                        starts: list[np.ndarray], rng: int | None, budget: int) -> np.ndarray:
+def _analytic_presearch(session: Session, study: Study, starts: list[np.ndarray], rng: int | None,
+                        budget: int) -> np.ndarray:
     """Best point of a differential-evolution search on the analytic model (no simulation)."""
-    pre = _Problem(AnalyticEvaluator(scen, network=network), encoding, base, (0,), objective, None, budget, None,
-                   None, False)
-    try:
-        # Unpolished: a Powell polish drives the point into the analytic model's own optimum, whose short
-        # cycles random arrivals do not forgive (the main job's plans were worse with a polished pre-search)
-        _run_method("differential_evolution", pre, encoding, starts, rng, budget, None, polish=False)
-    except _Stop:
-        pass
-    return pre.best_x if pre.best_x is not None else starts[0]
+    with Study(session, seeds=(0,), objective=study.objective, evaluator=AnalyticEvaluator(session.scenario,
+               network=session.network), per_signal_cycle=study.encoding.per_signal_cycle,
+               lead_lag=study.encoding.lead_lag) as pre_study:
+        pre = _Search(pre_study, budget=budget, time_budget_s=None, callback=None, progress=False)
+        try:
+            # Unpolished: a Powell polish drives the point into the analytic model's own optimum, whose short
+            # cycles random arrivals do not forgive (the main job's plans were worse with a polished pre-search)
+            _run_method("differential_evolution", pre, study.encoding, starts, rng, budget,
+                        {**METHOD_OPTIONS["differential_evolution"], "polish": False})
+        except _Stop:
+            pass
+        return pre.best_x if pre.best_x is not None else starts[0]
 
 
-def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: list[np.ndarray],
-                rng: int | None, budget: int | None, popsize: int | None, *, polish: bool = True) -> None:
+def _run_method(method: str, problem: _Search, encoding: PlanEncoding, starts: list[np.ndarray],
+                rng: int | None, budget: int | None, opts: Mapping[str, Any]) -> None:
     from scipy import optimize
 
     bounds = encoding.bounds
     dim = encoding.size
-    polish = polish and budget is not None  # without an evaluation budget there is no share to leave
+    polish = opts.get("polish", False) and budget is not None  # without an evaluation budget there is no share to leave
     # new plan sets for the global search (differential evolution, DIRECT) before a polish takes the rest
     search = budget - int(POLISH_SHARE * budget) if polish else budget
     if method == "differential_evolution":
         gen = np.random.default_rng(rng)
-        size = popsize or max(int(np.clip((budget or 60) // 6, 6, max(6, 2 * dim))), len(starts) + 1)
+        size = opts["popsize"] or max(int(np.clip((budget or 60) // 6, 6, max(6, 2 * dim))), len(starts) + 1)
         init = _initial_population(gen, starts, size, dim)
         # the population is sized on the whole budget; the generations stop where the polish's share begins
         maxiter = max(0, (search if search is not None else 10**6) // size - 1)
@@ -526,8 +507,8 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
 
         optimize.differential_evolution(
             lambda x: problem.score(x), bounds, init=init, maxiter=max(maxiter, 1), rng=gen,
-            workers=map_many, updating="deferred", polish=False, tol=0.0, atol=0.0, mutation=(0.5, 1.0),
-            recombination=0.7, callback=problem.count_iteration)
+            workers=map_many, updating="deferred", polish=False, tol=0.0, atol=0.0, mutation=opts["mutation"],
+            recombination=opts["recombination"], callback=problem.count_iteration)
         if polish:
             _local_search("powell", problem, starts[0], rng, budget, encoding)
         return
@@ -545,7 +526,7 @@ def _run_method(method: str, problem: _Problem, encoding: PlanEncoding, starts: 
         _direct(problem, best, budget, encoding)
 
 
-def _phase(problem: _Problem, n: int, search: Callable[[], None]) -> None:
+def _phase(problem: _Search, n: int, search: Callable[[], None]) -> None:
     """Run ``search`` until it ends or ``n`` more new plan sets are scored (the budget stops it regardless)."""
     problem.phase_end = problem.nplan + max(n, 0)
     try:
@@ -560,7 +541,7 @@ def _scipy_maxfev(budget: int | None) -> int:
     return REPEAT_ALLOWANCE * budget if budget is not None else 10**6
 
 
-def _direct(problem: _Problem, best: np.ndarray, budget: int | None, encoding: PlanEncoding) -> None:
+def _direct(problem: _Search, best: np.ndarray, budget: int | None, encoding: PlanEncoding) -> None:
     """DIRECT (locally biased) over a cube of :data:`DIRECT_RADIUS` around ``best``; a search that ends with
     budget left (scipy's counter counts repeats) starts again around the best point so far."""
     from scipy import optimize
@@ -587,7 +568,7 @@ def _reflect(x: np.ndarray) -> np.ndarray:
     return np.clip(np.where(x < 0.0, -x, np.where(x > 1.0, 2.0 - x, x)), 0.0, 1.0)
 
 
-def _local_search(method: str, problem: _Problem, start: np.ndarray, rng: int | None, budget: int | None,
+def _local_search(method: str, problem: _Search, start: np.ndarray, rng: int | None, budget: int | None,
                   encoding: PlanEncoding) -> None:
     """Nelder-Mead or Powell from the best point so far (else ``start``), restarted until the budget is spent."""
     from scipy import optimize

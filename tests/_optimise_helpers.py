@@ -29,7 +29,7 @@ def existing_score(scenario: Path, seeds: tuple[int, ...] = (1,), objective: str
     from signalopt.encoding import make_encoding
     from signalopt.evaluator import simulate
     from signalopt.network import read_network
-    from signalopt.optimiser import objective_value
+    from signalopt.objective import objective_value
     from signalopt.programs import existing_plans
     from signalopt.scenario import read_scenario
 

@@ -22,15 +22,8 @@ from signalopt.errors import InputError
 from signalopt.evaluator import simulate
 from signalopt.metrics import ApproachMetrics, Metrics, RunMetrics
 from signalopt.network import read_network
-from signalopt.optimiser import (
-    METHODS,
-    NOT_INSERTED_QUEUE_M,
-    EvalInfo,
-    OptimiseResult,
-    objective_value,
-    optimise,
-    parse_objective,
-)
+from signalopt.objective import NOT_INSERTED_QUEUE_M, objective_value, parse_objective
+from signalopt.optimiser import METHODS, EvalInfo, OptimiseResult, optimise
 from signalopt.programs import existing_plans
 from signalopt.safety import check_plans
 from signalopt.scenario import read_scenario
@@ -301,7 +294,7 @@ def test_differential_evolution_leaves_the_polish_share_of_its_budget_to_powell(
 
     iso = ROOT / "scenarios" / "isolated.toml"
     seen: list[EvalInfo] = []
-    r = optimise(iso, budget=60, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0, popsize=6,
+    r = optimise(iso, budget=60, seeds=[1], evaluator=AnalyticEvaluator(iso), rng=0, options={"popsize": 6},
                  callback=seen.append)
     assert r.nsim == 60 and r.message == "evaluation budget of 60 reached"
     n_de = 1 + 60 - int(POLISH_SHARE * 60)  # the existing plans are scored first, alone (x0_fun)
@@ -355,6 +348,30 @@ def test_bad_arguments(scenario: Path) -> None:
         optimise(scenario, budget=0)
     with pytest.raises(InputError, match="give an evaluation budget or a time budget"):
         optimise(scenario, budget=None)
+
+
+def test_method_settings_go_in_options_and_are_checked_against_the_method(scenario: Path) -> None:
+    with pytest.raises(InputError, match=r"^options: nelder-mead takes analytic_presearch, starts \(popsize\)$"):
+        optimise(scenario, method="nelder-mead", budget=4, options={"popsize": 8})
+    with pytest.raises(InputError, match=r"popsize must be an integer of at least 5 .*\(3\)"):
+        optimise(scenario, budget=4, options={"popsize": 3})
+    with pytest.raises(InputError, match=r"mutation must lie in \[0, 2\)"):
+        optimise(scenario, budget=4, options={"mutation": (1.0, 0.5)})
+    with pytest.raises(InputError, match=r"options\['starts'\]\[0\]: a start needs \d+ components .*\(2\)"):
+        optimise(scenario, budget=4, options={"starts": [[0.5, 0.5]]})
+
+
+def test_a_start_given_in_options_is_scored_and_the_settings_are_journalled(scenario: Path, tmp_path: Path) -> None:
+    enc_size = len(optimise(scenario, method="powell", budget=1, seeds=SEEDS, workers=1).x)
+    mine = np.full(enc_size, 0.9)
+    seen: list[np.ndarray] = []
+    optimise(scenario, method="nelder-mead", budget=6, seeds=SEEDS, workers=2, run_dir=tmp_path / "run",
+             x0=np.full(enc_size, 0.1), options={"starts": [mine]}, callback=lambda info: seen.append(info.x))
+    # the local methods score every start before they search; the first is x0, the second the one given
+    assert np.allclose(seen[0], 0.1) and np.allclose(seen[1], 0.9)
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert meta["kind"] == "optimise" and meta["method"] == "nelder-mead" and meta["options"] == {
+        "analytic_presearch": 0}
 
 
 def test_run_dir_is_not_overwritten_without_resume(scenario: Path, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from signalopt.evaluator import simulate
 from signalopt.job import run_job
 from signalopt.network import read_network
-from signalopt.optimiser import objective_value
+from signalopt.objective import objective_value
 from signalopt.formats.planfile import read_plans
 from signalopt.safety import check_plans
 from tests._browser import chromium_path, page

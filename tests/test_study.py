@@ -7,7 +7,7 @@ import pytest
 from scipy import optimize
 
 from signalopt.errors import InputError, PlanError
-from signalopt.optimiser import objective_value
+from signalopt.objective import objective_value
 from signalopt.safety import check_plans
 from signalopt.study import Study
 from tests._optimise_helpers import write_isolated_scenario

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .. import __version__
 from .._sumo_run import Task
 from .._xml import atomic_write_text
 from ..demand import PedCount, TurnCount
@@ -29,6 +28,7 @@ from ..network import Network
 from ..optimiser import check_budget, optimise
 from ..plan import PlanSet
 from ..formats.planfile import write_plans
+from ..provenance import run_provenance
 from ..prepare import load_network, scenario_counts, scenario_ped_counts, scenario_plans, scenario_schedule
 from ..scenario import Scenario, variant_scenario
 from ..session import Session, scenario_of
@@ -119,7 +119,7 @@ def retime_periods(scenario: Scenario, segmentation: Segmentation, existing: Sch
         toml = _write_period_scenario(folder, scenario, rep, rep_peds, old, rep_begin)
         t0 = time.perf_counter()
         res = optimise(toml, budget=budget, seeds=seeds, workers=workers, rng=rng + k, run_dir=folder / "run",
-                       resume=resume, extra_starts=[prev_x] if prev_x is not None else (), executor=executor)
+                       resume=resume, options={"starts": [prev_x] if prev_x is not None else []}, executor=executor)
         prev_x = res.x
         log(f"  {name}: objective {res.x0_fun:.1f} (existing) -> {res.fun:.1f}, cycle "
             f"{res.best_plans.plans[0].cycle_s:g} s ({res.nsim_run} new simulations, {time.perf_counter() - t0:.0f} s)")
@@ -235,9 +235,7 @@ def _write_outputs(result: TodResult, scen: Scenario, network: Network, existing
     import json
 
     out = result.out_dir
-    provenance = {"signalopt": __version__, "scenario": scen.name, "scenario_digest": scen.digest,
-                  "seeds": list(opt_seeds), "day_seeds": list(day_seeds),
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    provenance = run_provenance(scen, seeds=list(opt_seeds), day_seeds=list(day_seeds))
     for variant, sched in result.schedules.items():
         folder = out / "schedules" / variant
         vnet = network if variant == "default" else load_network(variant_scenario(scen, variant))
