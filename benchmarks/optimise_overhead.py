@@ -88,7 +88,7 @@ def measure(scenario: Path, *, budget: int) -> Measured:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenarios", nargs="*")
-    ap.add_argument("--budget", type=int, default=8)
+    ap.add_argument("--budget", type=int, default=12)
     args = ap.parse_args()
     if args.scenarios:
         scenarios = [Path(s) for s in args.scenarios]

@@ -6,7 +6,9 @@ so nothing here keeps state between calls.
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import shutil
 import tempfile
 import time
@@ -239,17 +241,12 @@ def _approach_windows(prepared: Prepared, path: Path) -> dict[str, list[tuple[fl
     """
     start = prepared.begin_s + prepared.warmup_s
     jam: dict[tuple[str, str, float], tuple[float, float]] = {}
-    for _, el in ET.iterparse(path):
-        if el.tag != "interval":
-            continue
-        begin = float(el.get("begin"))
+    for begin, det_id, veh, metres in _jam_rows(path):
         if begin >= start - 1e-6:
-            kind, approach, _lane = el.get("id").split("|", 2)
+            kind, approach, _lane = det_id.split("|", 2)
             key = (kind, approach, begin)
-            m, v = float(el.get("maxJamLengthInMeters")), float(el.get("maxJamLengthInVehicles"))
             old = jam.get(key, (0.0, 0.0))
-            jam[key] = (max(old[0], m), max(old[1], v))
-        el.clear()
+            jam[key] = (max(old[0], metres), max(old[1], veh))
     out: dict[str, list[tuple[float, float, float]]] = {}
     for a in prepared.approaches:
         rows = []
@@ -261,6 +258,30 @@ def _approach_windows(prepared: Prepared, path: Path) -> dict[str, list[tuple[fl
             rows.append((b, m, v))
         out[a.id] = rows
     return out
+
+
+# SUMO writes an e2 interval's attributes in one fixed order, double-quoted (OutputDevice); a regular expression
+# reads the four needed twice as fast as a parser, which matters beside a simulation of a fraction of a second
+_JAM_RE = re.compile(rb'<interval begin="([^"]*)" end="[^"]*" id="([^"]*)"[^>]*? maxJamLengthInVehicles="([^"]*)" '
+                     rb'maxJamLengthInMeters="([^"]*)"')
+
+
+def _jam_rows(path: Path) -> list[tuple[float, str, float, float]]:
+    """(begin [s], detector id, max jam [veh], max jam [m]) of every interval of an e2 detector file.
+
+    Read with :data:`_JAM_RE`; when it does not find every interval (another SUMO's layout), with a parser.
+    """
+    data = path.read_bytes()
+    rows = [(float(b), html.unescape(i.decode()), float(v), float(m)) for b, i, v, m in _JAM_RE.findall(data)]
+    if len(rows) == data.count(b"<interval "):
+        return rows
+    rows = []
+    for _, el in ET.iterparse(path):
+        if el.tag == "interval":
+            rows.append((float(el.get("begin")), el.get("id"), float(el.get("maxJamLengthInVehicles")),
+                         float(el.get("maxJamLengthInMeters"))))
+        el.clear()
+    return rows
 
 
 def _regroup(rows: list[tuple[float, float, float]], windows: list[float]) -> list[tuple[float, float, float]]:

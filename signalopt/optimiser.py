@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 
 from . import __version__
 from .encoding import PlanEncoding
@@ -277,7 +278,8 @@ def coordinated_starts(analytic: Any, encoding: PlanEncoding, base: PlanSet) -> 
 
     # The cycle scan weighs queue and delay equally whatever the objective: the analytic queue alone
     # favours cycles too short to absorb the randomness of real arrivals (vehicles were left outside at
-    # the queue-best cycle); the simulations then move the cycle.  A custom objective is the caller's and is only ever called on simulations.
+    # the queue-best cycle); the simulations then move the cycle.  A custom objective is the caller's and
+    # is only ever called on simulations.
     scan = {"queue": 1.0, "delay": 1.0}
     links = progression_links(analytic.network, base.signal_ids)
     weights = {}
@@ -488,11 +490,10 @@ def _analytic_presearch(session: Session, study: Study, starts: list[np.ndarray]
 
 def _run_method(method: str, problem: _Search, encoding: PlanEncoding, starts: list[np.ndarray],
                 rng: int | None, budget: int | None, opts: Mapping[str, Any]) -> None:
-    from scipy import optimize
-
     bounds = encoding.bounds
     dim = encoding.size
-    polish = opts.get("polish", False) and budget is not None  # without an evaluation budget there is no share to leave
+    # without an evaluation budget there is no share to leave
+    polish = opts.get("polish", False) and budget is not None
     # new plan sets for the global search (differential evolution, DIRECT) before a polish takes the rest
     search = budget - int(POLISH_SHARE * budget) if polish else budget
     if method == "differential_evolution":
@@ -544,7 +545,6 @@ def _scipy_maxfev(budget: int | None) -> int:
 def _direct(problem: _Search, best: np.ndarray, budget: int | None, encoding: PlanEncoding) -> None:
     """DIRECT (locally biased) over a cube of :data:`DIRECT_RADIUS` around ``best``; a search that ends with
     budget left (scipy's counter counts repeats) starts again around the best point so far."""
-    from scipy import optimize
 
     previous: np.ndarray | None = None
     for _ in range(MAX_RESTARTS + 1):
@@ -571,7 +571,6 @@ def _reflect(x: np.ndarray) -> np.ndarray:
 def _local_search(method: str, problem: _Search, start: np.ndarray, rng: int | None, budget: int | None,
                   encoding: PlanEncoding) -> None:
     """Nelder-Mead or Powell from the best point so far (else ``start``), restarted until the budget is spent."""
-    from scipy import optimize
 
     bounds = encoding.bounds
     dim = encoding.size

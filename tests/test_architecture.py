@@ -16,8 +16,8 @@ LAYERS = {
     1: {"plan", "clearance", "webster"},
     2: {"network", "programs", "scenario", "demand", "segment", "prepare", "encoding", "schedule", "coordination",
         "safety", "formats", "provenance"},
-    3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip", "trace",
-        "session"},
+    3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
+        "trace", "session"},
     4: {"optimiser", "study"},
     5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "__init__"},
 }

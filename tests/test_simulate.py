@@ -277,3 +277,23 @@ def test_queue_spilling_out_of_a_turn_bay_is_measured_upstream(tmp_path, qixiang
     assert north.max_queue_m > 2 * approach.length_m
     assert north.max_queue_m <= approach.length_m + approach.upstream_length_m + 1.0
     assert _by_label(m)["weidi:S"].max_queue_m == 0.0
+
+
+def test_e2_intervals_read_the_same_by_the_fast_reader_and_by_the_parser(tmp_path) -> None:
+    """The queue reader takes SUMO's attribute order with a regular expression; any other layout (attributes in
+    another order, single quotes) goes through the XML parser, with the same figures and escaped ids."""
+    from signalopt._sumo_run import _jam_rows
+
+    sumo_layout = ('<detector>\n    <interval begin="300.00" end="390.00" id="q|a&amp;b|a_0" sampledSeconds="1.00" '
+                   'maxJamLengthInVehicles="3" maxJamLengthInMeters="21.50" jamLengthInVehiclesSum="4"/>\n'
+                   '    <interval begin="390.00" end="480.00" id="u|a&amp;b|u_0" sampledSeconds="0.00" '
+                   'maxJamLengthInVehicles="0" maxJamLengthInMeters="0.00" jamLengthInVehiclesSum="0"/>\n</detector>\n')
+    other_layout = ("<detector>\n    <interval id='q|a&amp;b|a_0' maxJamLengthInMeters='21.50' begin='300.00' "
+                    "maxJamLengthInVehicles='3' end='390.00'/>\n    <interval id='u|a&amp;b|u_0' "
+                    "maxJamLengthInMeters='0.00' begin='390.00' maxJamLengthInVehicles='0' end='480.00'/>\n"
+                    "</detector>\n")
+    expected = [(300.0, "q|a&b|a_0", 3.0, 21.5), (390.0, "u|a&b|u_0", 0.0, 0.0)]
+    for k, text in enumerate((sumo_layout, other_layout)):
+        path = tmp_path / f"q{k}.xml"
+        path.write_text(text, encoding="utf-8")
+        assert _jam_rows(path) == expected
