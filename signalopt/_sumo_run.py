@@ -6,6 +6,7 @@ so nothing here keeps state between calls.
 
 from __future__ import annotations
 
+import bisect
 import html
 import math
 import re
@@ -286,8 +287,6 @@ def _jam_rows(path: Path) -> list[tuple[float, str, float, float]]:
 
 def _regroup(rows: list[tuple[float, float, float]], windows: list[float]) -> list[tuple[float, float, float]]:
     """Maxima of fine windows regrouped into coarser ones starting at ``windows`` (sorted starts)."""
-    import bisect
-
     grouped: dict[float, tuple[float, float]] = {}
     for b, m, v in rows:
         k = bisect.bisect_right(windows, b + 1e-6) - 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -45,7 +46,6 @@ def read_json_object(path: Path, what: str) -> dict:
 
     ``json.loads`` builds only plain data: a user file is never unpickled or evaluated.
     """
-    import json
 
     try:
         # utf-8-sig: a byte-order mark (Windows editors write one) is accepted, as in the CSV and XML readers
@@ -88,6 +88,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     except OSError as exc:
         raise InputError(path, "cannot write here", exc.strerror or type(exc).__name__) from None
     try:
+        # mkstemp makes the file private (0600); a report or an export is for others to read, so it gets the
+        # mode any new file gets here (0666 less the umask), as open() would give it
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -97,6 +100,13 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, the only way, and setting it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def xml_escape(value: object) -> str:

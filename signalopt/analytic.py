@@ -758,9 +758,8 @@ class AnalyticEvaluator:
       delay per vehicle *per junction passed*, where SUMO gives one per trip.
       It is control delay: SUMO's time loss also holds what a car loses with
       no signal at all (≈ 4.5–5.5 s per trip on the isolated net).
-      ``benchmarks/analytic_vs_sumo.py`` compares the two: within 15 % for
-      X ≤ 0.85 (HCM d1 + d2 alone is up to 15 % high there, 8 % on average:
-      it lacks Webster's correction);
+      ``benchmarks/analytic_vs_sumo.py`` compares the two (figures in
+      docs/benchmarks.md);
     * queues: Akçelik back of queue per lane (veh, × :data:`JAM_SPACING_M`
       for metres), the approach's the largest of its lanes; mean, 95th
       percentile and maximum per-cycle queue are all this one value;

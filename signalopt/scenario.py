@@ -31,7 +31,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +264,6 @@ def read_scenario(path: str | Path) -> Scenario:
 
 def variant_scenario(scenario: Scenario, name: str) -> Scenario:
     """The scenario on one of its lane-use variant networks (same demand and timing)."""
-    from dataclasses import replace
 
     if name in ("", "default"):
         return scenario

@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._xml import check_file, check_schema_version, read_json_object
 from ._alloc import round_preserving_sum, water_fill
 from ._clock import clock_text, parse_time_s
@@ -275,8 +277,6 @@ def first_cycle_start_s(plan: TimingPlan, at_or_after_s: float) -> float:
 
 def transition_plan(new: TimingPlan, length_s: float) -> TimingPlan:
     """The new plan's stages stretched or shrunk to one cycle of ``length_s`` (greens ≥ their minimums)."""
-    import numpy as np
-
     fixed = sum(p.yellow_s + p.all_red_s for p in new.phases)
     mins = np.array([p.effective_min_green_s for p in new.phases])
     caps = np.array([max(p.max_green_s, p.green_s) for p in new.phases]) - mins

@@ -368,3 +368,23 @@ def test_scheduler_without_dask_executor_is_refused(folder: Path, capsys, monkey
                  "--out", "out.json"])
     one_line_error(code, capsys, "--scheduler", "needs --executor dask", "(serial)")
     assert not (folder / "out.json").exists()
+
+
+def test_written_files_get_the_mode_open_gives_them_not_a_private_one(tmp_path: Path) -> None:
+    """A report or export written through a temporary file is readable by others as any new file is
+    (the temporary file is created 0600)."""
+    import os
+
+    from signalopt._xml import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.html", "<html></html>")
+        (tmp_path / "plain.html").write_text("<html></html>")
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "private.html", "<html></html>")
+    finally:
+        os.umask(old)
+    mode = lambda name: (tmp_path / name).stat().st_mode & 0o777  # noqa: E731
+    assert mode("report.html") == mode("plain.html") == 0o644
+    assert mode("private.html") == 0o600

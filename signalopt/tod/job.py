@@ -12,6 +12,7 @@ variant and says which lane use wins in which period.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -232,8 +233,6 @@ def _cover(schedule: Schedule, begin_s: float, end_s: float) -> Schedule:
 
 def _write_outputs(result: TodResult, scen: Scenario, network: Network, existing: Schedule, counts: list[TurnCount],
                    opt_seeds: Sequence[int], day_seeds: Sequence[int]) -> None:
-    import json
-
     out = result.out_dir
     provenance = run_provenance(scen, seeds=list(opt_seeds), day_seeds=list(day_seeds))
     for variant, sched in result.schedules.items():
