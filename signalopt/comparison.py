@@ -50,7 +50,7 @@ class CompareRow:
         d: dict[str, Any] = {"name": self.name, "controller": self.controller, "seeds": list(m.seeds)}
         for key in ("delay_s", "mean_max_queue_m", "p95_max_queue_m", "not_inserted", "throughput_veh",
                     "stops_per_veh", "ped_wait_s"):
-            mean, lo, hi = mean_ci95(m.values(key))
+            mean, lo, hi = mean_ci95(m.values(key), lower=0.0)
             d[key] = mean
             d[f"{key}_ci95"] = [lo, hi]
             d[f"{key}_median"] = float(np.median(m.values(key)))

@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 
 
-def mean_ci95(values: Sequence[float]) -> tuple[float, float, float]:
+def mean_ci95(values: Sequence[float], *, lower: float | None = None) -> tuple[float, float, float]:
     """Mean and the two-sided 95% Student-t confidence interval of the mean.
 
-    With one value the interval is that value (no spread can be estimated).
+    With one value the interval is that value (no spread can be estimated).  ``lower``: the least value the
+    quantity can take (0 for a delay, a queue or a count); the interval is cut there, since a symmetric
+    t-interval of a skewed non-negative measure can reach below it.
     """
     arr = np.asarray([v for v in values if v is not None], dtype=float)
     if arr.size == 0:
@@ -24,7 +26,7 @@ def mean_ci95(values: Sequence[float]) -> tuple[float, float, float]:
     from scipy import stats
 
     half = float(stats.t.ppf(0.975, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
-    return m, m - half, m + half
+    return m, m - half if lower is None else max(lower, m - half), m + half
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class Metrics:
         return mean_ci95(self.values(name))[0]
 
     def ci95(self, name: str) -> tuple[float, float]:
-        _, lo, hi = mean_ci95(self.values(name))
+        _, lo, hi = mean_ci95(self.values(name), lower=0.0)
         return lo, hi
 
     @property
@@ -148,7 +150,7 @@ class Metrics:
                 rows.setdefault(a.approach, []).append(a)
         out = []
         for aid, items in rows.items():
-            m, lo, hi = mean_ci95([a.mean_max_queue_m for a in items])
+            m, lo, hi = mean_ci95([a.mean_max_queue_m for a in items], lower=0.0)
             out.append({
                 "approach": aid, "label": items[0].label, "signal_id": items[0].signal_id,
                 "mean_max_queue_m": m, "mean_max_queue_m_ci95": [lo, hi],
@@ -162,7 +164,7 @@ class Metrics:
         out: dict[str, Any] = {"scenario": self.scenario, "plans": self.plans, "controller": self.controller,
                                "seeds": list(self.seeds)}
         for name in _SCALARS:
-            m, lo, hi = mean_ci95(self.values(name))
+            m, lo, hi = mean_ci95(self.values(name), lower=0.0)
             out[name] = m
             out[f"{name}_ci95"] = [lo, hi]
         out["approaches"] = self.approach_table()

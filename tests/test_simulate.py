@@ -230,6 +230,16 @@ def test_mean_ci95_edge_cases() -> None:
     assert mean_ci95([1.0, None, 3.0])[0] == pytest.approx(2.0)
 
 
+def test_a_measure_that_cannot_be_negative_gets_no_negative_bound() -> None:
+    """Vehicles left outside on 5 seeds: 0, 0, 0, 0, 6 -- the t-interval reaches below zero, the reported one
+    stops at zero; its upper bound is unchanged, and a difference (no lower bound) keeps its negative side."""
+    free = mean_ci95([0, 0, 0, 0, 6])
+    cut = mean_ci95([0, 0, 0, 0, 6], lower=0.0)
+    assert free[1] < 0 and cut == (free[0], 0.0, free[2])
+    runs = tuple(_run(seed, 10.0, 5.0, 5.0) for seed in (0, 0, 0, 0, 6))  # not_inserted = seed
+    assert Metrics("s", "p", "static", runs).ci95("not_inserted") == (0.0, pytest.approx(free[2]))
+
+
 def _run(seed: int, delay: float, queue_n: float, queue_s: float) -> RunMetrics:
     approaches = tuple(ApproachMetrics(aid, f"x:{aid}", "x", q, q * 1.5, q * 2, q / 7.5, q / 5, q / 3.75, 10)
                        for aid, q in (("N", queue_n), ("S", queue_s)))

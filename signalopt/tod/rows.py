@@ -62,8 +62,8 @@ def day_rows(variant: str, metrics: dict[str, Metrics], reference: Metrics) -> l
                 d = [r.periods[k].delay_s for r in m.runs]
                 q_ref = [r.periods[k].mean_max_queue_m for r in reference.runs]
                 d_ref = [r.periods[k].delay_s for r in reference.runs]
-            qm, qlo, qhi = mean_ci95(q)
-            dm, dlo, dhi = mean_ci95(d)
+            qm, qlo, qhi = mean_ci95(q, lower=0.0)
+            dm, dlo, dhi = mean_ci95(d, lower=0.0)
             dq, dqlo, dqhi = paired_pct(q, q_ref)
             dd, _, _ = paired_pct(d, d_ref)
             rows.append(DayRow(variant, name, pname, b, e, qm, (qlo, qhi), dm, (dlo, dhi), dq, (dqlo, dqhi), dd))
