@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._text import format_table, with_ci
 from .errors import InputError, SignaloptError
 
 EXIT_INPUT = 2
@@ -72,39 +73,18 @@ def _output_folder(path: Path, option: str) -> Path:
     return path
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.1f}"
-    return str(v)
-
-
-def format_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """Plain-text table for terminals."""
-    cells = [[_fmt(r.get(c, "")) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(v.rjust(w) if k else v.ljust(w) for k, (v, w) in enumerate(zip(row, widths))) for row in cells]
-    return "\n".join(out)
-
-
-def _ci(d: dict[str, Any], key: str) -> str:
-    lo, hi = d[f"{key}_ci95"]
-    return f"{d[key]:.1f} [{lo:.1f}, {hi:.1f}]"
-
-
 def _print_metrics(d: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(d, indent=2))
         return
     print(f"scenario {d['scenario']}  plans {d['plans']}  seeds {','.join(map(str, d['seeds']))}")
-    print(f"  mean delay        {_ci(d, 'delay_s')} s/veh (95% CI)")
-    print(f"  mean max queue    {_ci(d, 'mean_max_queue_m')} m")
-    print(f"  p95 max queue     {_ci(d, 'p95_max_queue_m')} m")
-    print(f"  throughput        {_ci(d, 'throughput_veh')} veh")
-    print(f"  not inserted      {_ci(d, 'not_inserted')} veh")
-    print(f"  stops per vehicle {_ci(d, 'stops_per_veh')}")
-    print(f"  pedestrian wait   {_ci(d, 'ped_wait_s')} s")
+    print(f"  mean delay        {with_ci(d, 'delay_s')} s/veh (95% CI)")
+    print(f"  mean max queue    {with_ci(d, 'mean_max_queue_m')} m")
+    print(f"  p95 max queue     {with_ci(d, 'p95_max_queue_m')} m")
+    print(f"  throughput        {with_ci(d, 'throughput_veh')} veh")
+    print(f"  not inserted      {with_ci(d, 'not_inserted')} veh")
+    print(f"  stops per vehicle {with_ci(d, 'stops_per_veh')}")
+    print(f"  pedestrian wait   {with_ci(d, 'ped_wait_s')} s")
     rows = [{"approach": a["label"], "edge": a["approach"], "mean_max_queue_m": a["mean_max_queue_m"],
              "p95_max_queue_m": a["p95_max_queue_m"], "max_queue_m": a["max_queue_m"],
              "mean_max_queue_veh": a["mean_max_queue_veh"]} for a in d["approaches"]]
@@ -265,20 +245,6 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare_table(rows: list[dict[str, Any]]) -> str:
-    def pct(r: dict[str, Any], k: str) -> str:
-        if r[k] is None:
-            return ""
-        lo, hi = r[f"{k}_ci95"]
-        return f"{r[k]:+.1f}% [{lo:+.1f}, {hi:+.1f}]"
-
-    table = [{"candidate": r["name"], "mean max queue m": _ci(r, "mean_max_queue_m"),
-              "queue vs existing": pct(r, "delta_vs_existing_pct"), "delay s/veh": _ci(r, "delay_s"),
-              "delay vs existing": pct(r, "delay_delta_vs_existing_pct"), "not inserted": _ci(r, "not_inserted")}
-             for r in rows]
-    return format_table(table, list(table[0]))
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     from .baselines import parse_baselines
     from .comparison import DEFAULT_COMPARE_SEEDS, compare
@@ -310,11 +276,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows = comparison.to_dict()
     if args.format == "json":
         print(json.dumps(rows, indent=2))
+        for note in comparison.notes:  # stdout holds the JSON alone
+            print(f"note: {note}", file=sys.stderr)
     else:
-        print(f"{scenario.name}: held-out seeds {','.join(map(str, comparison.seeds))} (means, 95% CI)")
-        print(_compare_table(rows))
-    for note in comparison.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(comparison.summary())
     return 0
 
 
@@ -335,7 +300,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
-    print(_compare_table(job.comparison.to_dict()))
+    print(job.comparison.table())
     print(f"report: {job.report}")
     print(f"plans:  {job.plans_dir}  (signalopt JSON and SUMO additional)")
     print(f"wall time {job.wall_s / 60:.1f} min")

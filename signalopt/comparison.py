@@ -14,6 +14,7 @@ from .baselines import Candidate, applicable_baselines, baseline_candidates, che
 from .errors import InputError
 from .evaluator import SumoEvaluator
 from .executors import Executor
+from ._text import format_table, pct_with_ci, with_ci
 from .metrics import Metrics, mean_ci95
 from .plan import PlanSet
 from .scenario import Scenario
@@ -63,9 +64,9 @@ class CompareRow:
         return d
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Comparison:
-    """Rows of a comparison, existing first when present."""
+    """Rows of a comparison, existing first when present; ``print`` shows the table (:meth:`summary`)."""
 
     scenario: str
     seeds: tuple[int, ...]
@@ -81,6 +82,26 @@ class Comparison:
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [r.to_dict() for r in self.rows]
+
+    def table(self) -> str:
+        """One line per candidate: mean max queue and delay with 95% CIs, their paired change against the
+        existing timing, vehicles not inserted."""
+        rows = [{"candidate": r["name"], "mean max queue m": with_ci(r, "mean_max_queue_m"),
+                 "queue vs existing": pct_with_ci(r, "delta_vs_existing_pct"), "delay s/veh": with_ci(r, "delay_s"),
+                 "delay vs existing": pct_with_ci(r, "delay_delta_vs_existing_pct"),
+                 "not inserted": with_ci(r, "not_inserted")} for r in self.to_dict()]
+        return format_table(rows, list(rows[0])) if rows else "(no candidates)"
+
+    def summary(self) -> str:
+        """The table under a line naming the scenario and the seeds, then the notes."""
+        head = f"{self.scenario}: held-out seeds {','.join(map(str, self.seeds))} (means, 95% CI)"
+        return "\n".join([head, self.table(), *(f"note: {n}" for n in self.notes)])
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return f"<Comparison of {len(self.rows)} candidates>\n{self.summary()}"
 
     def to_frame(self):  # noqa: ANN201 - pandas imported lazily
         import pandas as pd

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "signalopt"
 
 #: Layer of every module (dotted name below ``signalopt``; a subpackage's modules share its layer).
 LAYERS = {
-    0: {"errors", "options", "_clock", "_alloc", "_xml", "_sumo"},
+    0: {"errors", "options", "_clock", "_alloc", "_xml", "_sumo", "_text"},
     1: {"plan", "clearance", "webster"},
     2: {"network", "programs", "scenario", "demand", "segment", "prepare", "encoding", "schedule", "coordination",
         "safety", "formats", "provenance"},

@@ -30,3 +30,6 @@ def test_readme_example_runs_as_a_script(tmp_path: Path) -> None:
     # the comparison table: the existing timing, its made-safe version and the optimised plans
     for name in ("existing", "optimised"):
         assert name in proc.stdout
+    # printed whole, queue columns included (a printed DataFrame hid them behind "...")
+    for column in ("mean max queue m", "queue vs existing", "delay s/veh", "delay vs existing", "not inserted"):
+        assert column in proc.stdout
