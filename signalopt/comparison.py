@@ -23,6 +23,38 @@ from .session import Session, scenario_of
 #: Default comparison seeds: disjoint from the optimiser's default seeds (1, 2, 3).
 DEFAULT_COMPARE_SEEDS = tuple(range(101, 111))
 
+#: The measures an engineer judges a timing plan by, all lower-is-better, with their names and units: a
+#: candidate worse than the existing timing on any of them, beyond the 95% CI of the paired difference, is
+#: flagged in every table, note and report.
+HEADLINE_MEASURES = {"delay_s": ("delay", "s/veh"), "mean_max_queue_m": ("mean max queue", "m"),
+                     "p95_max_queue_m": ("95th-percentile queue", "m"), "stops_per_veh": ("stops", "per veh"),
+                     "ped_wait_s": ("pedestrian wait", "s"), "not_inserted": ("vehicles not inserted", "veh")}
+
+
+@dataclass(frozen=True)
+class Worse:
+    """A headline measure on which a candidate is worse than the existing timing beyond the CI: the mean
+    paired difference candidate - existing and its 95% CI, in the measure's unit."""
+
+    measure: str
+    diff: float
+    ci95: tuple[float, float]
+
+    def text(self) -> str:
+        name, unit = HEADLINE_MEASURES[self.measure]
+        return f"{name} {self.diff:+.2f} {unit} [{self.ci95[0]:+.2f}, {self.ci95[1]:+.2f}]"
+
+
+def worse_measures(metrics: Metrics, reference: Metrics) -> tuple[Worse, ...]:
+    """The headline measures on which ``metrics`` is worse than ``reference`` (the same seeds, in order):
+    the 95% CI of the paired difference lies wholly above zero."""
+    out = []
+    for key in HEADLINE_MEASURES:
+        m, lo, hi = mean_ci95([a - b for a, b in zip(metrics.values(key), reference.values(key))])
+        if lo > 0:
+            out.append(Worse(key, m, (lo, hi)))
+    return tuple(out)
+
 
 def paired_pct(values: Sequence[float], reference: Sequence[float]) -> tuple[float, float, float]:
     """Mean paired difference ``values - reference`` (the same seeds, in the same order) as % of the
@@ -45,6 +77,7 @@ class CompareRow:
     delta_vs_existing_pct_ci95: tuple[float, float] | None = None
     delay_delta_vs_existing_pct: float | None = None
     delay_delta_vs_existing_pct_ci95: tuple[float, float] | None = None
+    worse: tuple[Worse, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         m = self.metrics
@@ -60,6 +93,8 @@ class CompareRow:
         d["delay_delta_vs_existing_pct"] = self.delay_delta_vs_existing_pct
         d["delay_delta_vs_existing_pct_ci95"] = (list(self.delay_delta_vs_existing_pct_ci95)
                                                  if self.delay_delta_vs_existing_pct_ci95 else None)
+        d["worse_than_existing"] = [{"measure": w.measure, "diff": w.diff, "diff_ci95": list(w.ci95)}
+                                    for w in self.worse]
         d["approaches"] = m.approach_table()
         return d
 
@@ -89,7 +124,9 @@ class Comparison:
         rows = [{"candidate": r["name"], "mean max queue m": with_ci(r, "mean_max_queue_m"),
                  "queue vs existing": pct_with_ci(r, "delta_vs_existing_pct"), "delay s/veh": with_ci(r, "delay_s"),
                  "delay vs existing": pct_with_ci(r, "delay_delta_vs_existing_pct"),
-                 "not inserted": with_ci(r, "not_inserted")} for r in self.to_dict()]
+                 "not inserted": with_ci(r, "not_inserted"),
+                 "worse than existing": ", ".join(HEADLINE_MEASURES[w["measure"]][0] for w in r["worse_than_existing"])
+                 or "-"} for r in self.to_dict()]
         return format_table(rows, list(rows[0])) if rows else "(no candidates)"
 
     def summary(self) -> str:
@@ -153,7 +190,8 @@ def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanS
     scen = scenario_of(scenario)
     seeds = tuple(int(s) for s in seeds)
     check_compare_seeds(seeds, scen.optimise_seeds if optimiser_seeds is None else optimiser_seeds)
-    names, notes = applicable_baselines(scen, check_baselines(("existing", *baselines)))
+    names, skipped = applicable_baselines(scen, check_baselines(("existing", *baselines)))
+    notes = list(skipped)
     with SumoEvaluator(scenario if isinstance(scenario, Session) else scen, executor=executor,
                        workers=workers) as ev:
         existing = ev.existing_plans()
@@ -181,5 +219,9 @@ def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanS
             continue
         q, qlo, qhi = paired_pct(m.values("mean_max_queue_m"), ref.values("mean_max_queue_m"))
         d, dlo, dhi = paired_pct(m.values("delay_s"), ref.values("delay_s"))
-        rows.append(CompareRow(c.name, c.controller, m, q, (qlo, qhi), d, (dlo, dhi)))
-    return Comparison(scen.name, seeds, tuple(rows), {c.name: c.plans for c in candidates}, notes)
+        worse = worse_measures(m, ref)
+        rows.append(CompareRow(c.name, c.controller, m, q, (qlo, qhi), d, (dlo, dhi), worse))
+        if worse:
+            notes.append(f"{c.name} is WORSE than the existing timing on {'; '.join(w.text() for w in worse)} "
+                         f"(paired, 95% CI, seeds {seeds[0]}-{seeds[-1]}): not recommended as it is")
+    return Comparison(scen.name, seeds, tuple(rows), {c.name: c.plans for c in candidates}, tuple(notes))

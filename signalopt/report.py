@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._xml import atomic_write_bytes, atomic_write_text
-from .comparison import Comparison
+from .comparison import HEADLINE_MEASURES, Comparison
 from .plan import PlanSet
 from .trace import Trace
 
@@ -153,8 +153,19 @@ def embed_png(path: Path) -> str:
 
 
 def _fmt_ci(row: dict[str, Any], key: str, digits: int = 1) -> str:
+    """The figure with its CI; in bold when the row is worse than the existing timing on it."""
     lo, hi = row[f"{key}_ci95"]
-    return f"{row[key]:.{digits}f} <small>[{lo:.{digits}f}, {hi:.{digits}f}]</small>"
+    text = f"{row[key]:.{digits}f} <small>[{lo:.{digits}f}, {hi:.{digits}f}]</small>"
+    return f'<strong class="worse">{text}</strong>' if key in _worse_keys(row) else text
+
+
+def _worse_keys(row: dict[str, Any]) -> set[str]:
+    return {w["measure"] for w in row.get("worse_than_existing", ())}
+
+
+def _worse_cell(row: dict[str, Any]) -> str:
+    names = [HEADLINE_MEASURES[w["measure"]][0] for w in row.get("worse_than_existing", ())]
+    return f'<strong class="worse">WORSE: {html.escape(", ".join(names))}</strong>' if names else ""
 
 
 def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequence[Path], title: str,
@@ -176,7 +187,7 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
         trs.append(f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['controller'])}</td>"
                    f"<td>{_fmt_ci(r, 'mean_max_queue_m')}</td><td>{dq}</td><td>{_fmt_ci(r, 'delay_s')}</td>"
                    f"<td>{dd}</td><td>{_fmt_ci(r, 'not_inserted')}</td><td>{_fmt_ci(r, 'throughput_veh', 0)}</td>"
-                   f"<td>{_fmt_ci(r, 'ped_wait_s')}</td></tr>")
+                   f"<td>{_fmt_ci(r, 'ped_wait_s')}</td><td>{_worse_cell(r)}</td></tr>")
     prov = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in provenance.items())
     note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     figs = "".join(f"<figure>{embed_png(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
@@ -187,7 +198,7 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
 body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}}
 table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
 td:first-child,th:first-child,td:nth-child(2){{text-align:left}}img{{max-width:100%}}
-figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}
+figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}.worse{{color:#b00020}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>Means over {len(comparison.seeds)} held-out seeds ({", ".join(map(str, comparison.seeds))}) with 95% confidence
@@ -195,7 +206,7 @@ intervals; differences are paired per seed against the existing plans. Queue: me
 per-cycle maximum queue. Delay: mean time loss per vehicle including the wait to enter the network.</p>
 <table><thead><tr><th>candidate</th><th>control</th><th>mean max queue [m]</th><th>vs existing</th>
 <th>delay [s/veh]</th><th>vs existing</th><th>not inserted [veh]</th><th>throughput [veh]</th>
-<th>pedestrian wait [s]</th></tr></thead><tbody>{"".join(trs)}</tbody></table>
+<th>pedestrian wait [s]</th><th>worse than existing (95% CI)</th></tr></thead><tbody>{"".join(trs)}</tbody></table>
 <ul>{note_html}</ul>
 {figs}
 <h2>Provenance</h2><ul>{prov}</ul>

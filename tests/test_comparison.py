@@ -1,0 +1,55 @@
+"""A plan worse than the existing timing on a headline measure, beyond its CI, is flagged in the comparison's
+rows, notes, printed table and report (real SUMO on the isolated junction)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from signalopt.comparison import HEADLINE_MEASURES, compare
+from signalopt.executors import SerialExecutor
+from signalopt.plan import PlanSet
+from signalopt.report import write_report
+from signalopt.session import Session
+
+# N heavy, E and W light, nothing from the south
+LOADED = (("n2center", "center2s", 700), ("e2center", "center2w", 120), ("w2center", "center2e", 120))
+SEEDS = (101, 102, 103)
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory, isolated_net, sumocfg_scenario, make_flows):
+    folder = tmp_path_factory.mktemp("cmp")
+    toml = sumocfg_scenario(folder, isolated_net, make_flows(*LOADED), name="loaded", end_s=900, warmup_s=180)
+    with Session(toml, executor=SerialExecutor()) as session:
+        plan = session.existing["center"]
+        greens = [p.green_s for p in plan.phases]
+        # the heavy north's through stage cut to 7 s, the time given to the empty east-west through stage
+        starved = PlanSet((plan.with_timings([greens[0], 7.0, greens[2], greens[3] + greens[1] - 7.0]),),
+                          name="starved")
+        same = PlanSet(session.existing.plans, name="same-as-existing")
+        return compare(session, [starved, same], seeds=SEEDS, optimiser_seeds=(1,))
+
+
+def test_a_worse_plan_is_flagged_on_the_measures_it_loses(comparison) -> None:
+    starved = comparison.row("starved")
+    flagged = {w.measure for w in starved.worse}
+    assert {"delay_s", "mean_max_queue_m"} <= flagged <= set(HEADLINE_MEASURES)
+    for w in starved.worse:
+        assert w.ci95[0] > 0 and w.ci95[0] <= w.diff <= w.ci95[1]
+    # the existing plans under another name differ from them by nothing, so nothing is beyond a CI
+    assert comparison.row("same-as-existing").worse == () and comparison.row("existing").worse == ()
+    note = next(n for n in comparison.notes if n.startswith("starved is WORSE"))
+    assert "delay +" in note and "not recommended" in note
+
+
+def test_the_flag_is_in_the_printed_table_and_in_bold_in_the_report(comparison, tmp_path: Path) -> None:
+    lines = {line.split()[0]: line for line in str(comparison).splitlines() if line.split()}
+    assert "delay" in lines["starved"].split("  ")[-1] and lines["existing"].rstrip().endswith("-")
+    assert "WORSE" in str(comparison)  # the note
+    report = write_report(tmp_path, comparison, figures=[], title="t", provenance={}).read_text()
+    starved_row = next(r for r in report.split("<tr>") if r.startswith("<td>starved</td>"))
+    assert '<strong class="worse">WORSE: ' in starved_row and starved_row.count('<strong class="worse">') >= 3
+    same_row = next(r for r in report.split("<tr>") if r.startswith("<td>same-as-existing</td>"))
+    assert "worse" not in same_row
