@@ -316,9 +316,12 @@ def _cycle_starts(task: Task) -> dict[str, list[float]]:
 def _approach_metrics(a, rows: list[tuple[float, float, float]]) -> ApproachMetrics:  # noqa: ANN001
     arr_m = np.asarray([m for _, m, _ in rows] or [0.0])
     arr_v = np.asarray([v for _, _, v in rows] or [0.0])
+    storage_m = a.length_m + a.upstream_length_m
+    # a jam covering nearly the whole storage (as _FULL_SHARE decides a turn bay is full) has reached its end
+    spilled = int(np.count_nonzero(arr_m >= _FULL_SHARE * storage_m)) if rows and storage_m > 0 else 0
     return ApproachMetrics(a.id, a.label, a.signal_id, float(arr_m.mean()), float(np.percentile(arr_m, 95)),
                            float(arr_m.max()), float(arr_v.mean()), float(np.percentile(arr_v, 95)),
-                           float(arr_v.max()), len(rows))
+                           float(arr_v.max()), len(rows), storage_m, spilled)
 
 
 def read_outputs(task: Task, work: Path) -> RunMetrics:

@@ -34,7 +34,9 @@ class ApproachMetrics:
     """Queue figures of one approach (lane group) in one run.
 
     ``*_max_queue_*`` statistics are over the per-cycle maximum queue of the
-    approach in the cycles after warm-up.
+    approach in the cycles after warm-up.  ``storage_m`` is the length its detectors cover (the approach and
+    the piece upstream of a turn bay); ``spillback_cycles`` counts the cycles whose queue filled it (the
+    queue reached back past the approach: onto the junction upstream, or out of the network).
     """
 
     approach: str
@@ -47,6 +49,8 @@ class ApproachMetrics:
     p95_max_queue_veh: float
     max_queue_veh: float
     n_cycles: int
+    storage_m: float = 0.0
+    spillback_cycles: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,12 @@ class RunMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def spillback_share(self) -> float:
+        """Share of approach-cycles after warm-up whose queue filled the approach's storage [-]."""
+        cycles = sum(a.n_cycles for a in self.approaches)
+        return sum(a.spillback_cycles for a in self.approaches) / cycles if cycles else 0.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunMetrics:

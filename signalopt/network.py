@@ -401,8 +401,11 @@ def _approaches(tls, links: list[Link], net) -> tuple[Approach, ...]:  # noqa: A
         from_node = edge.getFromNode()
         incoming = [e for e in from_node.getIncoming() if e.getFunction() == ""]
         outgoing = [e for e in from_node.getOutgoing() if e.getFunction() == ""]
-        if from_node.getType() != "traffic_light" and len(incoming) == 1 and len(outgoing) == 1:
-            up = incoming[0]
+        up = incoming[0] if len(incoming) == 1 and len(outgoing) == 1 else None
+        # the one edge into a dead end is the approach's own opposite direction, not a piece of it: only an
+        # edge that leads on into the approach (and does not come from where the approach goes) continues it
+        if (up is not None and from_node.getType() != "traffic_light" and edge in up.getOutgoing()
+                and up.getFromNode() is not edge.getToNode()):
             up_lanes = tuple(l.getID() for l in up.getLanes() if l.allows("passenger"))
             up_len = float(up.getLength())
         out.append(Approach(edge_id, tls.getID(), _leg(x1 - x0, y1 - y0), lanes, float(edge.getLength()),

@@ -37,6 +37,27 @@ def test_every_net_loads(corpus) -> None:
     assert not failures, failures
 
 
+def test_an_approach_continues_only_onto_an_edge_that_feeds_it(corpus) -> None:
+    """The upstream piece of an approach (measured when the queue spills past a turn bay) is an edge that leads
+    into the approach; the one edge into a dead end is the approach's opposite direction, never a piece of it
+    (the reader took it on 65 approaches of the corpus and added the other direction's jam to the queue)."""
+    import sumolib
+
+    checked = 0
+    for e in corpus:
+        network = read_network(e.net_path)
+        net = sumolib.net.readNet(str(e.net_path))
+        for a in network.approaches:
+            if not a.upstream_lanes:
+                continue
+            up = net.getLane(a.upstream_lanes[0]).getEdge()
+            edge = net.getEdge(a.id)
+            assert edge in up.getOutgoing(), (e.name, a.id, up.getID())
+            assert up.getFromNode() is not edge.getToNode(), (e.name, a.id, up.getID())
+            checked += 1
+    assert checked > 50  # the turn-bay networks have them
+
+
 @pytest.mark.parametrize("name", ["random", "sidewalks", "t_junctions_nema"])
 def test_build_is_deterministic(corpus, corpus_build, tmp_path, name) -> None:
     first = next(e for e in corpus if e.name == name)

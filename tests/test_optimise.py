@@ -13,6 +13,8 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -423,14 +425,33 @@ def test_objective_averages_over_seeds_and_weights() -> None:
     assert objective_value({"queue": 0.5, "delay": 0.5}, m) == pytest.approx(25.0)
     assert objective_value({"delay": 2.0}, m) == pytest.approx(60.0)
     assert objective_value(lambda mm: mm.mean("throughput_veh"), m) == 400.0
-    with pytest.raises(InputError, match=r"objective must be queue, delay or a weighting of them \(speed\)"):
+    with pytest.raises(InputError, match=r"objective must be queue, delay, pi or a weighting of .*\(speed\)"):
         objective_value("speed", m)
+
+
+def test_performance_index_is_delay_plus_k_stops_with_a_storage_penalty() -> None:
+    """TRANSYT's PI: delay + K stops; a plan whose queues fill their approaches pays for every spilled
+    approach-cycle, so no saving in delay buys a spillback."""
+    from signalopt.objective import SPILLBACK_PENALTY, STOP_PENALTY_S
+
+    m = metrics(run_metrics(1, queue=10.0, delay=40.0), run_metrics(2, queue=30.0, delay=20.0))  # 0.5 stops/veh
+    assert objective_value("pi", m) == pytest.approx(30.0 + STOP_PENALTY_S * 0.5)
+    assert objective_value({"delay": 1.0, "stops": 10.0}, m) == pytest.approx(35.0)
+    spilled = replace(m.runs[0], approaches=tuple(replace(a, n_cycles=10, spillback_cycles=k)
+                                                   for k, a in enumerate(m.runs[0].approaches)))
+    assert spilled.spillback_share == pytest.approx((0 + 1 + 2 + 3) / 40)
+    quicker_but_spilling = metrics(replace(spilled, delay_s=20.0))
+    assert objective_value("pi", quicker_but_spilling) == pytest.approx(
+        20.0 + STOP_PENALTY_S * 0.5 + SPILLBACK_PENALTY * 0.15)
+    assert objective_value("pi", quicker_but_spilling) > objective_value("pi", metrics(m.runs[0]))
 
 
 def test_parse_objective() -> None:
     assert parse_objective("queue") == "queue"
     assert parse_objective("delay") == "delay"
     assert parse_objective("queue=0.7,delay=0.3") == {"queue": 0.7, "delay": 0.3}
+    assert parse_objective("pi") == "pi"
+    assert parse_objective("delay=1,stops=20,spillback=1000") == {"delay": 1.0, "stops": 20.0, "spillback": 1000.0}
     with pytest.raises(InputError, match="objective must be"):
         parse_objective("throughput")
     with pytest.raises(InputError, match=r"weights must be numbers \(delay=lots\)"):

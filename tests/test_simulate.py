@@ -132,6 +132,11 @@ def test_overload_leaves_vehicles_outside_and_raises_delay(starved) -> None:
     assert _by_label(over)["center:N"].mean_max_queue_m > 5 * _by_label(light)["center:N"].mean_max_queue_m
     # vehicles outside are part of the demand
     assert over.n_vehicles > over.not_inserted
+    # the starved north approach fills to its end (vehicles wait outside): its cycles count as spilled back;
+    # under the light demand no approach fills
+    north = _by_label(over)["center:N"]
+    assert north.storage_m > 0 and 0 < north.spillback_cycles <= north.n_cycles
+    assert over.spillback_share > 0 and light.spillback_share == 0
 
 
 def test_delay_includes_insertion_waits(starved) -> None:
