@@ -1,0 +1,101 @@
+"""Which objective should be the default: each one's optimised plans against the true existing timing.
+
+For every corpus network (all carry demand) and the bundled scenarios, optimise with each objective as
+`signalopt run` does by default (budget 12 new plan sets on the scenario's optimiser seeds, the analytic
+pre-search where there are counts), then simulate the existing timing and every objective's plans on the
+held-out seeds 101-110 and pair them per seed.  Per objective it prints, for every scenario, the change in mean
+delay and in 95th-percentile queue against the existing timing (paired, 95% CI), and counts:
+  * worse: the CI of the paired difference lies wholly above zero on delay or on the 95th-percentile queue;
+  * better: at least 10% better on one of them (mean) and worse on neither.
+Target (the issue's): the default objective is worse nowhere and better by >= 10% where the existing timing is
+not already near-optimal.
+Usage: python benchmarks/objectives.py [--objectives queue,delay,pi] [--budget 12] [--names grid3_turn,...]
+       [--no-bundled] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, build_corpus, report, run_main
+
+from signalopt.comparison import compare, paired_pct
+from signalopt.errors import SignaloptError
+from signalopt.job import DEFAULT_BUDGET, DEFAULT_PRESEARCH, check_retimable
+from signalopt.objective import parse_objective
+from signalopt.optimiser import optimise
+from signalopt.plan import PlanSet
+from signalopt.session import Session
+
+BUNDLED = ("isolated", "qixiangtai_summer_am", "qixiangtai_school_am", "qixiangtai_summer_offpeak")
+COMPARE_SEEDS = tuple(range(101, 111))
+BETTER_PCT = -10.0
+
+
+def measure(scenario: Path, objectives: list[str], *, budget: int, workers: int) -> dict[str, tuple] | str:
+    """Per objective: (delay %, its CI, p95 queue %, its CI) against the existing timing, or why not run."""
+    with Session(scenario, workers=workers) as session:
+        try:
+            check_retimable(session)
+        except SignaloptError as exc:
+            return f"not retimable: {str(exc).splitlines()[0]}"
+        plans = []
+        for name in objectives:
+            res = optimise(session, objective=parse_objective(name), budget=budget, rng=0,
+                           options={"analytic_presearch": DEFAULT_PRESEARCH})
+            plans.append(PlanSet(res.best_plans.plans, name=name))
+        table = compare(session, plans, seeds=COMPARE_SEEDS, baselines=())
+    ref = table.row("existing").metrics
+    out = {}
+    for name in objectives:
+        m = table.row(name).metrics
+        d, dlo, dhi = paired_pct(m.values("delay_s"), ref.values("delay_s"))
+        q, qlo, qhi = paired_pct(m.values("p95_max_queue_m"), ref.values("p95_max_queue_m"))
+        out[name] = (d, (dlo, dhi), q, (qlo, qhi))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--objectives", default="queue,delay,pi")
+    ap.add_argument("--budget", type=int, default=DEFAULT_BUDGET)
+    ap.add_argument("--names", help="corpus networks to run (default: all)")
+    ap.add_argument("--no-bundled", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    objectives = [o.strip() for o in args.objectives.split(",")]
+    for o in objectives:
+        parse_objective(o)
+    corpus = build_corpus(Path(tempfile.mkdtemp(prefix="signalopt-corpus-")))
+    wanted = set(args.names.split(",")) if args.names else None
+    scenarios = [e.scenario_path for e in corpus if wanted is None or e.name in wanted]
+    if not args.no_bundled:
+        scenarios += [ROOT / "scenarios" / f"{name}.toml" for name in BUNDLED]
+    counts = {o: {"worse": [], "better": [], "level": []} for o in objectives}
+    t0 = time.perf_counter()
+    for scenario in scenarios:
+        got = measure(scenario, objectives, budget=args.budget, workers=args.workers)
+        if isinstance(got, str):
+            print(f"{scenario.stem:<28} skipped: {got}")
+            continue
+        for o, (d, dci, q, qci) in got.items():
+            worse = dci[0] > 0 or qci[0] > 0
+            kind = "worse" if worse else "better" if min(d, q) <= BETTER_PCT else "level"
+            counts[o][kind].append(scenario.stem)
+            print(f"{scenario.stem:<28} {o:<6} delay {d:+6.1f}% [{dci[0]:+6.1f}, {dci[1]:+6.1f}]  p95 queue "
+                  f"{q:+6.1f}% [{qci[0]:+6.1f}, {qci[1]:+6.1f}]  {kind.upper() if worse else kind}")
+    print(f"({(time.perf_counter() - t0) / 60:.1f} min)")
+    for o in objectives:
+        c = counts[o]
+        n = sum(len(v) for v in c.values())
+        print(f"{o}: worse on {len(c['worse'])} of {n} ({', '.join(c['worse']) or '-'}); better by >= 10% on "
+              f"{len(c['better'])}; level on {len(c['level'])} ({', '.join(c['level']) or '-'})")
+        report(f"{o}: scenarios where it is worse", len(c["worse"]), "0", not c["worse"])
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
