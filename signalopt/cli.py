@@ -269,7 +269,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     executor = _executor(args)
     try:
         comparison = compare(scenario, plan_sets, seeds=seeds, baselines=baselines,
-                             optimiser_seeds=sorted(opt_seeds), workers=args.workers, executor=executor)
+                             optimiser_seeds=sorted(opt_seeds), workers=args.workers, executor=executor,
+                             progress=not args.quiet)
     finally:
         if executor is not None:
             executor.close()
@@ -432,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
     _add_executor_args(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("run", help="the main job: optimise, compare with baselines, report, export")

@@ -161,10 +161,17 @@ def check_compare_seeds(seeds: Sequence[int], optimiser_seeds: Sequence[int], *,
         raise InputError(source, "a comparison needs at least 2 seeds for confidence intervals", len(seeds))
 
 
+def _run_with_progress(ev: SumoEvaluator, tasks: Sequence[Task]) -> list:
+    from tqdm import tqdm
+
+    with tqdm(total=len(tasks), desc="comparing", unit="sim", leave=True, dynamic_ncols=True) as bar:
+        return ev.run_tasks(tasks, on_result=lambda _k, _outcome: bar.update(1))
+
+
 def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanSet | Candidate] = (), *,
             seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = ("existing",),
             optimiser_seeds: Sequence[int] | None = None, workers: int = 2,
-            executor: Executor | None = None) -> Comparison:
+            executor: Executor | None = None, progress: bool = False) -> Comparison:
     """Simulate candidates and baselines on held-out seeds and compare them.
 
     Parameters
@@ -179,6 +186,8 @@ def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanS
         Names from :data:`signalopt.baselines.BASELINES`.
     optimiser_seeds
         Seeds the plans were optimised on (default: the scenario's optimiser seeds).
+    progress
+        Show a progress bar of the simulations, with their rate and the time left as measured so far.
 
     Returns
     -------
@@ -205,7 +214,7 @@ def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanS
         if dup:
             raise InputError("--plans", "two candidates share a name", ", ".join(dup))
         tasks = [Task(ev.prepared, s, c.plans, c.controller) for c in candidates for s in seeds]
-        outcomes = ev.run_tasks(tasks)
+        outcomes = _run_with_progress(ev, tasks) if progress else ev.run_tasks(tasks)
         metrics = []
         for k, c in enumerate(candidates):
             chunk = outcomes[k * len(seeds):(k + 1) * len(seeds)]

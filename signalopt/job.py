@@ -129,7 +129,7 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
 
     log(f"comparing against {', '.join(names)} on {len(compare_seeds)} held-out seeds ...")
     comparison = compare(session, [*others, Candidate("optimised", result.best_plans)], seeds=compare_seeds,
-                         baselines=("existing",), optimiser_seeds=opt_seeds)
+                         baselines=("existing",), optimiser_seeds=opt_seeds, progress=progress)
 
     plans_dir = out / "plans"
     provenance: dict[str, Any] = {**result.provenance, "compare_seeds": list(compare_seeds)}

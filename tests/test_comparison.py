@@ -53,3 +53,11 @@ def test_the_flag_is_in_the_printed_table_and_in_bold_in_the_report(comparison, 
     assert '<strong class="worse">WORSE: ' in starved_row and starved_row.count('<strong class="worse">') >= 3
     same_row = next(r for r in report.split("<tr>") if r.startswith("<td>same-as-existing</td>"))
     assert "worse" not in same_row
+
+
+def test_the_comparison_shows_its_progress(isolated_net, sumocfg_scenario, make_flows, tmp_path, capsys) -> None:
+    toml = sumocfg_scenario(tmp_path, isolated_net, make_flows(*LOADED), name="progress", end_s=600, warmup_s=120)
+    table = compare(toml, [], seeds=(101, 102), optimiser_seeds=(1,), workers=1, progress=True)
+    err = capsys.readouterr().err
+    n = 2 * len(table.rows)  # every candidate on both seeds, counted as each simulation ends
+    assert "comparing" in err and f"{n}/{n}" in err and ("sim/s" in err or "s/sim" in err)
