@@ -411,7 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", help="seeds every candidate is scored on (default: the scenario's)")
     p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
     _add_executor_args(p)
-    p.add_argument("--objective", default="queue", help="queue, delay, or weights like queue=1,delay=0.5")
+    p.add_argument("--objective", default="queue",
+                   help="queue, delay, pi (delay + 20 s per stop, spillback penalised), or weights over queue, "
+                        "delay, stops, spillback like delay=1,stops=20")
     p.add_argument("--method", default="differential_evolution",
                    choices=("differential_evolution", "nelder-mead", "powell", "direct"))
     p.add_argument("--rng", type=int, default=0, help="optimiser seed (same seed, same result)")
