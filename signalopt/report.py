@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ._clock import clock_text
 from ._xml import atomic_write_bytes, atomic_write_text
 from .comparison import HEADLINE_MEASURES, Comparison
 from .plan import PlanSet
@@ -39,6 +40,17 @@ def save_figure(fig, path: Path) -> Path:  # noqa: ANN001 - matplotlib figure
     return atomic_write_bytes(path, buf.getvalue())
 
 
+def clock_axis(ax, *, label: str = "time of day") -> None:  # noqa: ANN001 - matplotlib axes
+    """Label the x axis of times in seconds of the day with clock times (``07:30``), as engineers read them."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    lo, hi = ax.get_xlim()  # call after plotting: ticks every whole 1, 2, 5, 10, 15, 30 min or 1, 2, 3, 6 h
+    step = next((s for s in (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800) if (hi - lo) / s <= 8), 21600)
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _pos: clock_text(round(t / 60) * 60)))
+    ax.set_xlabel(label, fontsize=8)
+
+
 def plot_queue_over_time(traces: Sequence[Trace], path: Path) -> Path:
     """Queue length [m] over time per approach, one line per trace (e.g. existing vs optimised)."""
     plt = pyplot()
@@ -49,16 +61,15 @@ def plot_queue_over_time(traces: Sequence[Trace], path: Path) -> Path:
     for ax, a in zip(axes.flat, approaches):
         for k, t in enumerate(traces):
             if a in t.queues_m:
-                hours = np.asarray(t.times_s) / 3600
-                ax.plot(hours, t.queues_m[a], label=t.label, color=_CANDIDATE_COLOURS[k % len(_CANDIDATE_COLOURS)],
+                ax.plot(np.asarray(t.times_s), t.queues_m[a], label=t.label, color=_CANDIDATE_COLOURS[k % len(_CANDIDATE_COLOURS)],
                         lw=1.2)
         ax.set_title(a, fontsize=9)
         ax.set_ylabel("queue [m]", fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(approaches):]:
         ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("time of day [h]", fontsize=8)
+    for ax in axes.flat:
+        clock_axis(ax)
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("Maximum queue per minute, by approach")
     return save_figure(fig, path)
@@ -87,33 +98,42 @@ def plot_approach_queues(comparison: Comparison, path: Path) -> Path:
 
 
 def plot_ring_diagrams(plan_sets: Sequence[PlanSet], path: Path) -> Path:
-    """Cycle/split diagram per intersection: each plan as a bar of stage greens, yellows and all-reds."""
+    """Cycle/split diagram per intersection: each plan as a bar of stage greens, yellows and all-reds.
+
+    The time axis is shared: it spans the longest cycle, and a plan of a shorter cycle repeats along it, so
+    plans of different cycles are drawn to one scale.  A stage cut by the axis's ends keeps its label on its
+    larger piece.
+    """
     plt = pyplot()
     signals = list(dict.fromkeys(s for ps in plan_sets for s in ps.signal_ids))
     fig, axes = plt.subplots(len(signals), 1, figsize=(10, 1.0 + 0.55 * len(plan_sets) * len(signals)),
                              squeeze=False)
     for ax, sid in zip(axes[:, 0], signals):
+        span = max(ps[sid].cycle_s for ps in plan_sets if sid in ps.signal_ids)
         for row, ps in enumerate(plan_sets):
             if sid not in ps.signal_ids:
                 continue
             plan = ps[sid]
-            t = plan.offset_s
-            for k, ph in enumerate(plan.phases):
-                for dur, colour in ((ph.green_s, "#2ca02c" if k % 2 else "#1f9e89"), (ph.yellow_s, "#ffbf00"),
-                                    (ph.all_red_s, "#d62728")):
-                    ax.broken_barh([(t % plan.cycle_s, dur)], (row - 0.35, 0.7), color=colour, edgecolor="white",
-                                   lw=0.5)
-                    if (t % plan.cycle_s) + dur > plan.cycle_s:  # wraps around the cycle
-                        ax.broken_barh([(0, (t % plan.cycle_s) + dur - plan.cycle_s)], (row - 0.35, 0.7),
-                                       color=colour, edgecolor="white", lw=0.5)
-                    if colour not in ("#ffbf00", "#d62728") and dur >= 6:
-                        ax.text((t % plan.cycle_s) + dur / 2, row, f"{k + 1}:{dur:.0f}", ha="center", va="center",
-                                fontsize=7, color="white")
-                    t += dur
+            # whole cycles from one before the axis to past its end, shifted by the offset
+            start = plan.offset_s % plan.cycle_s - plan.cycle_s
+            while start < span:
+                t = start
+                for k, ph in enumerate(plan.phases):
+                    for dur, colour in ((ph.green_s, "#2ca02c" if k % 2 else "#1f9e89"), (ph.yellow_s, "#ffbf00"),
+                                        (ph.all_red_s, "#d62728")):
+                        a, b = max(t, 0.0), min(t + dur, span)
+                        if b > a:
+                            ax.broken_barh([(a, b - a)], (row - 0.35, 0.7), color=colour, edgecolor="white", lw=0.5)
+                            # label the stage where the most of it shows (a wrapped stage shows twice)
+                            if colour not in ("#ffbf00", "#d62728") and b - a >= max(6.0, dur / 2):
+                                ax.text((a + b) / 2, row, f"{k + 1}:{dur:.0f}", ha="center", va="center",
+                                        fontsize=7, color="white")
+                        t += dur
+                start += plan.cycle_s
         ax.set_yticks(range(len(plan_sets)),
                       [f"{ps.name} (C={ps[sid].cycle_s:.0f}s, off={ps[sid].offset_s:.0f}s)" if sid in ps.signal_ids
                        else ps.name for ps in plan_sets], fontsize=8)
-        ax.set_xlim(0, max(ps[sid].cycle_s for ps in plan_sets if sid in ps.signal_ids))
+        ax.set_xlim(0, span)
         ax.set_title(sid, fontsize=9, loc="left")
         ax.set_xlabel("time in cycle from the shared reference [s]  (green: stage number:seconds)", fontsize=8)
     fig.tight_layout()
@@ -137,7 +157,7 @@ def plot_time_space(traces: Sequence[Trace], path: Path) -> Path:
                 ax.plot([t0, t1], [x, x], color=_COLOURS.get(c, "#d62728"), lw=3, solid_capstyle="butt")
             ax.text(seq[0][0] if seq else 0, x + 8, sid, fontsize=8) if seq else None
         ax.set_title(t.label)
-        ax.set_xlabel("time [s]")
+        clock_axis(ax)
     axes[0][0].set_ylabel("distance along the corridor [m]")
     if not usable:
         axes[0][0].text(0.5, 0.5, "no corridor of two or more signals in this network", ha="center",

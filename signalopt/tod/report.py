@@ -11,13 +11,9 @@ import numpy as np
 
 from .._xml import atomic_write_text
 from ..demand import TurnCount
-from ..report import embed_png, pyplot, save_figure
+from ..report import clock_axis, embed_png, pyplot, save_figure
 from ..schedule import Schedule
 from .rows import lane_use_winners
-
-
-def _hours(t: float) -> float:
-    return t / 3600.0
 
 
 def plot_volume_profile(counts: list[TurnCount], existing: Schedule, new: Schedule, path: Path,
@@ -29,13 +25,13 @@ def plot_volume_profile(counts: list[TurnCount], existing: Schedule, new: Schedu
         totals[c.begin_s] += c.vehicles
     ts = sorted(totals)
     fig, ax = plt.subplots(figsize=(11, 3.8))
-    ax.step([_hours(t) for t in ts], [totals[t] * 3600 / interval_s for t in ts], where="post", color="#444",
+    ax.step(ts, [totals[t] * 3600 / interval_s for t in ts], where="post", color="#444",
             label="counted volume (all movements)")
     for k, p in enumerate(existing.periods[1:]):
-        ax.axvline(_hours(p.begin_s), color="#d62728", ls="--", lw=1.2, label="existing periods" if k == 0 else None)
+        ax.axvline(p.begin_s, color="#d62728", ls="--", lw=1.2, label="existing periods" if k == 0 else None)
     for k, p in enumerate(new.periods[1:]):
-        ax.axvline(_hours(p.begin_s), color="#1f77b4", lw=2, alpha=0.7, label="new periods" if k == 0 else None)
-    ax.set_xlabel("time of day [h]")
+        ax.axvline(p.begin_s, color="#1f77b4", lw=2, alpha=0.7, label="new periods" if k == 0 else None)
+    clock_axis(ax)
     ax.set_ylabel("counted volume [veh/h]")
     ax.legend(fontsize=8)
     ax.set_title("Daily demand profile and control periods")
@@ -56,10 +52,10 @@ def plot_day_queues(result: Any, path: Path) -> Path:
         width = min(len(p) for p in profiles)
         mean = np.mean([p[:width] for p in profiles], axis=0)
         step = m.runs[0].profile_step_s or 900.0
-        xs = [_hours(m.runs[0].profile_start_s + k * step) for k in range(width)]
+        xs = [m.runs[0].profile_start_s + k * step for k in range(width)]
         ax.step(xs, mean, where="post", color=colours.get(name, "#2ca02c"),
                 ls=styles[variants.index(variant) % len(styles)], label=f"{name} ({variant})")
-    ax.set_xlabel("time of day [h]")
+    clock_axis(ax)
     ax.set_ylabel("queue [m]")
     ax.legend(fontsize=8)
     ax.set_title("Queue over the day: existing schedule vs retimed periods")
