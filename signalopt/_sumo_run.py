@@ -234,7 +234,7 @@ def _run_max_pressure(libsumo, task: Task) -> None:  # noqa: ANN001 - the libsum
         t = libsumo.simulation.getTime()
 
 
-def _approach_windows(prepared: Prepared, path: Path) -> dict[str, list[tuple[float, float, float]]]:
+def approach_windows(prepared: Prepared, path: Path) -> dict[str, list[tuple[float, float, float]]]:
     """Per approach: (window begin, max jam [m], max jam [veh]) for every detector window after warm-up.
 
     The upstream piece of a split approach counts only when the lanes at the
@@ -364,7 +364,7 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
     # cannot look good by keeping cars out of the network
     total_loss += waiting * wait_delay
     n_all = n_veh + waiting
-    fine = _approach_windows(p, work / "queues.xml") if (work / "queues.xml").exists() else {}
+    fine = approach_windows(p, work / "queues.xml") if (work / "queues.xml").exists() else {}
     starts = _cycle_starts(task) if task.schedule is not None else {}
     cycles = {a.id: _regroup(fine.get(a.id, []), starts[a.signal_id]) if a.signal_id in starts
               else fine.get(a.id, []) for a in p.approaches}

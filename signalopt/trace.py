@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ._sumo_run import Task, control_step, controller_lanes, max_pressure_controllers, sumo_command
+from ._sumo_run import (Task, approach_windows, control_step, controller_lanes, max_pressure_controllers,
+                        sumo_command)
 from .errors import SimulationError
 from .network import sumolib_net
 from .prepare import Prepared
@@ -143,15 +143,9 @@ def _rewrite_periods(path: Path) -> None:
 
 
 def _queue_series(path: Path, p: Prepared) -> tuple[tuple[float, ...], dict[str, tuple[float, ...]]]:
-    series: dict[str, dict[float, float]] = {}
-    for _, el in ET.iterparse(path):
-        if el.tag == "interval":
-            kind, approach, _ = el.get("id").split("|", 2)
-            if kind == "q":
-                b = float(el.get("begin"))
-                d = series.setdefault(approach, {})
-                d[b] = max(d.get(b, 0.0), float(el.get("maxJamLengthInMeters")))
-        el.clear()
+    """Per approach, its queue [m] per sampling window after warm-up, measured as the run metrics measure it:
+    a queue that fills the stop-line lanes continues onto the piece upstream of a turn bay."""
+    series = {a: {b: m for b, m, _ in rows} for a, rows in approach_windows(p, path).items()}
     times = sorted({b for d in series.values() for b in d})
     labels = {a.id: a.label for a in p.approaches}
     return tuple(times), {labels.get(a, a): tuple(d.get(t, 0.0) for t in times) for a, d in series.items()}

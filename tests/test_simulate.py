@@ -292,6 +292,13 @@ def test_queue_spilling_out_of_a_turn_bay_is_measured_upstream(tmp_path, qixiang
     assert north.max_queue_m > 2 * approach.length_m
     assert north.max_queue_m <= approach.length_m + approach.upstream_length_m + 1.0
     assert _by_label(m)["weidi:S"].max_queue_m == 0.0
+    # the report's queue over time measures the same way: it shows the queue past the bay (it read the stop-line
+    # lanes alone, and drew 56 m where the approach chart said 250 m)
+    from signalopt.trace import run_trace
+
+    scenario = read_scenario(toml)
+    trace = run_trace((Task(prepare(scenario), 1, scenario_plans(scenario)[0]), "existing", None))
+    assert max(trace.queues_m["weidi:N"]) > 2 * approach.length_m
 
 
 def test_e2_intervals_read_the_same_by_the_fast_reader_and_by_the_parser(tmp_path) -> None:
