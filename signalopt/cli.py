@@ -301,6 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
+    print(job.comparison.headline())
     print(job.comparison.table())
     print(f"report: {job.report}")
     print(f"plans:  {job.plans_dir}  (signalopt JSON and SUMO additional)")

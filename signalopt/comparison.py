@@ -45,6 +45,22 @@ class Worse:
         return f"{name} {self.diff:+.2f} {unit} [{self.ci95[0]:+.2f}, {self.ci95[1]:+.2f}]"
 
 
+def approach_changes(metrics: Metrics, reference: Metrics) -> dict[str, tuple[float, float, float]]:
+    """Per approach (by label): the paired change of its mean per-cycle max queue against ``reference``
+    [% of the reference's mean, with the 95% CI]; approaches without a queue in either are left out."""
+    def by_approach(m: Metrics) -> list[dict[str, float]]:
+        return [{a.label: a.mean_max_queue_m for a in run.approaches} for run in m.runs]
+
+    runs, refs = by_approach(metrics), by_approach(reference)
+    out = {}
+    for label in refs[0] if refs else ():
+        values = [r.get(label, 0.0) for r in runs]
+        base = [r.get(label, 0.0) for r in refs]
+        if any(values) or any(base):
+            out[label] = paired_pct(values, base)
+    return out
+
+
 def worse_measures(metrics: Metrics, reference: Metrics) -> tuple[Worse, ...]:
     """The headline measures on which ``metrics`` is worse than ``reference`` (the same seeds, in order):
     the 95% CI of the paired difference lies wholly above zero."""
@@ -128,6 +144,29 @@ class Comparison:
                  "worse than existing": ", ".join(HEADLINE_MEASURES[w["measure"]][0] for w in r["worse_than_existing"])
                  or "-"} for r in self.to_dict()]
         return format_table(rows, list(rows[0])) if rows else "(no candidates)"
+
+    def headline(self, name: str = "optimised") -> str:
+        """The result for candidate ``name`` in one sentence: its paired change in mean delay and in the
+        95th-percentile queue against the existing timing (95% CIs), and the approaches whose queue gets
+        worse beyond its CI, if any."""
+        row, ref = self.row(name).metrics, self.row("existing").metrics
+
+        def change(key: str, what: str) -> str:
+            m, lo, hi = paired_pct(row.values(key), ref.values(key))
+            ci = f"[{lo:+.0f}, {hi:+.0f}]"
+            if hi < 0:
+                return f"cut {what} by {-m:.0f}% {ci}"
+            if lo > 0:
+                return f"raised {what} by {m:.0f}% {ci}"
+            return f"left {what} level ({m:+.0f}% {ci})"
+
+        worse = [label for label, (_, lo, _) in approach_changes(row, ref).items() if lo > 0]
+        approaches = (f"the queue gets longer on {len(worse)} approach{'es' if len(worse) > 1 else ''} "
+                      f"({', '.join(worse)})" if worse else "no approach's queue gets longer")
+        delay = change("delay_s", "the mean delay")
+        queue = change("p95_max_queue_m", "the 95th-percentile queue")
+        return (f"The {name} plans {delay} and {queue} against the existing timing (paired over "
+                f"{len(self.seeds)} held-out seeds, 95% CI); {approaches}.")
 
     def summary(self) -> str:
         """The table under a line naming the scenario and the seeds, then the notes."""

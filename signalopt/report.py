@@ -210,6 +210,9 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
                    f"<td>{_fmt_ci(r, 'ped_wait_s')}</td><td>{_worse_cell(r)}</td></tr>")
     prov = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in provenance.items())
     note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    names = [r.name for r in comparison.rows]
+    headline = (f'<p class="headline"><b>{html.escape(comparison.headline())}</b></p>'
+                if "optimised" in names and "existing" in names else "")
     figs = "".join(f"<figure>{embed_png(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
                    for p in figures)
     doc = f"""<!DOCTYPE html>
@@ -221,6 +224,7 @@ td:first-child,th:first-child,td:nth-child(2){{text-align:left}}img{{max-width:1
 figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}.worse{{color:#b00020}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
+{headline}
 <p>Means over {len(comparison.seeds)} held-out seeds ({", ".join(map(str, comparison.seeds))}) with 95% confidence
 intervals; differences are paired per seed against the existing plans. Queue: mean over approaches of the mean
 per-cycle maximum queue. Delay: mean time loss per vehicle including the wait to enter the network.</p>

@@ -44,6 +44,15 @@ def test_a_worse_plan_is_flagged_on_the_measures_it_loses(comparison) -> None:
     assert "delay +" in note and "not recommended" in note
 
 
+def test_the_result_in_one_sentence(comparison) -> None:
+    text = comparison.headline("starved")
+    assert text.startswith("The starved plans raised the mean delay by ")
+    assert "raised the 95th-percentile queue by " in text and "paired over 3 held-out seeds" in text
+    assert "the queue gets longer on 1 approach (center:N)" in text
+    same = comparison.headline("same-as-existing")
+    assert "left the mean delay level (+0% [+0, +0])" in same and "no approach's queue gets longer" in same
+
+
 def test_the_flag_is_in_the_printed_table_and_in_bold_in_the_report(comparison, tmp_path: Path) -> None:
     lines = {line.split()[0]: line for line in str(comparison).splitlines() if line.split()}
     assert "delay" in lines["starved"].split("  ")[-1] and lines["existing"].rstrip().endswith("-")

@@ -64,11 +64,14 @@ def test_report_renders_in_headless_chromium(job):
         rendered = p.evaluate("Array.from(document.images).filter(i => i.complete && i.naturalWidth > 100).length")
         rows = p.evaluate("document.querySelectorAll('tbody tr').length")
         title = p.evaluate("document.title")
+        first = p.evaluate("document.querySelector('h1 + p').textContent")
     finally:
         p.close()
     assert n_images == 4 and rendered == 4
     assert rows == 5  # existing, existing-safe, webster, actuated, optimised
     assert "iso_run" in title
+    # the result in words first, as the comparison says it
+    assert first == job.comparison.headline() and first.startswith("The optimised plans ")
     assert p.errors == []
 
 
