@@ -15,7 +15,7 @@ import numpy as np
 from ._clock import clock_text
 from ._xml import atomic_write_bytes, atomic_write_text
 from .comparison import HEADLINE_MEASURES, Comparison
-from .plan import PlanSet
+from .plan import PlanSet, TimingPlan
 from .trace import Trace
 
 _COLOURS = {"G": "#2ca02c", "g": "#98df8a", "y": "#ffbf00", "r": "#d62728"}
@@ -188,6 +188,39 @@ def _worse_cell(row: dict[str, Any]) -> str:
     return f'<strong class="worse">WORSE: {html.escape(", ".join(names))}</strong>' if names else ""
 
 
+def _sheet_cells(plan: TimingPlan | None, k: int) -> list[str]:
+    if plan is None or k >= len(plan.phases):
+        return [""] * 6
+    ph = plan.phases[k]
+    walk = ph.green_s - ph.ped_clearance_s if ph.serves_pedestrians else 0.0
+    clear = ph.ped_clearance_s if ph.serves_pedestrians else 0.0
+    return [html.escape(ph.name), *(f"{v:g}" if v else "-" for v in (ph.green_s, ph.yellow_s, ph.all_red_s, walk,
+                                                                    clear))]
+
+
+def timing_sheets_html(old: PlanSet, new: PlanSet, *, old_name: str = "existing",
+                       new_name: str = "optimised") -> str:
+    """Per intersection, the two plans' timing sheets side by side: cycle, offset, and per stage its green,
+    yellow, all-red, pedestrian walk and clearance [s] (``-``: none)."""
+    heads = "".join(f"<th>{h}</th>" for h in ("stage", "green", "yellow", "all-red", "walk", "ped clear"))
+    out = []
+    for sid in new.signal_ids:
+        a = old[sid] if sid in old.signal_ids else None
+        b = new[sid]
+        n = max(len(b.phases), len(a.phases) if a else 0)
+        rows = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in (str(k + 1), *_sheet_cells(a, k),
+                                                                   *_sheet_cells(b, k))) + "</tr>"
+                       for k in range(n))
+
+        def cyc(p: TimingPlan | None) -> str:
+            return f"cycle {p.cycle_s:g} s, offset {p.offset_s:g} s" if p else "not in the plans"
+
+        out.append(f'<table class="sheet"><caption>{html.escape(sid)}</caption><thead><tr><th></th>'
+                   f'<th colspan="6">{old_name}: {cyc(a)}</th><th colspan="6">{new_name}: {cyc(b)}</th></tr>'
+                   f"<tr><th>#</th>{heads}{heads}</tr></thead><tbody>{rows}</tbody></table>")
+    return "".join(out)
+
+
 def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequence[Path], title: str,
                  provenance: dict[str, Any], notes: Sequence[str] = ()) -> Path:
     """Write ``report.html`` (figures embedded) and ``summary.json`` (the comparison rows)."""
@@ -213,6 +246,10 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
     names = [r.name for r in comparison.rows]
     headline = (f'<p class="headline"><b>{html.escape(comparison.headline())}</b></p>'
                 if "optimised" in names and "existing" in names else "")
+    sheets = ""
+    if {"existing", "optimised"} <= set(comparison.plans):
+        sheets = ("<h2>Timing sheets</h2><p>Times in seconds; offsets from the start of stage 1's green in the shared "
+                  "clock.</p>" + timing_sheets_html(comparison.plans["existing"], comparison.plans["optimised"]))
     figs = "".join(f"<figure>{embed_png(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
                    for p in figures)
     doc = f"""<!DOCTYPE html>
@@ -221,7 +258,7 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
 body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}}
 table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
 td:first-child,th:first-child,td:nth-child(2){{text-align:left}}img{{max-width:100%}}
-figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}.worse{{color:#b00020}}
+table.sheet{{margin:1em 0}}caption{{text-align:left;font-weight:bold}}figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}.worse{{color:#b00020}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 {headline}
@@ -232,6 +269,7 @@ per-cycle maximum queue. Delay: mean time loss per vehicle including the wait to
 <th>delay [s/veh]</th><th>vs existing</th><th>not inserted [veh]</th><th>throughput [veh]</th>
 <th>pedestrian wait [s]</th><th>worse than existing (95% CI)</th></tr></thead><tbody>{"".join(trs)}</tbody></table>
 <ul>{note_html}</ul>
+{sheets}
 {figs}
 <h2>Provenance</h2><ul>{prov}</ul>
 </body></html>

@@ -70,3 +70,25 @@ def test_the_comparison_shows_its_progress(isolated_net, sumocfg_scenario, make_
     err = capsys.readouterr().err
     n = 2 * len(table.rows)  # every candidate on both seeds, counted as each simulation ends
     assert "comparing" in err and f"{n}/{n}" in err and ("sim/s" in err or "s/sim" in err)
+
+
+def test_the_report_holds_both_plans_timing_sheets(comparison, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from signalopt.comparison import Comparison
+
+    plans = dict(comparison.plans)
+    plans["optimised"] = plans["starved"]
+    with_optimised = replace(comparison, plans=plans)
+    assert isinstance(with_optimised, Comparison)
+    report = write_report(tmp_path, with_optimised, figures=[], title="t", provenance={}).read_text()
+    sheet = report[report.index('<table class="sheet">'):]
+    sheet = sheet[:sheet.index("</table>")]
+    old, new = comparison.plans["existing"]["center"], comparison.plans["starved"]["center"]
+    assert f"existing: cycle {old.cycle_s:g} s, offset {old.offset_s:g} s" in sheet
+    assert f"optimised: cycle {new.cycle_s:g} s" in sheet
+    rows = sheet.split("<tr>")[3:]  # after the two header rows
+    assert len(rows) == len(old.phases)
+    # stage 2, the north's through: its green in the existing plan, then 7 s in the starved one
+    cells = [c.split("</td>")[0] for c in rows[1].split("<td>")[1:]]
+    assert cells[2] == f"{old.phases[1].green_s:g}" and cells[8] == "7"
