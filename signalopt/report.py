@@ -265,7 +265,7 @@ table.sheet{{margin:1em 0}}caption{{text-align:left;font-weight:bold}}figure{{ma
 <p>Means over {len(comparison.seeds)} held-out seeds ({", ".join(map(str, comparison.seeds))}) with 95% confidence
 intervals; differences are paired per seed against the existing plans. Queue: mean over approaches of the mean
 per-cycle maximum queue. Delay: mean time loss per vehicle including the wait to enter the network.</p>
-<table><thead><tr><th>candidate</th><th>control</th><th>mean max queue [m]</th><th>vs existing</th>
+<table class="comparison"><thead><tr><th>candidate</th><th>control</th><th>mean max queue [m]</th><th>vs existing</th>
 <th>delay [s/veh]</th><th>vs existing</th><th>not inserted [veh]</th><th>throughput [veh]</th>
 <th>pedestrian wait [s]</th><th>worse than existing (95% CI)</th></tr></thead><tbody>{"".join(trs)}</tbody></table>
 <ul>{note_html}</ul>

@@ -62,13 +62,15 @@ def test_report_renders_in_headless_chromium(job):
     try:
         n_images = p.evaluate("document.images.length")
         rendered = p.evaluate("Array.from(document.images).filter(i => i.complete && i.naturalWidth > 100).length")
-        rows = p.evaluate("document.querySelectorAll('tbody tr').length")
+        rows = p.evaluate("document.querySelectorAll('table.comparison tbody tr').length")
+        sheets = p.evaluate("Array.from(document.querySelectorAll('table.sheet caption')).map(c => c.textContent)")
         title = p.evaluate("document.title")
         first = p.evaluate("document.querySelector('h1 + p').textContent")
     finally:
         p.close()
     assert n_images == 4 and rendered == 4
     assert rows == 5  # existing, existing-safe, webster, actuated, optimised
+    assert sheets == list(job.result.best_plans.signal_ids)  # a timing sheet per intersection
     assert "iso_run" in title
     # the result in words first, as the comparison says it
     assert first == job.comparison.headline() and first.startswith("The optimised plans ")
