@@ -61,6 +61,15 @@ def test_rows_per_period_and_day_with_cis(result):
         assert r.mean_max_queue_m > 0
     existing_day = next(r for r in result.rows if r.schedule == "existing" and r.period == "day")
     assert existing_day.delta_vs_existing_pct == 0.0
+    # a schedule worse than the existing one beyond the paired CI is flagged, and only then
+    for r in result.rows:
+        if r.schedule == "existing":
+            assert r.worse == ()
+        elif r.period != "day":
+            assert ("mean max queue" in r.worse) == (r.delta_vs_existing_pct_ci95[0] > 0)
+            assert ("delay" in r.worse) == (r.delay_delta_vs_existing_pct_ci95[0] > 0)
+    report = (result.out_dir / "report.html").read_text()
+    assert ("WORSE: " in report) == any(r.worse for r in result.rows)
 
 
 def test_retimed_plans_differ_between_periods(result):

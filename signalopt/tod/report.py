@@ -79,9 +79,13 @@ def write_tod_report(out: Path, result: Any, existing: Schedule, counts: list[Tu
         delta = "" if r.delta_vs_existing_pct is None or r.schedule == "existing" else (
             f"{r.delta_vs_existing_pct:+.1f}% <small>[{r.delta_vs_existing_pct_ci95[0]:+.1f}, "
             f"{r.delta_vs_existing_pct_ci95[1]:+.1f}]</small>")
+        queue = f"{r.mean_max_queue_m:.1f} <small>[{lo:.1f}, {hi:.1f}]</small>"
+        delay = f"{r.delay_s:.1f} <small>[{dlo:.1f}, {dhi:.1f}]</small>"
+        bold = '<strong class="worse">{}</strong>'.format
+        worse = bold("WORSE: " + html.escape(", ".join(r.worse))) if r.worse else ""
         trs.append(f"<tr><td>{html.escape(r.variant)}</td><td>{html.escape(r.schedule)}</td>"
-                   f"<td>{html.escape(r.period)}</td><td>{r.mean_max_queue_m:.1f} <small>[{lo:.1f}, {hi:.1f}]"
-                   f"</small></td><td>{delta}</td><td>{r.delay_s:.1f} <small>[{dlo:.1f}, {dhi:.1f}]</small></td></tr>")
+                   f"<td>{html.escape(r.period)}</td><td>{bold(queue) if 'mean max queue' in r.worse else queue}</td>"
+                   f"<td>{delta}</td><td>{bold(delay) if 'delay' in r.worse else delay}</td><td>{worse}</td></tr>")
     winners = lane_use_winners(result.rows)
     win_html = ""
     if len({r.variant for r in result.rows}) > 1:
@@ -96,14 +100,14 @@ def write_tod_report(out: Path, result: Any, existing: Schedule, counts: list[Tu
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>signalopt time-of-day: {html.escape(provenance['scenario'])}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;font-size:14px}}
-td,th{{border:1px solid #ccc;padding:4px 8px}}img{{max-width:100%}}small{{color:#666}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:4px 8px}}img{{max-width:100%}}small{{color:#666}}.worse{{color:#b00020}}</style></head><body>
 <h1>Time-of-day retiming: {html.escape(provenance['scenario'])}</h1>
 <p>New periods from the movement-volume profile; one plan set per period; whole days simulated on held-out seeds
 {html.escape(str(provenance['day_seeds']))} with plans switching through a transition cycle at each boundary.
 Figures are means with 95% CIs; differences are paired per seed against the existing schedule.</p>
 <h2>New periods</h2><ul>{periods}</ul>
 <table><tr><th>lane use</th><th>schedule</th><th>period</th><th>mean max queue [m]</th><th>vs existing</th>
-<th>delay [s/veh]</th></tr>{''.join(trs)}</table>
+<th>delay [s/veh]</th><th>worse than existing (95% CI)</th></tr>{''.join(trs)}</table>
 {win_html}
 {''.join(f'<figure>{embed_png(p)}</figure>' for p in figures)}
 <h2>Provenance</h2><ul>{prov}</ul></body></html>

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..comparison import paired_pct
+from ..comparison import HEADLINE_MEASURES, paired_pct, worse_measures
 from ..metrics import Metrics, mean_ci95
 from ..schedule import Schedule
 from ..segment import Segmentation
@@ -29,6 +29,10 @@ class DayRow:
     delta_vs_existing_pct: float | None = None
     delta_vs_existing_pct_ci95: tuple[float, float] | None = None
     delay_delta_vs_existing_pct: float | None = None
+    delay_delta_vs_existing_pct_ci95: tuple[float, float] | None = None
+    #: headline measures on which the schedule is worse than the existing one beyond the paired 95% CI (for a
+    #: period: its queue and delay; for the day: every measure of :data:`~signalopt.comparison.HEADLINE_MEASURES`)
+    worse: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -65,8 +69,13 @@ def day_rows(variant: str, metrics: dict[str, Metrics], reference: Metrics) -> l
             qm, qlo, qhi = mean_ci95(q, lower=0.0)
             dm, dlo, dhi = mean_ci95(d, lower=0.0)
             dq, dqlo, dqhi = paired_pct(q, q_ref)
-            dd, _, _ = paired_pct(d, d_ref)
-            rows.append(DayRow(variant, name, pname, b, e, qm, (qlo, qhi), dm, (dlo, dhi), dq, (dqlo, dqhi), dd))
+            dd, ddlo, ddhi = paired_pct(d, d_ref)
+            if pname == "day":
+                worse = tuple(HEADLINE_MEASURES[w.measure][0] for w in worse_measures(m, reference))
+            else:
+                worse = tuple(n for n, lo in (("mean max queue", dqlo), ("delay", ddlo)) if lo > 0)
+            rows.append(DayRow(variant, name, pname, b, e, qm, (qlo, qhi), dm, (dlo, dhi), dq, (dqlo, dqhi), dd,
+                               (ddlo, ddhi), worse))
     return rows
 
 
