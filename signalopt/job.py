@@ -113,13 +113,14 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
 
     existing_metrics = simulate(session, seeds=opt_seeds[:1])
     sim_s = existing_metrics.runs[0].sim_time_s
-    n_compare = len(compare_seeds) * (len(baselines) + 1)
+    n_compare = len(compare_seeds) * (len(others) + 2)  # the existing timing, the baselines, the optimised plans
     minutes = estimate_minutes(sim_s, budget=budget, n_opt_seeds=len(opt_seeds), n_compare=n_compare,
                                workers=workers)
     log(f"existing plans: mean max queue {existing_metrics.mean_max_queue_m:.1f} m, delay "
         f"{existing_metrics.delay_s:.1f} s/veh (seed {opt_seeds[0]}); one simulation takes {sim_s:.1f} s")
     log(f"estimated wall time: about {minutes:.1f} min ({budget} new plan sets x {len(opt_seeds)} seeds, "
-        f"then {n_compare} comparison runs, {workers} workers)")
+        f"then {n_compare} comparison runs, {workers} workers; adaptive baselines and a loaded machine take "
+        f"longer: the progress bars show the time left as measured)")
 
     result = optimise(session, budget=budget, seeds=opt_seeds, rng=rng, run_dir=out / "run", resume=resume,
                       progress=progress, options={"analytic_presearch": analytic_presearch})
