@@ -23,8 +23,8 @@ from . import _sumo
 from ._xml import xml_escape
 from .errors import SimulationError
 from .metrics import ApproachMetrics, MovementMetrics, PeriodMetrics, RunMetrics
-from .movements import (EVENTS_FILE, LANES_FILE, SWITCHES_FILE, LaneGroup, detail_additional, group_measures,
-                        read_events, read_lane_losses, read_switches)
+from .movements import (EVENTS_FILE, LANES_FILE, SWITCHES_FILE, Crossing, LaneGroup, crossing_measures,
+                        detail_additional, group_measures, read_events, read_lane_losses, read_switches)
 from .formats.sumo import RUN_PROGRAM_ID, plans_additional, waut_additional
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared
@@ -51,7 +51,7 @@ class Task:
     ``bins`` are reporting periods ``(name, begin_s, end_s)`` for which queue
     and delay are also given separately (e.g. the control periods of a day).  With ``groups`` the run is
     detailed: it also measures those lane groups (HCM and ATSPM measures, :mod:`signalopt.movements`),
-    which an optimiser's runs leave out for speed.
+    which an optimiser's runs leave out for speed; with ``crossings``, also those crossings' pedestrian delay.
     """
 
     prepared: Prepared
@@ -62,6 +62,7 @@ class Task:
     schedule: Schedule | None = None
     bins: tuple[tuple[str, float, float], ...] = ()
     groups: tuple[LaneGroup, ...] = ()
+    crossings: tuple[Crossing, ...] = ()
 
 
 def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_file: str) -> str:
@@ -94,7 +95,7 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
             additional.append(str(work / "plans.add.xml"))
     (work / "detectors.add.xml").write_text(_detectors_additional(p, windows, "queues.xml"), encoding="utf-8")
     additional.append(str(work / "detectors.add.xml"))
-    if task.groups:
+    if task.groups or task.crossings:
         (work / "detail.add.xml").write_text(
             detail_additional(task.groups, begin_s=p.begin_s + p.warmup_s, end_s=p.end_s), encoding="utf-8")
         additional.append(str(work / "detail.add.xml"))
@@ -381,6 +382,9 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
     periods = tuple(_bin_metrics(task, cycles, trips, waiting, wait_delay))
     profile = _queue_profile(p, fine) if task.schedule is not None else ()
     movements = read_movements(task, work) if task.groups else ()
+    switches = read_switches(work / SWITCHES_FILE) if task.crossings else {}
+    crossing_rows = tuple(crossing_measures(c, switches=switches.get(c.signal_id, []), begin_s=p.begin_s + p.warmup_s,
+                                            end_s=p.end_s) for c in task.crossings)
     per_approach_mean = [a.mean_max_queue_m for a in approaches] or [0.0]
     per_approach_p95 = [a.p95_max_queue_m for a in approaches] or [0.0]
     return RunMetrics(
@@ -402,6 +406,7 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
         profile_step_s=PROFILE_STEP_S if profile else 0.0,
         profile_start_s=p.begin_s + p.warmup_s if profile else 0.0,
         movements=movements,
+        crossings=crossing_rows,
     )
 
 

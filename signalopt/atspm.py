@@ -12,6 +12,8 @@ References
    split failures: green occupancy ratio and red occupancy ratio in the first 5 s of red).
 .. [2] Transportation Research Board (2016). *Highway Capacity Manual, 6th ed.*, exhibit 19-8
    (level of service of signalised intersections).
+.. [3] Transportation Research Board (2000). *Highway Capacity Manual 2000*, eq. 18-5 (pedestrian delay at a
+   signalised crossing, ``(C - g)^2 / 2C``) and exhibit 18-9 (its level of service).
 """
 
 from __future__ import annotations
@@ -26,6 +28,15 @@ SPLIT_FAILURE_OCCUPANCY = 0.8
 RED_WINDOW_S = 5.0
 #: Upper control-delay bound of LOS A-E at a signalised intersection [s/veh] ([2], exhibit 19-8).
 LOS_DELAY_BOUNDS_S = (("A", 10.0), ("B", 20.0), ("C", 35.0), ("D", 55.0), ("E", 80.0))
+
+
+#: Upper pedestrian-delay bound of LOS A-E at a signalised crossing [s/ped] ([3], exhibit 18-9).
+PED_LOS_DELAY_BOUNDS_S = (("A", 10.0), ("B", 20.0), ("C", 30.0), ("D", 40.0), ("E", 60.0))
+
+
+def pedestrian_level_of_service(delay_s: float) -> str:
+    """HCM level of service (A-F) of a signalised crossing from its mean pedestrian delay [s/ped] ([3])."""
+    return next((letter for letter, bound in PED_LOS_DELAY_BOUNDS_S if delay_s <= bound), "F")
 
 
 def level_of_service(delay_s: float, vc_ratio: float | None = None) -> str:
@@ -103,6 +114,27 @@ def green_share(intervals: Sequence[Interval]) -> float:
     total = sum(i.end_s - i.begin_s for i in intervals)
     green = sum(i.end_s - i.begin_s for i in intervals if i.kind == "G")
     return green / total if total > 0 else 0.0
+
+
+def random_arrival_wait_s(intervals: Sequence[Interval]) -> float:
+    """Mean wait for green of arrivals spread uniformly over the record, from the indications as they ran [s].
+
+    An arrival in a stretch without green of length *r* waits until it ends, *r*/2 on average, so the mean
+    over the record of length *T* is :math:`\\sum_i r_i^2 / 2T`; for a fixed cycle *C* with green *g* this is
+    HCM's pedestrian delay :math:`(C - g)^2 / 2C` ([3], eq. 18-5), and it holds for actuated control as it ran.
+    A stretch still without green at the end of the record counts as if green came at its end.
+    """
+    total = sum(i.end_s - i.begin_s for i in intervals)
+    if total <= 0:
+        return 0.0
+    waits, run = 0.0, 0.0
+    for i in intervals:
+        if i.kind == "G":
+            waits += run * run / 2.0
+            run = 0.0
+        else:
+            run += i.end_s - i.begin_s
+    return (waits + run * run / 2.0) / total
 
 
 def merge(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._sumo_run import Task
 from .analytic import lane_groups
+from .movements import crossings
 from .baselines import Candidate, applicable_baselines, baseline_candidates, check_baselines
 from .errors import InputError
 from .evaluator import SumoEvaluator
@@ -115,6 +116,7 @@ class CompareRow:
         d["approaches"] = m.approach_table()
         d["movements"] = m.movement_table()
         d["intersections"] = m.intersection_table()
+        d["crossings"] = m.crossing_table()
         return d
 
 
@@ -259,7 +261,9 @@ def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanS
             raise InputError("--plans", "two candidates share a name", ", ".join(dup))
         # held-out runs are detailed: every lane group's HCM and ATSPM measures for the tables
         groups = lane_groups(ev.network, ev.prepared.signal_ids)
-        tasks = [Task(ev.prepared, s, c.plans, c.controller, groups=groups) for c in candidates for s in seeds]
+        walks = crossings(ev.network, ev.prepared.signal_ids)
+        tasks = [Task(ev.prepared, s, c.plans, c.controller, groups=groups, crossings=walks)
+                 for c in candidates for s in seeds]
         outcomes = _run_with_progress(ev, tasks) if progress else ev.run_tasks(tasks)
         metrics = []
         for k, c in enumerate(candidates):

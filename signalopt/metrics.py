@@ -89,6 +89,19 @@ class MovementMetrics:
 
 
 @dataclass(frozen=True)
+class CrossingMetrics:
+    """A signalised crossing in one detailed run: the share of time its walk signal showed, and the mean wait
+    of pedestrians arriving at random for the walk signal as the signal ran (HCM's pedestrian delay,
+    :func:`signalopt.atspm.random_arrival_wait_s`) [s/ped]."""
+
+    crossing: str
+    label: str
+    signal_id: str
+    walk_share: float
+    ped_delay_s: float
+
+
+@dataclass(frozen=True)
 class PeriodMetrics:
     """Queue and delay of one reporting period within a run (e.g. a control period of the day)."""
 
@@ -129,6 +142,7 @@ class RunMetrics:
     profile_step_s: float = 0.0
     profile_start_s: float = 0.0
     movements: tuple[MovementMetrics, ...] = ()
+    crossings: tuple[CrossingMetrics, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,6 +159,7 @@ class RunMetrics:
         data["approaches"] = tuple(ApproachMetrics(**a) for a in data.get("approaches", ()))
         data["periods"] = tuple(PeriodMetrics(**p) for p in data.get("periods", ()))
         data["movements"] = tuple(MovementMetrics(**m) for m in data.get("movements", ()))
+        data["crossings"] = tuple(CrossingMetrics(**c) for c in data.get("crossings", ()))
         data["queue_profile_m"] = tuple(data.get("queue_profile_m", ()))
         return cls(**data)
 
@@ -243,6 +258,23 @@ class Metrics:
             })
         return out
 
+    def crossing_table(self) -> list[dict[str, Any]]:
+        """Per signalised crossing: walk share and pedestrian delay, means over the seeds, with HCM's
+        pedestrian level of service (empty without detailed runs)."""
+        from .atspm import pedestrian_level_of_service
+
+        rows: dict[str, list[CrossingMetrics]] = {}
+        for r in self.runs:
+            for c in r.crossings:
+                rows.setdefault(c.crossing, []).append(c)
+        out = []
+        for cid, items in rows.items():
+            d = float(np.mean([c.ped_delay_s for c in items]))
+            out.append({"crossing": cid, "label": items[0].label, "signal_id": items[0].signal_id,
+                        "walk_share": float(np.mean([c.walk_share for c in items])), "ped_delay_s": d,
+                        "los": pedestrian_level_of_service(d)})
+        return out
+
     def intersection_table(self) -> list[dict[str, Any]]:
         """Per signal: control delay weighted by the movements' volumes, its LOS (HCM: the intersection's
         delay), the highest v/c, arrivals on green and split failures over all its movements."""
@@ -279,6 +311,8 @@ class Metrics:
         if any(r.movements for r in self.runs):
             out["movements"] = self.movement_table()
             out["intersections"] = self.intersection_table()
+        if any(r.crossings for r in self.runs):
+            out["crossings"] = self.crossing_table()
         out["runs"] = [r.to_dict() for r in self.runs]
         out.update(self.extra)
         return out

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from . import atspm
 from ._xml import xml_escape
-from .metrics import MovementMetrics
+from .metrics import CrossingMetrics, MovementMetrics
+from .network import Network
 
 #: Distance of the advance detector upstream of the stop bar (400 ft, FHWA's usual placement) [m].
 ADVANCE_M = 122.0
@@ -58,6 +59,42 @@ class LaneGroup:
         return max(0.5, self.lane_lengths_m[k] - ADVANCE_M)
 
 
+@dataclass(frozen=True)
+class Crossing:
+    """A signalised pedestrian crossing: its crossing edge, signal, label (the leg it crosses) and link indices."""
+
+    id: str
+    signal_id: str
+    label: str
+    links: tuple[int, ...]
+    length_m: float
+
+
+def crossings(network: Network, signal_ids: Sequence[str]) -> tuple[Crossing, ...]:
+    """Every signalised crossing of the given signals, labelled by the leg it crosses."""
+    out = []
+    for sid in signal_ids:
+        signal = network.signal(sid)
+        legs = {e: a.leg or a.id for a in signal.approaches for e in a.edges}
+        by_edge: dict[str, list] = {}
+        for link in signal.links:
+            if link.is_crossing:
+                by_edge.setdefault(link.approach, []).append(link)
+        for edge, links in by_edge.items():
+            leg = next((legs[e] for e in links[0].crosses if e in legs), edge)
+            out.append(Crossing(edge, sid, f"{sid}:{leg} crossing", tuple(sorted(l.index for l in links)),
+                                max(l.length_m for l in links)))
+    return tuple(out)
+
+
+def crossing_measures(c: Crossing, *, switches: list[tuple[float, str]], begin_s: float,
+                      end_s: float) -> CrossingMetrics:
+    """A crossing's walk share and its pedestrians' mean wait for the walk signal, from the signal as it ran."""
+    intervals = atspm.clip(atspm.indication_intervals(switches, c.links, end_s=end_s), begin_s, end_s)
+    return CrossingMetrics(c.id, c.label, c.signal_id, atspm.green_share(intervals),
+                           atspm.random_arrival_wait_s(intervals))
+
+
 def detail_additional(groups: Sequence[LaneGroup], *, begin_s: float, end_s: float) -> str:
     """SUMO additional file of a detailed run: per lane, an advance detector (``a``) and the two ends of the
     stop-bar presence zone (``z`` where it starts, ``s`` at the stop bar); the lanes' measures from
@@ -71,8 +108,9 @@ def detail_additional(groups: Sequence[LaneGroup], *, begin_s: float, end_s: flo
                 lines.append(f'  <instantInductionLoop id="{kind}|{xml_escape(g.id)}|{xml_escape(lane)}" '
                              f'lane="{xml_escape(lane)}" pos="{pos:.2f}" file="{EVENTS_FILE}"/>')
     edges = sorted({g.approach for g in groups})
-    lines.append(f'  <laneData id="movements" file="{LANES_FILE}" begin="{begin_s:g}" end="{end_s:g}" '
-                 f'edges="{xml_escape(" ".join(edges))}"/>')
+    if edges:
+        lines.append(f'  <laneData id="movements" file="{LANES_FILE}" begin="{begin_s:g}" end="{end_s:g}" '
+                     f'edges="{xml_escape(" ".join(edges))}"/>')
     lines.append(f'  <timedEvent type="SaveTLSSwitchStates" dest="{SWITCHES_FILE}"/>')
     lines.append("</additional>")
     return "\n".join(lines) + "\n"

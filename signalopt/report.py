@@ -317,7 +317,26 @@ def movement_tables_html(old: dict[str, Any], new: dict[str, Any]) -> str:
             f'volume as simulated under the {n} plans; a back of queue within 10% of its storage in bold.</p>'
             f'<table class="movements"><thead><tr><th></th><th></th><th colspan="6">{o}</th>'
             f'<th colspan="6">{n}</th></tr><tr><th>movement</th><th>veh/h</th>{mheads}{mheads}</tr></thead>'
-            f'<tbody>{moves}</tbody></table>')
+            f'<tbody>{moves}</tbody></table>{_crossings_html(old, new)}')
+
+
+def _crossings_html(old: dict[str, Any], new: dict[str, Any]) -> str:
+    if not new.get("crossings"):
+        return ""
+    old_c = {r["crossing"]: r for r in old.get("crossings", ())}
+
+    def cells(r: dict[str, Any] | None) -> str:
+        if r is None:
+            return "<td></td>" * 3
+        return f"<td>{_pct(r['walk_share'])}</td><td>{r['ped_delay_s']:.1f}</td>{_los_cell(r['los'])}"
+
+    rows = "".join(f"<tr><td>{html.escape(r['label'])}</td>{cells(old_c.get(r['crossing']))}{cells(r)}</tr>"
+                   for r in new["crossings"])
+    heads = "<th>walk</th><th>delay [s/ped]</th><th>LOS</th>"
+    return (f'<h2>Crossings</h2><p>Pedestrian delay of random arrivals for the walk signal as it ran (HCM); LOS '
+            f'by HCM 2000 exhibit 18-9.</p><table class="crossings"><thead><tr><th></th>'
+            f'<th colspan="3">{html.escape(old["name"])}</th><th colspan="3">{html.escape(new["name"])}</th></tr>'
+            f'<tr><th>crossing</th>{heads}{heads}</tr></thead><tbody>{rows}</tbody></table>')
 
 
 def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequence[Path], title: str,

@@ -92,3 +92,18 @@ def test_pcd_cycles_run_from_red_to_red_with_green_and_yellow_marks() -> None:
     assert got[0].arrivals_s == (7.0,)
     assert got[1].arrivals_s == pytest.approx((2.0, 7.0, 37.0))
     assert all(not math.isnan(c.green_at_s) for c in got)
+
+
+def test_random_arrival_wait_is_hcm_pedestrian_delay_for_a_fixed_cycle() -> None:
+    iv = _cycles(4, green_s=20.0, yellow_s=0.0, red_s=70.0)  # C = 90, g = 20
+    # the record starts with green: every red is followed by a green but the last, which counts as if it were
+    assert atspm.random_arrival_wait_s(iv) == pytest.approx((90 - 20) ** 2 / (2 * 90))
+    assert atspm.random_arrival_wait_s([Interval(0, 60, "G")]) == 0.0
+    # actuated: the same green share split unevenly waits longer than evenly
+    uneven = [Interval(0, 10, "G"), Interval(10, 20, "r"), Interval(20, 30, "G"), Interval(30, 100, "r")]
+    even = [Interval(0, 10, "G"), Interval(10, 50, "r"), Interval(50, 60, "G"), Interval(60, 100, "r")]
+    assert atspm.random_arrival_wait_s(uneven) > atspm.random_arrival_wait_s(even)
+
+
+def test_pedestrian_level_of_service_bounds() -> None:
+    assert [atspm.pedestrian_level_of_service(d) for d in (5, 15, 25, 35, 50, 61)] == list("ABCDEF")

@@ -81,3 +81,24 @@ def test_control_delay_grows_with_demand(light, overloaded) -> None:
     low = [m.control_delay_s for r in light[1] for m in r.movements if m.group.startswith("n2center|T")]
     high = [m.control_delay_s for r in overloaded[1] for m in r.movements if m.group.startswith("n2center|T")]
     assert 5 < sum(low) / len(low) < 55 < min(high)
+
+
+def test_crossing_delay_is_hcm_pedestrian_delay_of_the_walk_as_it_ran(corpus) -> None:
+    from signalopt.movements import crossings
+
+    entry = next(e for e in corpus if e.name == "sidewalks")
+    with SumoEvaluator(entry.scenario_path) as ev:
+        walks = crossings(ev.network, ev.prepared.signal_ids)
+        plans = ev.existing_plans()
+        run = run_task(Task(ev.prepared, 1, plans, ev.controller, crossings=walks))
+    assert len(run.crossings) == len(walks) >= 4 and not run.movements
+    assert {c.label.split(":")[1] for c in run.crossings} <= {"N crossing", "E crossing", "S crossing", "W crossing"}
+    for c in run.crossings:
+        cycle_s = plans[c.signal_id].cycle_s
+        walk_s = c.walk_share * cycle_s
+        assert 0 < walk_s < cycle_s
+        # fixed time: the mean wait of random arrivals is HCM's (C - g)^2 / 2C within a part-cycle's edge effects
+        assert c.ped_delay_s == pytest.approx((cycle_s - walk_s) ** 2 / (2 * cycle_s), rel=0.05)
+    # the simulated pedestrians wait about as long as the crossings' delay says (they cross one or two)
+    mean_delay = sum(c.ped_delay_s for c in run.crossings) / len(run.crossings)
+    assert 0.5 * mean_delay < run.ped_wait_s < 2.5 * mean_delay
