@@ -76,24 +76,36 @@ def plot_queue_over_time(traces: Sequence[Trace], path: Path) -> Path:
 
 
 def plot_approach_queues(comparison: Comparison, path: Path) -> Path:
-    """Per-approach mean per-cycle max queue with 95% CIs, one bar per candidate."""
+    """Per-approach mean per-cycle max queue with 95% CIs, one bar per candidate, one panel per intersection
+    (two panels a row), so the figure stays a page wide however many signals and candidates there are."""
     plt = pyplot()
     tables = {r.name: {a["label"]: a for a in r.to_dict()["approaches"]} for r in comparison.rows}
-    labels = sorted({lab for t in tables.values() for lab in t})
-    x = np.arange(len(labels))
+    signal_of = {lab: a["signal_id"] for t in tables.values() for lab, a in t.items()}
+    signals = sorted(set(signal_of.values())) or [""]
+    cols = min(2, len(signals))
+    rows = int(np.ceil(len(signals) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.2 * rows), squeeze=False, sharey=True)
     width = 0.8 / max(1, len(tables))
-    fig, ax = plt.subplots(figsize=(max(8, 0.6 * len(labels) * len(tables) / 2), 4))
-    for k, (name, t) in enumerate(tables.items()):
-        means = np.array([t[lab]["mean_max_queue_m"] if lab in t else 0.0 for lab in labels])
-        lo = np.array([t[lab]["mean_max_queue_m_ci95"][0] if lab in t else 0.0 for lab in labels])
-        hi = np.array([t[lab]["mean_max_queue_m_ci95"][1] if lab in t else 0.0 for lab in labels])
-        err = np.vstack([np.maximum(means - lo, 0), np.maximum(hi - means, 0)])
-        ax.bar(x + k * width - 0.4 + width / 2, means, width, yerr=err, capsize=2, label=name,
-               color=_CANDIDATE_COLOURS[k % len(_CANDIDATE_COLOURS)])
-    ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=8)
-    ax.set_ylabel("mean per-cycle max queue [m]")
-    ax.legend(fontsize=8, ncol=3)
-    ax.set_title(f"Queues per approach on held-out seeds {comparison.seeds[0]}..{comparison.seeds[-1]} (95% CI)")
+    for ax, sid in zip(axes.flat, signals):
+        labels = sorted(lab for lab, s in signal_of.items() if s == sid)
+        x = np.arange(len(labels))
+        for k, (name, t) in enumerate(tables.items()):
+            means = np.array([t[lab]["mean_max_queue_m"] if lab in t else 0.0 for lab in labels])
+            lo = np.array([t[lab]["mean_max_queue_m_ci95"][0] if lab in t else 0.0 for lab in labels])
+            hi = np.array([t[lab]["mean_max_queue_m_ci95"][1] if lab in t else 0.0 for lab in labels])
+            err = np.vstack([np.maximum(means - lo, 0), np.maximum(hi - means, 0)])
+            ax.bar(x + k * width - 0.4 + width / 2, means, width, yerr=err, capsize=1.5, label=name,
+                   color=_CANDIDATE_COLOURS[k % len(_CANDIDATE_COLOURS)])
+        ax.set_xticks(x, [lab.split(":", 1)[-1] for lab in labels], fontsize=8)
+        ax.set_title(sid, fontsize=10)
+    for ax in axes.flat[len(signals):]:
+        ax.set_visible(False)
+    for row in axes:
+        row[0].set_ylabel("mean per-cycle max queue [m]", fontsize=8)
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, ncol=min(5, len(names)), loc="upper center", bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle(f"Queues per approach on held-out seeds {comparison.seeds[0]}..{comparison.seeds[-1]} (95% CI)")
+    fig.tight_layout()
     return save_figure(fig, path)
 
 

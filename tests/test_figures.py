@@ -56,3 +56,26 @@ def test_ring_diagrams_repeat_a_shorter_cycle_and_label_a_wrapped_stage(tmp_path
     # to its second half, from 30 and 70 s; stage 2 at 15 and 55 s)
     assert texts.count("1:40") == 1 and texts.count("2:40") == 1
     assert texts.count("1:20") == 3 + 3 and texts.count("2:10") == 2 + 2
+
+
+def test_approach_queues_are_grouped_by_intersection_and_stay_a_page_wide(tmp_path) -> None:
+    """Nine signals of four approaches and eight candidates: one panel per signal, two a row, a page wide (the
+    single bar chart this replaced was 4,700 pixels wide on the corridor)."""
+    from PIL import Image
+
+    from signalopt.comparison import CompareRow, Comparison
+    from signalopt.metrics import ApproachMetrics, Metrics, RunMetrics
+    from signalopt.report import plot_approach_queues
+
+    def run(seed: int, scale: float) -> RunMetrics:
+        apps = tuple(ApproachMetrics(f"e{s}{leg}", f"J{s}:{leg}", f"J{s}", scale * (10 + s), 0, 0, 0, 0, 0, 20)
+                     for s in range(9) for leg in "NESW")
+        return RunMetrics(seed, 30.0, 10.0, 12.0, 20.0, 0, 100, 100, 1.0, 0.0, 0, 0, apps)
+
+    rows = tuple(CompareRow(f"cand{k}", "static", Metrics("x", f"cand{k}", "static", (run(1, 1 + k / 10),
+                                                                                         run(2, 1 + k / 9))))
+                 for k in range(8))
+    path = plot_approach_queues(Comparison("x", (1, 2), rows), tmp_path / "aq.png")
+    fig_w, fig_h = Image.open(path).size
+    assert fig_w <= 1600
+    plt.close("all")
