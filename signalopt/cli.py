@@ -314,6 +314,17 @@ def cmd_optimise_front(args: argparse.Namespace) -> int:
     return 0
 
 
+def _front_files(front_json: str | None) -> list[str]:
+    """The plan files of a front's knee and ends, as ``optimise --objectives`` recorded them in front.json."""
+    if front_json is None:
+        return []
+    try:
+        files = json.loads(Path(front_json).read_text(encoding="utf-8"))["files"]
+        return [str(files[name]) for name in files]
+    except (ValueError, KeyError, TypeError):
+        raise InputError(front_json, "not a front.json written by optimise --objectives (no 'files')", None) from None
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .baselines import parse_baselines
     from .comparison import DEFAULT_COMPARE_SEEDS, compare
@@ -325,7 +336,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenario = read_scenario(args.scenario)
     network = load_network(scenario)
     plan_sets, opt_seeds = [], set(scenario.optimise_seeds)
-    for path in args.plans or []:
+    for path in [*(args.plans or []), *_front_files(args.front)]:
         plans, provenance = read_plan_file(path, network=network)
         name = Path(path).stem
         plan_sets.append(type(plans)(plans.plans, name=name))
@@ -505,6 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare plan files and baselines on held-out seeds")
     p.add_argument("scenario")
     p.add_argument("--plans", action="append", help="signalopt JSON plan file (repeatable)")
+    p.add_argument("--front", metavar="FRONT_JSON", help="also compare the knee and each objective's best of a "
+                                                      "front written by optimise --objectives")
     p.add_argument("--baselines", default="existing,webster", help="comma list of " + ",".join(
         ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")))
     p.add_argument("--seeds", help="held-out seeds (default 101-110)")

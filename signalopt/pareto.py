@@ -17,9 +17,9 @@ Why optuna's NSGA-II and not pymoo (or a hand-written NSGA-II):
   domination (Deb et al. 2002, a feasible plan beats an infeasible one) from the value set with
   ``Trial.set_constraint`` (optuna 5; ``constraints_func`` is deprecated there); pymoo handles constraints
   as well, so this is not a point against it;
-* optuna is maintained by a large team with frequent releases and pulls in only SQLAlchemy, Alembic and
-  colorlog besides the numpy we already use (in-memory storage needs no database); pymoo brings its own
-  numerics stack (autograd, cma, alive-progress, Deprecated, ...) of which we would use one algorithm.
+* optuna is widely used and actively maintained, and adds SQLAlchemy, Alembic, colorlog and PyYAML to what we
+  already install (numpy, tqdm, packaging; in-memory storage needs no database); pymoo (0.6.x) requires its own
+  numerics stack -- autograd, cma, moocore, alive-progress, Deprecated -- of which we would use one algorithm.
 
 pymoo has more algorithms (NSGA-III, MOEA/D, ...) and its own knee finders; for two to four objectives and a
 budget of tens to hundreds of simulations NSGA-II is enough, and the front is small enough to choose from by

@@ -117,7 +117,7 @@ def test_resume_after_a_journal_replays_without_simulating(front, scenario: Path
                        run_dir=run_dir, resume=True)
 
 
-def test_cli_writes_the_front_and_the_knee(scenario: Path, front, tmp_path: Path, capsys) -> None:
+def test_cli_writes_the_front_and_the_knee_and_compare_takes_it(scenario: Path, front, tmp_path: Path, capsys) -> None:
     f, run_dir = front
     out = tmp_path / "out"
     # the front's journal: the command replays it and simulates only the existing timing
@@ -133,6 +133,14 @@ def test_cli_writes_the_front_and_the_knee(scenario: Path, front, tmp_path: Path
     assert knee["provenance"]["seeds"] == list(SEEDS)  # compare refuses these seeds as held out
     assert all(Path(m["file"]).exists() for m in record["members"])
     assert "knee plans written to" in capsys.readouterr().out
+    # compare --front: the knee and the ends on held-out seeds, by name
+    code = main(["compare", str(scenario), "--front", str(out / "front.json"), "--baselines", "existing",
+                 "--seeds", "101,102", "--format", "json", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    names = [r["name"] for r in json.loads(capsys.readouterr().out)]
+    assert names[0] == "existing" and names[-3:] == ["knee", "best-delay", "best-queue"]
+    assert main(["compare", str(scenario), "--front", str(out / "knee.json")]) == 2
+    assert "not a front.json" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("value", ["delay,speed", "delay", "delay,delay"])
@@ -157,3 +165,12 @@ def test_the_first_generation_starts_from_the_warm_starts(front, scenario: Path)
     first = [d["x"] for d in journal_lines(run_dir / "journal.jsonl")[:f.population_size * len(SEEDS)]]
     for x in starts:
         assert any(np.allclose(x, y) for y in first)
+
+
+def test_a_spillback_limit_keeps_the_front_within_it(scenario: Path) -> None:
+    """``max_spillback_share``: NSGA-II ranks by constrained domination; the front holds feasible plan sets
+    (or says that none was)."""
+    f = optimise_front(scenario, objectives="delay,queue", budget=6, seeds=(1,), rng=0, max_spillback_share=0.0)
+    shares = [np.mean([r.spillback_share for r in m.metrics.runs]) for m in f.members]
+    assert f.max_spillback_share == 0.0
+    assert all(s <= 0.0 for s in shares) or "ignores the limit" in f.message
