@@ -381,16 +381,15 @@ class _FrontSearch:
 
     def _tell(self, sampler_study: Any, batch: Sequence[tuple[Any, Trial]]) -> None:
         for (proposal, trial), ev in zip(batch, self.study.run([t for _, t in batch])):
-            if ev.metrics is None:  # failed after its retries: the worst value on every objective
-                values = (FAILED_SCORE,) * len(self.objectives)
-            else:
-                values = objective_values(self.objectives, ev.metrics)
+            metrics = ev.metrics
+            values = objective_values(self.objectives, metrics) if metrics is not None else ()
+            if not all(math.isfinite(v) for v in values):  # failed after its retries, or no figure (NaN):
+                metrics, values = None, (FAILED_SCORE,) * len(self.objectives)  # the worst on every objective
             if self.limit is not None:
-                share = (float(np.mean([r.spillback_share for r in ev.metrics.runs]))
-                         if ev.metrics is not None else 1.0)
+                share = float(np.mean([r.spillback_share for r in metrics.runs])) if metrics is not None else 1.0
                 proposal.set_constraint("spillback", share - self.limit)
             sampler_study.tell(proposal, list(values))
-            self.told.append(_Told(trial, ev.metrics, values))
+            self.told.append(_Told(trial, metrics, values))
             self.nplan += ev.n_simulations > 0
             self.nsim += ev.n_simulations
             if self._bar is not None:

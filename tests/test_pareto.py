@@ -62,6 +62,24 @@ def test_parse_objectives_names_the_bad_value() -> None:
         parse_objectives("queue")
 
 
+def test_front_on_the_analytic_model_spends_its_budget_and_is_reproducible() -> None:
+    """Analytic (Webster/HCM) evaluator on the bundled isolated junction: no simulation, milliseconds."""
+    from signalopt.analytic import AnalyticEvaluator
+
+    iso = Path(__file__).resolve().parents[1] / "scenarios" / "isolated.toml"
+    run = lambda: optimise_front(iso, objectives="delay,queue", budget=30, seeds=[1],  # noqa: E731
+                                 evaluator=AnalyticEvaluator(iso), rng=0)
+    f = run()
+    assert f.message == "evaluation budget of 30 reached" and f.n_plans == 30 and f.nfev >= 30
+    assert f.population_size == 10  # a third of the budget
+    assert non_dominated(f.values).all()
+    again = run()
+    assert [m.values for m in again.members] == [m.values for m in f.members]
+    assert [m.plans for m in again.members] == [m.plans for m in f.members]
+    with pytest.raises(InputError, match="population"):
+        optimise_front(iso, budget=4, population=1, evaluator=AnalyticEvaluator(iso))
+
+
 # ------------------------------------------------------------------ real SUMO on a corpus network
 
 
