@@ -192,3 +192,27 @@ def test_a_spillback_limit_keeps_the_front_within_it(scenario: Path) -> None:
     shares = [np.mean([r.spillback_share for r in m.metrics.runs]) for m in f.members]
     assert f.max_spillback_share == 0.0
     assert all(s <= 0.0 for s in shares) or "ignores the limit" in f.message
+
+
+def test_a_killed_front_search_resumes_without_simulating_again(front, scenario: Path, tmp_path: Path) -> None:
+    """SIGKILL part-way (the process group: the search and its simulations), then resume: nothing journalled is
+    simulated again, and the front is the one of the run never interrupted."""
+    import signal
+    import sys
+
+    from _optimise_helpers import journal_lines, kill_once_journalled
+
+    f, _ = front
+    run_dir = tmp_path / "killed"
+    code = ("import sys; from signalopt.pareto import optimise_front; "
+            f"optimise_front(sys.argv[1], objectives=('delay', 'queue'), budget={BUDGET}, seeds={SEEDS!r}, rng=0, "
+            "run_dir=sys.argv[2])")
+    returncode, err = kill_once_journalled([sys.executable, "-c", code, str(scenario), str(run_dir)],
+                                           run_dir / "journal.jsonl")
+    assert returncode == -signal.SIGKILL, err
+    before = {d["key"] for d in journal_lines(run_dir / "journal.jsonl")}
+    assert 3 <= len(before) < f.nsim
+    resumed = optimise_front(scenario, objectives=("delay", "queue"), budget=BUDGET, seeds=SEEDS, rng=0,
+                             run_dir=run_dir, resume=True)
+    assert resumed.nsim_run == f.nsim - len(before)
+    assert [m.values for m in resumed.members] == [m.values for m in f.members]
