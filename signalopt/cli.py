@@ -376,12 +376,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         job = run_job(args.scenario, budget=budget, out_dir=args.out, workers=args.workers, rng=args.rng,
                       seeds=parse_seeds(args.seeds) if args.seeds is not None else None, resume=args.resume,
                       baselines=parse_baselines(args.baselines), progress=not args.quiet, executor=executor,
+                      objectives=args.objectives,
                       **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
                          if args.compare_seeds is not None else {}))
     finally:
         if executor is not None:
             executor.close()
-    print(job.comparison.headline())
+    for name in job.candidates:
+        print(job.comparison.headline(name))
     print(job.comparison.table())
     print(f"report: {job.report}")
     print(f"plans:  {job.plans_dir}  (signalopt JSON and SUMO additional)")
@@ -538,6 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_executor_args(p)
     p.add_argument("--rng", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--objectives", metavar="A,B[,...]",
+                   help="optimise the Pareto front over two or more of delay, queue, stops, spillback, ped_delay and "
+                        "compare its knee and each objective's best (knee, best-<objective>)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_run)
 

@@ -216,3 +216,26 @@ def test_a_killed_front_search_resumes_without_simulating_again(front, scenario:
                              run_dir=run_dir, resume=True)
     assert resumed.nsim_run == f.nsim - len(before)
     assert [m.values for m in resumed.members] == [m.values for m in f.members]
+
+
+def test_run_compares_the_knee_and_the_ends_on_held_out_seeds(front, scenario: Path, tmp_path: Path,
+                                                               capsys) -> None:
+    """``signalopt run --objectives``: the front (replayed from the fixture's journal), then the knee and each
+    objective's best beside the existing timing on held-out seeds, exported and reported."""
+    import shutil
+
+    f, run_dir = front
+    out = tmp_path / "out"
+    shutil.copytree(run_dir, out / "run")
+    code = main(["run", str(scenario), "--objectives", "delay,queue", "--budget", str(BUDGET), "--seeds", "1,2",
+                 "--compare-seeds", "101,102", "--baselines", "existing", "--out", str(out), "--resume", "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "The knee plans" in printed.out and "The best-queue plans" in printed.out
+    names = [r["name"] for r in json.loads((out / "summary.json").read_text())["rows"]]
+    assert names[0] == "existing" and names[-3:] == ["knee", "best-delay", "best-queue"]
+    for name in ("knee", "best-delay", "best-queue"):
+        assert json.loads((out / "plans" / f"{name}.json").read_text())["plans"]
+    knee = json.loads((out / "plans" / "knee.json").read_text())
+    assert knee["plans"] == f.knee().plans.to_dict()["plans"]
+    assert (out / "report.html").exists()
