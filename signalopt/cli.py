@@ -274,7 +274,8 @@ def cmd_optimise_front(args: argparse.Namespace) -> int:
     try:
         front = optimise_front(scenario, objectives=objectives, budget=args.budget, seeds=seeds,
                                workers=args.workers, rng=args.rng, run_dir=run_dir, resume=args.resume,
-                               max_spillback_share=args.max_spillback, per_signal_cycle=args.per_signal_cycle,
+                               sampler=args.sampler, max_spillback_share=args.max_spillback,
+                               per_signal_cycle=args.per_signal_cycle,
                                lead_lag=args.lead_lag, progress=not args.quiet, executor=executor)
         existing = objective_values(objectives, simulate(scenario, seeds=seeds, workers=args.workers,
                                                          executor=executor))
@@ -502,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objectives", metavar="A,B[,...]",
                    help="search the Pareto front over two or more of delay, queue, stops, spillback, ped_delay "
                         "(optuna's NSGA-II); writes the knee's plans to --out and the front beside them")
+    p.add_argument("--sampler", choices=("nsga2", "tpe"), default="nsga2",
+                   help="with --objectives: optuna's NSGA-II (default) or multi-objective TPE")
     p.add_argument("--max-spillback", type=float, metavar="SHARE",
                    help="with --objectives: plan sets whose share of approach-cycles with a spillback exceeds "
                         "SHARE are infeasible")

@@ -78,6 +78,12 @@ def test_front_on_the_analytic_model_spends_its_budget_and_is_reproducible() -> 
     assert [m.plans for m in again.members] == [m.plans for m in f.members]
     with pytest.raises(InputError, match="population"):
         optimise_front(iso, budget=4, population=1, evaluator=AnalyticEvaluator(iso))
+    with pytest.raises(InputError, match=r"sampler must be one of nsga2, tpe \(cmaes\)"):
+        optimise_front(iso, budget=4, sampler="cmaes", evaluator=AnalyticEvaluator(iso))
+    tpe = [optimise_front(iso, objectives="delay,queue", budget=30, seeds=[1], evaluator=AnalyticEvaluator(iso),
+                          rng=0, sampler="tpe") for _ in range(2)]
+    assert tpe[0].n_plans == 30 and tpe[0].provenance["method"] == "tpe"
+    assert [m.values for m in tpe[0].members] == [m.values for m in tpe[1].members]
 
 
 # ------------------------------------------------------------------ real SUMO on a corpus network
