@@ -22,7 +22,9 @@ import numpy as np
 from . import _sumo
 from ._xml import xml_escape
 from .errors import SimulationError
-from .metrics import ApproachMetrics, PeriodMetrics, RunMetrics
+from .metrics import ApproachMetrics, MovementMetrics, PeriodMetrics, RunMetrics
+from .movements import (EVENTS_FILE, LANES_FILE, SWITCHES_FILE, Crossing, LaneGroup, crossing_measures,
+                        detail_additional, group_measures, read_events, read_lane_losses, read_switches)
 from .formats.sumo import RUN_PROGRAM_ID, plans_additional, waut_additional
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared
@@ -47,7 +49,9 @@ class Task:
     """One evaluation: a plan set (or a controller, or a time-of-day schedule) on a prepared scenario with one seed.
 
     ``bins`` are reporting periods ``(name, begin_s, end_s)`` for which queue
-    and delay are also given separately (e.g. the control periods of a day).
+    and delay are also given separately (e.g. the control periods of a day).  With ``groups`` the run is
+    detailed: it also measures those lane groups (HCM and ATSPM measures, :mod:`signalopt.movements`),
+    which an optimiser's runs leave out for speed; with ``crossings``, also those crossings' pedestrian delay.
     """
 
     prepared: Prepared
@@ -57,6 +61,8 @@ class Task:
     keep_dir: str | None = None
     schedule: Schedule | None = None
     bins: tuple[tuple[str, float, float], ...] = ()
+    groups: tuple[LaneGroup, ...] = ()
+    crossings: tuple[Crossing, ...] = ()
 
 
 def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_file: str) -> str:
@@ -89,6 +95,10 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
             additional.append(str(work / "plans.add.xml"))
     (work / "detectors.add.xml").write_text(_detectors_additional(p, windows, "queues.xml"), encoding="utf-8")
     additional.append(str(work / "detectors.add.xml"))
+    if task.groups or task.crossings:
+        (work / "detail.add.xml").write_text(
+            detail_additional(task.groups, begin_s=p.begin_s + p.warmup_s, end_s=p.end_s), encoding="utf-8")
+        additional.append(str(work / "detail.add.xml"))
     return [
         sumo or str(_sumo.binary("sumo")), "-n", p.network_path, "-r", ",".join(p.route_files),
         "-a", ",".join(additional), "--begin", f"{p.begin_s:g}", "--end", f"{p.end_s:g}",
@@ -371,6 +381,10 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
     approaches = tuple(_approach_metrics(a, cycles[a.id]) for a in p.approaches) if fine else ()
     periods = tuple(_bin_metrics(task, cycles, trips, waiting, wait_delay))
     profile = _queue_profile(p, fine) if task.schedule is not None else ()
+    movements = read_movements(task, work) if task.groups else ()
+    switches = read_switches(work / SWITCHES_FILE) if task.crossings else {}
+    crossing_rows = tuple(crossing_measures(c, switches=switches.get(c.signal_id, []), begin_s=p.begin_s + p.warmup_s,
+                                            end_s=p.end_s) for c in task.crossings)
     per_approach_mean = [a.mean_max_queue_m for a in approaches] or [0.0]
     per_approach_p95 = [a.p95_max_queue_m for a in approaches] or [0.0]
     return RunMetrics(
@@ -391,7 +405,32 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
         queue_profile_m=profile,
         profile_step_s=PROFILE_STEP_S if profile else 0.0,
         profile_start_s=p.begin_s + p.warmup_s if profile else 0.0,
+        movements=movements,
+        crossings=crossing_rows,
     )
+
+
+def read_movements(task: Task, work: Path) -> tuple[MovementMetrics, ...]:
+    """Measures of the task's lane groups from a detailed run's output files."""
+    p = task.prepared
+    events = read_events(work / EVENTS_FILE)
+    switches = read_switches(work / SWITCHES_FILE)
+    losses = read_lane_losses(work / LANES_FILE)
+    start = p.begin_s + p.warmup_s
+    jam: dict[str, dict[float, float]] = {}  # lane -> window begin -> max jam [m]
+    for begin, det_id, _veh, metres in _jam_rows(work / "queues.xml"):
+        kind, _approach, lane = det_id.split("|", 2)
+        if kind == "q" and begin >= start - 1e-6:
+            jam.setdefault(lane, {})[begin] = metres
+    out = []
+    for g in task.groups:
+        windows = sorted({b for lane in g.lanes for b in jam.get(lane, {})})
+        backs = [max(jam.get(lane, {}).get(b, 0.0) for lane in g.lanes) for b in windows]
+        m = group_measures(g, events=events, switches=switches.get(g.signal_id, []), losses=losses,
+                           begin_s=start, end_s=p.end_s)
+        out.append(replace(m, p95_queue_m=float(np.percentile(backs, 95)) if backs else 0.0,
+                           storage_m=max(g.lane_lengths_m)))
+    return tuple(out)
 
 
 def _bin_metrics(task: Task, cycles: dict[str, list[tuple[float, float, float]]], trips: list[tuple[float, float]],

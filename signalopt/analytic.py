@@ -55,6 +55,7 @@ from .demand import MOVEMENT_DIRS, TurnCount
 from ._alloc import round_preserving_sum, water_fill
 from .errors import InputError, PlanError
 from .metrics import ApproachMetrics, Metrics, RunMetrics
+from .movements import MOVEMENT_ORDER, LaneGroup
 from .network import Approach, Link, Network, Signal, lane_edge
 from .plan import EPS_S, GREEN_CHARS, Phase, PlanSet, TimingPlan
 from .programs import stage_requirements
@@ -82,6 +83,7 @@ __all__ = [
     "lane_movement_flows_veh_h",
     "lane_sat_flows_veh_h",
     "sat_flow_veh_h",
+    "lane_groups",
     "stage_flow_ratios",
     "webster_plans",
 ]
@@ -1000,3 +1002,36 @@ def _ped_waits_s(signal: Signal, plan: TimingPlan) -> list[float]:
         red = min(max(cycle - walk, 0.0), cycle)
         out.append(red * red / (2.0 * cycle))
     return out
+
+
+# --------------------------------------------------------------------------- lane groups
+
+
+def lane_groups(network: Network, signal_ids: Sequence[str]) -> tuple[LaneGroup, ...]:
+    """Every lane group (HCM: the lanes of an approach serving the same movements) of the given signals,
+    in signal and approach order, with its saturation flow (:func:`lane_sat_flows_veh_h`)."""
+    out = []
+    for sid in signal_ids:
+        signal = network.signal(sid)
+        sat = lane_sat_flows_veh_h(signal)
+        for a in signal.approaches:
+            served: dict[str, set[str]] = {}
+            links: dict[str, set[int]] = {}
+            for link in signal.links:
+                if link.is_crossing or link.approach != a.id:
+                    continue
+                for lane in link.from_lanes:
+                    if lane in a.lanes:
+                        served.setdefault(lane, set()).add(_DIR_MOVEMENT.get(link.direction, "T"))
+                        links.setdefault(lane, set()).add(link.index)
+            groups: dict[str, list[str]] = {}
+            for lane in a.lanes:
+                if lane in served:
+                    groups.setdefault("".join(sorted(served[lane], key=MOVEMENT_ORDER.index)), []).append(lane)
+            for movement, lanes in sorted(groups.items(), key=lambda kv: MOVEMENT_ORDER.index(kv[0][0])):
+                out.append(LaneGroup(
+                    f"{a.id}|{movement}", sid, a.id, f"{a.label} {movement}", movement, tuple(lanes),
+                    tuple(sorted({i for lane in lanes for i in links[lane]})),
+                    (a.length_m,) * len(lanes), a.speed_m_s,
+                    float(sum(sat.get(lane, 0.0) for lane in lanes))))
+    return tuple(out)

@@ -11,6 +11,7 @@ from typing import Any
 from .baselines import (BASELINES, Candidate, applicable_baselines, baseline_candidates, existing_candidate,
                         made_safe)
 from ._sumo_run import Task
+from .analytic import lane_groups
 from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_compare_seeds, compare
 from .encoding import make_encoding
 from .errors import InputError
@@ -18,10 +19,11 @@ from .evaluator import simulate
 from .export import export_plans
 from .optimiser import OptimiseResult, check_budget, optimise
 from .pareto import FrontResult, optimise_front, parse_objectives
-from .report import plot_approach_queues, plot_queue_over_time, plot_ring_diagrams, plot_time_space, write_report
+from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_ring_diagrams, plot_time_space,
+                     write_report)
 from .scenario import Scenario
 from .session import Session, borrow_session, scenario_of
-from .trace import find_corridor, run_trace
+from .trace import find_corridor, pcd_groups, run_trace
 
 #: Scenario ``signalopt run`` uses when none is named.
 DEFAULT_SCENARIO = "qixiangtai_summer_am.toml"
@@ -175,9 +177,11 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]
     runs_as = existing_candidate(scen, existing).controller
+    volumes = {r["group"]: r["volume_veh_h"] for r in comparison.row("existing").metrics.movement_table()}
+    coordinated = pcd_groups(lane_groups(network, prepared.signal_ids), corridor, volumes)
     outcomes = session.executor.map(run_trace, [
-        (Task(prepared, trace_seed, existing, runs_as), "existing", corridor),
-        (Task(prepared, trace_seed, best), best.name, corridor)])
+        (Task(prepared, trace_seed, existing, runs_as, groups=coordinated), "existing", corridor),
+        (Task(prepared, trace_seed, best, groups=coordinated), best.name, corridor)])
     traces = [o.value for o in outcomes if o.ok]
     figs_dir = out / "figures"
     figures = [plot_approach_queues(comparison, figs_dir / "approach_queues.png"),
@@ -185,11 +189,14 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
     if traces:
         figures.insert(0, plot_queue_over_time(traces, figs_dir / "queue_over_time.png"))
         figures.append(plot_time_space(traces, figs_dir / "time_space.png"))
+        figures.append(plot_pcd(traces, figs_dir / "coordination_diagrams.png"))
     notes = [note,
              *comparison.notes,
              "Adaptive baselines (actuated, delay_based, max_pressure) drive the existing stages; sumo-webster is "
              "SUMO's tlsCycleAdaptation.py on the same demand; webster is signalopt's pedestrian-safe Webster.",
-             f"Traces (queue over time, time-space) use seed {trace_seed}."]
+             f"Traces (queue over time, time-space, coordination diagrams) use seed {trace_seed}; the "
+             f"coordination diagrams show {'the corridor' if corridor else 'each signal' + chr(39) + 's busiest'} "
+             f"through approach{'es' if len(coordinated) > 1 else ''}."]
     notes += [f"trace failed: {o.error}" for o in outcomes if not o.ok]
     report = write_report(out, comparison, figures=figures, title=f"signalopt: {scen.name}",
                           provenance=provenance, notes=notes)

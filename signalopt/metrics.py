@@ -54,6 +54,54 @@ class ApproachMetrics:
 
 
 @dataclass(frozen=True)
+class MovementMetrics:
+    """Measures of one lane group (movement) in one detailed run (:mod:`signalopt.movements`).
+
+    ``control_delay_s`` is the time lost per vehicle on the group's lanes [s/veh]; ``volume_veh_h`` the
+    vehicles that crossed its stop bar per hour; ``capacity_veh_h`` its saturation flow times its measured
+    green share g/C (HCM's effective green, which with its default lost times equals the displayed green);
+    ``arrivals_on_green`` the share of arrivals, projected from the advance detector to the stop bar, that
+    found the group green (None without arrivals); ``split_failures`` the greens, of ``n_cycles``, with FHWA's
+    green and first-5-s red occupancy ratios both at least 0.8 (:mod:`signalopt.atspm`); ``p95_queue_m`` the
+    95th percentile of the per-cycle back of queue on the group's lanes, against their ``storage_m``.
+    """
+
+    group: str
+    label: str
+    signal_id: str
+    movement: str
+    volume_veh_h: float
+    capacity_veh_h: float
+    control_delay_s: float
+    arrivals_on_green: float | None
+    green_share: float
+    n_cycles: int
+    split_failures: int
+    p95_queue_m: float = 0.0
+    storage_m: float = 0.0
+
+    @property
+    def vc_ratio(self) -> float:
+        """Volume/capacity ratio X [-] (infinite for a group never green that has traffic)."""
+        if self.capacity_veh_h > 0:
+            return self.volume_veh_h / self.capacity_veh_h
+        return math.inf if self.volume_veh_h > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class CrossingMetrics:
+    """A signalised crossing in one detailed run: the share of time its walk signal showed, and the mean wait
+    of pedestrians arriving at random for the walk signal as the signal ran (HCM's pedestrian delay,
+    :func:`signalopt.atspm.random_arrival_wait_s`) [s/ped]."""
+
+    crossing: str
+    label: str
+    signal_id: str
+    walk_share: float
+    ped_delay_s: float
+
+
+@dataclass(frozen=True)
 class PeriodMetrics:
     """Queue and delay of one reporting period within a run (e.g. a control period of the day)."""
 
@@ -93,6 +141,8 @@ class RunMetrics:
     queue_profile_m: tuple[float, ...] = ()
     profile_step_s: float = 0.0
     profile_start_s: float = 0.0
+    movements: tuple[MovementMetrics, ...] = ()
+    crossings: tuple[CrossingMetrics, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +158,8 @@ class RunMetrics:
         data = dict(data)
         data["approaches"] = tuple(ApproachMetrics(**a) for a in data.get("approaches", ()))
         data["periods"] = tuple(PeriodMetrics(**p) for p in data.get("periods", ()))
+        data["movements"] = tuple(MovementMetrics(**m) for m in data.get("movements", ()))
+        data["crossings"] = tuple(CrossingMetrics(**c) for c in data.get("crossings", ()))
         data["queue_profile_m"] = tuple(data.get("queue_profile_m", ()))
         return cls(**data)
 
@@ -170,6 +222,84 @@ class Metrics:
             })
         return out
 
+    def movement_table(self) -> list[dict[str, Any]]:
+        """Per lane group (movement), its measures over the seeds of detailed runs (empty without them).
+
+        Means over seeds, with the 95% CI of the control delay; arrivals on green weighted by the arrivals
+        (None without any), split failures as a share of all the seeds' cycles; v/c None for a group with
+        traffic that is never green; ``los`` is HCM's level of service of the mean
+        control delay and v/c (:func:`signalopt.atspm.level_of_service`).
+        """
+        from .atspm import level_of_service
+
+        rows: dict[str, list[MovementMetrics]] = {}
+        for r in self.runs:
+            for m in r.movements:
+                rows.setdefault(m.group, []).append(m)
+        out = []
+        for gid, items in rows.items():
+            d, lo, hi = mean_ci95([m.control_delay_s for m in items], lower=0.0)
+            volume = float(np.mean([m.volume_veh_h for m in items]))
+            capacity = float(np.mean([m.capacity_veh_h for m in items]))
+            vc = volume / capacity if capacity > 0 else (None if volume > 0 else 0.0)  # None: never green
+            weights = [m.volume_veh_h for m in items if m.arrivals_on_green is not None]
+            aog = (sum(m.arrivals_on_green * m.volume_veh_h for m in items if m.arrivals_on_green is not None)
+                   / sum(weights)) if sum(weights) > 0 else None
+            cycles = sum(m.n_cycles for m in items)
+            out.append({
+                "group": gid, "label": items[0].label, "signal_id": items[0].signal_id,
+                "movement": items[0].movement, "volume_veh_h": volume, "capacity_veh_h": capacity,
+                "vc_ratio": vc, "control_delay_s": d, "control_delay_s_ci95": [lo, hi],
+                "los": level_of_service(d, math.inf if vc is None else vc), "arrivals_on_green": aog,
+                "green_share": float(np.mean([m.green_share for m in items])),
+                "split_failure_share": sum(m.split_failures for m in items) / cycles if cycles else 0.0,
+                "p95_queue_m": float(np.mean([m.p95_queue_m for m in items])),
+                "storage_m": items[0].storage_m,
+            })
+        return out
+
+    def crossing_table(self) -> list[dict[str, Any]]:
+        """Per signalised crossing: walk share and pedestrian delay, means over the seeds, with HCM's
+        pedestrian level of service (empty without detailed runs)."""
+        from .atspm import pedestrian_level_of_service
+
+        rows: dict[str, list[CrossingMetrics]] = {}
+        for r in self.runs:
+            for c in r.crossings:
+                rows.setdefault(c.crossing, []).append(c)
+        out = []
+        for cid, items in rows.items():
+            d = float(np.mean([c.ped_delay_s for c in items]))
+            out.append({"crossing": cid, "label": items[0].label, "signal_id": items[0].signal_id,
+                        "walk_share": float(np.mean([c.walk_share for c in items])), "ped_delay_s": d,
+                        "los": pedestrian_level_of_service(d)})
+        return out
+
+    def intersection_table(self) -> list[dict[str, Any]]:
+        """Per signal: control delay weighted by the movements' volumes, its LOS (HCM: the intersection's
+        delay), the highest v/c, arrivals on green and split failures over all its movements."""
+        from .atspm import level_of_service
+
+        by_signal: dict[str, list[dict[str, Any]]] = {}
+        for row in self.movement_table():
+            by_signal.setdefault(row["signal_id"], []).append(row)
+        out = []
+        for sid, rows in by_signal.items():
+            volume = sum(r["volume_veh_h"] for r in rows)
+            delay = sum(r["control_delay_s"] * r["volume_veh_h"] for r in rows) / volume if volume else 0.0
+            aog_rows = [r for r in rows if r["arrivals_on_green"] is not None]
+            aog_v = sum(r["volume_veh_h"] for r in aog_rows)
+            out.append({
+                "signal_id": sid, "volume_veh_h": volume, "control_delay_s": delay,
+                "los": level_of_service(delay),
+                "max_vc_ratio": None if any(r["vc_ratio"] is None for r in rows) else max(r["vc_ratio"] for r in rows),
+                "arrivals_on_green": (sum(r["arrivals_on_green"] * r["volume_veh_h"] for r in aog_rows) / aog_v
+                                      if aog_v else None),
+                "split_failure_share": float(np.mean([r["split_failure_share"] for r in rows if r["volume_veh_h"] > 0]
+                                                     or [0.0])),
+            })
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"scenario": self.scenario, "plans": self.plans, "controller": self.controller,
                                "seeds": list(self.seeds)}
@@ -178,6 +308,11 @@ class Metrics:
             out[name] = m
             out[f"{name}_ci95"] = [lo, hi]
         out["approaches"] = self.approach_table()
+        if any(r.movements for r in self.runs):
+            out["movements"] = self.movement_table()
+            out["intersections"] = self.intersection_table()
+        if any(r.crossings for r in self.runs):
+            out["crossings"] = self.crossing_table()
         out["runs"] = [r.to_dict() for r in self.runs]
         out.update(self.extra)
         return out

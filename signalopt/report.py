@@ -166,6 +166,44 @@ def plot_time_space(traces: Sequence[Trace], path: Path) -> Path:
     return save_figure(fig, path)
 
 
+def plot_pcd(traces: Sequence[Trace], path: Path) -> Path:
+    """Purdue coordination diagrams: per coordinated approach (rows) and trace (columns), each vehicle's
+    arrival at the stop bar by its time in the cycle (y, from the start of red) against the time of day (x),
+    over the green (green band) and yellow of each cycle; the share of arrivals on green in the title."""
+    plt = pyplot()
+    labels = list(dict.fromkeys(label for t in traces for label in t.pcd))
+    cols = max(1, len(traces))
+    fig, axes = plt.subplots(max(1, len(labels)), cols, figsize=(5.5 * cols, 2.8 * max(1, len(labels))),
+                             squeeze=False, sharey="row")
+    for i, label in enumerate(labels):
+        for j, t in enumerate(traces):
+            ax = axes[i][j]
+            cycles = t.pcd.get(label, ())
+            xs, ys = [], []
+            on_green = 0
+            for c in cycles:
+                ax.fill_between([c.start_s, c.start_s + c.length_s], c.green_at_s, c.yellow_at_s,
+                                color=_COLOURS["G"], alpha=0.25, lw=0, step="post")
+                ax.fill_between([c.start_s, c.start_s + c.length_s], c.yellow_at_s, c.length_s,
+                                color=_COLOURS["y"], alpha=0.35, lw=0, step="post")
+                xs += [c.start_s] * len(c.arrivals_s)
+                ys += list(c.arrivals_s)
+                on_green += sum(c.green_at_s <= a < c.yellow_at_s for a in c.arrivals_s)
+            ax.scatter(xs, ys, s=2, color="#222222")
+            share = f"{100 * on_green / len(ys):.0f}% arrivals on green" if ys else "no arrivals"
+            ax.set_title(f"{label} - {t.label}: {share}", fontsize=9)
+            if cycles:
+                ax.set_ylim(0, max(c.length_s for c in cycles))
+                clock_axis(ax)
+            if j == 0:
+                ax.set_ylabel("time in cycle [s]", fontsize=8)
+    if not labels:
+        axes[0][0].text(0.5, 0.5, "no approach with arrivals to draw", ha="center", transform=axes[0][0].transAxes)
+    fig.suptitle("Purdue coordination diagrams (cycle from the start of red; green band, yellow above it)")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
 def embed_png(path: Path) -> str:
     """An ``<img>`` element carrying the PNG at ``path`` inline (reports are one self-contained file)."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -221,6 +259,86 @@ def timing_sheets_html(old: PlanSet, new: PlanSet, *, old_name: str = "existing"
     return "".join(out)
 
 
+#: Background colour of each level of service (green A to red F), as HCM reports are usually shaded.
+LOS_COLOURS = {"A": "#c7e9c0", "B": "#e5f5c0", "C": "#fff7bc", "D": "#fee391", "E": "#fdae6b", "F": "#fb6a4a"}
+
+
+def _los_cell(los: str) -> str:
+    return f'<td class="los los-{los}" style="background:{LOS_COLOURS[los]}">{los}</td>'
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _pct(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.0f}%"
+
+
+def movement_tables_html(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Per-intersection and per-movement tables of two comparison rows (``to_dict`` form) side by side:
+    HCM control delay and LOS (colour-coded), v/c, 95th-percentile back of queue against storage, FHWA's
+    arrivals on green and split failures."""
+    if not new.get("movements"):
+        return ""
+    old_i = {r["signal_id"]: r for r in old.get("intersections", ())}
+    heads = "".join(f"<th>{h}</th>" for h in ("delay [s/veh]", "LOS", "max v/c", "arrivals on green",
+                                               "split failures"))
+
+    def inter_cells(r: dict[str, Any] | None) -> str:
+        if r is None:
+            return "<td></td>" * 5
+        return (f"<td>{r['control_delay_s']:.1f}</td>{_los_cell(r['los'])}<td>{_num(r['max_vc_ratio'], '.2f')}</td>"
+                f"<td>{_pct(r['arrivals_on_green'])}</td>"
+                f"<td>{_pct(r['split_failure_share'])}</td>")
+
+    inter = "".join(f"<tr><td>{html.escape(r['signal_id'])}</td>{inter_cells(old_i.get(r['signal_id']))}"
+                    f"{inter_cells(r)}</tr>" for r in new["intersections"])
+    old_m = {r["group"]: r for r in old.get("movements", ())}
+    mheads = "".join(f"<th>{h}</th>" for h in ("delay [s/veh]", "LOS", "v/c", "95% queue / storage [m]",
+                                                "arrivals on green", "split failures"))
+
+    def move_cells(r: dict[str, Any] | None) -> str:
+        if r is None:
+            return "<td></td>" * 6
+        over = r["p95_queue_m"] >= 0.9 * r["storage_m"] > 0  # the back of queue reaches the end of storage
+        queue = f"{r['p95_queue_m']:.0f} / {r['storage_m']:.0f}"
+        queue = f'<strong class="worse">{queue}</strong>' if over else queue
+        return (f"<td>{r['control_delay_s']:.1f}</td>{_los_cell(r['los'])}<td>{_num(r['vc_ratio'], '.2f')}</td>"
+                f"<td>{queue}</td>"
+                f"<td>{_pct(r['arrivals_on_green'])}</td><td>{_pct(r['split_failure_share'])}</td>")
+
+    moves = "".join(f"<tr><td>{html.escape(r['label'])}</td><td>{r['volume_veh_h']:.0f}</td>"
+                    f"{move_cells(old_m.get(r['group']))}{move_cells(r)}</tr>" for r in new["movements"])
+    o, n = html.escape(old["name"]), html.escape(new["name"])
+    return (f'<h2>Intersections</h2><table class="intersections"><thead><tr><th></th><th colspan="5">{o}</th>'
+            f'<th colspan="5">{n}</th></tr><tr><th>signal</th>{heads}{heads}</tr></thead><tbody>{inter}</tbody>'
+            f'</table><h2>Movements</h2><p>Lane groups (L left, T through, R right, U U-turn) as HCM reports them; '
+            f'volume as simulated under the {n} plans; a back of queue within 10% of its storage in bold.</p>'
+            f'<table class="movements"><thead><tr><th></th><th></th><th colspan="6">{o}</th>'
+            f'<th colspan="6">{n}</th></tr><tr><th>movement</th><th>veh/h</th>{mheads}{mheads}</tr></thead>'
+            f'<tbody>{moves}</tbody></table>{_crossings_html(old, new)}')
+
+
+def _crossings_html(old: dict[str, Any], new: dict[str, Any]) -> str:
+    if not new.get("crossings"):
+        return ""
+    old_c = {r["crossing"]: r for r in old.get("crossings", ())}
+
+    def cells(r: dict[str, Any] | None) -> str:
+        if r is None:
+            return "<td></td>" * 3
+        return f"<td>{_pct(r['walk_share'])}</td><td>{r['ped_delay_s']:.1f}</td>{_los_cell(r['los'])}"
+
+    rows = "".join(f"<tr><td>{html.escape(r['label'])}</td>{cells(old_c.get(r['crossing']))}{cells(r)}</tr>"
+                   for r in new["crossings"])
+    heads = "<th>walk</th><th>delay [s/ped]</th><th>LOS</th>"
+    return (f'<h2>Crossings</h2><p>Pedestrian delay of random arrivals for the walk signal as it ran (HCM); LOS '
+            f'by HCM 2000 exhibit 18-9.</p><table class="crossings"><thead><tr><th></th>'
+            f'<th colspan="3">{html.escape(old["name"])}</th><th colspan="3">{html.escape(new["name"])}</th></tr>'
+            f'<tr><th>crossing</th>{heads}{heads}</tr></thead><tbody>{rows}</tbody></table>')
+
+
 def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequence[Path], title: str,
                  provenance: dict[str, Any], notes: Sequence[str] = ()) -> Path:
     """Write ``report.html`` (figures embedded) and ``summary.json`` (the comparison rows)."""
@@ -250,6 +368,10 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
     if {"existing", "optimised"} <= set(comparison.plans):
         sheets = ("<h2>Timing sheets</h2><p>Times in seconds; offsets from the start of stage 1's green in the shared "
                   "clock.</p>" + timing_sheets_html(comparison.plans["existing"], comparison.plans["optimised"]))
+    movements = ""
+    if "existing" in names and "optimised" in names:
+        by_name = {r["name"]: r for r in rows}
+        movements = movement_tables_html(by_name["existing"], by_name["optimised"])
     figs = "".join(f"<figure>{embed_png(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
                    for p in figures)
     doc = f"""<!DOCTYPE html>
@@ -257,7 +379,7 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
 <style>
 body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}}
 table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-td:first-child,th:first-child,td:nth-child(2){{text-align:left}}img{{max-width:100%}}
+td:first-child,th:first-child,td:nth-child(2){{text-align:left}}td.los{{text-align:center;font-weight:bold}}img{{max-width:100%}}
 table.sheet{{margin:1em 0}}caption{{text-align:left;font-weight:bold}}figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}.worse{{color:#b00020}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
@@ -269,6 +391,7 @@ per-cycle maximum queue. Delay: mean time loss per vehicle including the wait to
 <th>delay [s/veh]</th><th>vs existing</th><th>not inserted [veh]</th><th>throughput [veh]</th>
 <th>pedestrian wait [s]</th><th>worse than existing (95% CI)</th></tr></thead><tbody>{"".join(trs)}</tbody></table>
 <ul>{note_html}</ul>
+{movements}
 {sheets}
 {figs}
 <h2>Provenance</h2><ul>{prov}</ul>

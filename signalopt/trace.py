@@ -1,4 +1,5 @@
-"""Traces for reports: queue over time per approach, and vehicle trajectories along a corridor.
+"""Traces for reports: queue over time per approach, vehicle trajectories along a corridor, and the
+arrivals against the green of the coordinated approaches (Purdue coordination diagrams).
 
 A trace is one extra simulation of a plan set (one seed), stepped through
 libsumo in a worker process, recording what the summary metrics average away.
@@ -9,12 +10,15 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import atspm
 from ._sumo_run import (Task, approach_windows, control_step, controller_lanes, max_pressure_controllers,
                         sumo_command)
 from .errors import SimulationError
+from .movements import EVENTS_FILE, SWITCHES_FILE, LaneGroup, group_arrivals_s, read_events, read_switches
 from .network import sumolib_net
 from .prepare import Prepared
 from .demand import fringe_edges
@@ -44,6 +48,38 @@ class Trace:
     corridor: Corridor | None
     trajectories: dict[str, tuple[tuple[float, float], ...]]  # vehicle -> ((t, x), ...)
     signal_states: dict[str, tuple[tuple[float, str], ...]]  # signal -> ((t, 'G'|'y'|'r'), ...)
+    pcd: dict[str, tuple[atspm.PcdCycle, ...]] = field(default_factory=dict)  # lane group label -> cycles
+
+
+def pcd_groups(groups: Sequence[LaneGroup], corridor: Corridor | None,
+               volumes_veh_h: Mapping[str, float]) -> tuple[LaneGroup, ...]:
+    """The lane groups a Purdue coordination diagram is drawn for: the coordinated approaches, i.e. the
+    through movement at each of the corridor's stop lines; without a corridor of two signals, each signal's
+    busiest lane group with a through movement (by ``volumes_veh_h``, group id -> volume)."""
+    if corridor is not None:
+        return tuple(g for sid, _, link in corridor.stop_lines for g in groups
+                     if g.signal_id == sid and link in g.links)
+    out = []
+    for sid in dict.fromkeys(g.signal_id for g in groups):
+        through = [g for g in groups if g.signal_id == sid and "T" in g.movement]
+        if through:
+            out.append(max(through, key=lambda g: (volumes_veh_h.get(g.id, 0.0), g.id)))
+    return tuple(out)
+
+
+def read_pcd(task: Task, work: Path) -> dict[str, tuple[atspm.PcdCycle, ...]]:
+    """PCD cycles after warm-up of the task's lane groups from a detailed run's files (by group label)."""
+    p = task.prepared
+    events = read_events(work / EVENTS_FILE)
+    switches = read_switches(work / SWITCHES_FILE)
+    start = p.begin_s + p.warmup_s
+    out = {}
+    for g in task.groups:
+        arrivals = group_arrivals_s(g, events)
+        intervals = atspm.indication_intervals(switches.get(g.signal_id, []), g.links, end_s=p.end_s)
+        out[g.label] = tuple(atspm.pcd_cycles([t for t in arrivals if t >= start],
+                                              atspm.clip(intervals, start, p.end_s)))
+    return out
 
 
 def find_corridor(network_path: str, signal_ids: tuple[str, ...]) -> Corridor | None:
@@ -131,7 +167,7 @@ def run_trace(args: tuple[Task, str, Corridor | None]) -> Trace:
                 pass
         times, queues = _queue_series(work / "queues.xml", p)
         return Trace(label, times, queues, corridor, {k: tuple(v) for k, v in traj.items()},
-                     {k: tuple(v) for k, v in states.items()})
+                     {k: tuple(v) for k, v in states.items()}, read_pcd(task, work) if task.groups else {})
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -13,11 +13,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "signalopt"
 #: Layer of every module (dotted name below ``signalopt``; a subpackage's modules share its layer).
 LAYERS = {
     0: {"errors", "options", "_clock", "_alloc", "_xml", "_sumo", "_text"},
-    1: {"plan", "clearance", "webster"},
+    1: {"plan", "clearance", "webster", "atspm"},
     2: {"network", "programs", "scenario", "demand", "segment", "prepare", "encoding", "schedule", "coordination",
         "safety", "formats", "provenance"},
     3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
-        "trace", "session"},
+        "trace", "session", "movements"},
     4: {"optimiser", "study", "pareto"},
     5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "__init__"},
 }

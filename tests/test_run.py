@@ -36,7 +36,12 @@ def test_outputs(job):
                     "delta_vs_existing_pct"):
             assert key in row
         assert row["seeds"] == [101, 102]
-    for fig in ("queue_over_time", "approach_queues", "ring_diagrams", "time_space"):
+        # every movement of the junction (4 legs: left, through, through-right) with HCM's and FHWA's measures
+        assert len(row["movements"]) == 12 and [i["signal_id"] for i in row["intersections"]] == ["center"]
+        for m in row["movements"]:
+            assert m["los"] in "ABCDEF" and m["volume_veh_h"] > 0 and 0 < m["green_share"] < 1
+            assert 0 <= m["arrivals_on_green"] <= 1 and 0 <= m["split_failure_share"] <= 1
+    for fig in ("queue_over_time", "approach_queues", "ring_diagrams", "time_space", "coordination_diagrams"):
         assert (out / "figures" / f"{fig}.png").stat().st_size > 5000
     plans = read_plans(out / "plans" / "optimised.json")
     assert check_plans(plans, read_network(ISOLATED_NET)) == []
@@ -65,10 +70,18 @@ def test_report_renders_in_headless_chromium(job):
         rows = p.evaluate("document.querySelectorAll('table.comparison tbody tr').length")
         sheets = p.evaluate("Array.from(document.querySelectorAll('table.sheet caption')).map(c => c.textContent)")
         title = p.evaluate("document.title")
+        los = p.evaluate("Array.from(document.querySelectorAll('table.movements td.los')).map(c => "
+                         "[c.textContent, getComputedStyle(c).backgroundColor])")
+        intersections = p.evaluate("document.querySelectorAll('table.intersections tbody tr').length")
+        captions = p.evaluate("Array.from(document.querySelectorAll('figcaption')).map(c => c.textContent)")
         first = p.evaluate("document.querySelector('h1 + p').textContent")
     finally:
         p.close()
-    assert n_images == 4 and rendered == 4
+    assert n_images == 5 and rendered == 5
+    assert "coordination diagrams" in captions
+    assert len(los) == 24 and intersections == 1  # 12 movements, existing and optimised
+    colours = {letter: colour for letter, colour in los}
+    assert all(letter in "ABCDEF" for letter in colours) and len(set(colours.values())) == len(colours)
     assert rows == 5  # existing, existing-safe, webster, actuated, optimised
     assert sheets == list(job.result.best_plans.signal_ids)  # a timing sheet per intersection
     assert "iso_run" in title
