@@ -17,6 +17,7 @@ _EXPORTS = {
     "simulate": "evaluator", "SumoEvaluator": "evaluator", "Evaluator": "evaluator",
     "AnalyticEvaluator": "analytic", "webster_plans": "analytic",
     "optimise": "optimiser", "OptimiseResult": "optimiser", "objective_value": "objective",
+    "optimise_front": "pareto", "FrontResult": "pareto",
     "compare": "comparison", "Comparison": "comparison", "Candidate": "baselines",
     "run_job": "job", "Session": "session",
     "Study": "study", "Trial": "study",

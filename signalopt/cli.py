@@ -191,11 +191,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_optimise(args: argparse.Namespace) -> int:
-    from .evaluator import parse_seeds, simulate
-    from .objective import objective_value, parse_objective
-    from .optimiser import optimise
-    from .formats.planfile import write_plans
+def _optimise_io(args: argparse.Namespace):  # noqa: ANN202 - (Scenario, seeds, run folder or None, plan file)
+    """``optimise``'s scenario, seeds, run folder and plan file, refused before any work if they cannot serve."""
+    from .evaluator import parse_seeds
     from .scenario import read_scenario
 
     scenario = read_scenario(args.scenario)
@@ -205,6 +203,18 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         raise InputError("--resume", "needs --run-dir (the run to continue)", None)
     out = _output_file(Path(args.out) if args.out else (run_dir / "plans.json" if run_dir else Path("plans.json")),
                        "--out")
+    return scenario, seeds, run_dir, out
+
+
+def cmd_optimise(args: argparse.Namespace) -> int:
+    if args.objectives is not None:
+        return cmd_optimise_front(args)
+    from .evaluator import simulate
+    from .objective import objective_value, parse_objective
+    from .optimiser import optimise
+    from .formats.planfile import write_plans
+
+    scenario, seeds, run_dir, out = _optimise_io(args)
     executor = _executor(args)
     objective = parse_objective(args.objective)
     try:
@@ -245,6 +255,77 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimise_front(args: argparse.Namespace) -> int:
+    """``optimise --objectives``: the Pareto front; the knee's plans go where single-objective plans would."""
+    from ._xml import atomic_write_text
+    from .evaluator import simulate
+    from .formats.planfile import write_plans
+    from .pareto import objective_values, optimise_front, parse_objectives
+    from .prepare import load_network
+    from .safety import validate_plans
+
+    objectives = parse_objectives(args.objectives)
+    if args.objective != "queue" or args.method != "differential_evolution" or args.time_budget is not None:
+        raise InputError("--objectives", "a front is searched with NSGA-II on an evaluation budget; drop "
+                                         "--objective, --method and --time-budget", args.objectives)
+    scenario, seeds, run_dir, out = _optimise_io(args)
+    front_dir = _output_folder(out.parent / "front", "--out")
+    executor = _executor(args)
+    try:
+        front = optimise_front(scenario, objectives=objectives, budget=args.budget, seeds=seeds,
+                               workers=args.workers, rng=args.rng, run_dir=run_dir, resume=args.resume,
+                               sampler=args.sampler, max_spillback_share=args.max_spillback,
+                               per_signal_cycle=args.per_signal_cycle,
+                               lead_lag=args.lead_lag, progress=not args.quiet, executor=executor)
+        existing = objective_values(objectives, simulate(scenario, seeds=seeds, workers=args.workers,
+                                                         executor=executor))
+    finally:
+        if executor is not None:
+            executor.close()
+    network = load_network(scenario)
+    files = {}
+    for plans in [*(m.plans for m in front.members), *front.candidates()]:
+        validate_plans(plans, network, timing=scenario.timing, source=str(front_dir / f"{plans.name}.json"))
+        files[plans.name] = write_plans(plans, front_dir / f"{plans.name}.json", provenance=front.provenance)
+    write_plans(front.candidates()[0], out, provenance=front.provenance)
+    record = front.to_dict()
+    for m in record["members"]:
+        m["file"] = str(files[m["name"]])
+    record["existing"] = dict(zip(objectives, existing))
+    record["files"] = {name: str(path) for name, path in files.items() if not name.startswith("front")}
+    atomic_write_text(out.parent / "front.json", json.dumps(record, indent=2) + "\n")
+    if args.format == "json":
+        print(json.dumps({"scenario": scenario.name, "front": str(out.parent / "front.json"), "plans": str(out),
+                          **{k: record[k] for k in ("objectives", "knee", "extremes", "existing", "nfev", "nsim",
+                                                    "nsim_run", "message")},
+                          "members": [{"name": m["name"], "values": m["values"]} for m in record["members"]]},
+                         indent=2))
+        return 0
+    print(f"{scenario.name}: front of {len(front.members)} plan sets over {', '.join(objectives)} "
+          f"({front.n_plans} plan sets scored, {front.nsim_run} new simulations; {front.message}); existing "
+          f"timing as it runs: {', '.join(f'{k} {v:.2f}' for k, v in zip(objectives, existing))}")
+    print(front.table())
+    worse = [k for k, m in front.extremes().items() if front.value(m, k) > existing[objectives.index(k)]]
+    if worse:
+        print(f"  warning: no plan set on the front beats the existing timing as it runs on {', '.join(worse)} (on "
+              f"the optimiser's seeds); compare them on held-out seeds before using them")
+    print(f"knee plans written to {out}; the front in {out.parent / 'front.json'} and {front_dir}/")
+    print(f"compare on held-out seeds: signalopt compare {args.scenario} "
+          + " ".join(f"--plans {files[p.name]}" for p in front.candidates()))
+    return 0
+
+
+def _front_files(front_json: str | None) -> list[str]:
+    """The plan files of a front's knee and ends, as ``optimise --objectives`` recorded them in front.json."""
+    if front_json is None:
+        return []
+    try:
+        files = json.loads(Path(front_json).read_text(encoding="utf-8"))["files"]
+        return [str(files[name]) for name in files]
+    except (ValueError, KeyError, TypeError):
+        raise InputError(front_json, "not a front.json written by optimise --objectives (no 'files')", None) from None
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .baselines import parse_baselines
     from .comparison import DEFAULT_COMPARE_SEEDS, compare
@@ -256,7 +337,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenario = read_scenario(args.scenario)
     network = load_network(scenario)
     plan_sets, opt_seeds = [], set(scenario.optimise_seeds)
-    for path in args.plans or []:
+    for path in [*(args.plans or []), *_front_files(args.front)]:
         plans, provenance = read_plan_file(path, network=network)
         name = Path(path).stem
         plan_sets.append(type(plans)(plans.plans, name=name))
@@ -296,12 +377,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         job = run_job(args.scenario, budget=budget, out_dir=args.out, workers=args.workers, rng=args.rng,
                       seeds=parse_seeds(args.seeds) if args.seeds is not None else None, resume=args.resume,
                       baselines=parse_baselines(args.baselines), progress=not args.quiet, executor=executor,
+                      objectives=args.objectives,
                       **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
                          if args.compare_seeds is not None else {}))
     finally:
         if executor is not None:
             executor.close()
-    print(job.comparison.headline())
+    for name in job.candidates:
+        print(job.comparison.headline(name))
     print(job.comparison.table())
     print(f"report: {job.report}")
     print(f"plans:  {job.plans_dir}  (signalopt JSON and SUMO additional)")
@@ -417,6 +500,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "delay, stops, spillback like delay=1,stops=20")
     p.add_argument("--method", default="differential_evolution",
                    choices=("differential_evolution", "nelder-mead", "powell", "direct"))
+    p.add_argument("--objectives", metavar="A,B[,...]",
+                   help="search the Pareto front over two or more of delay, queue, stops, spillback, ped_delay "
+                        "(optuna's NSGA-II); writes the knee's plans to --out and the front beside them")
+    p.add_argument("--sampler", choices=("nsga2", "tpe"), default="nsga2",
+                   help="with --objectives: optuna's NSGA-II (default) or multi-objective TPE")
+    p.add_argument("--max-spillback", type=float, metavar="SHARE",
+                   help="with --objectives: plan sets whose share of approach-cycles with a spillback exceeds "
+                        "SHARE are infeasible")
     p.add_argument("--rng", type=int, default=0, help="optimiser seed (same seed, same result)")
     p.add_argument("--run-dir", help="journal every simulation here (needed for --resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
@@ -430,6 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare plan files and baselines on held-out seeds")
     p.add_argument("scenario")
     p.add_argument("--plans", action="append", help="signalopt JSON plan file (repeatable)")
+    p.add_argument("--front", metavar="FRONT_JSON", help="also compare the knee and each objective's best of a "
+                                                      "front written by optimise --objectives")
     p.add_argument("--baselines", default="existing,webster", help="comma list of " + ",".join(
         ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")))
     p.add_argument("--seeds", help="held-out seeds (default 101-110)")
@@ -450,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_executor_args(p)
     p.add_argument("--rng", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--objectives", metavar="A,B[,...]",
+                   help="optimise the Pareto front over two or more of delay, queue, stops, spillback, ped_delay and "
+                        "compare its knee and each objective's best (knee, best-<objective>)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_run)
 

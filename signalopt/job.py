@@ -18,6 +18,7 @@ from .errors import InputError
 from .evaluator import simulate
 from .export import export_plans
 from .optimiser import OptimiseResult, check_budget, optimise
+from .pareto import FrontResult, optimise_front, parse_objectives
 from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_ring_diagrams, plot_time_space,
                      write_report)
 from .scenario import Scenario
@@ -62,20 +63,33 @@ class JobResult:
     """What ``signalopt run`` produced."""
 
     out_dir: Path
-    result: OptimiseResult
+    result: OptimiseResult | None
     comparison: Comparison
     report: Path
     plans_dir: Path
     wall_s: float
+    #: with ``objectives``: the Pareto front (``result`` is then None)
+    front: FrontResult | None = None
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """Names of the retimed plan sets in the comparison: ``optimised``, or the front's ``knee`` and
+        ``best-<objective>``."""
+        return tuple(p.name for p in self.front.candidates()) if self.front is not None else ("optimised",)
 
 
 def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: int = DEFAULT_BUDGET,
             out_dir: str | Path = "out", seeds: Sequence[int] | None = None,
             compare_seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = BASELINES,
             workers: int = 2, rng: int = 0, resume: bool = False, progress: bool = True,
-            analytic_presearch: int = DEFAULT_PRESEARCH,
+            analytic_presearch: int = DEFAULT_PRESEARCH, objectives: str | Sequence[str] | None = None,
             log=print, executor: Any = None) -> JobResult:  # noqa: ANN001 - any print-like callable
     """Run the main job end to end (see module docstring); returns where everything went.
+
+    With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`) the optimiser searches the
+    Pareto front (:func:`~signalopt.pareto.optimise_front`, no analytic pre-search: its first generation holds the
+    warm starts), and the front's knee and each objective's best are compared and exported as ``knee``,
+    ``best-<objective>``.
 
     One :class:`~signalopt.session.Session` (network, existing plans, prepared demand, executor) serves
     every stage.  ``executor`` (an :class:`~signalopt.executors.Executor`) runs every simulation; default
@@ -83,6 +97,7 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     """
     t0 = time.perf_counter()
     check_budget(budget)  # before the first simulation, not after it
+    objectives = parse_objectives(objectives) if objectives is not None else None
     scen = scenario_of(scenario if scenario is not None else find_default_scenario())
     opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
     # refused now, not after the optimiser has spent its budget
@@ -92,7 +107,7 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     try:
         return _run(session, budget=budget, out=Path(out_dir), opt_seeds=opt_seeds, compare_seeds=compare_seeds,
                     baselines=baselines, workers=workers, rng=rng, resume=resume, progress=progress,
-                    analytic_presearch=analytic_presearch, log=log, t0=t0)
+                    analytic_presearch=analytic_presearch, objectives=objectives, log=log, t0=t0)
     finally:
         if own:
             session.close()
@@ -100,7 +115,7 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
 
 def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...], compare_seeds: Sequence[int],
          baselines: Sequence[str], workers: int, rng: int, resume: bool, progress: bool, analytic_presearch: int,
-         log, t0: float) -> JobResult:  # noqa: ANN001 - any print-like callable
+         objectives: tuple[str, ...] | None, log, t0: float) -> JobResult:  # noqa: ANN001 - any print-like callable
     scen, network, existing = session.scenario, session.network, session.existing
     prepared = session.prepared  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
@@ -115,7 +130,8 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
 
     existing_metrics = simulate(session, seeds=opt_seeds[:1])
     sim_s = existing_metrics.runs[0].sim_time_s
-    n_compare = len(compare_seeds) * (len(others) + 2)  # the existing timing, the baselines, the optimised plans
+    # the existing timing, the baselines, the optimised plans (a front's knee and ends)
+    n_compare = len(compare_seeds) * (len(others) + 1 + (1 + len(objectives) if objectives else 1))
     minutes = estimate_minutes(sim_s, budget=budget, n_opt_seeds=len(opt_seeds), n_compare=n_compare,
                                workers=workers)
     log(f"existing plans: mean max queue {existing_metrics.mean_max_queue_m:.1f} m, delay "
@@ -124,22 +140,39 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         f"then {n_compare} comparison runs, {workers} workers; adaptive baselines and a loaded machine take "
         f"longer: the progress bars show the time left as measured)")
 
-    result = optimise(session, budget=budget, seeds=opt_seeds, rng=rng, run_dir=out / "run", resume=resume,
-                      progress=progress, options={"analytic_presearch": analytic_presearch})
-    log(f"optimised: objective {result.x0_fun:.1f} at the start (the existing plans as the encoding holds "
-        f"them: ITE clearances, one common cycle) "
-        f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
+    result = front = None
+    if objectives:
+        front = optimise_front(session, objectives=objectives, budget=budget, seeds=opt_seeds, rng=rng,
+                               run_dir=out / "run", resume=resume, progress=progress)
+        chosen = front.candidates()
+        note = (f"Optimiser: NSGA-II (optuna) over {', '.join(objectives)}, {front.n_plans} plan sets on seeds "
+                f"{list(opt_seeds)}; a front of {len(front.members)}; compared: its knee (nearest the ideal point "
+                f"on objectives scaled over the front) and each objective's best.")
+        log(f"front: {len(front.members)} plan sets ({front.nsim_run} new simulations; {front.message})\n"
+            f"{front.table()}")
+    else:
+        result = optimise(session, budget=budget, seeds=opt_seeds, rng=rng, run_dir=out / "run", resume=resume,
+                          progress=progress, options={"analytic_presearch": analytic_presearch})
+        log(f"optimised: objective {result.x0_fun:.1f} at the start (the existing plans as the encoding holds "
+            f"them: ITE clearances, one common cycle) "
+            f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
+        chosen = [result.best_plans]
+        note = (f"Optimiser: {result.method}, {result.nfev} candidate plans on seeds {list(opt_seeds)}; "
+                f"objective (queue) {result.x0_fun:.1f} at its start (the existing plans within its encoding) "
+                f"-> {result.fun:.1f}.")
+    best = chosen[0]  # the optimised plans, or the front's knee
 
     log(f"comparing against {', '.join(names)} on {len(compare_seeds)} held-out seeds ...")
-    comparison = compare(session, [*others, Candidate("optimised", result.best_plans)], seeds=compare_seeds,
+    comparison = compare(session, [*others, *(Candidate(p.name, p) for p in chosen)], seeds=compare_seeds,
                          baselines=("existing",), optimiser_seeds=opt_seeds, progress=progress)
 
     plans_dir = out / "plans"
-    provenance: dict[str, Any] = {**result.provenance, "compare_seeds": list(compare_seeds)}
-    export_plans(result.best_plans, "json", plans_dir / "optimised.json", network=network, timing=scen.timing,
-                 provenance=provenance)
-    export_plans(result.best_plans, "sumo", plans_dir / "optimised.add.xml", network=network, timing=scen.timing,
-                 provenance=provenance)
+    provenance: dict[str, Any] = {**(front or result).provenance, "compare_seeds": list(compare_seeds)}
+    for plans in chosen:
+        export_plans(plans, "json", plans_dir / f"{plans.name}.json", network=network, timing=scen.timing,
+                     provenance=provenance)
+        export_plans(plans, "sumo", plans_dir / f"{plans.name}.add.xml", network=network, timing=scen.timing,
+                     provenance=provenance)
 
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]
@@ -148,18 +181,16 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
     coordinated = pcd_groups(lane_groups(network, prepared.signal_ids), corridor, volumes)
     outcomes = session.executor.map(run_trace, [
         (Task(prepared, trace_seed, existing, runs_as, groups=coordinated), "existing", corridor),
-        (Task(prepared, trace_seed, result.best_plans, groups=coordinated), "optimised", corridor)])
+        (Task(prepared, trace_seed, best, groups=coordinated), best.name, corridor)])
     traces = [o.value for o in outcomes if o.ok]
     figs_dir = out / "figures"
     figures = [plot_approach_queues(comparison, figs_dir / "approach_queues.png"),
-               plot_ring_diagrams([existing, result.best_plans], figs_dir / "ring_diagrams.png")]
+               plot_ring_diagrams([existing, best], figs_dir / "ring_diagrams.png")]
     if traces:
         figures.insert(0, plot_queue_over_time(traces, figs_dir / "queue_over_time.png"))
         figures.append(plot_time_space(traces, figs_dir / "time_space.png"))
         figures.append(plot_pcd(traces, figs_dir / "coordination_diagrams.png"))
-    notes = [f"Optimiser: {result.method}, {result.nfev} candidate plans on seeds {list(opt_seeds)}; "
-             f"objective (queue) {result.x0_fun:.1f} at its start (the existing plans within its encoding) "
-             f"-> {result.fun:.1f}.",
+    notes = [note,
              *comparison.notes,
              "Adaptive baselines (actuated, delay_based, max_pressure) drive the existing stages; sumo-webster is "
              "SUMO's tlsCycleAdaptation.py on the same demand; webster is signalopt's pedestrian-safe Webster.",
@@ -169,4 +200,4 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
     notes += [f"trace failed: {o.error}" for o in outcomes if not o.ok]
     report = write_report(out, comparison, figures=figures, title=f"signalopt: {scen.name}",
                           provenance=provenance, notes=notes)
-    return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0)
+    return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0, front)

@@ -29,7 +29,7 @@ NAMED_OBJECTIVES: dict[str, dict[str, float]] = {
     "delay": {"delay": 1.0},
     "pi": {"delay": 1.0, "stops": STOP_PENALTY_S, "spillback": SPILLBACK_PENALTY},
 }
-_TERMS = ("queue", "delay", "stops", "spillback")
+_TERMS = ("queue", "delay", "stops", "spillback", "ped_delay")
 
 
 def objective_value(objective: Objective, metrics: Metrics) -> float:
@@ -39,7 +39,8 @@ def objective_value(objective: Objective, metrics: Metrics) -> float:
     :data:`NOT_INSERTED_QUEUE_M` per vehicle not inserted, spread over the approaches; ``delay`` -- mean
     delay per vehicle [s], insertion waits included; ``stops`` -- stops per vehicle [-]; ``spillback`` --
     the share of approach-cycles whose queue filled the approach [-] (a queue-storage constraint as a
-    penalty).  ``"queue"`` and ``"delay"`` are those terms alone; ``"pi"`` is TRANSYT's Performance Index,
+    penalty); ``ped_delay`` -- mean pedestrian wait [s] (``RunMetrics.ped_wait_s``; 0 without
+    pedestrians).  ``"queue"`` and ``"delay"`` are those terms alone; ``"pi"`` is TRANSYT's Performance Index,
     delay + :data:`STOP_PENALTY_S` x stops, with the storage constraint (:data:`SPILLBACK_PENALTY`); a
     mapping such as ``{"delay": 1, "stops": 20}`` weighs the terms as given (1 m of queue weighs like 1 s of
     delay at equal weights); a callable is your own score.
@@ -56,7 +57,8 @@ def objective_value(objective: Objective, metrics: Metrics) -> float:
     for run in metrics.runs:
         n_app = max(1, len(run.approaches))
         terms = {"queue": run.mean_max_queue_m + NOT_INSERTED_QUEUE_M * run.not_inserted / n_app,
-                 "delay": run.delay_s, "stops": run.stops_per_veh, "spillback": run.spillback_share}
+                 "delay": run.delay_s, "stops": run.stops_per_veh, "spillback": run.spillback_share,
+                 "ped_delay": run.ped_wait_s}
         total += sum(w * terms[k] for k, w in weights.items())
     return total / len(metrics.runs)
 
