@@ -351,6 +351,11 @@ def _crossings_html(old: dict[str, Any], new: dict[str, Any]) -> str:
             f'<tr><th>crossing</th>{heads}{heads}</tr></thead><tbody>{rows}</tbody></table>')
 
 
+#: Names of the retimed plans a report is about, in order of preference: single-objective optimisation's, or
+#: the knee of a Pareto front (whose ends, ``best-<objective>``, get a headline each too).
+MAIN_CANDIDATES = ("optimised", "knee")
+
+
 def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequence[Path], title: str,
                  provenance: dict[str, Any], notes: Sequence[str] = ()) -> Path:
     """Write ``report.html`` (figures embedded) and ``summary.json`` (the comparison rows)."""
@@ -374,16 +379,19 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
     prov = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in provenance.items())
     note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     names = [r.name for r in comparison.rows]
-    headline = (f'<p class="headline"><b>{html.escape(comparison.headline())}</b></p>'
-                if "optimised" in names and "existing" in names else "")
+    # the retimed plans the report is about: the optimised plans, or a Pareto front's knee
+    main = next((n for n in MAIN_CANDIDATES if n in names), None) if "existing" in names else None
+    headlines = "".join(f'<p class="headline"><b>{html.escape(comparison.headline(n))}</b></p>'
+                        for n in names if main is not None and (n == main or n.startswith("best-")))
     sheets = ""
-    if {"existing", "optimised"} <= set(comparison.plans):
+    if main is not None and {"existing", main} <= set(comparison.plans):
         sheets = ("<h2>Timing sheets</h2><p>Times in seconds; offsets from the start of stage 1's green in the shared "
-                  "clock.</p>" + timing_sheets_html(comparison.plans["existing"], comparison.plans["optimised"]))
+                  "clock.</p>" + timing_sheets_html(comparison.plans["existing"], comparison.plans[main],
+                                                    new_name=main))
     movements = ""
-    if "existing" in names and "optimised" in names:
+    if main is not None:
         by_name = {r["name"]: r for r in rows}
-        movements = movement_tables_html(by_name["existing"], by_name["optimised"])
+        movements = movement_tables_html(by_name["existing"], by_name[main])
     figs = "".join(f"<figure>{embed_png(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
                    for p in figures)
     doc = f"""<!DOCTYPE html>
@@ -395,7 +403,7 @@ td:first-child,th:first-child,td:nth-child(2){{text-align:left}}td.los{{text-ali
 table.sheet{{margin:1em 0}}caption{{text-align:left;font-weight:bold}}figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}.worse{{color:#b00020}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-{headline}
+{headlines}
 <p>Means over {len(comparison.seeds)} held-out seeds ({", ".join(map(str, comparison.seeds))}) with 95% confidence
 intervals; differences are paired per seed against the existing plans. Queue: mean over approaches of the mean
 per-cycle maximum queue. Delay: mean time loss per vehicle including the wait to enter the network.</p>

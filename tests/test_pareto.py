@@ -244,4 +244,7 @@ def test_run_compares_the_knee_and_the_ends_on_held_out_seeds(front, scenario: P
         assert json.loads((out / "plans" / f"{name}.json").read_text())["plans"]
     knee = json.loads((out / "plans" / "knee.json").read_text())
     assert knee["plans"] == f.knee().plans.to_dict()["plans"]
-    assert (out / "report.html").exists()
+    report = (out / "report.html").read_text()
+    # the report is about the knee: its headline and the ends', its timing sheets and movement tables
+    assert report.count('class="headline"') == 3 and "The knee plans" in report
+    assert "knee: cycle" in report and 'class="movements"' in report
