@@ -384,10 +384,11 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
     headlines = "".join(f'<p class="headline"><b>{html.escape(comparison.headline(n))}</b></p>'
                         for n in names if main is not None and (n == main or n.startswith("best-")))
     sheets = ""
-    if main is not None and {"existing", main} <= set(comparison.plans):
+    planned = next((n for n in MAIN_CANDIDATES if n in comparison.plans), None)
+    if planned is not None and "existing" in comparison.plans:
         sheets = ("<h2>Timing sheets</h2><p>Times in seconds; offsets from the start of stage 1's green in the shared "
-                  "clock.</p>" + timing_sheets_html(comparison.plans["existing"], comparison.plans[main],
-                                                    new_name=main))
+                  "clock.</p>" + timing_sheets_html(comparison.plans["existing"], comparison.plans[planned],
+                                                    new_name=planned))
     movements = ""
     if main is not None:
         by_name = {r["name"]: r for r in rows}
