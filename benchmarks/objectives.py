@@ -7,6 +7,9 @@ held-out seeds 101-110 and pair them per seed.  Per objective it prints, for eve
 delay and in 95th-percentile queue against the existing timing (paired, 95% CI), and counts:
   * worse: the CI of the paired difference lies wholly above zero on delay or on the 95th-percentile queue;
   * better: at least 10% better on one of them (mean) and worse on neither.
+It counts twice: the optimised plans themselves, and what `signalopt run` recommends (the optimised plans, or the
+existing timing unchanged when they were worse on delay or 95th-percentile queue on the optimiser's seeds:
+signalopt.comparison.recommendation), marked "kept".
 Target (the issue's): the default objective is worse nowhere and better by >= 10% where the existing timing is
 not already near-optimal.
 Usage: python benchmarks/objectives.py [--objectives queue,delay,pi] [--budget 12] [--names grid3_turn,...]
@@ -22,7 +25,8 @@ from pathlib import Path
 
 from _common import ROOT, build_corpus, report, run_main
 
-from signalopt.comparison import compare, paired_pct
+from signalopt.comparison import compare, paired_pct, recommendation
+from signalopt.evaluator import simulate
 from signalopt.errors import SignaloptError
 from signalopt.job import DEFAULT_BUDGET, DEFAULT_PRESEARCH, check_retimable
 from signalopt.objective import parse_objective
@@ -36,17 +40,21 @@ BETTER_PCT = -10.0
 
 
 def measure(scenario: Path, objectives: list[str], *, budget: int, workers: int) -> dict[str, tuple] | str:
-    """Per objective: (delay %, its CI, p95 queue %, its CI) against the existing timing, or why not run."""
+    """Per objective: (delay %, its CI, p95 queue %, its CI, recommended) against the existing timing, or why
+    not run."""
     with Session(scenario, workers=workers) as session:
         try:
             check_retimable(session)
         except SignaloptError as exc:
             return f"not retimable: {str(exc).splitlines()[0]}"
         plans = []
+        existing = simulate(session, seeds=session.scenario.optimise_seeds)
+        recommended = {}
         for name in objectives:
             res = optimise(session, objective=parse_objective(name), budget=budget, rng=0,
                            options={"analytic_presearch": DEFAULT_PRESEARCH})
             plans.append(PlanSet(res.best_plans.plans, name=name))
+            recommended[name] = recommendation(res.best_metrics, existing)[0]
         table = compare(session, plans, seeds=COMPARE_SEEDS, baselines=())
     ref = table.row("existing").metrics
     out = {}
@@ -54,7 +62,7 @@ def measure(scenario: Path, objectives: list[str], *, budget: int, workers: int)
         m = table.row(name).metrics
         d, dlo, dhi = paired_pct(m.values("delay_s"), ref.values("delay_s"))
         q, qlo, qhi = paired_pct(m.values("p95_max_queue_m"), ref.values("p95_max_queue_m"))
-        out[name] = (d, (dlo, dhi), q, (qlo, qhi))
+        out[name] = (d, (dlo, dhi), q, (qlo, qhi), recommended[name])
     return out
 
 
@@ -75,18 +83,21 @@ def main() -> int:
     if not args.no_bundled:
         scenarios += [ROOT / "scenarios" / f"{name}.toml" for name in BUNDLED]
     counts = {o: {"worse": [], "better": [], "level": []} for o in objectives}
+    advised = {o: {"worse": [], "better": [], "level": [], "kept": []} for o in objectives}
     t0 = time.perf_counter()
     for scenario in scenarios:
         got = measure(scenario, objectives, budget=args.budget, workers=args.workers)
         if isinstance(got, str):
             print(f"{scenario.stem:<28} skipped: {got}")
             continue
-        for o, (d, dci, q, qci) in got.items():
+        for o, (d, dci, q, qci, ok) in got.items():
             worse = dci[0] > 0 or qci[0] > 0
             kind = "worse" if worse else "better" if min(d, q) <= BETTER_PCT else "level"
             counts[o][kind].append(scenario.stem)
+            advised[o][kind if ok else "kept"].append(scenario.stem)
             print(f"{scenario.stem:<28} {o:<6} delay {d:+6.1f}% [{dci[0]:+6.1f}, {dci[1]:+6.1f}]  p95 queue "
-                  f"{q:+6.1f}% [{qci[0]:+6.1f}, {qci[1]:+6.1f}]  {kind.upper() if worse else kind}")
+                  f"{q:+6.1f}% [{qci[0]:+6.1f}, {qci[1]:+6.1f}]  {kind.upper() if worse else kind}"
+                  f"{'' if ok else '  (kept: existing recommended)'}")
     print(f"({(time.perf_counter() - t0) / 60:.1f} min)")
     for o in objectives:
         c = counts[o]
@@ -94,6 +105,11 @@ def main() -> int:
         print(f"{o}: worse on {len(c['worse'])} of {n} ({', '.join(c['worse']) or '-'}); better by >= 10% on "
               f"{len(c['better'])}; level on {len(c['level'])} ({', '.join(c['level']) or '-'})")
         report(f"{o}: scenarios where it is worse", len(c["worse"]), "0", not c["worse"])
+        a = advised[o]
+        print(f"{o} as recommended: worse on {len(a['worse'])} ({', '.join(a['worse']) or '-'}); existing kept on "
+              f"{len(a['kept'])} ({', '.join(a['kept']) or '-'}); better by >= 10% on {len(a['better'])}; level on "
+              f"{len(a['level'])}")
+        report(f"{o}: scenarios where the recommendation is worse", len(a["worse"]), "0", not a["worse"])
     return 0
 
 

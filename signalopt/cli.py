@@ -385,6 +385,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             executor.close()
     for name in job.candidates:
         print(job.comparison.headline(name))
+    print(job.advice)
     print(job.comparison.table())
     print(f"report: {job.report}")
     print(f"plans:  {job.plans_dir}  (signalopt JSON and SUMO additional)")

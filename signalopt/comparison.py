@@ -33,6 +33,34 @@ HEADLINE_MEASURES = {"delay_s": ("delay", "s/veh"), "mean_max_queue_m": ("mean m
                      "ped_wait_s": ("pedestrian wait", "s"), "not_inserted": ("vehicles not inserted", "veh")}
 
 
+#: The measures a retiming must not make worse, on the optimiser's seeds, to be recommended over the existing
+#: timing, and the margin [% of the existing timing's mean] within which a change counts as level (three seeds
+#: cannot resolve less).
+RECOMMEND_MEASURES = ("delay_s", "p95_max_queue_m")
+RECOMMEND_MARGIN_PCT = 1.0
+
+
+def recommendation(retimed: Metrics, existing: Metrics, *, name: str = "optimised") -> tuple[bool, str]:
+    """Whether the retimed plans are recommended over the existing timing, decided on the seeds they were
+    optimised on (the held-out seeds then only measure the choice), and the sentence that says so.
+
+    They are recommended unless their mean delay or 95th-percentile queue is more than
+    :data:`RECOMMEND_MARGIN_PCT` above the existing timing's (as it runs: actuated and NEMA programmes too).
+    """
+    worse = []
+    for key in RECOMMEND_MEASURES:
+        ref = existing.mean(key)
+        change = 100.0 * (retimed.mean(key) - ref) / ref if ref > 0 else 0.0
+        if change > RECOMMEND_MARGIN_PCT:
+            worse.append(f"{HEADLINE_MEASURES[key][0]} {change:+.0f}%")
+    seeds = ",".join(map(str, retimed.seeds))
+    if worse:
+        return False, (f"Recommendation: keep the existing timing. On the optimiser's seeds ({seeds}) the {name} "
+                       f"plans were worse on {', '.join(worse)}; they are reported, not recommended.")
+    return True, (f"Recommendation: the {name} plans, no worse than the existing timing on delay and the "
+                  f"95th-percentile queue on the optimiser's seeds ({seeds}).")
+
+
 @dataclass(frozen=True)
 class Worse:
     """A headline measure on which a candidate is worse than the existing timing beyond the CI: the mean

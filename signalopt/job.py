@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .baselines import (BASELINES, Candidate, applicable_baselines, baseline_candidates, existing_candidate,
                         made_safe)
 from ._sumo_run import Task
 from .analytic import lane_groups
-from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_compare_seeds, compare
+from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_compare_seeds, compare, recommendation
 from .encoding import make_encoding
 from .errors import InputError
 from .evaluator import simulate
@@ -70,6 +72,10 @@ class JobResult:
     wall_s: float
     #: with ``objectives``: the Pareto front (``result`` is then None)
     front: FrontResult | None = None
+    #: what the job recommends: the retimed plans' name, or ``existing`` when they did not beat the existing
+    #: timing on the optimiser's seeds (:func:`~signalopt.comparison.recommendation`), and why
+    recommended: str = ""
+    advice: str = ""
 
     @property
     def candidates(self) -> tuple[str, ...]:
@@ -128,14 +134,17 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         log(note)
     others = baseline_candidates(scen, network, existing, tuple(n for n in names if n != "existing"))
 
-    existing_metrics = simulate(session, seeds=opt_seeds[:1])
-    sim_s = existing_metrics.runs[0].sim_time_s
+    # the existing timing as it runs, on every optimiser seed: the reference the retimed plans must beat to be
+    # recommended (and the time one simulation takes)
+    existing_metrics = simulate(session, seeds=opt_seeds)
+    sim_s = float(np.median([r.sim_time_s for r in existing_metrics.runs]))
     # the existing timing, the baselines, the optimised plans (a front's knee and ends)
     n_compare = len(compare_seeds) * (len(others) + 1 + (1 + len(objectives) if objectives else 1))
     minutes = estimate_minutes(sim_s, budget=budget, n_opt_seeds=len(opt_seeds), n_compare=n_compare,
                                workers=workers)
     log(f"existing plans: mean max queue {existing_metrics.mean_max_queue_m:.1f} m, delay "
-        f"{existing_metrics.delay_s:.1f} s/veh (seed {opt_seeds[0]}); one simulation takes {sim_s:.1f} s")
+        f"{existing_metrics.delay_s:.1f} s/veh (seeds {','.join(map(str, opt_seeds))}); one simulation takes "
+        f"{sim_s:.1f} s")
     log(f"estimated wall time: about {minutes:.1f} min ({budget} new plan sets x {len(opt_seeds)} seeds, "
         f"then {n_compare} comparison runs, {workers} workers; adaptive baselines and a loaded machine take "
         f"longer: the progress bars show the time left as measured)")
@@ -161,6 +170,11 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
                 f"objective (queue) {result.x0_fun:.1f} at its start (the existing plans within its encoding) "
                 f"-> {result.fun:.1f}.")
     best = chosen[0]  # the optimised plans, or the front's knee
+    best_metrics = front.knee().metrics if front is not None else result.best_metrics
+    recommended, advice = recommendation(best_metrics, existing_metrics, name=best.name)
+    if not recommended and safety_notes:
+        advice += " The existing timing's clearances are below ITE's (existing-safe: the same plans made safe)."
+    log(advice)
 
     log(f"comparing against {', '.join(names)} on {len(compare_seeds)} held-out seeds ...")
     comparison = compare(session, [*others, *(Candidate(p.name, p) for p in chosen)], seeds=compare_seeds,
@@ -199,5 +213,7 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
              f"through approach{'es' if len(coordinated) > 1 else ''}."]
     notes += [f"trace failed: {o.error}" for o in outcomes if not o.ok]
     report = write_report(out, comparison, figures=figures, title=f"signalopt: {scen.name}",
-                          provenance=provenance, notes=notes)
-    return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0, front)
+                          provenance=provenance, notes=notes, recommendation=advice,
+                          recommended=best.name if recommended else "existing")
+    return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0, front,
+                     "existing" if not recommended else best.name, advice)

@@ -357,12 +357,18 @@ MAIN_CANDIDATES = ("optimised", "knee")
 
 
 def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequence[Path], title: str,
-                 provenance: dict[str, Any], notes: Sequence[str] = ()) -> Path:
-    """Write ``report.html`` (figures embedded) and ``summary.json`` (the comparison rows)."""
+                 provenance: dict[str, Any], notes: Sequence[str] = (), recommendation: str = "",
+                 recommended: str | None = None) -> Path:
+    """Write ``report.html`` (figures embedded) and ``summary.json`` (the comparison rows).
+
+    ``recommendation``: the sentence saying which plans the job recommends (shown under the result), and
+    ``recommended`` their name in ``summary.json``.
+    """
     out = Path(out_dir)
     rows = comparison.to_dict()
     atomic_write_text(out / "summary.json", json.dumps({"scenario": comparison.scenario,
                                                         "seeds": list(comparison.seeds), "rows": rows,
+                                                        "recommended": recommended,
                                                         "provenance": provenance}, indent=2) + "\n")
     trs = []
     for r in rows:
@@ -393,6 +399,7 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
     if main is not None:
         by_name = {r["name"]: r for r in rows}
         movements = movement_tables_html(by_name["existing"], by_name[main])
+    advice = f'<p class="recommendation"><b>{html.escape(recommendation)}</b></p>' if recommendation else ""
     figs = "".join(f"<figure>{embed_png(p)}<figcaption>{html.escape(p.stem.replace('_', ' '))}</figcaption></figure>"
                    for p in figures)
     doc = f"""<!DOCTYPE html>
@@ -405,6 +412,7 @@ table.sheet{{margin:1em 0}}caption{{text-align:left;font-weight:bold}}figure{{ma
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 {headlines}
+{advice}
 <p>Means over {len(comparison.seeds)} held-out seeds ({", ".join(map(str, comparison.seeds))}) with 95% confidence
 intervals; differences are paired per seed against the existing plans. Queue: mean over approaches of the mean
 per-cycle maximum queue. Delay: mean time loss per vehicle including the wait to enter the network.</p>

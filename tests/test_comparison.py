@@ -92,3 +92,24 @@ def test_the_report_holds_both_plans_timing_sheets(comparison, tmp_path: Path) -
     # stage 2, the north's through: its green in the existing plan, then 7 s in the starved one
     cells = [c.split("</td>")[0] for c in rows[1].split("<td>")[1:]]
     assert cells[2] == f"{old.phases[1].green_s:g}" and cells[8] == "7"
+
+
+def _metrics(delays: list[float], queues: list[float]):  # noqa: ANN202
+    from signalopt.metrics import Metrics, RunMetrics
+
+    runs = tuple(RunMetrics(k + 1, d, q, q, q, 0, 100, 100, 1.0, 0.0, 0, 0, ()) for k, (d, q) in
+                 enumerate(zip(delays, queues)))
+    return Metrics("x", "p", "static", runs)
+
+
+def test_the_retimed_plans_are_recommended_only_if_no_worse_on_delay_and_queue() -> None:
+    from signalopt.comparison import recommendation
+
+    existing = _metrics([40, 42, 44], [100, 100, 100])
+    ok, text = recommendation(_metrics([30, 31, 32], [90, 95, 100]), existing)
+    assert ok and text.startswith("Recommendation: the optimised plans")
+    ok, text = recommendation(_metrics([30, 31, 32], [110, 110, 110]), existing)  # shorter waits, longer queues
+    assert not ok and "keep the existing timing" in text and "95th-percentile queue +10%" in text
+    ok, text = recommendation(_metrics([46, 46, 46], [90, 90, 90]), existing, name="knee")
+    assert not ok and "knee plans were worse on delay +10%" in text
+    assert recommendation(_metrics([42.3, 42.3, 42.3], [100, 100, 100]), existing)[0]  # +0.7%: level

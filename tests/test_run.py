@@ -41,6 +41,9 @@ def test_outputs(job):
         for m in row["movements"]:
             assert m["los"] in "ABCDEF" and m["volume_veh_h"] > 0 and 0 < m["green_share"] < 1
             assert 0 <= m["arrivals_on_green"] <= 1 and 0 <= m["split_failure_share"] <= 1
+    # recommended on the optimiser's seeds, against the existing timing as it runs there
+    assert summary["recommended"] == job.recommended in ("optimised", "existing")
+    assert (job.recommended == "optimised") == (job.advice.startswith("Recommendation: the optimised plans"))
     for fig in ("queue_over_time", "approach_queues", "ring_diagrams", "time_space", "coordination_diagrams"):
         assert (out / "figures" / f"{fig}.png").stat().st_size > 5000
     plans = read_plans(out / "plans" / "optimised.json")
@@ -132,3 +135,16 @@ def test_the_network_is_read_once_per_run(tmp_path: Path, monkeypatch) -> None:
             log=lambda *_: None)
     assert len(calls) == 1
     assert _sumolib_net.cache_info().misses == 1
+
+
+def test_the_job_keeps_an_actuated_programme_that_fixed_time_does_not_beat(corpus, tmp_path) -> None:
+    """On a corpus grid whose existing control is actuated, the fixed-time retiming does not beat it on the
+    optimiser's seeds: the job recommends keeping it, says so first, and the held-out seeds agree."""
+    entry = next(e for e in corpus if e.name == "grid2_actuated")
+    job = run_job(entry.scenario_path, budget=4, out_dir=tmp_path / "out", seeds=[1, 2], compare_seeds=(101, 102),
+                  baselines=("existing",), workers=2, progress=False, log=lambda *_: None)
+    assert job.recommended == "existing" and job.advice.startswith("Recommendation: keep the existing timing.")
+    summary = json.loads((job.out_dir / "summary.json").read_text())
+    assert summary["recommended"] == "existing"
+    assert "Recommendation: keep the existing timing." in job.report.read_text()
+    assert job.comparison.row("optimised").worse  # and flagged on the held-out seeds
