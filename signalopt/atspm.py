@@ -219,6 +219,11 @@ def cycle_occupancies(intervals: Sequence[Interval], lane_spans: Sequence[Sequen
     return out
 
 
+def greens(intervals: Sequence[Interval]) -> list[tuple[float, float]]:
+    """(start [s], duration [s]) of every green: the split monitor's series of one phase."""
+    return [(i.begin_s, i.end_s - i.begin_s) for i in intervals if i.kind == "G"]
+
+
 def indication_at(intervals: Sequence[Interval], t_s: float) -> str | None:
     """The indication at time ``t_s`` (None outside the record)."""
     k = bisect.bisect_right([i.begin_s for i in intervals], t_s) - 1

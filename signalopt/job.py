@@ -21,8 +21,8 @@ from .evaluator import simulate
 from .export import export_plans
 from .optimiser import OptimiseResult, check_budget, optimise
 from .pareto import FrontResult, optimise_front, parse_objectives
-from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_ring_diagrams, plot_time_space,
-                     write_report)
+from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_ring_diagrams,
+                     plot_split_monitor, plot_time_space, write_report)
 from .scenario import Scenario
 from .session import Session, borrow_session, scenario_of
 from .trace import find_corridor, pcd_groups, run_trace
@@ -192,10 +192,11 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
     trace_seed = compare_seeds[0]
     runs_as = existing_candidate(scen, existing).controller
     volumes = {r["group"]: r["volume_veh_h"] for r in comparison.row("existing").metrics.movement_table()}
-    coordinated = pcd_groups(lane_groups(network, prepared.signal_ids), corridor, volumes)
+    groups = lane_groups(network, prepared.signal_ids)
+    coordinated = pcd_groups(groups, corridor, volumes)
     outcomes = session.executor.map(run_trace, [
-        (Task(prepared, trace_seed, existing, runs_as, groups=coordinated), "existing", corridor),
-        (Task(prepared, trace_seed, best, groups=coordinated), best.name, corridor)])
+        (Task(prepared, trace_seed, existing, runs_as, groups=coordinated), "existing", corridor, groups),
+        (Task(prepared, trace_seed, best, groups=coordinated), best.name, corridor, groups)])
     traces = [o.value for o in outcomes if o.ok]
     figs_dir = out / "figures"
     figures = [plot_approach_queues(comparison, figs_dir / "approach_queues.png"),
@@ -204,11 +205,12 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         figures.insert(0, plot_queue_over_time(traces, figs_dir / "queue_over_time.png"))
         figures.append(plot_time_space(traces, figs_dir / "time_space.png"))
         figures.append(plot_pcd(traces, figs_dir / "coordination_diagrams.png"))
+        figures.append(plot_split_monitor(traces, figs_dir / "split_monitor.png"))
     notes = [note,
              *comparison.notes,
              "Adaptive baselines (actuated, delay_based, max_pressure) drive the existing stages; sumo-webster is "
              "SUMO's tlsCycleAdaptation.py on the same demand; webster is signalopt's pedestrian-safe Webster.",
-             f"Traces (queue over time, time-space, coordination diagrams) use seed {trace_seed}; the "
+             f"Traces (queue over time, time-space, coordination diagrams, split monitor) use seed {trace_seed}; the "
              f"coordination diagrams show {'the corridor' if corridor else 'each signal' + chr(39) + 's busiest'} "
              f"through approach{'es' if len(coordinated) > 1 else ''}."]
     notes += [f"trace failed: {o.error}" for o in outcomes if not o.ok]

@@ -216,6 +216,37 @@ def plot_pcd(traces: Sequence[Trace], path: Path) -> Path:
     return save_figure(fig, path)
 
 
+def plot_split_monitor(traces: Sequence[Trace], path: Path) -> Path:
+    """Split monitor (ATSPM): per signal (rows) and trace (columns), every phase's green in each cycle against
+    the time of day: flat for fixed time, the gap-outs and max-outs of actuated control."""
+    plt = pyplot()
+    signals = list(dict.fromkeys(sid for t in traces for sid in t.splits))
+    cols = max(1, len(traces))
+    fig, axes = plt.subplots(max(1, len(signals)), cols, figsize=(5.5 * cols, 2.6 * max(1, len(signals))),
+                             squeeze=False)
+    for i, sid in enumerate(signals):
+        top = max((g for t in traces for series in t.splits.get(sid, {}).values() for _, g in series), default=1.0)
+        for j, t in enumerate(traces):
+            ax = axes[i][j]
+            for k, (phase, series) in enumerate(t.splits.get(sid, {}).items()):
+                if series:
+                    xs, ys = zip(*series)
+                    ax.plot(xs, ys, "o-", drawstyle="steps-post", ms=2.5, lw=1.0, label=phase,
+                            color=_CANDIDATE_COLOURS[(k + 1) % len(_CANDIDATE_COLOURS)])
+            ax.set_title(f"{sid} - {t.label}", fontsize=9)
+            ax.set_ylim(0, 1.1 * top)  # one scale per signal, so existing and retimed greens compare
+            if t.splits.get(sid):
+                clock_axis(ax)
+            if j == 0:
+                ax.set_ylabel("green [s]", fontsize=8)
+            ax.legend(fontsize=6, loc="lower right", ncol=2)
+    if not signals:
+        axes[0][0].text(0.5, 0.5, "no signal states recorded", ha="center", transform=axes[0][0].transAxes)
+    fig.suptitle("Split monitor: green of each phase per cycle (phases named by the lane groups they serve)")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
 def embed_png(path: Path) -> str:
     """An ``<img>`` element carrying the PNG at ``path`` inline (reports are one self-contained file)."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")

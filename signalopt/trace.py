@@ -49,6 +49,8 @@ class Trace:
     trajectories: dict[str, tuple[tuple[float, float], ...]]  # vehicle -> ((t, x), ...)
     signal_states: dict[str, tuple[tuple[float, str], ...]]  # signal -> ((t, 'G'|'y'|'r'), ...)
     pcd: dict[str, tuple[atspm.PcdCycle, ...]] = field(default_factory=dict)  # lane group label -> cycles
+    #: split monitor: signal -> phase (the lane groups one green serves) -> ((green start, green) [s], ...)
+    splits: dict[str, dict[str, tuple[tuple[float, float], ...]]] = field(default_factory=dict)
 
 
 def pcd_groups(groups: Sequence[LaneGroup], corridor: Corridor | None,
@@ -124,9 +126,33 @@ def find_corridor(network_path: str, signal_ids: tuple[str, ...]) -> Corridor | 
     return Corridor(tuple(e.getID() for e in best), tuple(starts), tuple(stops))
 
 
-def run_trace(args: tuple[Task, str, Corridor | None]) -> Trace:
-    """Simulate ``task`` stepping through libsumo; returns a :class:`Trace` (worker function)."""
-    task, label, corridor = args
+def read_splits(task: Task, work: Path, groups: Sequence[LaneGroup]) -> dict[str, dict[str, tuple]]:
+    """Every green after warm-up of each signal's phases, from a detailed run's switches: lane groups whose
+    greens are the same are one phase, named by their movements (``N T, S T``)."""
+    p = task.prepared
+    switches = read_switches(work / SWITCHES_FILE)
+    start = p.begin_s + p.warmup_s
+    out: dict[str, dict[str, tuple]] = {}
+    for sid in dict.fromkeys(g.signal_id for g in groups):
+        phases: dict[tuple, list[str]] = {}
+        for g in groups:
+            if g.signal_id == sid:
+                # whole greens only: one cut by the end of warm-up or of the run is not a split
+                series = tuple((t, d) for t, d in atspm.greens(atspm.indication_intervals(
+                    switches.get(sid, []), g.links, end_s=p.end_s)) if t >= start and t + d < p.end_s - 1e-6)
+                if series:
+                    phases.setdefault(series, []).append(g.label.split(":", 1)[-1])
+        out[sid] = {", ".join(names): series for series, names in phases.items()}
+    return out
+
+
+def run_trace(args: tuple) -> Trace:
+    """Simulate ``task`` stepping through libsumo; returns a :class:`Trace` (worker function).
+
+    ``args``: (task, label, corridor) and optionally the lane groups whose greens the split monitor shows.
+    """
+    task, label, corridor = args[:3]
+    split_groups: Sequence[LaneGroup] = args[3] if len(args) > 3 else ()
     import libsumo
 
     p: Prepared = task.prepared
@@ -167,7 +193,8 @@ def run_trace(args: tuple[Task, str, Corridor | None]) -> Trace:
                 pass
         times, queues = _queue_series(work / "queues.xml", p)
         return Trace(label, times, queues, corridor, {k: tuple(v) for k, v in traj.items()},
-                     {k: tuple(v) for k, v in states.items()}, read_pcd(task, work) if task.groups else {})
+                     {k: tuple(v) for k, v in states.items()}, read_pcd(task, work) if task.groups else {},
+                     read_splits(task, work, split_groups) if task.groups or task.crossings else {})
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

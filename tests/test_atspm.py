@@ -107,3 +107,7 @@ def test_random_arrival_wait_is_hcm_pedestrian_delay_for_a_fixed_cycle() -> None
 
 def test_pedestrian_level_of_service_bounds() -> None:
     assert [atspm.pedestrian_level_of_service(d) for d in (5, 15, 25, 35, 50, 61)] == list("ABCDEF")
+
+
+def test_greens_are_the_split_monitor_series() -> None:
+    assert atspm.greens(_cycles(2, green_s=25.0)) == [(0.0, 25.0), (55.0, 25.0)]

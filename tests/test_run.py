@@ -44,7 +44,8 @@ def test_outputs(job):
     # recommended on the optimiser's seeds, against the existing timing as it runs there
     assert summary["recommended"] == job.recommended in ("optimised", "existing")
     assert (job.recommended == "optimised") == (job.advice.startswith("Recommendation: the optimised plans"))
-    for fig in ("queue_over_time", "approach_queues", "ring_diagrams", "time_space", "coordination_diagrams"):
+    for fig in ("queue_over_time", "approach_queues", "ring_diagrams", "time_space", "coordination_diagrams",
+                "split_monitor"):
         assert (out / "figures" / f"{fig}.png").stat().st_size > 5000
     plans = read_plans(out / "plans" / "optimised.json")
     assert check_plans(plans, read_network(ISOLATED_NET)) == []
@@ -80,8 +81,8 @@ def test_report_renders_in_headless_chromium(job):
         first = p.evaluate("document.querySelector('h1 + p').textContent")
     finally:
         p.close()
-    assert n_images == 5 and rendered == 5
-    assert "coordination diagrams" in captions
+    assert n_images == 6 and rendered == 6
+    assert "coordination diagrams" in captions and "split monitor" in captions
     assert len(los) == 24 and intersections == 1  # 12 movements, existing and optimised
     colours = {letter: colour for letter, colour in los}
     assert all(letter in "ABCDEF" for letter in colours) and len(set(colours.values())) == len(colours)
