@@ -503,9 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=("differential_evolution", "nelder-mead", "powell", "direct"))
     p.add_argument("--objectives", metavar="A,B[,...]",
                    help="search the Pareto front over two or more of delay, queue, stops, spillback, ped_delay "
-                        "(optuna's NSGA-II); writes the knee's plans to --out and the front beside them")
-    p.add_argument("--sampler", choices=("nsga2", "tpe"), default="nsga2",
-                   help="with --objectives: optuna's NSGA-II (default) or multi-objective TPE")
+                        "(optuna); writes the knee's plans to --out and the front beside them")
+    p.add_argument("--sampler", choices=("nsga2", "tpe"), default="tpe",
+                   help="with --objectives: optuna's multi-objective TPE (default) or NSGA-II")
     p.add_argument("--max-spillback", type=float, metavar="SHARE",
                    help="with --objectives: plan sets whose share of approach-cycles with a spillback exceeds "
                         "SHARE are infeasible")

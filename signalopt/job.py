@@ -154,7 +154,7 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         front = optimise_front(session, objectives=objectives, budget=budget, seeds=opt_seeds, rng=rng,
                                run_dir=out / "run", resume=resume, progress=progress)
         chosen = front.candidates()
-        note = (f"Optimiser: NSGA-II (optuna) over {', '.join(objectives)}, {front.n_plans} plan sets on seeds "
+        note = (f"Optimiser: {front.provenance.get('method', 'tpe')} (optuna) over {', '.join(objectives)}, {front.n_plans} plan sets on seeds "
                 f"{list(opt_seeds)}; a front of {len(front.members)}; compared: its knee (nearest the ideal point "
                 f"on objectives scaled over the front) and each objective's best.")
         log(f"front: {len(front.members)} plan sets ({front.nsim_run} new simulations; {front.message})\n"

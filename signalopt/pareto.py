@@ -253,7 +253,7 @@ def _quiet_optuna() -> Iterator[Any]:
 
 def optimise_front(scenario: Scenario | str | Path | Session, *, objectives: str | Sequence[str] = ("delay", "queue"),
                    budget: int = 60, seeds: Sequence[int] | None = None, rng: int | None = 0,
-                   population: int | None = None, sampler: str = "nsga2",
+                   population: int | None = None, sampler: str = "tpe",
                    max_spillback_share: float | None = None,
                    starts: Sequence[Sequence[float]] = (), run_dir: str | Path | None = None, resume: bool = False,
                    per_signal_cycle: bool = False, lead_lag: bool = False, workers: int = 2,
@@ -283,11 +283,12 @@ def optimise_front(scenario: Scenario | str | Path | Session, *, objectives: str
     population
         Members per generation [-]; default :func:`population_size`.
     sampler
-        ``"nsga2"`` (optuna's NSGA-II, the default) or ``"tpe"`` (optuna's multi-objective TPE; the first
+        ``"tpe"`` (optuna's multi-objective TPE, the default) or ``"nsga2"`` (optuna's NSGA-II); TPE's first
         generation is its start-up sample, then each generation of ``population`` points is asked before any is
         told, with the constant liar).  On the corpus's ``arterial_allred`` and ``t_junctions`` networks with
-        budgets of 30, TPE's fronts came much nearer the single-objective optima than NSGA-II's, which at such
-        budgets runs only a few generations (``benchmarks/pareto.py``).
+        budgets of 12 and 30, TPE's fronts came nearer the single-objective optima than NSGA-II's in every gap
+        where the two differed, since NSGA-II runs only a few generations at such budgets
+        (``benchmarks/pareto.py``, docs/benchmarks.md): hence the default.
     max_spillback_share
         Optional queue-storage constraint: a plan set whose share of approach-cycles with a spillback (mean
         over the seeds) exceeds it is infeasible; NSGA-II ranks feasible plan sets first and the front keeps
