@@ -369,6 +369,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .baselines import parse_baselines
     from .evaluator import parse_seeds
     from .job import DEFAULT_BUDGET, run_job
+    from .objective import parse_objective
 
     budget = args.budget if args.budget is not None else DEFAULT_BUDGET
     _output_folder(Path(args.out), "--out")
@@ -377,7 +378,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         job = run_job(args.scenario, budget=budget, out_dir=args.out, workers=args.workers, rng=args.rng,
                       seeds=parse_seeds(args.seeds) if args.seeds is not None else None, resume=args.resume,
                       baselines=parse_baselines(args.baselines), progress=not args.quiet, executor=executor,
-                      objectives=args.objectives,
+                      objectives=args.objectives, objective=parse_objective(args.objective),
                       **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
                          if args.compare_seeds is not None else {}))
     finally:
@@ -544,6 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_executor_args(p)
     p.add_argument("--rng", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--objective", default="queue",
+                   help="what the optimiser minimises: queue (default), delay, pi (delay + 20 s per stop, spillback "
+                        "penalised), or weights like delay=1,stops=20")
     p.add_argument("--objectives", metavar="A,B[,...]",
                    help="optimise the Pareto front over two or more of delay, queue, stops, spillback, ped_delay and "
                         "compare its knee and each objective's best (knee, best-<objective>)")

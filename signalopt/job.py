@@ -20,6 +20,7 @@ from .errors import InputError
 from .evaluator import simulate
 from .export import export_plans
 from .optimiser import OptimiseResult, check_budget, optimise
+from .objective import Objective, objective_name
 from .pareto import FrontResult, optimise_front, parse_objectives
 from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_ring_diagrams,
                      plot_split_monitor, plot_time_space, write_report)
@@ -88,11 +89,13 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
             out_dir: str | Path = "out", seeds: Sequence[int] | None = None,
             compare_seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = BASELINES,
             workers: int = 2, rng: int = 0, resume: bool = False, progress: bool = True,
-            analytic_presearch: int = DEFAULT_PRESEARCH, objectives: str | Sequence[str] | None = None,
+            analytic_presearch: int = DEFAULT_PRESEARCH, objective: Objective = "queue",
+            objectives: str | Sequence[str] | None = None,
             log=print, executor: Any = None) -> JobResult:  # noqa: ANN001 - any print-like callable
     """Run the main job end to end (see module docstring); returns where everything went.
 
-    With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`) the optimiser searches the
+    ``objective`` is what the optimiser minimises (:func:`signalopt.objective.objective_value`; ``queue``, chosen
+    by measurement: docs/cli.md).  With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`) the optimiser searches the
     Pareto front (:func:`~signalopt.pareto.optimise_front`, no analytic pre-search: its first generation holds the
     warm starts), and the front's knee and each objective's best are compared and exported as ``knee``,
     ``best-<objective>``.
@@ -113,7 +116,8 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     try:
         return _run(session, budget=budget, out=Path(out_dir), opt_seeds=opt_seeds, compare_seeds=compare_seeds,
                     baselines=baselines, workers=workers, rng=rng, resume=resume, progress=progress,
-                    analytic_presearch=analytic_presearch, objectives=objectives, log=log, t0=t0)
+                    analytic_presearch=analytic_presearch, objective=objective, objectives=objectives, log=log,
+                    t0=t0)
     finally:
         if own:
             session.close()
@@ -121,7 +125,8 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
 
 def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...], compare_seeds: Sequence[int],
          baselines: Sequence[str], workers: int, rng: int, resume: bool, progress: bool, analytic_presearch: int,
-         objectives: tuple[str, ...] | None, log, t0: float) -> JobResult:  # noqa: ANN001 - any print-like callable
+         objective: Objective, objectives: tuple[str, ...] | None, log,  # noqa: ANN001 - any print-like callable
+         t0: float) -> JobResult:
     scen, network, existing = session.scenario, session.network, session.existing
     prepared = session.prepared  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
@@ -160,14 +165,15 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         log(f"front: {len(front.members)} plan sets ({front.nsim_run} new simulations; {front.message})\n"
             f"{front.table()}")
     else:
-        result = optimise(session, budget=budget, seeds=opt_seeds, rng=rng, run_dir=out / "run", resume=resume,
-                          progress=progress, options={"analytic_presearch": analytic_presearch})
+        result = optimise(session, objective=objective, budget=budget, seeds=opt_seeds, rng=rng,
+                          run_dir=out / "run", resume=resume, progress=progress,
+                          options={"analytic_presearch": analytic_presearch})
         log(f"optimised: objective {result.x0_fun:.1f} at the start (the existing plans as the encoding holds "
             f"them: ITE clearances, one common cycle) "
             f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
         chosen = [result.best_plans]
         note = (f"Optimiser: {result.method}, {result.nfev} candidate plans on seeds {list(opt_seeds)}; "
-                f"objective (queue) {result.x0_fun:.1f} at its start (the existing plans within its encoding) "
+                f"objective ({objective_name(objective)}) {result.x0_fun:.1f} at its start (the existing plans within its encoding) "
                 f"-> {result.fun:.1f}.")
     best = chosen[0]  # the optimised plans, or the front's knee
     best_metrics = front.knee().metrics if front is not None else result.best_metrics

@@ -82,6 +82,15 @@ def _weights(objective: str | Mapping[str, float]) -> dict[str, float]:
     return weights
 
 
+def objective_name(objective: Objective) -> str:
+    """How an objective reads in notes: its name, its weights (``delay=1,stops=20``) or ``custom``."""
+    if isinstance(objective, str):
+        return objective
+    if callable(objective):
+        return "custom"
+    return ",".join(f"{k}={w:g}" for k, w in objective.items())
+
+
 def parse_objective(text: str) -> Objective:
     """``queue``, ``delay``, ``pi`` or weights such as ``delay=1,stops=20,spillback=1000``."""
     if "=" not in text:

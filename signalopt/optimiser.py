@@ -25,7 +25,7 @@ from .errors import InputError, SignaloptError
 from .executors import Executor
 from .metrics import Metrics
 from .plan import PlanSet
-from .objective import Objective, objective_value
+from .objective import Objective, objective_name, objective_value
 from .provenance import run_provenance
 from .scenario import Scenario
 from .session import Session, borrow_session
@@ -407,7 +407,8 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
     return OptimiseResult(best.trial.x, best.value, search.nfev, search.nit, best.value < FAILED_SCORE, message,
                           plans, metrics, tuple(search.history), method, study.seeds, search.nsim,
                           study.n_simulations, x0_fun, tuple(encoding.labels()),
-                          run_provenance(scen, seeds=list(study.seeds), method=method, rng=rng))
+                          run_provenance(scen, seeds=list(study.seeds), method=method, rng=rng,
+                                         objective=objective_name(objective)))
 
 
 #: Settings ``optimise(options=...)`` takes, per method, with their defaults.

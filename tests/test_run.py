@@ -149,3 +149,19 @@ def test_the_job_keeps_an_actuated_programme_that_fixed_time_does_not_beat(corpu
     assert summary["recommended"] == "existing"
     assert "Recommendation: keep the existing timing." in job.report.read_text()
     assert job.comparison.row("optimised").worse  # and flagged on the held-out seeds
+
+
+def test_run_optimises_the_objective_asked_for(tmp_path, capsys) -> None:
+    from signalopt.cli import main
+
+    scenario = write_isolated_scenario(tmp_path / "scenario", name="iso_pi")
+    code = main(["run", str(scenario), "--objective", "pi", "--budget", "2", "--seeds", "1", "--compare-seeds",
+                 "101,102", "--baselines", "existing", "--out", str(tmp_path / "out"), "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["provenance"]["objective"] == "pi"
+    assert "objective (pi)" in (tmp_path / "out" / "report.html").read_text()
+    lines = printed.out.splitlines()
+    k = next(i for i, line in enumerate(lines) if line.startswith("The optimised plans "))
+    assert lines[k + 1].startswith("Recommendation: ")  # after the headline, before the table
