@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import atspm
 from ._xml import xml_escape
+from .errors import SimulationError
 from .metrics import CrossingMetrics, MovementMetrics
 from .network import Network
 
@@ -53,6 +54,14 @@ class LaneGroup:
     lane_lengths_m: tuple[float, ...]
     speed_m_s: float
     sat_flow_veh_h: float
+
+    def __post_init__(self) -> None:
+        if not self.lanes or len(self.lane_lengths_m) != len(self.lanes):
+            raise SimulationError(f"lane group {self.id}: one length per lane needed "
+                                  f"({self.lanes!r}, {self.lane_lengths_m!r})")
+        if not self.links or any(i < 0 for i in self.links):
+            raise SimulationError(f"lane group {self.id}: link indices must be given and not negative "
+                                  f"({self.links!r})")
 
     def advance_pos_m(self, k: int) -> float:
         """Position of lane ``k``'s advance detector from the lane's start [m]."""

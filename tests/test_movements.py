@@ -102,3 +102,13 @@ def test_crossing_delay_is_hcm_pedestrian_delay_of_the_walk_as_it_ran(corpus) ->
     # the simulated pedestrians wait about as long as the crossings' delay says (they cross one or two)
     mean_delay = sum(c.ped_delay_s for c in run.crossings) / len(run.crossings)
     assert 0.5 * mean_delay < run.ped_wait_s < 2.5 * mean_delay
+
+
+def test_a_lane_group_needs_a_length_per_lane_and_its_links() -> None:
+    from signalopt.errors import SimulationError
+    from signalopt.movements import LaneGroup
+
+    with pytest.raises(SimulationError, match=r"one length per lane needed \(\('a_0', 'a_1'\), \(100.0,\)\)"):
+        LaneGroup("a|T", "J", "a", "J:N T", "T", ("a_0", "a_1"), (1,), (100.0,), 13.9, 3600.0)
+    with pytest.raises(SimulationError, match=r"link indices .* \(\(\)\)"):
+        LaneGroup("a|T", "J", "a", "J:N T", "T", ("a_0",), (), (100.0,), 13.9, 1800.0)
