@@ -244,15 +244,17 @@ def _run_max_pressure(libsumo, task: Task) -> None:  # noqa: ANN001 - the libsum
         t = libsumo.simulation.getTime()
 
 
-def approach_windows(prepared: Prepared, path: Path) -> dict[str, list[tuple[float, float, float]]]:
+def approach_windows(prepared: Prepared, path: Path, *, rows: list[tuple[float, str, float, float]] | None = None
+                     ) -> dict[str, list[tuple[float, float, float]]]:
     """Per approach: (window begin, max jam [m], max jam [veh]) for every detector window after warm-up.
 
     The upstream piece of a split approach counts only when the lanes at the
-    stop line are full, i.e. when the queue has spilled back onto it.
+    stop line are full, i.e. when the queue has spilled back onto it.  ``rows``: the file's rows
+    (:func:`_jam_rows`) when already read.
     """
     start = prepared.begin_s + prepared.warmup_s
     jam: dict[tuple[str, str, float], tuple[float, float]] = {}
-    for begin, det_id, veh, metres in _jam_rows(path):
+    for begin, det_id, veh, metres in rows if rows is not None else _jam_rows(path):
         if begin >= start - 1e-6:
             kind, approach, _lane = det_id.split("|", 2)
             key = (kind, approach, begin)
@@ -374,15 +376,16 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
     # cannot look good by keeping cars out of the network
     total_loss += waiting * wait_delay
     n_all = n_veh + waiting
-    fine = approach_windows(p, work / "queues.xml") if (work / "queues.xml").exists() else {}
+    jam_rows = _jam_rows(work / "queues.xml") if (work / "queues.xml").exists() else None
+    fine = approach_windows(p, work / "queues.xml", rows=jam_rows) if jam_rows is not None else {}
     starts = _cycle_starts(task) if task.schedule is not None else {}
     cycles = {a.id: _regroup(fine.get(a.id, []), starts[a.signal_id]) if a.signal_id in starts
               else fine.get(a.id, []) for a in p.approaches}
     approaches = tuple(_approach_metrics(a, cycles[a.id]) for a in p.approaches) if fine else ()
     periods = tuple(_bin_metrics(task, cycles, trips, waiting, wait_delay))
     profile = _queue_profile(p, fine) if task.schedule is not None else ()
-    movements = read_movements(task, work) if task.groups else ()
-    switches = read_switches(work / SWITCHES_FILE) if task.crossings else {}
+    switches = read_switches(work / SWITCHES_FILE) if task.groups or task.crossings else {}
+    movements = read_movements(task, work, switches, jam_rows or []) if task.groups else ()
     crossing_rows = tuple(crossing_measures(c, switches=switches.get(c.signal_id, []), begin_s=p.begin_s + p.warmup_s,
                                             end_s=p.end_s) for c in task.crossings)
     per_approach_mean = [a.mean_max_queue_m for a in approaches] or [0.0]
@@ -410,15 +413,16 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
     )
 
 
-def read_movements(task: Task, work: Path) -> tuple[MovementMetrics, ...]:
-    """Measures of the task's lane groups from a detailed run's output files."""
+def read_movements(task: Task, work: Path, switches: dict[str, list[tuple[float, str]]],
+                   jam_rows: list[tuple[float, str, float, float]]) -> tuple[MovementMetrics, ...]:
+    """Measures of the task's lane groups from a detailed run's output files, its signal switches
+    (:func:`~signalopt.movements.read_switches`) and its queue detectors' rows (:func:`_jam_rows`)."""
     p = task.prepared
     events = read_events(work / EVENTS_FILE)
-    switches = read_switches(work / SWITCHES_FILE)
     losses = read_lane_losses(work / LANES_FILE)
     start = p.begin_s + p.warmup_s
     jam: dict[str, dict[float, float]] = {}  # lane -> window begin -> max jam [m]
-    for begin, det_id, _veh, metres in _jam_rows(work / "queues.xml"):
+    for begin, det_id, _veh, metres in jam_rows:
         kind, _approach, lane = det_id.split("|", 2)
         if kind == "q" and begin >= start - 1e-6:
             jam.setdefault(lane, {})[begin] = metres

@@ -69,11 +69,12 @@ def pcd_groups(groups: Sequence[LaneGroup], corridor: Corridor | None,
     return tuple(out)
 
 
-def read_pcd(task: Task, work: Path) -> dict[str, tuple[atspm.PcdCycle, ...]]:
-    """PCD cycles after warm-up of the task's lane groups from a detailed run's files (by group label)."""
+def read_pcd(task: Task, work: Path, switches: dict[str, list[tuple[float, str]]]
+             ) -> dict[str, tuple[atspm.PcdCycle, ...]]:
+    """PCD cycles after warm-up of the task's lane groups from a detailed run's events and signal switches
+    (by group label)."""
     p = task.prepared
     events = read_events(work / EVENTS_FILE)
-    switches = read_switches(work / SWITCHES_FILE)
     start = p.begin_s + p.warmup_s
     out = {}
     for g in task.groups:
@@ -126,11 +127,11 @@ def find_corridor(network_path: str, signal_ids: tuple[str, ...]) -> Corridor | 
     return Corridor(tuple(e.getID() for e in best), tuple(starts), tuple(stops))
 
 
-def read_splits(task: Task, work: Path, groups: Sequence[LaneGroup]) -> dict[str, dict[str, tuple]]:
-    """Every green after warm-up of each signal's phases, from a detailed run's switches: lane groups whose
-    greens are the same are one phase, named by their movements (``N T, S T``)."""
+def read_splits(task: Task, switches: dict[str, list[tuple[float, str]]],
+                groups: Sequence[LaneGroup]) -> dict[str, dict[str, tuple]]:
+    """Every whole green after warm-up of each signal's phases, from a detailed run's switches: lane groups
+    whose greens are the same are one phase, named by their movements (``N T, S T``)."""
     p = task.prepared
-    switches = read_switches(work / SWITCHES_FILE)
     start = p.begin_s + p.warmup_s
     out: dict[str, dict[str, tuple]] = {}
     for sid in dict.fromkeys(g.signal_id for g in groups):
@@ -192,9 +193,10 @@ def run_trace(args: tuple) -> Trace:
             except Exception:
                 pass
         times, queues = _queue_series(work / "queues.xml", p)
+        switches = read_switches(work / SWITCHES_FILE) if task.groups or task.crossings else {}
         return Trace(label, times, queues, corridor, {k: tuple(v) for k, v in traj.items()},
-                     {k: tuple(v) for k, v in states.items()}, read_pcd(task, work) if task.groups else {},
-                     read_splits(task, work, split_groups) if task.groups or task.crossings else {})
+                     {k: tuple(v) for k, v in states.items()}, read_pcd(task, work, switches) if task.groups else {},
+                     read_splits(task, switches, split_groups) if switches else {})
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
