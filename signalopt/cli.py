@@ -266,7 +266,7 @@ def cmd_optimise_front(args: argparse.Namespace) -> int:
 
     objectives = parse_objectives(args.objectives)
     if args.objective != "queue" or args.method != "differential_evolution" or args.time_budget is not None:
-        raise InputError("--objectives", "a front is searched with NSGA-II on an evaluation budget; drop "
+        raise InputError("--objectives", "a front is searched by optuna's sampler on an evaluation budget; drop "
                                          "--objective, --method and --time-budget", args.objectives)
     scenario, seeds, run_dir, out = _optimise_io(args)
     front_dir = _output_folder(out.parent / "front", "--out")
@@ -372,6 +372,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .objective import parse_objective
 
     budget = args.budget if args.budget is not None else DEFAULT_BUDGET
+    if args.objectives is not None and args.objective != "queue":
+        raise InputError("--objectives", "a front trades the objectives it names; drop --objective", args.objectives)
     _output_folder(Path(args.out), "--out")
     executor = _executor(args)
     try:

@@ -259,3 +259,10 @@ def test_run_compares_the_knee_and_the_ends_on_held_out_seeds(front, scenario: P
     # the report is about the knee: its headline and the ends', its timing sheets and movement tables
     assert report.count('class="headline"') == 3 and "The knee plans" in report
     assert "knee: cycle" in report and 'class="movements"' in report
+
+
+def test_run_refuses_an_objective_beside_a_front(capsys) -> None:
+    code = main(["run", "no-such.toml", "--objective", "pi", "--objectives", "delay,queue"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["signalopt: error: --objectives: a front trades the objectives it names; drop "
+                                 "--objective (delay,queue)"]
