@@ -95,8 +95,8 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     """Run the main job end to end (see module docstring); returns where everything went.
 
     ``objective`` is what the optimiser minimises (:func:`signalopt.objective.objective_value`; ``queue``, chosen
-    by measurement: docs/cli.md).  With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`) the optimiser searches the
-    Pareto front (:func:`~signalopt.pareto.optimise_front`, no analytic pre-search: its first generation holds the
+    by measurement: docs/cli.md).  With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`)
+    the optimiser searches the Pareto front (:func:`~signalopt.pareto.optimise_front`, no analytic pre-search: its first generation holds the
     warm starts), and the front's knee and each objective's best are compared and exported as ``knee``,
     ``best-<objective>``.
 
@@ -159,8 +159,8 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         front = optimise_front(session, objectives=objectives, budget=budget, seeds=opt_seeds, rng=rng,
                                run_dir=out / "run", resume=resume, progress=progress)
         chosen = front.candidates()
-        note = (f"Optimiser: {front.provenance.get('method', 'tpe')} (optuna) over {', '.join(objectives)}, {front.n_plans} plan sets on seeds "
-                f"{list(opt_seeds)}; a front of {len(front.members)}; compared: its knee (nearest the ideal point "
+        note = (f"Optimiser: {front.provenance['method']} (optuna) over {', '.join(objectives)}, {front.n_plans} "
+                f"plan sets on seeds {list(opt_seeds)}; a front of {len(front.members)}; compared: its knee (nearest the ideal point "
                 f"on objectives scaled over the front) and each objective's best.")
         log(f"front: {len(front.members)} plan sets ({front.nsim_run} new simulations; {front.message})\n"
             f"{front.table()}")
@@ -173,12 +173,13 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
             f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
         chosen = [result.best_plans]
         note = (f"Optimiser: {result.method}, {result.nfev} candidate plans on seeds {list(opt_seeds)}; "
-                f"objective ({objective_name(objective)}) {result.x0_fun:.1f} at its start (the existing plans within its encoding) "
-                f"-> {result.fun:.1f}.")
+                f"objective ({objective_name(objective)}) {result.x0_fun:.1f} at its start (the existing plans "
+                f"within its encoding) -> {result.fun:.1f}.")
     best = chosen[0]  # the optimised plans, or the front's knee
     best_metrics = front.knee().metrics if front is not None else result.best_metrics
-    recommended, advice = recommendation(best_metrics, existing_metrics, name=best.name)
-    if not recommended and safety_notes:
+    ok, advice = recommendation(best_metrics, existing_metrics, name=best.name)
+    recommended = best.name if ok else "existing"
+    if not ok and safety_notes:
         advice += " The existing timing's clearances are below ITE's (existing-safe: the same plans made safe)."
     log(advice)
 
@@ -221,7 +222,6 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
              f"through approach{'es' if len(coordinated) > 1 else ''}."]
     notes += [f"trace failed: {o.error}" for o in outcomes if not o.ok]
     report = write_report(out, comparison, figures=figures, title=f"signalopt: {scen.name}",
-                          provenance=provenance, notes=notes, recommendation=advice,
-                          recommended=best.name if recommended else "existing")
-    return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0, front,
-                     "existing" if not recommended else best.name, advice)
+                          provenance=provenance, notes=notes, recommendation=advice, recommended=recommended)
+    return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0, front, recommended,
+                     advice)

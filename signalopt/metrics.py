@@ -53,6 +53,20 @@ class ApproachMetrics:
     spillback_cycles: int = 0
 
 
+def vc_ratio(volume_veh_h: float, capacity_veh_h: float) -> float:
+    """Volume/capacity ratio X [-]: infinite for a lane group that has traffic and is never green."""
+    if capacity_veh_h > 0:
+        return volume_veh_h / capacity_veh_h
+    return math.inf if volume_veh_h > 0 else 0.0
+
+
+def _weighted_share(pairs: Sequence[tuple[float | None, float]]) -> float | None:
+    """Mean of shares weighted by volumes, over the ``(share, volume)`` pairs that have a share (None if none)."""
+    known = [(share, w) for share, w in pairs if share is not None]
+    total = sum(w for _, w in known)
+    return sum(share * w for share, w in known) / total if total > 0 else None
+
+
 @dataclass(frozen=True)
 class MovementMetrics:
     """Measures of one lane group (movement) in one detailed run (:mod:`signalopt.movements`).
@@ -82,10 +96,8 @@ class MovementMetrics:
 
     @property
     def vc_ratio(self) -> float:
-        """Volume/capacity ratio X [-] (infinite for a group never green that has traffic)."""
-        if self.capacity_veh_h > 0:
-            return self.volume_veh_h / self.capacity_veh_h
-        return math.inf if self.volume_veh_h > 0 else 0.0
+        """Volume/capacity ratio X [-] (:func:`vc_ratio`)."""
+        return vc_ratio(self.volume_veh_h, self.capacity_veh_h)
 
 
 @dataclass(frozen=True)
@@ -241,16 +253,14 @@ class Metrics:
             d, lo, hi = mean_ci95([m.control_delay_s for m in items], lower=0.0)
             volume = float(np.mean([m.volume_veh_h for m in items]))
             capacity = float(np.mean([m.capacity_veh_h for m in items]))
-            vc = volume / capacity if capacity > 0 else (None if volume > 0 else 0.0)  # None: never green
-            weights = [m.volume_veh_h for m in items if m.arrivals_on_green is not None]
-            aog = (sum(m.arrivals_on_green * m.volume_veh_h for m in items if m.arrivals_on_green is not None)
-                   / sum(weights)) if sum(weights) > 0 else None
+            x = vc_ratio(volume, capacity)
             cycles = sum(m.n_cycles for m in items)
             out.append({
                 "group": gid, "label": items[0].label, "signal_id": items[0].signal_id,
                 "movement": items[0].movement, "volume_veh_h": volume, "capacity_veh_h": capacity,
-                "vc_ratio": vc, "control_delay_s": d, "control_delay_s_ci95": [lo, hi],
-                "los": level_of_service(d, math.inf if vc is None else vc), "arrivals_on_green": aog,
+                "vc_ratio": None if math.isinf(x) else x,  # None in JSON: traffic that is never green
+                "control_delay_s": d, "control_delay_s_ci95": [lo, hi], "los": level_of_service(d, x),
+                "arrivals_on_green": _weighted_share([(m.arrivals_on_green, m.volume_veh_h) for m in items]),
                 "green_share": float(np.mean([m.green_share for m in items])),
                 "split_failure_share": sum(m.split_failures for m in items) / cycles if cycles else 0.0,
                 "p95_queue_m": float(np.mean([m.p95_queue_m for m in items])),
@@ -287,16 +297,14 @@ class Metrics:
         for sid, rows in by_signal.items():
             volume = sum(r["volume_veh_h"] for r in rows)
             delay = sum(r["control_delay_s"] * r["volume_veh_h"] for r in rows) / volume if volume else 0.0
-            aog_rows = [r for r in rows if r["arrivals_on_green"] is not None]
-            aog_v = sum(r["volume_veh_h"] for r in aog_rows)
             out.append({
                 "signal_id": sid, "volume_veh_h": volume, "control_delay_s": delay,
                 "los": level_of_service(delay),
-                "max_vc_ratio": None if any(r["vc_ratio"] is None for r in rows) else max(r["vc_ratio"] for r in rows),
-                "arrivals_on_green": (sum(r["arrivals_on_green"] * r["volume_veh_h"] for r in aog_rows) / aog_v
-                                      if aog_v else None),
-                "split_failure_share": float(np.mean([r["split_failure_share"] for r in rows if r["volume_veh_h"] > 0]
-                                                     or [0.0])),
+                "max_vc_ratio": (None if any(r["vc_ratio"] is None for r in rows)
+                                 else max(r["vc_ratio"] for r in rows)),
+                "arrivals_on_green": _weighted_share([(r["arrivals_on_green"], r["volume_veh_h"]) for r in rows]),
+                "split_failure_share": float(np.mean([r["split_failure_share"] for r in rows
+                                                      if r["volume_veh_h"] > 0] or [0.0])),
             })
         return out
 

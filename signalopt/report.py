@@ -438,7 +438,8 @@ def write_report(out_dir: str | Path, comparison: Comparison, *, figures: Sequen
 <style>
 body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}}
 table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-td:first-child,th:first-child,td:nth-child(2){{text-align:left}}td.los{{text-align:center;font-weight:bold}}img{{max-width:100%}}
+td:first-child,th:first-child,td:nth-child(2){{text-align:left}}img{{max-width:100%}}
+td.los{{text-align:center;font-weight:bold}}
 table.sheet{{margin:1em 0}}caption{{text-align:left;font-weight:bold}}figure{{margin:1.5em 0}}figcaption{{color:#555;font-size:13px}}small{{color:#666}}.worse{{color:#b00020}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
