@@ -141,7 +141,8 @@ def timing_sheet_text(plans: PlanSet, network: Network | None, *, provenance: Ma
             try:
                 ring = dual_ring(plan, network.signal(plan.signal_id))
                 for p in ring.phases:
-                    nema[p.stage] = f"{nema[p.stage]}+{p.number}" if p.stage in nema else str(p.number)
+                    for k in p.stages:
+                        nema[k] = f"{nema[k]}+{p.number}" if k in nema else str(p.number)
             except PlanError:
                 pass
         for k, (ph, start) in enumerate(zip(plan.phases, plan.phase_starts_s())):

@@ -146,3 +146,123 @@ def bare_sumo_run(prepared: Prepared, seed: int) -> RunMetrics:
         if proc.returncode != 0:
             raise SimulationError(f"sumo failed on {prepared.network_path}: {_sumo.failure_reason(proc)}")
         return read_outputs(Task(prepared, seed), work)
+
+
+@dataclass(frozen=True)
+class NemaCheck:
+    """SUMO's NEMA controller running signalopt's NEMA export of one plan set.
+
+    ``greens`` maps ``(signal id, phase number)`` to the planned green and
+    the greens SUMO showed on the phase's own links in the measured cycles
+    [s]; ``unmeasured`` lists the phases without a link of their own (dummy
+    phases, phases whose links other phases also show); ``violations`` the
+    safety failures seen in the simulated states (conflicting greens, cut
+    yellows or all-reds), one line each.
+    """
+
+    network: str
+    step_s: float
+    greens: dict[tuple[str, int], tuple[float, tuple[float, ...]]]
+    unmeasured: tuple[tuple[str, int], ...]
+    violations: tuple[str, ...]
+
+    @property
+    def max_error_s(self) -> float:
+        """Largest difference between a measured and a planned green [s] (inf when none was measured)."""
+        errs = [abs(m - plan) for plan, measured in self.greens.values() for m in measured]
+        return max(errs) if errs else float("inf")
+
+
+def _runs(series: Sequence[tuple[float, str]], k: int, chars: str) -> list[tuple[float, float]]:
+    """``(start, end)`` of each run of ``series`` in which link ``k`` shows one of ``chars`` [s]."""
+    out, start = [], None
+    for t, state in series:
+        on = state[k] in chars
+        if on and start is None:
+            start = t
+        elif not on and start is not None:
+            out.append((start, t))
+            start = None
+    return out
+
+
+def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, cycles: float = 3.0,
+               step_s: float = 0.1) -> NemaCheck:
+    """Run the NEMA export of ``plans`` in SUMO and measure each phase's green and the clearances it shows.
+
+    Greens that start after ``warmup_cycles`` (the controller's transition
+    into coordination) and end within the window are measured on links that
+    only that phase shows green.  Safety: no two foes green together unless
+    one yields; every green that ends shows yellow for at least the smallest
+    minimum yellow of the plan; a foe turns green no sooner than the smallest
+    minimum all-red after the yellow ends (one step of tolerance each).
+
+    Raises
+    ------
+    PlanError
+        A plan that SUMO's NEMA controller cannot run (see :mod:`signalopt.formats.nema`).
+    SimulationError
+        SUMO fails.
+    """
+    from .formats.nema import dual_ring, nema_additional_text
+
+    ids = list(plans.signal_ids)
+    text = nema_additional_text(plans, network, program_ids={sid: RUN_PROGRAM_ID for sid in ids})
+    longest = max(p.cycle_s for p in plans)
+    begin = warmup_cycles * longest
+    states = signal_states(network.path, ids, begin_s=0.0, end_s=begin + cycles * longest + step_s,
+                           additional=text, step_s=step_s)
+    greens: dict[tuple[str, int], tuple[float, tuple[float, ...]]] = {}
+    unmeasured, violations = [], []
+    tol = step_s + 1e-6
+    for plan in plans:
+        signal = network.signal(plan.signal_id)
+        ring = dual_ring(plan, signal)
+        series = states[plan.signal_id]
+        controls: dict[int, int] = {}
+        shows: dict[int, int] = {}
+        for p in ring.phases:
+            for k, c in enumerate(p.state):
+                controls[k] = controls.get(k, 0) + (c == "G")
+                shows[k] = shows.get(k, 0) + (c in "Gg")
+        for o in ring.overlaps:
+            for k in o.links:
+                controls[k] = controls.get(k, 0) + 2
+        for p in ring.phases:
+            # a link only this phase controls; its protected green where another phase shows it permissive
+            own = [k for k, c in enumerate(p.state) if c == "G" and controls.get(k) == 1]
+            if not own:
+                unmeasured.append((plan.signal_id, p.number))
+                continue
+            own.sort(key=lambda k: shows[k])
+            chars = "Gg" if shows[own[0]] == 1 else "G"
+            runs = [e - s for s, e in _runs(series, own[0], chars) if s >= begin - 1e-6]
+            greens[(plan.signal_id, p.number)] = (p.green_s, tuple(round(r, 3) for r in runs))
+        min_yellow = min(ph.min_yellow_s for ph in plan.phases)
+        min_red = min(ph.min_all_red_s for ph in plan.phases)
+        vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
+        for t, state in series:
+            bad = signal.conflicting_greens(state)
+            if bad:
+                violations.append(f"{plan.signal_id} t={t:g} s: links {bad[0][0]} and {bad[0][1]} green together")
+                break
+        ends: dict[int, list[float]] = {}
+        for k in vehicle:
+            for (s, e), nxt in zip(_runs(series, k, "Gg"), _runs(series, k, "Gg")[1:] + [(None, None)]):
+                yellow = [(ys, ye) for ys, ye in _runs(series, k, "y") if abs(ys - e) < 1e-6]
+                if s < begin - 1e-6 or nxt == (None, None) and e >= series[-1][0] - 1e-6:
+                    continue
+                length = yellow[0][1] - yellow[0][0] if yellow else 0.0
+                if length < min_yellow - tol:
+                    violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < {min_yellow:g} s")
+                ends.setdefault(k, []).append(yellow[0][1] if yellow else e)
+        for k, stops in ends.items():
+            for j in vehicle:
+                if not signal.are_foes(k, j):
+                    continue
+                for gs, _ in _runs(series, j, "G"):
+                    gaps = [gs - x for x in stops if 0 <= gs - x < longest / 2]
+                    if gaps and min(gaps) < min_red - tol:
+                        violations.append(f"{plan.signal_id} links {k}->{j} t={gs:g} s: all-red {min(gaps):g} s "
+                                          f"< {min_red:g} s")
+    return NemaCheck(str(network.path), step_s, greens, tuple(unmeasured), tuple(dict.fromkeys(violations)))

@@ -1,76 +1,146 @@
-"""NEMA dual-ring phase numbering of 4-stage plans, and SUMO ``tlLogic type="NEMA"`` programmes.
+"""NEMA ring-and-barrier structure of any stage plan, and SUMO ``tlLogic type="NEMA"`` programmes.
 
-The mapping (also used by the NTCIP 1202 and Synchro UTDF exports):
+The mapping (also used by the NTCIP 1202 and Synchro UTDF exports) works
+from the plan's stages, not from a fixed layout:
 
-* a plan must have exactly four stages: for each of two barrier groups (a
-  pair of opposing approaches) one protected-left stage and one through
-  stage (through + right, with the parallel crossings).  A stage that serves
-  lefts and throughs together, a group that is not two opposing approaches,
-  or any other stage count does not fit a dual ring and is refused;
-* barrier group 1 is the group of the plan's first stage (the main street
-  in the bundled plans: Qixiangtai Rd, N-S); group 2 the other one;
-* with ``a`` the first and ``b`` the second approach of a group (in the
-  network's approach order N, E, S, W), ring 1 holds ``left of b`` and
-  ``through of a``, ring 2 ``left of a`` and ``through of b``.  Group 1
-  numbers them 1, 2 (ring 1) and 5, 6 (ring 2), group 2 3, 4 and 7, 8, so the
-  odd phases are lefts, the even ones throughs, 1+5 the lefts and 2+6 the
-  throughs of group 1, and the diagonal pairs (1+6, 2+5, 3+8, 4+7) are an
-  approach's left with its own through;
-* a crossing goes to the through phase it can run with in every pairing of
-  the two rings (each pairing is checked against SUMO's foes);
-* phases 2 and 6 are the coordinated phases; the ring order (leading or
-  lagging lefts) follows the plan.
+1. **Movements.**  A signal's vehicle links are grouped by approach and by
+   the stages in which they have right of way (``G``; a link that is only
+   ever ``g``, such as a permissive-only left or a right turn yielding to
+   pedestrians, by the stages where it is ``g``).  Links of one approach
+   with the same stages form one movement: a through with its right turn
+   and permissive left, a protected left, or a whole approach running alone
+   (split phasing, a T-junction's stem).  A stage in which no vehicle moves
+   but crossings do is an exclusive pedestrian movement.
+2. **Barriers and rings.**  Every choice of barriers (stage boundaries that
+   no movement runs across) and every assignment of each barrier group's
+   movements to two rings is tried.  A valid structure has, per ring and
+   group, movements one after another (movements with the same stages in one
+   ring become one phase), and every phase of ring 1 compatible with every
+   phase of ring 2 of its group (no conflicting greens in any pairing, as a
+   controller's concurrency table promises).  A ring that is idle for part of
+   a group gets a *dummy* phase (no movement) for that time; a ring idle for a
+   whole group simply has no phase there (single-ring operation, e.g. split
+   phasing as sequential phases in ring 1, or a T-junction's stem).
+   Preferred, in order: a structure SUMO's NEMA controller can run (two
+   barrier groups, at most two phases per ring and group), fewer dummy
+   phases, two groups, fewer groups.
+3. **Overlaps.**  When no structure exists, right-turn movements that run
+   across a barrier (a right-turn arrow with a compatible left) are taken
+   out and served as NTCIP overlaps of the phases they run with (parents).
+4. **Numbering.**  Barrier group 1 holds the plan's first stage.  Group 1
+   uses phases 1, 2 (ring 1) and 5, 6 (ring 2), group 2 3, 4 and 7, 8, and
+   groups 3+ (an exclusive pedestrian phase) 9-16.  Within a ring and group a
+   left-turn-only phase takes the odd number, a through the even one; the
+   ring order (leading or lagging lefts) follows the plan.  In each group
+   ring 1 is the ring holding the through of the first approach (network
+   order N, E, S, W).  The coordinated phases are group 1's through phases
+   (2 and 6 where they exist).
+5. **Crossings** go to a phase that runs throughout their walk and can run
+   with every phase of the other ring; a **permissive** left's ``g`` is shown
+   by the phases that run while it may go.
 
-Pedestrians: SUMO's NEMA controller has one state per phase and no walk or
-pedestrian-clearance timing, so in the SUMO NEMA programme a crossing shows
-its phase's green for the whole green (the plan shows walk, then the
-pedestrian clearance with the crossing red).  The walk and clearance are
-carried to real controllers by the NTCIP and UTDF sheets.
+Timing: a phase runs from the start of its first stage's green to the end of
+its last stage's green (the interstages between them included), then that
+stage's yellow and all-red; its split is the sum of its stages' splits.
+
+SUMO's NEMA controller has two barrier groups of at most two phases per
+ring, single-digit phase numbers, no overlaps and no pedestrian timing.  The
+SUMO export therefore repeats ring 1's phases in ring 2 where ring 2 is
+idle, writes an overlap's links into each parent phase (between two parents
+they show the parent's yellow and red, where a cabinet's overlap stays
+green), shows a crossing green for its phase's whole green (the plan shows
+walk, then pedestrian clearance with the crossing red; the NTCIP and UTDF
+sheets carry walk and clearance), and refuses a structure with more groups
+or phases, saying which formats hold it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .._xml import xml_escape
 from ..errors import PlanError
 from ..network import Network, Signal
 from ..plan import GREEN_CHARS, PlanSet, TimingPlan
 
-#: Coordinated phases (start of their green is the offset reference, NEMA TS2 style).
-COORDINATED = (2, 6)
 #: Vehicle extension written on every NEMA phase [s] (unused: every phase is on max recall).
 VEHICLE_EXTENSION_S = 2.0
+#: Most barrier groups and phases per ring and group SUMO's NEMA controller runs.
+SUMO_GROUPS = 2
+SUMO_PHASES_PER_RING = 2
+#: Phase kinds.
+KINDS = ("left", "through", "approach", "pedestrian", "dummy")
+_TAIL = "; the json, sumo and csv formats hold every plan"
 
 
 @dataclass(frozen=True)
 class NemaPhase:
-    """One NEMA phase of a dual-ring mapping.
+    """One phase of a ring-and-barrier structure.
 
-    ``stage`` is the index of the plan stage whose green, yellow and all-red
-    the phase runs; ``state`` gives green only to this phase's links.
+    ``stages`` are the plan stages during its green (consecutive, cyclic);
+    ``kind`` is ``left`` (protected lefts only), ``through`` (throughs and
+    rights, with permissive lefts), ``approach`` (an approach's lefts and
+    throughs together: split phasing, a T-junction's stem), ``pedestrian``
+    (an exclusive pedestrian phase) or ``dummy`` (a ring's idle time).
+    ``state`` is the SUMO state during its green: ``G``/``g`` on its links,
+    ``g`` on permissive links it shows, ``G`` on its crossings.  Times [s]:
+    ``start_s`` from the start of the plan's first stage green.
     """
 
     number: int
     ring: int
     barrier: int
     position: int
-    stage: int
-    movement: str  # "left" | "through"
-    approach: str
+    stages: tuple[int, ...]
+    kind: str
+    approaches: tuple[str, ...]
     links: frozenset[int]
     crossings: frozenset[int]
     state: str
+    start_s: float
+    green_s: float
+    yellow_s: float
+    all_red_s: float
+
+    @property
+    def split_s(self) -> float:
+        return round(self.green_s + self.yellow_s + self.all_red_s, 6)
+
+    @property
+    def stage(self) -> int:
+        """The stage whose interstage ends the phase (its last stage)."""
+        return self.stages[-1]
+
+    @property
+    def movement(self) -> str:
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """An NTCIP overlap: links green whenever one of its parent phases is."""
+
+    letter: str
+    parents: tuple[int, ...]
+    links: frozenset[int]
+    stages: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class DualRing:
-    """The dual-ring structure of one plan (phases ordered by number)."""
+    """The ring-and-barrier structure of one plan.
+
+    ``groups`` holds, per barrier group in service order, ring 1's and ring
+    2's phase numbers in service order (ring 2 empty when idle for the group).
+    """
 
     signal_id: str
+    cycle_s: float
     phases: tuple[NemaPhase, ...]
+    groups: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+    overlaps: tuple[Overlap, ...] = ()
 
     def phase(self, number: int) -> NemaPhase:
         for p in self.phases:
@@ -80,23 +150,69 @@ class DualRing:
 
     def ring_sequence(self, ring: int) -> list[int]:
         """Phase numbers of ``ring`` in service order (barrier group 1 first)."""
-        return [p.number for p in sorted(self.phases, key=lambda p: (p.barrier, p.position)) if p.ring == ring]
-
-    @property
-    def barrier_phases(self) -> tuple[int, int]:
-        """Last phase of barrier group 2 in ring 1 and ring 2 (they end together)."""
-        return self.ring_sequence(1)[-1], self.ring_sequence(2)[-1]
-
-    @property
-    def coordinated(self) -> tuple[int, int]:
-        return COORDINATED
+        return [n for group in self.groups for n in group[ring - 1]]
 
     def concurrent(self, number: int) -> list[int]:
         """Phases of the other ring on the same side of the barrier."""
         me = self.phase(number)
-        return [p.number for p in self.phases if p.ring != me.ring and p.barrier == me.barrier]
+        return sorted(p.number for p in self.phases if p.ring != me.ring and p.barrier == me.barrier)
+
+    @property
+    def coordinated(self) -> tuple[int, int]:
+        """Coordinated phase of ring 1 and ring 2 in group 1 (ring 1's when ring 2 is idle).
+
+        The two must end together (SUMO's NEMA controller holds a coordinated
+        phase until the other ring's one ends): group 1's through phases where
+        they do, else phases ending together, throughs preferred.
+        """
+        r1, r2 = self.groups[0]
+        if not r2:
+            main = self._main(r1)
+            return main, main
+
+        def end(n: int) -> float:
+            p = self.phase(n)
+            return round((p.start_s + p.green_s) % self.cycle_s, 6)
+
+        def rank(n: int) -> int:
+            p = self.phase(n)
+            return 0 if p.kind in ("through", "approach") else 1 if p.kind != "dummy" else 2
+
+        pairs = [(a, b) for a in r1 for b in r2 if end(a) == end(b)] or [(r1[-1], r2[-1])]
+        return min(pairs, key=lambda ab: (rank(ab[0]) + rank(ab[1]), ab[0] % 2, ab[1] % 2))
+
+    def _main(self, numbers: Sequence[int]) -> int:
+        even = [n for n in numbers if n % 2 == 0 and self.phase(n).kind != "dummy"]
+        real = [n for n in numbers if self.phase(n).kind != "dummy"]
+        return (even or real or list(numbers))[0]
+
+    @property
+    def n_barriers(self) -> int:
+        return len(self.groups)
+
+    def sumo_problem(self) -> str | None:
+        """Why SUMO's NEMA controller cannot run this structure, or ``None``."""
+        if len(self.groups) != SUMO_GROUPS:
+            what = "an exclusive pedestrian phase in its own barrier group" if any(
+                p.kind == "pedestrian" for p in self.phases) else f"{len(self.groups)} barrier group(s)"
+            return (f"{what} ({self.describe()}); SUMO's NEMA controller runs exactly two barrier groups; "
+                    f"the ntcip and utdf formats hold it")
+        for g, (r1, r2) in enumerate(self.groups, start=1):
+            if max(len(r1), len(r2)) > SUMO_PHASES_PER_RING:
+                return (f"barrier group {g} runs {max(len(r1), len(r2))} phases in one ring ({self.describe()}); "
+                        f"SUMO's NEMA controller runs at most two per ring and group; the ntcip and utdf formats "
+                        f"hold it")
+        return None
+
+    def describe(self) -> str:
+        """``ring 1: 2,1 | 4; ring 2: 6,5 | 4`` style summary."""
+        rings = []
+        for r in (0, 1):
+            rings.append(f"ring {r + 1}: " + " | ".join(",".join(map(str, g[r])) or "-" for g in self.groups))
+        return "; ".join(rings)
 
 
+# --------------------------------------------------------------------------- building blocks
 def _merge(*states: str) -> str:
     out = []
     for chars in zip(*states):
@@ -104,171 +220,441 @@ def _merge(*states: str) -> str:
     return "".join(out)
 
 
-def _only(state: str, links: frozenset[int]) -> str:
-    return "".join(c if k in links and c in GREEN_CHARS else "r" for k, c in enumerate(state))
+def _cyclic_run(stages: Iterable[int], n: int) -> tuple[int, ...] | None:
+    """``stages`` in cyclic order when they are consecutive (cyclically), else ``None``."""
+    s = set(stages)
+    if not s:
+        return None
+    if len(s) == n:
+        return tuple(range(n))
+    first = next(i for i in range(n) if i in s and (i - 1) % n not in s)
+    run = tuple((first + j) % n for j in range(len(s)))
+    return run if set(run) == s else None
 
 
-def _classify(signal: Signal, state: str) -> tuple[dict[str, set[int]], dict[str, set[int]], set[int], set[int]]:
-    """Green links of ``state``: lefts and throughs by approach, rights, crossings."""
-    lefts: dict[str, set[int]] = {}
-    throughs: dict[str, set[int]] = {}
-    rights: set[int] = set()
-    crossings: set[int] = set()
-    for k, c in enumerate(state):
-        if c not in GREEN_CHARS:
-            continue
-        link = signal.links[k]
+@dataclass(frozen=True)
+class _Unit:
+    """Links of one approach (or an exclusive pedestrian stage) with right of way in the same stages."""
+
+    approaches: tuple[str, ...]
+    stages: tuple[int, ...]
+    links: frozenset[int]
+    crossings: frozenset[int]
+    kind: str
+    chars: tuple[tuple[int, str], ...]  # (link, G/g) as shown during the unit's green
+
+
+def _units(plan: TimingPlan, signal: Signal) -> tuple[list[_Unit], dict[int, set[int]], dict[int, tuple[int, ...]]]:
+    """Movements, permissive displays (link -> stages where its ``g`` must show) and crossings' stages."""
+    n = len(plan.phases)
+    states = [ph.state for ph in plan.phases]
+    groups: dict[tuple[str, frozenset[int]], dict[int, str]] = {}
+    permissive: dict[int, set[int]] = {}
+    crossings: dict[int, tuple[int, ...]] = {}
+    where = f"signal {plan.signal_id}"
+    for k, link in enumerate(signal.links):
+        protected = {i for i in range(n) if states[i][k] == "G"}
+        yielding = {i for i in range(n) if states[i][k] == "g"}
         if link.is_crossing:
-            crossings.add(k)
-        elif link.is_left:
-            lefts.setdefault(link.approach, set()).add(k)
-        elif link.direction in "rR":
-            rights.add(k)
-        else:
-            throughs.setdefault(link.approach, set()).add(k)
-    return lefts, throughs, rights, crossings
+            if protected | yielding:
+                run = _cyclic_run(protected | yielding, n)
+                if run is None:
+                    raise PlanError(f"{where}: crossing link {k} walks in stages {sorted(protected | yielding)} that "
+                                    f"are not consecutive; no NEMA phase holds it{_TAIL}")
+                crossings[k] = run
+            continue
+        active = protected or yielding
+        if not active:
+            continue
+        if protected and yielding:
+            permissive[k] = yielding
+        groups.setdefault((link.approach, frozenset(active)), {})[k] = "G" if protected else "g"
+    units = []
+    for (approach, active), links in groups.items():
+        run = _cyclic_run(active, n)
+        lefts = [k for k in links if signal.links[k].is_left and links[k] == "G"]
+        others = [k for k in links if k not in lefts and signal.links[k].direction not in "rR"]
+        kind = "approach" if lefts and others else "left" if lefts else "through"
+        units.append(_Unit((approach,), run if run is not None else tuple(sorted(active)), frozenset(links),
+                           frozenset(), kind, tuple(sorted(links.items()))))
+    # a stage in which only pedestrians move is an exclusive pedestrian phase
+    for i in range(n):
+        if not any(i in u.stages for u in units):
+            walking = frozenset(k for k, run in crossings.items() if run == (i,))
+            if walking:
+                units.append(_Unit((), (i,), frozenset(), walking, "pedestrian",
+                                   tuple((k, "G") for k in sorted(walking))))
+                for k in walking:
+                    del crossings[k]
+    return units, permissive, crossings
 
 
+def _unit_state(unit: _Unit, n_links: int) -> str:
+    chars = ["r"] * n_links
+    for k, c in unit.chars:
+        chars[k] = c
+    return "".join(chars)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One barrier choice with ring assignments: per group (stages, ring 1 phases, ring 2 phases).
+
+    ``merges`` counts movements sharing a phase beyond one per phase, ``overlaps`` the movements served
+    as overlaps.
+    """
+
+    groups: tuple[tuple[tuple[int, ...], tuple[tuple[_Unit, ...], ...], tuple[tuple[_Unit, ...], ...]], ...]
+    dummies: int
+    merges: int
+    overlaps: tuple[_Unit, ...] = ()
+
+    def score(self) -> tuple[int, int, int, int, int, int]:
+        sumo = len(self.groups) == SUMO_GROUPS and all(
+            len(_with_gaps(stages, ring)) <= SUMO_PHASES_PER_RING
+            for stages, r1, r2 in self.groups for ring in (r1, r2) if ring)
+        return (0 if sumo else 1, self.dummies, len(self.overlaps), self.merges, abs(len(self.groups) - 2),
+                len(self.groups))
+
+
+def _with_gaps(stages: tuple[int, ...], ring: tuple[tuple[_Unit, ...], ...]) -> list[tuple[int, ...] | None]:
+    """The ring's phases over the group's stages in order; ``None`` for each idle stretch (a dummy)."""
+    owner: dict[int, int] = {}
+    for j, phase in enumerate(ring):
+        for s in phase[0].stages:
+            owner[s] = j
+    out: list[tuple[int, ...] | None] = []
+    last: object = object()
+    for s in stages:
+        j = owner.get(s)
+        if j != last:
+            out.append(None if j is None else (j,))
+            last = j
+    return out
+
+
+def _ring_phases(units: Sequence[_Unit]) -> tuple[tuple[_Unit, ...], ...] | None:
+    """Units of one ring grouped into phases (same stages), or ``None`` when two of them overlap in time."""
+    by_stages: dict[tuple[int, ...], list[_Unit]] = {}
+    for u in units:
+        by_stages.setdefault(u.stages, []).append(u)
+    keys = list(by_stages)
+    for a, b in itertools.combinations(keys, 2):
+        if set(a) & set(b):
+            return None
+    return tuple(tuple(by_stages[k]) for k in keys)
+
+
+def _compatible(signal: Signal, ring1: Sequence[Sequence[_Unit]], ring2: Sequence[Sequence[_Unit]]) -> bool:
+    n = signal.n_links
+    s1 = [_merge(*(_unit_state(u, n) for u in ph)) for ph in ring1]
+    s2 = [_merge(*(_unit_state(u, n) for u in ph)) for ph in ring2]
+    # within a ring a phase's own units run together: they must not conflict either
+    for s in s1 + s2:
+        if signal.conflicting_greens(s):
+            return False
+    return all(not signal.conflicting_greens(_merge(a, b)) for a in s1 for b in s2)
+
+
+def _group_assignments(signal: Signal, stages: tuple[int, ...], units: Sequence[_Unit]) -> list[_Candidate]:
+    out = []
+    k = len(units)
+    if k > 12:  # 4096 assignments per group at most; a larger group is not a junction a controller serves
+        return out
+    for mask in range(2 ** k):
+        if k and mask & 1:  # ring labels are symmetric: the first unit is in ring 1
+            continue
+        r1 = _ring_phases([u for j, u in enumerate(units) if not mask >> j & 1])
+        r2 = _ring_phases([u for j, u in enumerate(units) if mask >> j & 1])
+        if r1 is None or r2 is None or not r1:
+            continue
+        if not _compatible(signal, r1, r2):
+            continue
+        dummies = sum(1 for x in _with_gaps(stages, r1) if x is None)
+        if r2:
+            dummies += sum(1 for x in _with_gaps(stages, r2) if x is None)
+        merges = sum(len(ph) - 1 for ph in r1 + r2)
+        out.append(_Candidate(((stages, r1, r2),), dummies, merges))
+    return out
+
+
+def _structures(signal: Signal, n: int, units: Sequence[_Unit]) -> _Candidate | None:
+    """The preferred barrier choice and ring assignment (see the module docstring), or ``None``."""
+    spans = set()
+    for u in units:
+        for a, b in zip(u.stages, u.stages[1:]):
+            spans.add(b)  # boundary b is between stage b-1 and stage b
+    free = [b for b in range(n) if b not in spans]
+    best: _Candidate | None = None
+    for size in range(1, len(free) + 1):
+        for barriers in itertools.combinations(free, size):
+            groups = []
+            for j, b in enumerate(barriers):
+                end = barriers[(j + 1) % len(barriers)]
+                length = (end - b) % n or n
+                groups.append(tuple((b + i) % n for i in range(length)))
+            chosen = []
+            dummies = merges = 0
+            for stages in groups:
+                mine = [u for u in units if set(u.stages) <= set(stages)]
+                options = _group_assignments(signal, stages, mine)
+                if not options:
+                    break
+                pick = min(options, key=lambda c: (c.dummies, c.merges))
+                chosen.append(pick.groups[0])
+                dummies += pick.dummies
+                merges += pick.merges
+            else:
+                cand = _Candidate(tuple(chosen), dummies, merges)
+                if best is None or cand.score() < best.score():
+                    best = cand
+    return best
+
+
+#: Most movements tried as overlaps at once.
+MAX_OVERLAPS = 2
+
+
+def _best_structure(signal: Signal, n: int, units: Sequence[_Unit]) -> _Candidate | None:
+    """The preferred structure over all choices of overlaps (right turns, movements running over several stages)."""
+    movable = [u for u in units if u.kind == "through" and (
+        len(u.stages) > 1 or all(signal.links[k].direction in "rR" for k in u.links))]
+    best: _Candidate | None = None
+    for size in range(0, min(MAX_OVERLAPS, len(movable)) + 1):
+        for out in itertools.combinations(movable, size):
+            rest = [u for u in units if u not in out]
+            if any(_cyclic_run(u.stages, n) is None for u in rest) or not rest:
+                continue
+            cand = _structures(signal, n, rest)
+            if cand is None:
+                continue
+            cand = _Candidate(cand.groups, cand.dummies, cand.merges, tuple(out))
+            if best is None or cand.score() < best.score():
+                best = cand
+        if best is not None and best.score()[:2] == (0, 0):
+            break
+    return best
+
+
+# --------------------------------------------------------------------------- the mapping
 def dual_ring(plan: TimingPlan, signal: Signal) -> DualRing:
-    """Map a 4-stage plan onto NEMA phases 1-8 (see the module docstring).
+    """The NEMA ring-and-barrier structure of ``plan`` (see the module docstring).
 
     Raises
     ------
     PlanError
-        When the stages do not fit a dual ring, with the reason.
+        When the stages cannot be run by any dual ring, with the reason.
     """
     sid = plan.signal_id
     where = f"signal {sid}"
-    tail = "; NEMA, NTCIP and UTDF exports need 4 stages: protected lefts and throughs of two opposing approach pairs"
     if plan.n_links != signal.n_links:
         raise PlanError(f"{where}: plan states have {plan.n_links} links, the network {signal.n_links}")
     n = len(plan.phases)
-    if n != 4:
-        raise PlanError(f"{where}: {n} stages do not fit a NEMA dual ring{tail}")
-    kinds: list[str] = []
-    info = []
-    for i, ph in enumerate(plan.phases):
-        lefts, throughs, rights, crossings = _classify(signal, ph.state)
-        if lefts and throughs:
-            raise PlanError(f"{where}: stage {ph.name!r} serves left turns and through movements together "
-                            f"(links {sorted(set().union(*lefts.values()))} and "
-                            f"{sorted(set().union(*throughs.values()))}){tail}")
-        if not lefts and not throughs:
-            raise PlanError(f"{where}: stage {ph.name!r} serves no left or through movement ({ph.state}){tail}")
-        kind = "left" if lefts else "through"
-        kinds.append(kind)
-        info.append((lefts or throughs, rights, crossings))
-    # rotate so that each barrier group's two stages are adjacent, group 1 (stage 0's) first
-    approaches = [frozenset(main) for main, _, _ in info]
-    start = None
-    for k in (0, n - 1):  # stage 0 opens group 1, or closes it (its partner is the last stage)
-        order = [(k + j) % n for j in range(n)]
-        a, b, c, d = order
-        if approaches[a] == approaches[b] and approaches[c] == approaches[d] and {kinds[a], kinds[b]} == \
-                {kinds[c], kinds[d]} == {"left", "through"} and not approaches[a] & approaches[c]:
-            start = k
-            break
-    if start is None:
-        desc = ", ".join(f"{ph.name!r} {kind} from {'+'.join(sorted(approaches[i]))}"
-                         for i, (ph, kind) in enumerate(zip(plan.phases, kinds)))
-        raise PlanError(f"{where}: stages do not form two barrier groups ({desc}){tail}")
-    order = [(start + j) % n for j in range(n)]
-    approach_order = [a.id for a in signal.approaches]
-    phases: list[NemaPhase] = []
-    for group in (0, 1):
-        first, second = order[2 * group], order[2 * group + 1]
-        legs = sorted(approaches[first], key=lambda e: approach_order.index(e) if e in approach_order else 99)
-        if len(legs) != 2:
-            raise PlanError(f"{where}: stage {plan.phases[first].name!r} serves {len(legs)} approach(es) "
-                            f"({', '.join(legs)}), a barrier group needs two opposing ones{tail}")
-        a, b = legs
-        left_stage = first if kinds[first] == "left" else second
-        through_stage = second if left_stage == first else first
-        left_pos = 1 if left_stage == first else 2
-        base = 1 + 2 * group
-        # (number, ring, stage, movement, approach)
-        spec = [(base, 1, left_stage, "left", b), (base + 1, 1, through_stage, "through", a),
-                (base + 4, 2, left_stage, "left", a), (base + 5, 2, through_stage, "through", b)]
-        built: dict[int, dict[str, Any]] = {}
-        for number, ring, stage, movement, approach in spec:
-            main, _, _ = info[stage]
-            built[number] = {"ring": ring, "stage": stage, "movement": movement, "approach": approach,
-                             "links": set(main[approach]), "crossings": set()}
-        # rights go with the phase of their approach in the stage that shows them
-        for stage in (left_stage, through_stage):
-            _, rights, crossings = info[stage]
-            mine = [num for num, d in built.items() if d["stage"] == stage]
-            for k in sorted(rights):
-                owner = [num for num in mine if built[num]["approach"] == signal.links[k].approach]
-                if not owner:
-                    raise PlanError(f"{where}: stage {plan.phases[stage].name!r} gives green to link {k} from "
-                                    f"{signal.links[k].approach}, outside its approaches{tail}")
-                built[owner[0]]["links"].add(k)
-        state = {num: _only(plan.phases[d["stage"]].state, frozenset(d["links"])) for num, d in built.items()}
-        ring1 = [num for num in built if built[num]["ring"] == 1]
-        ring2 = [num for num in built if built[num]["ring"] == 2]
-
-        def conflicts(states: Mapping[int, str]) -> list[tuple[int, int, tuple[int, int]]]:
-            bad = []
-            for p in ring1:
-                for q in ring2:
-                    for pair in signal.conflicting_greens(_merge(states[p], states[q])):
-                        bad.append((p, q, pair))
-            return bad
-
-        bad = conflicts(state)
-        if bad:
-            p, q, (i, j) = bad[0]
-            raise PlanError(f"{where}: NEMA phases {p}+{q} would show conflicting greens (links {i} and {j}); "
-                            f"the stages do not fit a dual ring{tail}")
-        # crossings: the phase of their stage they can run with in every pairing
-        for stage in (left_stage, through_stage):
-            _, _, crossings = info[stage]
-            mine = [num for num, d in built.items() if d["stage"] == stage]
-            for k in sorted(crossings):
-                for num in mine:
-                    trial = dict(state)
-                    trial[num] = _merge(state[num], _only(plan.phases[stage].state, frozenset({k})))
-                    if not conflicts(trial):
-                        state = trial
-                        built[num]["crossings"].add(k)
-                        break
-                else:
-                    raise PlanError(f"{where}: crossing link {k} of stage {plan.phases[stage].name!r} conflicts "
-                                    f"with a movement of every NEMA phase it could join; the stages do not fit "
-                                    f"a dual ring{tail}")
-        for num, d in built.items():
-            position = left_pos if d["movement"] == "left" else 3 - left_pos
-            phases.append(NemaPhase(num, d["ring"], group + 1, position, d["stage"], d["movement"], d["approach"],
-                                    frozenset(d["links"]), frozenset(d["crossings"]), state[num]))
-    return DualRing(sid, tuple(sorted(phases, key=lambda p: p.number)))
+    units, permissive, crossings = _units(plan, signal)
+    best = _best_structure(signal, n, units)
+    if best is None:
+        desc = "; ".join(f"{'+'.join(u.approaches) or 'pedestrians'} {u.kind} in stage(s) "
+                         f"{','.join(str(s + 1) for s in u.stages)}" for u in units)
+        raise PlanError(f"{where}: no ring-and-barrier structure runs these stages ({desc}): two movements of a "
+                        f"barrier group in different rings conflict, or three run at once{_TAIL}")
+    return _number(plan, signal, best, permissive, crossings)
 
 
-def coordinated_start_s(plan: TimingPlan, ring: DualRing) -> float:
-    """Start of the coordinated phases' green within the plan's cycle, from the first stage [s]."""
-    return plan.phase_starts_s()[ring.phase(COORDINATED[0]).stage]
+def _ring_order(signal: Signal, r1: tuple[tuple[_Unit, ...], ...], r2: tuple[tuple[_Unit, ...], ...]) -> bool:
+    """Whether the two rings of a group should swap (ring 1 holds the first approach's through)."""
+    if not r2:
+        return False
+    order = {a.id: j for j, a in enumerate(signal.approaches)}
+
+    def first(ring: Sequence[Sequence[_Unit]]) -> tuple[int, int]:
+        keys = [(0 if u.kind in ("through", "approach") else 1, order.get(a, 99))
+                for ph in ring for u in ph for a in u.approaches]
+        return min(keys, default=(2, 99))
+
+    return first(r2) < first(r1)
+
+
+def _number(plan: TimingPlan, signal: Signal, cand: _Candidate, permissive: Mapping[int, set[int]],
+            crossings: Mapping[int, tuple[int, ...]]) -> DualRing:
+    n = len(plan.phases)
+    n_links = signal.n_links
+    starts = plan.phase_starts_s()
+    where = f"signal {plan.signal_id}"
+    # group 1 is the group of the plan's first stage
+    groups = list(cand.groups)
+    g0 = next(j for j, (stages, _, _) in enumerate(groups) if 0 in stages)
+    groups = groups[g0:] + groups[:g0]
+    built: list[dict] = []
+    numbering: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    for g, (stages, r1, r2) in enumerate(groups):
+        if _ring_order(signal, r1, r2):
+            r1, r2 = r2, r1
+        rings_out: list[tuple[int, ...]] = []
+        for r, ring in ((1, r1), (2, r2)):
+            if not ring:
+                rings_out.append(())
+                continue
+            slots: list[tuple[tuple[int, ...], tuple[_Unit, ...]]] = []
+            owner = {s: ph for ph in ring for s in ph[0].stages}
+            run: list[int] = []
+            for s in stages + (None,):
+                cur = owner.get(s) if s is not None else None
+                if run and (s is None or cur is not owner.get(run[-1])):
+                    slots.append((tuple(run), owner.get(run[-1]) or ()))
+                    run = []
+                if s is not None:
+                    run.append(s)
+            odd, even = (1, 2) if g == 0 else (3, 4) if g == 1 else (9 + 4 * (g - 2), 10 + 4 * (g - 2))
+            if r == 2:
+                odd, even = (odd + 4, even + 4) if g < 2 else (odd + 2, even + 2)
+            pool = [odd, even]
+            kinds = ["dummy" if not us else us[0].kind if len({u.kind for u in us}) == 1 else "through"
+                     for _, us in slots]
+            numbers: list[int | None] = [None] * len(slots)
+            for j, kind in enumerate(kinds):
+                if kind == "left" and odd in pool:
+                    numbers[j] = odd
+                    pool.remove(odd)
+            for j, kind in enumerate(kinds):
+                if numbers[j] is None and kind not in ("left", "dummy") and even in pool:
+                    numbers[j] = even
+                    pool.remove(even)
+            extra = 17 + 4 * g + (2 if r == 2 else 0)
+            for j in range(len(slots)):
+                if numbers[j] is None:
+                    if pool:
+                        numbers[j] = pool.pop(0)
+                    else:
+                        numbers[j] = extra
+                        extra += 1
+            for j, ((run_stages, us), number) in enumerate(zip(slots, numbers)):
+                built.append({"number": number, "ring": r, "barrier": g + 1, "position": j + 1,
+                              "stages": run_stages, "kind": kinds[j],
+                              "approaches": tuple(a for u in us for a in u.approaches),
+                              "links": frozenset().union(*(u.links for u in us)) if us else frozenset(),
+                              "crossings": set().union(*(u.crossings for u in us)) if us else set(),
+                              "state": _merge(*(_unit_state(u, n_links) for u in us)) if us else "r" * n_links})
+            rings_out.append(tuple(int(x) for x in numbers))
+        numbering.append((rings_out[0], rings_out[1]))
+
+    def add(state: str, k: int, c: str) -> str:
+        return state[:k] + c + state[k + 1:]
+
+    def others(b: dict) -> list[dict]:
+        return [o for o in built if o["barrier"] == b["barrier"] and o["ring"] != b["ring"]]
+
+    def fits(b: dict, state: str) -> bool:
+        return not signal.conflicting_greens(state) and all(
+            not signal.conflicting_greens(_merge(state, o["state"])) for o in others(b))
+
+    # permissive greens: shown by the phases that run only while the link may go (or has its own green)
+    for k, stages in sorted(permissive.items()):
+        allowed = stages | {i for i in range(n) if plan.phases[i].state[k] == "G"}
+        shown: set[int] = set()
+        approach = signal.links[k].approach
+        for b in sorted(built, key=lambda b: (approach not in b["approaches"], b["ring"])):
+            if b["kind"] == "dummy" or not set(b["stages"]) & stages or not set(b["stages"]) <= allowed:
+                continue
+            if set(b["stages"]) & stages <= shown:
+                continue
+            trial = add(b["state"], k, "g") if b["state"][k] != "G" else b["state"]
+            if fits(b, trial):
+                b["state"] = trial
+                shown |= set(b["stages"]) & stages
+        if shown != stages:
+            raise PlanError(f"{where}: the permissive green of link {k} in stage(s) "
+                            f"{','.join(str(s + 1) for s in sorted(stages - shown))} runs across phases that do not "
+                            f"all allow it; no NEMA phase can show it{_TAIL}")
+    # crossings: the tightest phase that runs throughout their walk and fits its group
+    for k, run in sorted(crossings.items()):
+        cands = [b for b in built if b["kind"] != "dummy" and set(run) <= set(b["stages"])]
+        cands.sort(key=lambda b: (len(b["stages"]), b["ring"]))
+        for b in cands:
+            trial = add(b["state"], k, "G")
+            if fits(b, trial):
+                b["state"] = trial
+                b["crossings"].add(k)
+                break
+        else:
+            raise PlanError(f"{where}: crossing link {k} (stage(s) {','.join(str(s + 1) for s in run)}) conflicts "
+                            f"with every NEMA phase it could run with{_TAIL}")
+    # overlaps: the phases that cover the overlap's stages and do not conflict with it
+    overlaps = []
+    for j, u in enumerate(cand.overlaps):
+        cover: set[int] = set()
+        parents = []
+        state = _unit_state(u, n_links)
+        for b in sorted(built, key=lambda b: (b["barrier"], b["ring"], b["position"])):
+            if b["kind"] == "dummy" or not set(b["stages"]) <= set(u.stages) or set(b["stages"]) <= cover:
+                continue
+            if signal.conflicting_greens(_merge(state, b["state"])):
+                continue
+            parents.append(b["number"])
+            cover |= set(b["stages"])
+        if cover != set(u.stages):
+            raise PlanError(f"{where}: right turn(s) {sorted(u.links)} run across a barrier in stage(s) "
+                            f"{','.join(str(s + 1) for s in u.stages)} where no set of phases can carry them as "
+                            f"an overlap{_TAIL}")
+        overlaps.append(Overlap(chr(ord("A") + j), tuple(parents), u.links, u.stages))
+    phases = []
+    for b in built:
+        first, last = b["stages"][0], b["stages"][-1]
+        stage = plan.phases[last]
+        green = round((starts[last] - starts[first]) % plan.cycle_s + stage.green_s, 6)
+        yellow, red = stage.yellow_s, stage.all_red_s
+        if b["kind"] == "dummy":
+            green, yellow, red = round(green + yellow + red, 6), 0.0, 0.0
+        phases.append(NemaPhase(b["number"], b["ring"], b["barrier"], b["position"], b["stages"], b["kind"],
+                                b["approaches"], b["links"], frozenset(b["crossings"]), b["state"], starts[first],
+                                green, yellow, red))
+    return DualRing(plan.signal_id, plan.cycle_s, tuple(sorted(phases, key=lambda p: p.number)),
+                    tuple(numbering), tuple(overlaps))
 
 
 def reference_offset_s(plan: TimingPlan, ring: DualRing) -> float:
-    """The plan's offset referenced to the start of green of the coordinated phases 2+6 [s]."""
-    return round((plan.offset_s + coordinated_start_s(plan, ring)) % plan.cycle_s, 6)
+    """The plan's offset referenced to the start of green of the earlier coordinated phase [s] (NEMA TS2)."""
+    first_stage = ring.phase(ring.groups[0][0][0]).stages[0]
+    base = plan.phase_starts_s()[first_stage]
+    rel = min((ring.phase(p).start_s - base) % plan.cycle_s for p in ring.coordinated)
+    return round((plan.offset_s + base + rel) % plan.cycle_s, 6)
 
 
+# --------------------------------------------------------------------------- SUMO NEMA programme
 def _fmt(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
 
 
+def sumo_rings(ring: DualRing) -> tuple[list[int], list[int]]:
+    """``ring1`` and ``ring2`` parameters: two positions per group (0 = none), ring 1 repeated where 2 is idle."""
+    out: tuple[list[int], list[int]] = ([], [])
+    for r1, r2 in ring.groups:
+        for r, seq in ((0, r1), (1, r2 or r1)):
+            out[r].extend(([0] * (SUMO_PHASES_PER_RING - len(seq))) + list(seq))
+    return out
+
+
 def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[str]:
-    """``<tlLogic type="NEMA">`` lines of one plan: fixed-time (every phase on max recall), coordinated."""
+    """``<tlLogic type="NEMA">`` lines of one plan: fixed-time (every phase on max recall), coordinated.
+
+    Raises
+    ------
+    PlanError
+        When the structure needs more than SUMO's NEMA controller runs (see the module docstring).
+    """
     ring = dual_ring(plan, signal)
+    problem = ring.sumo_problem()
+    if problem:
+        raise PlanError(f"signal {plan.signal_id}: {problem}")
+    ring1, ring2 = sumo_rings(ring)
     offset = reference_offset_s(plan, ring)
     numbers = ",".join(str(p.number) for p in ring.phases)
+    barrier = [ring.groups[-1][0][-1], (ring.groups[-1][1] or ring.groups[-1][0])[-1]]
     params = [
         ("controllerType", "TS2"),
         ("total-cycle-length", _fmt(plan.cycle_s)),
-        ("ring1", ",".join(map(str, ring.ring_sequence(1)))),
-        ("ring2", ",".join(map(str, ring.ring_sequence(2)))),
-        ("barrierPhases", ",".join(map(str, ring.barrier_phases))),
+        ("ring1", ",".join(map(str, ring1))),
+        ("ring2", ",".join(map(str, ring2))),
+        ("barrierPhases", ",".join(map(str, barrier))),
         ("coordinatePhases", ",".join(map(str, ring.coordinated))),
         ("coordinate-mode", "true"),
         ("minRecall", numbers),
@@ -279,12 +665,16 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
              f'offset="{_fmt(offset)}">']
     lines += [f'    <param key="{k}" value="{v}"/>' for k, v in params]
     for p in ring.phases:
-        stage = plan.phases[p.stage]
-        min_dur = min(stage.min_green_s, stage.green_s)
-        lines.append(f'    <phase duration="{_fmt(stage.green_s)}" minDur="{_fmt(min_dur)}" '
-                     f'maxDur="{_fmt(stage.green_s)}" vehext="{_fmt(VEHICLE_EXTENSION_S)}" '
-                     f'yellow="{_fmt(stage.yellow_s)}" red="{_fmt(stage.all_red_s)}" name="{p.number}" '
-                     f'state="{p.state}"/>')
+        state = p.state
+        parents = [o for o in ring.overlaps if p.number in o.parents]
+        for o in parents:
+            state = "".join("G" if k in o.links else c for k, c in enumerate(state))
+        first = plan.phases[p.stages[0]]
+        min_dur = min(first.min_green_s, p.green_s)
+        lines.append(f'    <phase duration="{_fmt(p.green_s)}" minDur="{_fmt(min_dur)}" '
+                     f'maxDur="{_fmt(p.green_s)}" vehext="{_fmt(VEHICLE_EXTENSION_S)}" '
+                     f'yellow="{_fmt(p.yellow_s)}" red="{_fmt(p.all_red_s)}" name="{p.number}" '
+                     f'state="{state}"/>')
     lines.append("  </tlLogic>")
     return lines
 

@@ -1,10 +1,13 @@
 """NTCIP 1202-shaped timing sheet: phase, split, pattern and sequence tables per signal (CSV or JSON).
 
 Each signal is a separate controller unit with one coordination pattern
-(pattern 1, split table 1, sequence 1).  Phases use the NEMA numbering of
-:func:`signalopt.formats.nema.dual_ring`; phases 2 and 6 are the
-coordinated phases and ``patternOffsetTime`` is measured to the start of
-their green.
+(pattern 1, split table 1, sequence 1).  Phases, rings, barriers, dummy
+phases and overlaps are those of :func:`signalopt.formats.nema.dual_ring`;
+the coordinated phases (``splitCoordPhase``) are group 1's through phases
+and ``patternOffsetTime`` is measured to the start of green of the earlier
+of them.  The sequence table lists each ring's phases in service order
+(leading or lagging lefts as planned); the overlap table (``overlapType`` 2,
+normal) lists an overlap's parent phases.
 
 Units follow NTCIP 1202: ``phaseYellowChange`` and ``phaseRedClear`` in
 tenths of a second; ``phaseMinimumGreen``, ``phaseWalk``,
@@ -25,11 +28,12 @@ import csv
 import io
 import json
 import math
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import InputError, PlanError
-from .nema import dual_ring
+from .nema import NemaPhase, dual_ring, reference_offset_s
 from ..network import Network, Signal
 from ..plan import EPS_S, PlanSet, TimingPlan
 from ..programs import stage_requirements
@@ -45,13 +49,20 @@ FIELD_UNITS = {
     "patternOffsetTime": "s",
 }
 PHASE_FIELDS = ("phaseNumber", "phaseMinimumGreen", "phaseWalk", "phasePedestrianClear", "phaseYellowChange",
-                "phaseRedClear", "phaseMaximum1", "phaseRing", "phaseConcurrency")
+                "phaseRedClear", "phaseMaximum1", "phaseRing", "phaseConcurrency", "description")
 SPLIT_FIELDS = ("splitNumber", "splitPhase", "splitTime", "splitMode", "splitCoordPhase")
 PATTERN_FIELDS = ("patternNumber", "patternCycleTime", "patternOffsetTime", "patternSplitNumber",
                   "patternSequenceNumber")
 SEQUENCE_FIELDS = ("sequenceNumber", "sequenceRingNumber", "sequenceData")
+OVERLAP_FIELDS = ("overlapNumber", "overlapType", "overlapIncludedPhases", "overlapModifierPhases",
+                  "overlapTrailGreen", "description")
 TABLES = {"phaseTable": PHASE_FIELDS, "splitTable": SPLIT_FIELDS, "patternTable": PATTERN_FIELDS,
-          "sequenceTable": SEQUENCE_FIELDS}
+          "sequenceTable": SEQUENCE_FIELDS, "overlapTable": OVERLAP_FIELDS}
+#: NTCIP 1202 overlapType: normal (green while an included phase is green or moving between included phases).
+OVERLAP_TYPE_NORMAL = 2
+#: Fields that hold a list of phase numbers, and free text (``description`` is signalopt's, not NTCIP's).
+LIST_FIELDS = frozenset({"phaseConcurrency", "sequenceData", "overlapIncludedPhases", "overlapModifierPhases"})
+TEXT_FIELDS = frozenset({"description"})
 #: NTCIP 1202 splitMode values used: maximum vehicle recall, and with pedestrian recall.
 SPLIT_MODE_MAX_RECALL = 4
 SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL = 6
@@ -112,46 +123,56 @@ def integer_splits(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> l
     return out
 
 
+def rounded_plan(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> TimingPlan:
+    """``plan`` with whole-second splits (:func:`integer_splits`): the greens absorb the rounding."""
+    splits = integer_splits(plan, signal, timing)
+    phases = tuple(replace(p, green_s=round(s - p.yellow_s - p.all_red_s, 6), min_green_s=min(
+        p.min_green_s, round(s - p.yellow_s - p.all_red_s, 6))) for p, s in zip(plan.phases, splits))
+    return replace(plan, phases=phases)
+
+
 def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict[str, list[dict[str, Any]]]:
     """The NTCIP tables of one signal (rows as dicts, field names as in NTCIP 1202)."""
     sid = plan.signal_id
-    ring = dual_ring(plan, signal)
+    dual_ring(plan, signal)  # refuse a plan no ring-and-barrier structure runs before rounding it
     _whole_seconds(sid, "patternCycleTime", plan.cycle_s, "the cycle")
-    splits = integer_splits(plan, signal, timing)
-    starts = [sum(splits[:i]) for i in range(len(splits))]
-    coord_stage = ring.phase(ring.coordinated[0]).stage
-    offset = (plan.offset_s + starts[coord_stage]) % plan.cycle_s
-    offset_int = int(round(offset)) % int(round(plan.cycle_s))
+    whole = rounded_plan(plan, signal, timing)
+    ring = dual_ring(whole, signal)
+    offset_int = int(round(reference_offset_s(whole, ring))) % int(round(plan.cycle_s))
+    n = len(plan.phases)
     phase_rows, split_rows = [], []
     for p in ring.phases:
-        stage = plan.phases[p.stage]
-        what = f"phase {p.number} (stage {stage.name!r})"
-        split = splits[p.stage]
-        green = split - stage.yellow_s - stage.all_red_s
+        what = f"phase {p.number} ({p.kind} {'+'.join(p.approaches)})".replace(" )", ")")
+        split = int(round(p.split_s))
+        last = plan.phases[p.stage]
         walk = clear = 0
-        if p.crossings and stage.serves_pedestrians:
-            req = stage_requirements(signal, stage.state, plan.phases[(p.stage + 1) % len(plan.phases)].state,
-                                     timing)
-            clear = math.ceil(max(stage.ped_clearance_s, req.ped_clearance_s) - EPS_S)
-            walk = math.floor(green - clear + EPS_S)
-            if walk < max(stage.walk_s, req.walk_s) - EPS_S:
+        if p.crossings:
+            req = stage_requirements(signal, last.state, plan.phases[(p.stage + 1) % n].state, timing)
+            clear = math.ceil(max(last.ped_clearance_s, req.ped_clearance_s) - EPS_S)
+            walk = math.floor(p.green_s - clear + EPS_S)
+            need = max(last.walk_s, req.walk_s)
+            if walk < need - EPS_S:
                 raise PlanError(f"signal {sid}: {what}: walk {walk} s after rounding is below the minimum "
-                                f"{max(stage.walk_s, req.walk_s):g} s")
-        min_green = math.ceil(stage.min_green_s - EPS_S)
-        max1 = math.floor(green + EPS_S)
+                                f"{need:g} s")
+        if p.kind == "dummy":
+            min_green = 0
+        else:
+            min_green = math.ceil(max(plan.phases[i].min_green_s for i in p.stages) - EPS_S)
+        max1 = math.floor(p.green_s + EPS_S)
         if max1 < min_green:
-            raise PlanError(f"signal {sid}: {what}: green {green:g} s after rounding the split to {split} s is "
+            raise PlanError(f"signal {sid}: {what}: green {p.green_s:g} s after rounding the split to {split} s is "
                             f"below phaseMinimumGreen {min_green} s")
         phase_rows.append({
             "phaseNumber": p.number,
             "phaseMinimumGreen": _check_range(sid, "phaseMinimumGreen", min_green, what),
             "phaseWalk": _check_range(sid, "phaseWalk", walk, what),
             "phasePedestrianClear": _check_range(sid, "phasePedestrianClear", clear, what),
-            "phaseYellowChange": _check_range(sid, "phaseYellowChange", _tenths(sid, stage.yellow_s, what), what),
-            "phaseRedClear": _check_range(sid, "phaseRedClear", _tenths(sid, stage.all_red_s, what), what),
+            "phaseYellowChange": _check_range(sid, "phaseYellowChange", _tenths(sid, p.yellow_s, what), what),
+            "phaseRedClear": _check_range(sid, "phaseRedClear", _tenths(sid, p.all_red_s, what), what),
             "phaseMaximum1": _check_range(sid, "phaseMaximum1", max1, what),
             "phaseRing": p.ring,
             "phaseConcurrency": ring.concurrent(p.number),
+            "description": _describe(p, signal),
         })
         split_rows.append({
             "splitNumber": 1, "splitPhase": p.number, "splitTime": _check_range(sid, "splitTime", split, what),
@@ -162,7 +183,21 @@ def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict
                 "patternOffsetTime": _check_range(sid, "patternOffsetTime", offset_int, "the offset"),
                 "patternSplitNumber": 1, "patternSequenceNumber": 1}]
     sequence = [{"sequenceNumber": 1, "sequenceRingNumber": r, "sequenceData": ring.ring_sequence(r)} for r in (1, 2)]
-    return {"phaseTable": phase_rows, "splitTable": split_rows, "patternTable": pattern, "sequenceTable": sequence}
+    overlaps = [{"overlapNumber": j + 1, "overlapType": OVERLAP_TYPE_NORMAL, "overlapIncludedPhases": list(o.parents),
+                 "overlapModifierPhases": [], "overlapTrailGreen": 0,
+                 "description": f"overlap {o.letter}: links {' '.join(map(str, sorted(o.links)))}"}
+                for j, o in enumerate(ring.overlaps)]
+    return {"phaseTable": phase_rows, "splitTable": split_rows, "patternTable": pattern, "sequenceTable": sequence,
+            "overlapTable": overlaps}
+
+
+def _describe(p: NemaPhase, signal: Signal) -> str:
+    """Readable content of a phase: its kind, approaches (compass legs where known) and crossings."""
+    legs = {a.id: a.leg or a.id for a in signal.approaches}
+    what = p.kind if not p.approaches else f"{p.kind} {'+'.join(legs.get(a, a) for a in p.approaches)}"
+    if p.crossings:
+        what += f" (walk on {len(p.crossings)} crossing(s))"
+    return what
 
 
 def _tenths(sid: str, value_s: float, what: str) -> int:
@@ -181,7 +216,7 @@ def ntcip_units(plans: PlanSet, network: Network,
 
 def ntcip_json_text(units: Mapping[str, Any], *, provenance: Mapping[str, Any]) -> str:
     doc = {"format": "NTCIP 1202 timing sheet (signalopt)", "provenance": dict(provenance),
-           "field_units": FIELD_UNITS, "offset_reference": "start of green of the coordinated phases 2 and 6",
+           "field_units": FIELD_UNITS, "offset_reference": "start of green of the earlier coordinated phase (splitCoordPhase)",
            "units": units}
     return json.dumps(doc, indent=2) + "\n"
 
@@ -204,7 +239,8 @@ def ntcip_csv_text(units: Mapping[str, Any], *, header_lines: Sequence[str],
     for line in header_lines:
         buf.write(f"# {line}\n")
     buf.write("# units: " + "; ".join(f"{k} {v}" for k, v in FIELD_UNITS.items()) + "\n")
-    buf.write("# patternOffsetTime: to the start of green of the coordinated phases 2 and 6\n")
+    buf.write("# patternOffsetTime: to the start of green of the earlier coordinated phase (splitCoordPhase 1); "
+              "description: signalopt's note on the row, not an NTCIP object\n")
     w = csv.writer(buf, lineterminator="\n")
     for sid, unit in units.items():
         w.writerow(["unit", sid])
@@ -241,8 +277,10 @@ def read_ntcip_csv(text: str, *, source: str = "NTCIP CSV") -> dict[str, dict[st
                 raise InputError(source, "data row outside a table", n)
             rec: dict[str, Any] = {}
             for f, v in zip(fields, row):
-                if f in ("phaseConcurrency", "sequenceData"):
+                if f in LIST_FIELDS:
                     rec[f] = [int(x) for x in v.split()]
+                elif f in TEXT_FIELDS:
+                    rec[f] = v
                 else:
                     rec[f] = int(v)
             units[unit][table].append(rec)

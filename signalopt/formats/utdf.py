@@ -2,17 +2,21 @@
 
 Intersections are numbered 1..n in plan order (``INTID``); the SUMO
 ``tlLogic`` ids are in ``[Nodes]`` ``DESCRIPTION`` and in the leading ``#``
-comment lines.  Phases use the NEMA numbering of
-:func:`signalopt.formats.nema.dual_ring` (columns ``D1``..``D8``,
-``BRP`` = barrier, ring, position).  Each plan is written as pretimed
-(``Control Type`` 0, every phase on max recall, ``MaxGreen`` = the green),
-so a phase's split is ``MaxGreen + Yellow + AllRed``, also ``End - Start``.
-The offset is referenced to the begin of green (``Referenced To`` 0) of the
-coordinated phases 2 and 6 (``Reference Phase`` 206); ``Start``, ``End``
-and ``Yield`` are seconds in the cycle from that reference point.  Times
-are written to 0.1 s; the cycle in whole seconds.  ``Walk`` is the walk the
-plan shows (green minus the pedestrian clearance), ``DontWalk`` the
-pedestrian clearance.
+comment lines.  Phases are those of :func:`signalopt.formats.nema.dual_ring`
+(columns ``D1``..``D16``; ``BRP`` = barrier, ring, position, so the
+position order carries leading and lagging lefts and split phasing's
+sequence in one ring; dummy phases have no yellow).  Each plan is written as
+pretimed (``Control Type`` 0, every phase on max recall, ``MaxGreen`` = the
+green), so a phase's split is ``MaxGreen + Yellow + AllRed``, also
+``End - Start``.  The offset is referenced to the begin of green
+(``Referenced To`` 0) of the earlier coordinated phase (``Reference Phase``
+206 for phases 2 and 6); ``Start``, ``End`` and ``Yield`` are seconds in the
+cycle from that reference point.  Times are written to 0.1 s; the cycle in
+whole seconds.  ``Walk`` is the walk the plan shows (green minus the
+pedestrian clearance), ``DontWalk`` the pedestrian clearance.  ``[Lanes]``
+gives each lane group (``NBL`` ...) of a four-leg layout its protected
+phases (``Phase1``..``Phase4``, overlap parents included) and permissive
+phases (``PermPhase1``, ``PermPhase2``).
 """
 
 from __future__ import annotations
@@ -26,14 +30,14 @@ from pathlib import Path
 
 from .._xml import check_file
 from ..errors import InputError, PlanError
-from .nema import VEHICLE_EXTENSION_S, dual_ring, reference_offset_s
+from .nema import VEHICLE_EXTENSION_S, DualRing, dual_ring, reference_offset_s
 from ..network import Network, Signal
 from ..plan import EPS_S, PlanSet, TimingPlan
 from ..programs import stage_requirements
 from ..options import TimingOptions
 
 UTDF_VERSION = 8
-PHASE_COLUMNS = tuple(f"D{k}" for k in range(1, 9))
+PHASE_COLUMNS = tuple(f"D{k}" for k in range(1, 17))
 #: [Phases] records written, in order.
 PHASE_RECORDS = ("BRP", "MinGreen", "MaxGreen", "VehExt", "TimeBeforeReduce", "TimeToReduce", "MinGap", "Yellow",
                  "AllRed", "Recall", "Walk", "DontWalk", "PedCalls", "MinSplit", "DualEntry", "InhibitMax", "Start",
@@ -75,55 +79,88 @@ def _intersection_rows(intid: int, plan: TimingPlan, signal: Signal, timing: Tim
     ring = dual_ring(plan, signal)
     if abs(plan.cycle_s - round(plan.cycle_s)) > EPS_S:
         raise PlanError(f"signal {sid}: UTDF Cycle Length is whole seconds ({plan.cycle_s:g} s)")
+    if max(p.number for p in ring.phases) > len(PHASE_COLUMNS):
+        raise PlanError(f"signal {sid}: phase {max(p.number for p in ring.phases)} is beyond UTDF's "
+                        f"{len(PHASE_COLUMNS)} phase columns ({ring.describe()}); the ntcip format holds it")
     cycle = plan.cycle_s
     offset = reference_offset_s(plan, ring)
-    starts = plan.phase_starts_s()
-    ref = starts[ring.phase(ring.coordinated[0]).stage]
+    ref = (offset - plan.offset_s) % cycle  # the reference point in the plan's own cycle
     rows.nodes.append([str(intid), "0", f"{signal.position[0]:.1f}", f"{signal.position[1]:.1f}", "0", sid])
+    c1, c2 = ring.coordinated
     plan_rows = {"Control Type": str(CONTROL_PRETIMED), "Cycle Length": str(int(round(cycle))), "Lock Timings": "0",
                  "Referenced To": str(REFERENCED_TO_BEGIN_OF_GREEN),
-                 "Reference Phase": f"{ring.coordinated[0]}{ring.coordinated[1]:02d}",
+                 "Reference Phase": f"{c1}{c2:02d}" if c1 != c2 else str(c1),
                  "Offset": _t(sid, "Offset", offset), "Master": "0", "Yield": "0", "Node 0": str(intid), "Node 1": "0"}
     rows.timeplans.extend([name, str(intid), plan_rows[name]] for name in TIMEPLAN_RECORDS)
     n = len(plan.phases)
     values: dict[str, dict[int, str]] = {r: {} for r in PHASE_RECORDS}
     for p in ring.phases:
-        stage = plan.phases[p.stage]
-        req = stage_requirements(signal, stage.state, plan.phases[(p.stage + 1) % n].state, timing)
-        start = _mod(starts[p.stage] - ref, cycle)
+        last = plan.phases[p.stage]
+        req = stage_requirements(signal, last.state, plan.phases[(p.stage + 1) % n].state, timing)
+        start = _mod(p.start_s - ref, cycle)
         walk = dont_walk = ""
-        if p.crossings and stage.serves_pedestrians:
-            walk = _t(sid, f"Walk of phase {p.number}", stage.green_s - stage.ped_clearance_s)
-            dont_walk = _t(sid, f"DontWalk of phase {p.number}", stage.ped_clearance_s)
-        ped_min = req.walk_s + req.ped_clearance_s if (p.crossings and req.walk_s) else 0.0
-        min_green = max(min(stage.min_green_s, stage.green_s), 0.0)
-        min_split = max(stage.min_green_s, ped_min) + stage.yellow_s + stage.all_red_s
+        ped_min = 0.0
+        if p.crossings:
+            clear = max(last.ped_clearance_s, req.ped_clearance_s)
+            walk = _t(sid, f"Walk of phase {p.number}", round(p.green_s - clear, 6))
+            dont_walk = _t(sid, f"DontWalk of phase {p.number}", clear)
+            ped_min = max(last.walk_s, req.walk_s) + clear
+        vehicle_min = 0.0 if p.kind == "dummy" else max(plan.phases[i].min_green_s for i in p.stages)
+        min_green = min(vehicle_min, p.green_s) if p.kind != "dummy" else p.green_s
+        min_split = max(vehicle_min, ped_min) + p.yellow_s + p.all_red_s if p.kind != "dummy" else p.split_s
         v = {"BRP": f"{p.barrier}{p.ring}{p.position}", "MinGreen": _t(sid, "MinGreen", min_green),
-             "MaxGreen": _t(sid, "MaxGreen", stage.green_s), "VehExt": _t(sid, "VehExt", VEHICLE_EXTENSION_S),
+             "MaxGreen": _t(sid, "MaxGreen", p.green_s), "VehExt": _t(sid, "VehExt", VEHICLE_EXTENSION_S),
              "TimeBeforeReduce": "0", "TimeToReduce": "0", "MinGap": _t(sid, "MinGap", VEHICLE_EXTENSION_S),
-             "Yellow": _t(sid, "Yellow", stage.yellow_s), "AllRed": _t(sid, "AllRed", stage.all_red_s),
-             "Recall": str(RECALL_MAX), "Walk": walk, "DontWalk": dont_walk, "PedCalls": "0" if walk else "",
+             "Yellow": _t(sid, "Yellow", p.yellow_s), "AllRed": _t(sid, "AllRed", p.all_red_s),
+             "Recall": str(RECALL_MAX), "Walk": walk, "DontWalk": dont_walk,
+             "PedCalls": "0" if walk else "",
              "MinSplit": _t(sid, "MinSplit", math.ceil(min_split * 10 - 1e-6) / 10),
-             "DualEntry": "1" if p.movement == "through" else "0", "InhibitMax": "1",
-             "Start": _t(sid, "Start", start), "End": _t(sid, "End", _mod(start + stage.split_s, cycle)),
-             "Yield": _t(sid, "Yield", _mod(start + stage.green_s, cycle))}
+             "DualEntry": "1" if p.kind in ("through", "approach") else "0", "InhibitMax": "1",
+             "Start": _t(sid, "Start", start), "End": _t(sid, "End", _mod(start + p.split_s, cycle)),
+             "Yield": _t(sid, "Yield", _mod(start + p.green_s, cycle))}
         for r in PHASE_RECORDS:
             values[r][p.number] = v[r]
     for r in PHASE_RECORDS:
         rows.phases.append([r, str(intid)] + [values[r].get(k + 1, "") for k in range(len(PHASE_COLUMNS))])
-    # lane groups: the phase serving each movement (protected; rights with their approach's phase)
-    by_leg = {a.id: a.leg for a in signal.approaches}
-    if all(by_leg.values()):
-        phase_of: dict[str, str] = {}
-        for p in ring.phases:
-            for k in p.links:
-                link = signal.links[k]
-                bound = _BOUND.get(by_leg.get(link.approach, ""), "")
-                if not bound:
-                    continue
-                move = "L" if link.is_left else "R" if link.direction in "rR" else "T"
-                phase_of[bound + move] = str(p.number)
-        rows.lanes.append(["Phase1", str(intid)] + [phase_of.get(c, "") for c in LANE_COLUMNS])
+    _lane_rows(intid, ring, signal, rows)
+
+
+def movement_column(signal: Signal, k: int) -> str:
+    """The UTDF lane-group column of vehicle link ``k`` (``NBL``...), or ``""`` without a compass leg."""
+    link = signal.links[k]
+    legs = {a.id: a.leg for a in signal.approaches}
+    bound = _BOUND.get(legs.get(link.approach, ""), "")
+    if not bound or link.is_crossing:
+        return ""
+    return bound + ("L" if link.is_left else "R" if link.direction in "rR" else "T")
+
+
+def _lane_rows(intid: int, ring: DualRing, signal: Signal, rows: _Rows) -> None:
+    """``Phase1..4`` (protected phases, overlap parents included) and ``PermPhase1..2`` of each lane group."""
+    protected: dict[str, set[int]] = {}
+    permitted: dict[str, set[int]] = {}
+    columns = {k: movement_column(signal, k) for k in range(signal.n_links)}
+    if not any(columns.values()):
+        return
+    for p in ring.phases:
+        for k, c in enumerate(p.state):
+            col = columns[k]
+            if col and c == "G":
+                protected.setdefault(col, set()).add(p.number)
+            elif col and c == "g":
+                (protected if k in p.links else permitted).setdefault(col, set()).add(p.number)
+    for o in ring.overlaps:
+        for k in o.links:
+            if columns[k]:
+                protected.setdefault(columns[k], set()).update(o.parents)
+    for name, table, count in (("Phase", protected, 4), ("PermPhase", permitted, 2)):
+        for j in range(count):
+            cells = []
+            for col in LANE_COLUMNS:
+                nums = sorted(table.get(col, set()) - (protected.get(col, set()) if name == "PermPhase" else set()))
+                cells.append(str(nums[j]) if j < len(nums) else "")
+            if any(cells):
+                rows.lanes.append([f"{name}{j + 1}", str(intid), *cells])
 
 
 def utdf_text(plans: PlanSet, network: Network, *, header_lines: Sequence[str] = (),
@@ -138,9 +175,10 @@ def utdf_text(plans: PlanSet, network: Network, *, header_lines: Sequence[str] =
         buf.write(f"# {line}\n")
     for intid, plan in enumerate(plans, start=1):
         buf.write(f"# INTID {intid} = {plan.signal_id}\n")
-    buf.write("# phases: NEMA numbering (1+5 and 3+7 protected lefts, 2+6 and 4+8 throughs), BRP = barrier ring "
-              "position; split = MaxGreen + Yellow + AllRed = End - Start; Offset, Start, End, Yield from the begin "
-              "of green of phases 2+6\n")
+    buf.write("# phases: NEMA numbering (odd: protected lefts, even: throughs; 9-16: a third barrier group), BRP = "
+              "barrier ring position (position order = lead/lag); split = MaxGreen + Yellow + AllRed = End - Start; "
+              "Offset, Start, End, Yield from the begin of green of the earlier Reference Phase; Lanes PhaseN: "
+              "protected phases (overlap parents included), PermPhaseN: permissive phases\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerows([["[Network]"], ["Network Settings"], ["RECORDNAME", "DATA"], ["UTDFVERSION", str(UTDF_VERSION)],
                  ["Metric", "1"], []])
