@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import _sumo
 from ._sumo_run import Task, read_outputs
+from .formats.nema import dual_ring, nema_additional_text
 from .formats.sumo import RUN_PROGRAM_ID, plans_additional
 from ._xml import xml_escape
 from .errors import SimulationError
@@ -204,14 +205,13 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
     SimulationError
         SUMO fails.
     """
-    from .formats.nema import dual_ring, nema_additional_text
-
     ids = list(plans.signal_ids)
     text = nema_additional_text(plans, network, program_ids={sid: RUN_PROGRAM_ID for sid in ids})
     longest = max(p.cycle_s for p in plans)
     begin = warmup_cycles * longest
-    states = signal_states(network.path, ids, begin_s=0.0, end_s=begin + cycles * longest + step_s,
-                           additional=text, step_s=step_s)
+    stop = begin + cycles * longest  # greens ending after it are not judged; the run goes on to close them
+    states = signal_states(network.path, ids, begin_s=0.0, end_s=stop + longest / 2, additional=text,
+                           step_s=step_s)
     greens: dict[tuple[str, int], tuple[float, tuple[float, ...]]] = {}
     unmeasured, violations = [], []
     tol = step_s + 1e-6
@@ -236,7 +236,7 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
                 continue
             own.sort(key=lambda k: shows[k])
             chars = "Gg" if shows[own[0]] == 1 else "G"
-            runs = [e - s for s, e in _runs(series, own[0], chars) if s >= begin - 1e-6]
+            runs = [e - s for s, e in _runs(series, own[0], chars) if s >= begin - 1e-6 and e <= stop + 1e-6]
             greens[(plan.signal_id, p.number)] = (p.green_s, tuple(round(r, 3) for r in runs))
         min_yellow = min(ph.min_yellow_s for ph in plan.phases)
         min_red = min(ph.min_all_red_s for ph in plan.phases)
@@ -248,10 +248,11 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
                 break
         ends: dict[int, list[float]] = {}
         for k in vehicle:
-            for (s, e), nxt in zip(_runs(series, k, "Gg"), _runs(series, k, "Gg")[1:] + [(None, None)]):
-                yellow = [(ys, ye) for ys, ye in _runs(series, k, "y") if abs(ys - e) < 1e-6]
-                if s < begin - 1e-6 or nxt == (None, None) and e >= series[-1][0] - 1e-6:
+            yellows = _runs(series, k, "y")
+            for s, e in _runs(series, k, "Gg"):
+                if s < begin - 1e-6 or e > stop + 1e-6:
                     continue
+                yellow = [(ys, ye) for ys, ye in yellows if abs(ys - e) < 1e-6]
                 length = yellow[0][1] - yellow[0][0] if yellow else 0.0
                 if length < min_yellow - tol:
                     violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < {min_yellow:g} s")

@@ -56,6 +56,7 @@ or phases, saying which formats hold it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -333,43 +334,66 @@ def _with_gaps(stages: tuple[int, ...], ring: tuple[tuple[_Unit, ...], ...]) -> 
     return out
 
 
-def _ring_phases(units: Sequence[_Unit]) -> tuple[tuple[_Unit, ...], ...] | None:
-    """Units of one ring grouped into phases (same stages), or ``None`` when two of them overlap in time."""
+def _ring_phases(units: Sequence[_Unit]) -> tuple[tuple[_Unit, ...], ...]:
+    """Units of one ring grouped into phases: movements with the same stages share one."""
     by_stages: dict[tuple[int, ...], list[_Unit]] = {}
     for u in units:
         by_stages.setdefault(u.stages, []).append(u)
-    keys = list(by_stages)
-    for a, b in itertools.combinations(keys, 2):
-        if set(a) & set(b):
-            return None
-    return tuple(tuple(by_stages[k]) for k in keys)
+    return tuple(tuple(v) for v in by_stages.values())
 
 
-def _compatible(signal: Signal, ring1: Sequence[Sequence[_Unit]], ring2: Sequence[Sequence[_Unit]]) -> bool:
-    n = signal.n_links
-    s1 = [_merge(*(_unit_state(u, n) for u in ph)) for ph in ring1]
-    s2 = [_merge(*(_unit_state(u, n) for u in ph)) for ph in ring2]
-    # within a ring a phase's own units run together: they must not conflict either
-    for s in s1 + s2:
-        if signal.conflicting_greens(s):
-            return False
-    return all(not signal.conflicting_greens(_merge(a, b)) for a in s1 for b in s2)
+class _Foes:
+    """Which movements cannot show green together (no conflicting greens), computed once per pair."""
+
+    def __init__(self, signal: Signal) -> None:
+        self.signal = signal
+        self._memo: dict[tuple[_Unit, _Unit], bool] = {}
+
+    def __call__(self, a: _Unit, b: _Unit) -> bool:
+        key = (a, b)
+        if key not in self._memo:
+            n = self.signal.n_links
+            self._memo[key] = self._memo[(b, a)] = bool(self.signal.conflicting_greens(
+                _merge(_unit_state(a, n), _unit_state(b, n))))
+        return self._memo[key]
 
 
-def _group_assignments(signal: Signal, stages: tuple[int, ...], units: Sequence[_Unit]) -> list[_Candidate]:
+def _ring_splits(foes: _Foes, units: Sequence[_Unit]) -> Iterable[tuple[list[_Unit], list[_Unit]]]:
+    """Every split of ``units`` into two rings that a controller can run (depth-first, pruned).
+
+    In a ring, two movements either share their stages (one phase, so they must not be foes) or do not
+    overlap in time; across the rings no two movements may be foes.  Ring labels are symmetric: the first
+    movement goes to ring 1.
+    """
+    rings: tuple[list[_Unit], list[_Unit]] = ([], [])
+
+    def fits(u: _Unit, mine: list[_Unit], other: list[_Unit]) -> bool:
+        for v in mine:
+            if v.stages == u.stages:
+                if foes(u, v):
+                    return False
+            elif set(v.stages) & set(u.stages):
+                return False
+        return not any(foes(u, v) for v in other)
+
+    def place(i: int) -> Iterable[tuple[list[_Unit], list[_Unit]]]:
+        if i == len(units):
+            yield list(rings[0]), list(rings[1])
+            return
+        u = units[i]
+        for r in ((0,) if i == 0 else (0, 1)):
+            if fits(u, rings[r], rings[1 - r]):
+                rings[r].append(u)
+                yield from place(i + 1)
+                rings[r].pop()
+
+    yield from place(0)
+
+
+def _group_assignments(foes: _Foes, stages: tuple[int, ...], units: Sequence[_Unit]) -> list[_Candidate]:
     out = []
-    k = len(units)
-    if k > 12:  # 4096 assignments per group at most; a larger group is not a junction a controller serves
-        return out
-    for mask in range(2 ** k):
-        if k and mask & 1:  # ring labels are symmetric: the first unit is in ring 1
-            continue
-        r1 = _ring_phases([u for j, u in enumerate(units) if not mask >> j & 1])
-        r2 = _ring_phases([u for j, u in enumerate(units) if mask >> j & 1])
-        if r1 is None or r2 is None or not r1:
-            continue
-        if not _compatible(signal, r1, r2):
-            continue
+    for ring1, ring2 in _ring_splits(foes, units):
+        r1, r2 = _ring_phases(ring1), _ring_phases(ring2)
         dummies = sum(1 for x in _with_gaps(stages, r1) if x is None)
         if r2:
             dummies += sum(1 for x in _with_gaps(stages, r2) if x is None)
@@ -378,7 +402,7 @@ def _group_assignments(signal: Signal, stages: tuple[int, ...], units: Sequence[
     return out
 
 
-def _structures(signal: Signal, n: int, units: Sequence[_Unit]) -> _Candidate | None:
+def _structures(foes: _Foes, n: int, units: Sequence[_Unit]) -> _Candidate | None:
     """The preferred barrier choice and ring assignment (see the module docstring), or ``None``."""
     spans = set()
     for u in units:
@@ -386,6 +410,7 @@ def _structures(signal: Signal, n: int, units: Sequence[_Unit]) -> _Candidate | 
             spans.add(b)  # boundary b is between stage b-1 and stage b
     free = [b for b in range(n) if b not in spans]
     best: _Candidate | None = None
+    memo: dict[tuple[tuple[int, ...], tuple[_Unit, ...]], _Candidate | None] = {}
     for size in range(1, len(free) + 1):
         for barriers in itertools.combinations(free, size):
             groups = []
@@ -397,10 +422,13 @@ def _structures(signal: Signal, n: int, units: Sequence[_Unit]) -> _Candidate | 
             dummies = merges = 0
             for stages in groups:
                 mine = [u for u in units if set(u.stages) <= set(stages)]
-                options = _group_assignments(signal, stages, mine)
-                if not options:
+                key = (stages, tuple(mine))
+                if key not in memo:
+                    options = _group_assignments(foes, stages, mine)
+                    memo[key] = min(options, key=lambda c: (c.dummies, c.merges)) if options else None
+                pick = memo[key]
+                if pick is None:
                     break
-                pick = min(options, key=lambda c: (c.dummies, c.merges))
                 chosen.append(pick.groups[0])
                 dummies += pick.dummies
                 merges += pick.merges
@@ -420,12 +448,13 @@ def _best_structure(signal: Signal, n: int, units: Sequence[_Unit]) -> _Candidat
     movable = [u for u in units if u.kind == "through" and (
         len(u.stages) > 1 or all(signal.links[k].direction in "rR" for k in u.links))]
     best: _Candidate | None = None
+    foes = _Foes(signal)
     for size in range(0, min(MAX_OVERLAPS, len(movable)) + 1):
         for out in itertools.combinations(movable, size):
             rest = [u for u in units if u not in out]
             if any(_cyclic_run(u.stages, n) is None for u in rest) or not rest:
                 continue
-            cand = _structures(signal, n, rest)
+            cand = _structures(foes, n, rest)
             if cand is None:
                 continue
             cand = _Candidate(cand.groups, cand.dummies, cand.merges, tuple(out))
@@ -437,8 +466,12 @@ def _best_structure(signal: Signal, n: int, units: Sequence[_Unit]) -> _Candidat
 
 
 # --------------------------------------------------------------------------- the mapping
+@functools.lru_cache(maxsize=512)
 def dual_ring(plan: TimingPlan, signal: Signal) -> DualRing:
     """The NEMA ring-and-barrier structure of ``plan`` (see the module docstring).
+
+    Plans and signals are frozen, so the search (up to about a second for a five-arm junction) runs once
+    per plan: every export format asks for it.
 
     Raises
     ------
