@@ -44,6 +44,7 @@ from .formats.utdf import utdf_text
 from .network import Network
 from .plan import PlanSet
 from .formats.planfile import plans_to_json
+from .roundtrip import nema_check
 from .safety import validate_plans, validate_schedule
 from .schedule import Schedule
 from .options import TimingOptions
@@ -203,8 +204,11 @@ def render(plans: PlanSet, fmt: str, out: str | Path, *, network: Network, timin
 
 
 def check_format(plans: PlanSet, fmt: str, *, network: Network, timing: TimingOptions | None = None) -> None:
-    """Raise if ``plans`` cannot be written as ``fmt`` (safety aside); writes nothing."""
+    """Raise if ``plans`` cannot be written as ``fmt`` (safety aside; a ``nema`` export is simulated);
+    writes nothing."""
     render(plans, fmt, Path(f"check.{fmt}"), network=network, timing=timing)
+    if fmt == "nema":
+        check_nema_in_sumo(plans, network, source=f"check.{fmt}")
 
 
 def export_plans(plans: PlanSet, fmt: str, out: str | Path, *, network: Network, timing: TimingOptions | None = None,
@@ -230,8 +234,33 @@ def export_plans(plans: PlanSet, fmt: str, out: str | Path, *, network: Network,
         texts = render(plans, fmt, out, network=network, timing=timing, provenance=provenance)
     except PlanError as exc:
         raise PlanError(f"{out}: {fmt} export refused: {exc}") from None
+    if fmt == "nema":
+        check_nema_in_sumo(plans, network, source=str(out))
     written = [atomic_write_text(path, text) for path, text in texts.items()]
     return written[0]
+
+
+def check_nema_in_sumo(plans: PlanSet, network: Network, *, source: str) -> None:
+    """Run the NEMA programmes in SUMO and refuse them unless SUMO's controller times them as planned.
+
+    SUMO's NEMA controller interprets rings, barriers and coordination itself, so the safety check on the
+    plans does not cover what it shows: the simulated states must be safe too (no conflicting greens, no
+    cut yellow or all-red) and every phase's green must be the plan's (within one 0.1 s step).
+
+    Raises
+    ------
+    UnsafePlanError
+        Listing what the simulation showed; nothing is written.
+    """
+    check = nema_check(network, plans)
+    problems = list(check.violations)
+    for (sid, number), (planned, measured) in check.greens.items():
+        bad = [m for m in measured if abs(m - planned) > check.step_s + 1e-6]
+        if bad or not measured:
+            problems.append(f"{sid} phase {number}: SUMO's NEMA controller showed green "
+                            f"{', '.join(f'{m:g}' for m in bad) or 'never'} s for a planned {planned:g} s")
+    if problems:
+        raise UnsafePlanError(problems, source=f"{source}: nema export simulated in SUMO")
 
 
 SCHEDULE_FORMATS = ("json", "sumo", "ntcip")
@@ -251,12 +280,14 @@ def schedule_ntcip_units(schedule: Schedule, network: Network,
     for sid in schedule.signal_ids:
         signal = network.signal(sid)
         tables: dict[str, list[dict[str, Any]]] = {"phaseTable": [], "splitTable": [], "patternTable": [],
-                                                   "sequenceTable": [], "dayPlanTable": [], "actionTable": []}
+                                                   "sequenceTable": [], "overlapTable": [], "dayPlanTable": [],
+                                                   "actionTable": []}
         for k, period in enumerate(schedule.periods, start=1):
             t = unit_tables(period.plans[sid], signal, timing)
             if k == 1:
                 tables["phaseTable"] = [dict(r) for r in t["phaseTable"]]
                 tables["sequenceTable"] = t["sequenceTable"]
+                tables["overlapTable"] = t["overlapTable"]
             else:
                 for row, new in zip(tables["phaseTable"], t["phaseTable"]):
                     row["phaseMaximum1"] = max(row["phaseMaximum1"], new["phaseMaximum1"])
