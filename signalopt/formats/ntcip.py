@@ -88,7 +88,9 @@ def _min_greens(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> list
     n = len(plan.phases)
     for i, p in enumerate(plan.phases):
         req = stage_requirements(signal, p.state, plan.phases[(i + 1) % n].state, timing)
-        ped = req.walk_s + req.ped_clearance_s if req.walk_s else 0.0
+        # walk and pedestrian clearance are whole seconds in the sheet, the clearance rounded up
+        ped = (math.ceil(max(p.walk_s, req.walk_s) - EPS_S) + math.ceil(max(p.ped_clearance_s, req.ped_clearance_s)
+                                                                         - EPS_S)) if req.walk_s else 0.0
         out.append(max(p.effective_min_green_s, req.min_green_s, ped))
     return out
 
