@@ -19,7 +19,8 @@ from signalopt.safety import check_plans
 
 NAMES = [spec.name for spec in load_corpus_build().CORPUS]
 ALL_BASELINES = "existing,webster,sumo-webster,actuated,delay_based,max_pressure"
-#: formats every plan must export to; nema, ntcip and utdf may refuse a layout with a reason (one line)
+#: formats every plan must export to; nema, ntcip and utdf may refuse a plan with a reason (one line): SUMO's NEMA
+#: controller runs two barrier groups, NTCIP and UTDF have whole-second fields (tests/test_nema_layouts.py)
 ALWAYS = ("json", "sumo", "csv")
 MAYBE = ("nema", "ntcip", "utdf")
 
@@ -70,7 +71,7 @@ def test_every_command_on_a_corpus_network(corpus, name: str, tmp_path: Path, ca
         else:
             # a controller format that cannot hold this layout says why in one line and writes nothing
             assert fmt in MAYBE, (fmt, err)
-            assert_one_line_error(code, out, err, "stage")
+            assert_one_line_error(code, out, err, f"{fmt} export refused")
             assert not target.exists()
 
     code, out, err = run_cli(["compare", str(scen), "--plans", str(plans_file), "--seeds", "101,102",
