@@ -19,7 +19,7 @@ LAYERS = {
     3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
         "trace", "session", "movements"},
     4: {"optimiser", "study", "pareto"},
-    5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "__init__"},
+    5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "importers", "__init__"},
 }
 LAYER_OF = {name: k for k, names in LAYERS.items() for name in names}
 
