@@ -273,7 +273,8 @@ def schedule_ntcip_units(schedule: Schedule, network: Network,
     Pattern ``k`` runs period ``k`` (1-based); the day plan (``dayPlanNumber`` 1)
     has one event per period start, whose action ``k`` selects pattern ``k``.
     The phase table is the unit's own: ``phaseMaximum1`` is the longest green
-    of any period.
+    of any period.  Periods that order their phases otherwise (leading or
+    lagging lefts) get their own sequence, named by their pattern.
     """
     timing = timing or TimingOptions()
     units: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -282,21 +283,32 @@ def schedule_ntcip_units(schedule: Schedule, network: Network,
         tables: dict[str, list[dict[str, Any]]] = {"phaseTable": [], "splitTable": [], "patternTable": [],
                                                    "sequenceTable": [], "overlapTable": [], "dayPlanTable": [],
                                                    "actionTable": []}
+        phases: dict[int, dict[str, Any]] = {}
+        sequences: list[list[dict[str, Any]]] = []
         for k, period in enumerate(schedule.periods, start=1):
             t = unit_tables(period.plans[sid], signal, timing)
+            for row in t["phaseTable"]:
+                if row["phaseNumber"] in phases:
+                    kept = phases[row["phaseNumber"]]
+                    kept["phaseMaximum1"] = max(kept["phaseMaximum1"], row["phaseMaximum1"])
+                else:
+                    phases[row["phaseNumber"]] = dict(row)
             if k == 1:
-                tables["phaseTable"] = [dict(r) for r in t["phaseTable"]]
-                tables["sequenceTable"] = t["sequenceTable"]
                 tables["overlapTable"] = t["overlapTable"]
-            else:
-                for row, new in zip(tables["phaseTable"], t["phaseTable"]):
-                    row["phaseMaximum1"] = max(row["phaseMaximum1"], new["phaseMaximum1"])
+            # a period that orders its phases otherwise (leading or lagging lefts) gets its own sequence
+            seq = [r["sequenceData"] for r in t["sequenceTable"]]
+            if seq not in [[r["sequenceData"] for r in known] for known in sequences]:
+                sequences.append([{**r, "sequenceNumber": len(sequences) + 1} for r in t["sequenceTable"]])
+            seq_number = [[r["sequenceData"] for r in known] for known in sequences].index(seq) + 1
             tables["splitTable"] += [{**r, "splitNumber": k} for r in t["splitTable"]]
-            tables["patternTable"] += [{**r, "patternNumber": k, "patternSplitNumber": k} for r in t["patternTable"]]
+            tables["patternTable"] += [{**r, "patternNumber": k, "patternSplitNumber": k,
+                                        "patternSequenceNumber": seq_number} for r in t["patternTable"]]
             hour, minute = int(period.begin_s // 3600) % 24, int(period.begin_s % 3600 // 60)
             tables["dayPlanTable"].append({"dayPlanNumber": 1, "dayPlanEventNumber": k, "dayPlanHour": hour,
                                            "dayPlanMinute": minute, "dayPlanActionNumberOID": k})
             tables["actionTable"].append({"actionNumber": k, "actionPattern": k, "actionName": period.name})
+        tables["phaseTable"] = [phases[n] for n in sorted(phases)]
+        tables["sequenceTable"] = [row for seq in sequences for row in seq]
         units[sid] = tables
     return units
 

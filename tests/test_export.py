@@ -686,3 +686,23 @@ def test_simulate_accepts_a_sumo_additional_plan_file(tmp_path: Path, capsys, su
                               "--format", "json"], capsys)
     assert code == 0, err
     assert json.loads(out)["plans"] == "plans"
+
+
+def test_schedule_ntcip_gives_each_phase_order_its_sequence(tmp_path: Path) -> None:
+    """A day whose midday period lags the lefts: patterns 1 and 3 share sequence 1, pattern 2 has sequence 2;
+    the phase table has each phase once, with the longest green of the day."""
+    from signalopt.export import export_schedule
+    from signalopt.schedule import Schedule, SchedulePeriod
+
+    lead, lag = safe("qixiangtai"), safe("qixiangtai", lag=True)
+    day = Schedule("day", (SchedulePeriod("am", 21600, 32400, lead), SchedulePeriod("mid", 32400, 57600, lag),
+                           SchedulePeriod("pm", 57600, 72000, lead)))
+    path = export_schedule(day, "ntcip", tmp_path / "day.json", network=net("qixiangtai"))
+    unit = json.loads(path.read_text(encoding="utf-8"))["units"]["weidi"]
+    assert [p["patternSequenceNumber"] for p in unit["patternTable"]] == [1, 2, 1]
+    seqs = {(s["sequenceNumber"], s["sequenceRingNumber"]): s["sequenceData"] for s in unit["sequenceTable"]}
+    assert seqs[(1, 1)] == dual_ring(lead["weidi"], net("qixiangtai").signal("weidi")).ring_sequence(1)
+    assert seqs[(2, 1)] == dual_ring(lag["weidi"], net("qixiangtai").signal("weidi")).ring_sequence(1)
+    assert seqs[(1, 1)] != seqs[(2, 1)]
+    numbers = [r["phaseNumber"] for r in unit["phaseTable"]]
+    assert numbers == sorted(set(numbers))
