@@ -16,7 +16,9 @@ whole seconds.  ``Walk`` is the walk the plan shows (green minus the
 pedestrian clearance), ``DontWalk`` the pedestrian clearance.  ``[Lanes]``
 gives each lane group (``NBL`` ...) of a four-leg layout its protected
 phases (``Phase1``..``Phase4``, overlap parents included) and permissive
-phases (``PermPhase1``, ``PermPhase2``).
+phases (``PermPhase1``, ``PermPhase2``); a plan in which links of one lane
+group run in different phases is refused (the file would give each of them
+the phases of all).
 """
 
 from __future__ import annotations
@@ -136,23 +138,40 @@ def movement_column(signal: Signal, k: int) -> str:
 
 
 def _lane_rows(intid: int, ring: DualRing, signal: Signal, rows: _Rows) -> None:
-    """``Phase1..4`` (protected phases, overlap parents included) and ``PermPhase1..2`` of each lane group."""
-    protected: dict[str, set[int]] = {}
-    permitted: dict[str, set[int]] = {}
+    """``Phase1..4`` (protected phases, overlap parents included) and ``PermPhase1..2`` of each lane group.
+
+    Raises
+    ------
+    PlanError
+        When links of one lane group run in different phases: a lane group has one set of phases, and a
+        reader would give every link of it the phases of all.
+    """
     columns = {k: movement_column(signal, k) for k in range(signal.n_links)}
     if not any(columns.values()):
         return
+    served: dict[int, tuple[set[int], set[int]]] = {k: (set(), set()) for k, col in columns.items() if col}
     for p in ring.phases:
         for k, c in enumerate(p.state):
-            col = columns[k]
-            if col and c == "G":
-                protected.setdefault(col, set()).add(p.number)
-            elif col and c == "g":
-                (protected if k in p.links else permitted).setdefault(col, set()).add(p.number)
+            if columns[k] and c == "G":
+                served[k][0].add(p.number)
+            elif columns[k] and c == "g":
+                served[k][0 if k in p.links else 1].add(p.number)
     for o in ring.overlaps:
         for k in o.links:
             if columns[k]:
-                protected.setdefault(columns[k], set()).update(o.parents)
+                served[k][0].update(o.parents)
+    protected: dict[str, set[int]] = {}
+    permitted: dict[str, set[int]] = {}
+    first: dict[str, int] = {}
+    for k, (prot, perm) in served.items():
+        col = columns[k]
+        j = first.setdefault(col, k)
+        if (prot, perm - prot) != (served[j][0], served[j][1] - served[j][0]):
+            raise PlanError(f"signal {signal.id}: UTDF lane group {col} holds links that run in different stages "
+                            f"(link {j}: phases {sorted(served[j][0] | served[j][1])}, link {k}: phases "
+                            f"{sorted(prot | perm)}); a lane group has one set of phases; the json, sumo and csv "
+                            f"formats hold every plan")
+        protected[col], permitted[col] = prot, perm
     for name, table, count in (("Phase", protected, 4), ("PermPhase", permitted, 2)):
         for j in range(count):
             cells = []
