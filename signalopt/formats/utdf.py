@@ -210,6 +210,11 @@ def utdf_text(plans: PlanSet, network: Network, *, header_lines: Sequence[str] =
 
 
 # Reading -----------------------------------------------------------------------
+#: ``[Lanes]`` records naming a lane group's protected phases (overlap parents included) and permissive phases.
+PROTECTED_RECORDS = ("Phase1", "Phase2", "Phase3", "Phase4")
+PERMISSIVE_RECORDS = ("PermPhase1", "PermPhase2")
+
+
 @dataclass(frozen=True)
 class UtdfPhase:
     """One phase column of ``[Phases]`` (times [s])."""
@@ -224,6 +229,7 @@ class UtdfPhase:
     dont_walk_s: float
     start_s: float
     end_s: float
+    min_split_s: float = 0.0
 
     @property
     def split_s(self) -> float:
@@ -238,10 +244,31 @@ class UtdfPhase:
     def barrier(self) -> int:
         return self.brp // 100
 
+    @property
+    def position(self) -> int:
+        return self.brp % 10
+
+
+@dataclass(frozen=True)
+class UtdfLaneGroup:
+    """The phase numbers one ``[Lanes]`` column (``NBL``...) of an intersection names.
+
+    ``protected`` from ``Phase1..4`` (phases serving the lane group, overlap
+    parents included), ``permissive`` from ``PermPhase1..2`` (phases that
+    let it go while it yields).
+    """
+
+    protected: tuple[int, ...] = ()
+    permissive: tuple[int, ...] = ()
+
+    @property
+    def phases(self) -> frozenset[int]:
+        return frozenset(self.protected + self.permissive)
+
 
 @dataclass(frozen=True)
 class UtdfIntersection:
-    """One intersection of a UTDF file: its timing plan and phases."""
+    """One intersection of a UTDF file: its timing plan, phases and lane groups."""
 
     intid: int
     name: str
@@ -251,6 +278,7 @@ class UtdfIntersection:
     referenced_to: int
     reference_phases: tuple[int, ...]
     phases: Mapping[int, UtdfPhase]
+    lanes: Mapping[str, UtdfLaneGroup] = field(default_factory=dict)
 
     def phase_offset_s(self, number: int) -> float:
         """Start of phase ``number``'s green in the shared clock, modulo the cycle [s]."""
@@ -310,8 +338,31 @@ def _num(path: Path, where: str, value: str) -> float:
         raise InputError(path, f"UTDF {where}: not a number", value) from None
 
 
+def _lane_groups(path: Path, rows: list[list[str]]) -> dict[int, dict[str, UtdfLaneGroup]]:
+    """``[Lanes]`` phase records per INTID and column (records other than the phase ones are skipped)."""
+    head, body = _table(path, "Lanes", rows)
+    if head[:2] != ["RECORDNAME", "INTID"]:
+        raise InputError(path, "UTDF [Lanes] header must start RECORDNAME,INTID", ",".join(head))
+    found: dict[int, dict[str, tuple[list[int], list[int]]]] = {}
+    for row in body:
+        if len(row) < 2 or row[0] not in PROTECTED_RECORDS + PERMISSIVE_RECORDS:
+            continue
+        intid = int(_num(path, "[Lanes] INTID", row[1]))
+        for column, cell in zip(head[2:], row[2:]):
+            if cell == "":
+                continue
+            where = f"[Lanes] INTID {intid} {row[0]} {column}"
+            number = _num(path, where, cell)
+            if number != int(number) or number < 1:
+                raise InputError(path, f"UTDF {where}: not a phase number", cell)
+            pair = found.setdefault(intid, {}).setdefault(column, ([], []))
+            pair[0 if row[0] in PROTECTED_RECORDS else 1].append(int(number))
+    return {intid: {col: UtdfLaneGroup(tuple(p), tuple(q)) for col, (p, q) in cols.items()}
+            for intid, cols in found.items()}
+
+
 def read_utdf(path: str | Path) -> UtdfFile:
-    """Read a UTDF combined CSV (as written by signalopt: ``[Timeplans]`` and ``[Phases]``; ``[Nodes]`` names).
+    """Read a UTDF combined CSV as signalopt writes it (``[Timeplans]``, ``[Phases]``, ``[Lanes]``, ``[Nodes]``).
 
     Raises
     ------
@@ -339,6 +390,7 @@ def read_utdf(path: str | Path) -> UtdfFile:
             for row in body:
                 if len(row) > max(i, d):
                     names[int(_num(path, "[Nodes] INTID", row[i]))] = row[d]
+    lanes = _lane_groups(path, sections["Lanes"]) if "Lanes" in sections else {}
     head, body = _table(path, "Timeplans", sections["Timeplans"])
     if head[:3] != ["RECORDNAME", "INTID", "DATA"]:
         raise InputError(path, "UTDF [Timeplans] header must be RECORDNAME,INTID,DATA", ",".join(head))
@@ -378,7 +430,7 @@ def read_utdf(path: str | Path) -> UtdfFile:
                 _num(path, f"{where} MaxGreen", cell("MaxGreen")), _num(path, f"{where} Yellow", cell("Yellow")),
                 _num(path, f"{where} AllRed", cell("AllRed")), _num(path, f"{where} Walk", cell("Walk")),
                 _num(path, f"{where} DontWalk", cell("DontWalk")), _num(path, f"{where} Start", cell("Start")),
-                _num(path, f"{where} End", cell("End")))
+                _num(path, f"{where} End", cell("End")), _num(path, f"{where} MinSplit", cell("MinSplit")))
         ref = tp.get("Reference Phase", "")
         ref_num = int(_num(path, f"INTID {intid} Reference Phase", ref)) if ref else 0
         ref_phases = tuple(p for p in ((ref_num // 100, ref_num % 100) if ref_num > 99 else (ref_num,)) if p)
@@ -386,5 +438,7 @@ def read_utdf(path: str | Path) -> UtdfFile:
             intid, names.get(intid, str(intid)), int(_num(path, "Control Type", tp.get("Control Type", ""))),
             _num(path, f"INTID {intid} Cycle Length", tp["Cycle Length"]),
             _num(path, f"INTID {intid} Offset", tp["Offset"]),
-            int(_num(path, "Referenced To", tp.get("Referenced To", ""))), ref_phases, phases))
+            int(_num(path, "Referenced To", tp.get("Referenced To", ""))), ref_phases, phases,
+            lanes.get(intid, {})))
     return UtdfFile(version, tuple(out))
+
