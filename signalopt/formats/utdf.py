@@ -1,5 +1,9 @@
 """Synchro UTDF combined CSV (``[Network]``, ``[Nodes]``, ``[Lanes]``, ``[Timeplans]``, ``[Phases]``) and its reader.
 
+Writing: :func:`utdf_text`; reading: :func:`read_utdf`, then
+:func:`rebuild_plans` for timing plans (equal to the written ones in all
+UTDF carries, :func:`compare_as_utdf`).
+
 Intersections are numbered 1..n in plan order (``INTID``); the SUMO
 ``tlLogic`` ids are in ``[Nodes]`` ``DESCRIPTION`` and in the leading ``#``
 comment lines.  Phases are those of :func:`signalopt.formats.nema.dual_ring`
@@ -16,7 +20,9 @@ whole seconds.  ``Walk`` is the walk the plan shows (green minus the
 pedestrian clearance), ``DontWalk`` the pedestrian clearance.  ``[Lanes]``
 gives each lane group (``NBL`` ...) of a four-leg layout its protected
 phases (``Phase1``..``Phase4``, overlap parents included) and permissive
-phases (``PermPhase1``, ``PermPhase2``).
+phases (``PermPhase1``, ``PermPhase2``); a plan in which links of one lane
+group run in different phases is refused (the file would give each of them
+the phases of all).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from .._xml import check_file
 from ..errors import InputError, PlanError
 from .nema import VEHICLE_EXTENSION_S, DualRing, dual_ring, reference_offset_s
 from ..network import Network, Signal
-from ..plan import EPS_S, PlanSet, TimingPlan
+from ..plan import ABSOLUTE_MIN_YELLOW_S, EPS_S, GREEN_CHARS, Phase, PlanSet, TimingPlan
 from ..programs import stage_requirements
 from ..options import TimingOptions
 
@@ -136,23 +142,40 @@ def movement_column(signal: Signal, k: int) -> str:
 
 
 def _lane_rows(intid: int, ring: DualRing, signal: Signal, rows: _Rows) -> None:
-    """``Phase1..4`` (protected phases, overlap parents included) and ``PermPhase1..2`` of each lane group."""
-    protected: dict[str, set[int]] = {}
-    permitted: dict[str, set[int]] = {}
+    """``Phase1..4`` (protected phases, overlap parents included) and ``PermPhase1..2`` of each lane group.
+
+    Raises
+    ------
+    PlanError
+        When links of one lane group run in different phases: a lane group has one set of phases, and a
+        reader would give every link of it the phases of all.
+    """
     columns = {k: movement_column(signal, k) for k in range(signal.n_links)}
     if not any(columns.values()):
         return
+    served: dict[int, tuple[set[int], set[int]]] = {k: (set(), set()) for k, col in columns.items() if col}
     for p in ring.phases:
         for k, c in enumerate(p.state):
-            col = columns[k]
-            if col and c == "G":
-                protected.setdefault(col, set()).add(p.number)
-            elif col and c == "g":
-                (protected if k in p.links else permitted).setdefault(col, set()).add(p.number)
+            if columns[k] and c == "G":
+                served[k][0].add(p.number)
+            elif columns[k] and c == "g":
+                served[k][0 if k in p.links else 1].add(p.number)
     for o in ring.overlaps:
         for k in o.links:
             if columns[k]:
-                protected.setdefault(columns[k], set()).update(o.parents)
+                served[k][0].update(o.parents)
+    protected: dict[str, set[int]] = {}
+    permitted: dict[str, set[int]] = {}
+    first: dict[str, int] = {}
+    for k, (prot, perm) in served.items():
+        col = columns[k]
+        j = first.setdefault(col, k)
+        if (prot, perm - prot) != (served[j][0], served[j][1] - served[j][0]):
+            raise PlanError(f"signal {signal.id}: UTDF lane group {col} holds links that run in different stages "
+                            f"(link {j}: phases {sorted(served[j][0] | served[j][1])}, link {k}: phases "
+                            f"{sorted(prot | perm)}); a lane group has one set of phases; the json, sumo and csv "
+                            f"formats hold every plan")
+        protected[col], permitted[col] = prot, perm
     for name, table, count in (("Phase", protected, 4), ("PermPhase", permitted, 2)):
         for j in range(count):
             cells = []
@@ -191,6 +214,15 @@ def utdf_text(plans: PlanSet, network: Network, *, header_lines: Sequence[str] =
 
 
 # Reading -----------------------------------------------------------------------
+#: ``[Lanes]`` records naming a lane group's protected phases (overlap parents included) and permissive phases.
+PROTECTED_RECORDS = ("Phase1", "Phase2", "Phase3", "Phase4")
+PERMISSIVE_RECORDS = ("PermPhase1", "PermPhase2")
+#: File times are tenths of a second; sums of them agree far closer than this [s].
+_TOL_S = 1e-3
+#: Movements that yield to a crossing's pedestrians while both are green (netconvert's programmes: lefts, rights).
+_TURNS = frozenset("lLrR")
+
+
 @dataclass(frozen=True)
 class UtdfPhase:
     """One phase column of ``[Phases]`` (times [s])."""
@@ -205,6 +237,7 @@ class UtdfPhase:
     dont_walk_s: float
     start_s: float
     end_s: float
+    min_split_s: float = 0.0
 
     @property
     def split_s(self) -> float:
@@ -219,10 +252,31 @@ class UtdfPhase:
     def barrier(self) -> int:
         return self.brp // 100
 
+    @property
+    def position(self) -> int:
+        return self.brp % 10
+
+
+@dataclass(frozen=True)
+class UtdfLaneGroup:
+    """The phase numbers one ``[Lanes]`` column (``NBL``...) of an intersection names.
+
+    ``protected`` from ``Phase1..4`` (phases serving the lane group, overlap
+    parents included), ``permissive`` from ``PermPhase1..2`` (phases that
+    let it go while it yields).
+    """
+
+    protected: tuple[int, ...] = ()
+    permissive: tuple[int, ...] = ()
+
+    @property
+    def phases(self) -> frozenset[int]:
+        return frozenset(self.protected + self.permissive)
+
 
 @dataclass(frozen=True)
 class UtdfIntersection:
-    """One intersection of a UTDF file: its timing plan and phases."""
+    """One intersection of a UTDF file: its timing plan, phases and lane groups."""
 
     intid: int
     name: str
@@ -232,6 +286,7 @@ class UtdfIntersection:
     referenced_to: int
     reference_phases: tuple[int, ...]
     phases: Mapping[int, UtdfPhase]
+    lanes: Mapping[str, UtdfLaneGroup] = field(default_factory=dict)
 
     def phase_offset_s(self, number: int) -> float:
         """Start of phase ``number``'s green in the shared clock, modulo the cycle [s]."""
@@ -291,8 +346,31 @@ def _num(path: Path, where: str, value: str) -> float:
         raise InputError(path, f"UTDF {where}: not a number", value) from None
 
 
+def _lane_groups(path: Path, rows: list[list[str]]) -> dict[int, dict[str, UtdfLaneGroup]]:
+    """``[Lanes]`` phase records per INTID and column (records other than the phase ones are skipped)."""
+    head, body = _table(path, "Lanes", rows)
+    if head[:2] != ["RECORDNAME", "INTID"]:
+        raise InputError(path, "UTDF [Lanes] header must start RECORDNAME,INTID", ",".join(head))
+    found: dict[int, dict[str, tuple[list[int], list[int]]]] = {}
+    for row in body:
+        if len(row) < 2 or row[0] not in PROTECTED_RECORDS + PERMISSIVE_RECORDS:
+            continue
+        intid = int(_num(path, "[Lanes] INTID", row[1]))
+        for column, cell in zip(head[2:], row[2:]):
+            if cell == "":
+                continue
+            where = f"[Lanes] INTID {intid} {row[0]} {column}"
+            number = _num(path, where, cell)
+            if number != int(number) or number < 1:
+                raise InputError(path, f"UTDF {where}: not a phase number", cell)
+            pair = found.setdefault(intid, {}).setdefault(column, ([], []))
+            pair[0 if row[0] in PROTECTED_RECORDS else 1].append(int(number))
+    return {intid: {col: UtdfLaneGroup(tuple(p), tuple(q)) for col, (p, q) in cols.items()}
+            for intid, cols in found.items()}
+
+
 def read_utdf(path: str | Path) -> UtdfFile:
-    """Read a UTDF combined CSV (as written by signalopt: ``[Timeplans]`` and ``[Phases]``; ``[Nodes]`` names).
+    """Read a UTDF combined CSV as signalopt writes it (``[Timeplans]``, ``[Phases]``, ``[Lanes]``, ``[Nodes]``).
 
     Raises
     ------
@@ -320,6 +398,7 @@ def read_utdf(path: str | Path) -> UtdfFile:
             for row in body:
                 if len(row) > max(i, d):
                     names[int(_num(path, "[Nodes] INTID", row[i]))] = row[d]
+    lanes = _lane_groups(path, sections["Lanes"]) if "Lanes" in sections else {}
     head, body = _table(path, "Timeplans", sections["Timeplans"])
     if head[:3] != ["RECORDNAME", "INTID", "DATA"]:
         raise InputError(path, "UTDF [Timeplans] header must be RECORDNAME,INTID,DATA", ",".join(head))
@@ -359,7 +438,7 @@ def read_utdf(path: str | Path) -> UtdfFile:
                 _num(path, f"{where} MaxGreen", cell("MaxGreen")), _num(path, f"{where} Yellow", cell("Yellow")),
                 _num(path, f"{where} AllRed", cell("AllRed")), _num(path, f"{where} Walk", cell("Walk")),
                 _num(path, f"{where} DontWalk", cell("DontWalk")), _num(path, f"{where} Start", cell("Start")),
-                _num(path, f"{where} End", cell("End")))
+                _num(path, f"{where} End", cell("End")), _num(path, f"{where} MinSplit", cell("MinSplit")))
         ref = tp.get("Reference Phase", "")
         ref_num = int(_num(path, f"INTID {intid} Reference Phase", ref)) if ref else 0
         ref_phases = tuple(p for p in ((ref_num // 100, ref_num % 100) if ref_num > 99 else (ref_num,)) if p)
@@ -367,5 +446,383 @@ def read_utdf(path: str | Path) -> UtdfFile:
             intid, names.get(intid, str(intid)), int(_num(path, "Control Type", tp.get("Control Type", ""))),
             _num(path, f"INTID {intid} Cycle Length", tp["Cycle Length"]),
             _num(path, f"INTID {intid} Offset", tp["Offset"]),
-            int(_num(path, "Referenced To", tp.get("Referenced To", ""))), ref_phases, phases))
+            int(_num(path, "Referenced To", tp.get("Referenced To", ""))), ref_phases, phases,
+            lanes.get(intid, {})))
     return UtdfFile(version, tuple(out))
+
+
+# Plans from a UTDF file ------------------------------------------------------------
+@dataclass(frozen=True)
+class _Stage:
+    """One stage of a rebuilt timeline: its times [s] and the phases (serving something) green in it."""
+
+    green_s: float
+    yellow_s: float
+    all_red_s: float
+    green: tuple[int, ...]
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) < _TOL_S
+
+
+def _check_rings(rec: UtdfIntersection, where: str, source: str | Path) -> None:
+    """Refuse rings whose phases (in BRP order) do not run back to back over the cycle (ring 2: its groups)."""
+    cycle = rec.cycle_s
+    seen: set[int] = set()
+    for p in rec.phases.values():
+        if p.ring not in (1, 2) or p.barrier < 1 or p.position < 1 or p.brp in seen:
+            raise InputError(source, f"{where} phase {p.number}: BRP must be a barrier, ring 1 or 2 and a position "
+                                     f"no other phase holds", p.brp)
+        seen.add(p.brp)
+    ring1 = sorted((p for p in rec.phases.values() if p.ring == 1), key=lambda p: p.brp)
+    total = round(sum(p.split_s for p in ring1), 6)
+    if not ring1 or not _close(total, cycle):
+        raise InputError(source, f"{where}: ring 1's splits sum to {total:g} s, not the Cycle Length", f"{cycle:g}")
+    for p in rec.phases.values():
+        if not _close(_mod(p.start_s + p.split_s, cycle), _mod(p.end_s, cycle)):
+            raise InputError(source, f"{where} phase {p.number}: End is not Start + MaxGreen + Yellow + AllRed",
+                             f"End {p.end_s:g}, Start {p.start_s:g}, split {p.split_s:g}")
+    groups: dict[int, tuple[UtdfPhase, float]] = {}
+    for p in ring1:
+        first, length = groups.get(p.barrier, (p, 0.0))
+        groups[p.barrier] = (first, length + p.split_s)
+    for ring in (ring1, sorted((p for p in rec.phases.values() if p.ring == 2), key=lambda p: p.brp)):
+        # ring 1 runs round the cycle; ring 2 only within each of its barrier groups
+        pairs = zip(ring, ring[1:] + ring[:1]) if ring is ring1 else zip(ring, ring[1:])
+        for a, b in pairs:
+            if ring is ring1 or a.barrier == b.barrier:
+                if not _close(_mod(a.end_s, cycle), _mod(b.start_s, cycle)):
+                    raise InputError(source, f"{where} ring {a.ring}: phase {b.number} does not start where phase "
+                                             f"{a.number} ends", f"Start {b.start_s:g}, End {a.end_s:g}")
+        for barrier in sorted({p.barrier for p in ring}):
+            mine = [p for p in ring if p.barrier == barrier]
+            if barrier not in groups:
+                raise InputError(source, f"{where} phase {mine[0].number}: ring 2 runs in barrier group {barrier}, "
+                                         f"ring 1 does not", mine[0].brp)
+            first, length = groups[barrier]
+            span = round(sum(p.split_s for p in mine), 6)
+            if not _close(_mod(mine[0].start_s, cycle), _mod(first.start_s, cycle)) or not _close(span, length):
+                raise InputError(source, f"{where} barrier group {barrier}: ring {mine[0].ring}'s phases run "
+                                         f"{span:g} s from Start {mine[0].start_s:g}, ring 1's {length:g} s from "
+                                         f"{first.start_s:g}", ",".join(str(p.number) for p in mine))
+
+
+def _timeline(rec: UtdfIntersection, real: Sequence[int], where: str, source: str | Path) -> list[_Stage]:
+    """The stages of a checked ring timeline, from the start of barrier group 1 (see :func:`rebuild_plans`)."""
+    cycle = rec.cycle_s
+    base = min(rec.phases.values(), key=lambda p: p.brp).start_s
+    rel = {n: _mod(p.start_s - base, cycle) for n, p in rec.phases.items()}
+    starts = sorted(set(rel.values()))
+    stages = []
+    for i, t in enumerate(starts):
+        length = round((starts[i + 1] if i + 1 < len(starts) else cycle) - t, 6)
+        left = {n: round(rec.phases[n].max_green_s - _mod(t - rel[n], cycle), 6) for n in real}
+        green = sorted(n for n in real if left[n] > _TOL_S)
+        if not green:
+            raise InputError(source, f"{where}: no phase serving a movement or crossing is green at Start "
+                                     f"{_mod(base + t, cycle):g}", ",".join(map(str, sorted(rec.phases))))
+        green_s = min(left[n] for n in green)
+        ending = [n for n in green if _close(left[n], green_s)]
+        if green_s > length + _TOL_S:  # every green runs on: a stage after which no movement stops
+            green_s, ending = length, []
+        for n in ending:
+            p, q = rec.phases[n], rec.phases[ending[0]]
+            if not (_close(p.yellow_s, q.yellow_s) and _close(p.all_red_s, q.all_red_s)):
+                raise InputError(source, f"{where}: phases {q.number} and {n} end their green together with "
+                                         f"different change intervals", f"Yellow {q.yellow_s:g}/{p.yellow_s:g}, "
+                                         f"AllRed {q.all_red_s:g}/{p.all_red_s:g}")
+        yellow, all_red = (rec.phases[ending[0]].yellow_s, rec.phases[ending[0]].all_red_s) if ending else (0.0, 0.0)
+        late = [n for n in green if n not in ending and left[n] <= length + _TOL_S]
+        if late or not _close(green_s + yellow + all_red, length):
+            n = (late or ending)[0]
+            raise InputError(source, f"{where} phase {n}: its green or change ends inside another phase's change, "
+                                     f"which no stage sequence shows", f"Start {rec.phases[n].start_s:g}")
+        stages.append(_Stage(green_s, yellow, all_red, tuple(green)))
+    return stages
+
+
+def _attach_crossings(signal: Signal, rec: UtdfIntersection, served: Mapping[int, frozenset[int]],
+                      stages: Sequence[_Stage], spans: Mapping[int, int]) -> dict[int, set[int]]:
+    """Crossings per phase with a walk, by ``dual_ring``'s rule (see :func:`rebuild_plans`)."""
+    walking = [rec.phases[n] for n in served if rec.phases[n].walk_s > 0]
+    walking.sort(key=lambda p: (spans[p.number], p.ring, p.barrier, p.position))
+    crossings: dict[int, set[int]] = {p.number: set() for p in walking}
+    vehicles = [set().union(*(served[n] for n in s.green)) for s in stages]
+
+    def runs_with(k: int, p: UtdfPhase) -> bool:
+        others = [q.number for q in rec.phases.values() if q.barrier == p.barrier and q.ring != p.ring]
+        greens = set(served[p.number]).union(*(served.get(n, ()) for n in others))
+        trial = {n: ks | {k} if n == p.number else ks for n, ks in crossings.items()}
+
+        def yields_always(j: int) -> bool:
+            """``j`` shows ``g`` wherever it is green (given the crossings placed so far and ``k``)."""
+            return all(any(signal.are_foes(j, x) and signal.yields_to(j, x)
+                           for x in vehicles[i].union(*(trial.get(n, ()) for n in s.green)))
+                       for i, s in enumerate(stages) if j in vehicles[i])
+
+        # a foe may run with the walk only as a turn that yields to it and shows g (a through never does)
+        return all(not signal.are_foes(k, j) or (signal.links[j].direction in _TURNS and signal.yields_to(j, k)
+                                                 and yields_always(j)) for j in greens)
+
+    for k in sorted(signal.ped_links):
+        for p in walking:
+            if runs_with(k, p):
+                crossings[p.number].add(k)
+                break
+    return crossings
+
+
+def _state(signal: Signal, greens: set[int]) -> str:
+    """``G`` on each green link, ``g`` where it yields to a foe green with it (netconvert's rule), ``r`` elsewhere."""
+    def char(k: int) -> str:
+        if k not in greens:
+            return "r"
+        return "g" if any(signal.yields_to(k, j) and signal.are_foes(k, j) for j in greens) else "G"
+
+    return "".join(char(k) for k in range(signal.n_links))
+
+
+def _plan_from_intersection(rec: UtdfIntersection, signal: Signal, source: str | Path,
+                            timing: TimingOptions) -> TimingPlan:
+    where = f"UTDF INTID {rec.intid} ({signal.id})"
+    if rec.control_type != CONTROL_PRETIMED or rec.referenced_to != REFERENCED_TO_BEGIN_OF_GREEN:
+        raise InputError(source, f"{where}: only pretimed plans (Control Type {CONTROL_PRETIMED}) with offsets to the "
+                                 f"begin of green (Referenced To {REFERENCED_TO_BEGIN_OF_GREEN}) are read",
+                         f"Control Type {rec.control_type}, Referenced To {rec.referenced_to}")
+    if rec.cycle_s <= 0 or not rec.phases:
+        raise InputError(source, f"{where}: no cycle or no phases", f"Cycle Length {rec.cycle_s:g}")
+    refs = [n for n in rec.reference_phases if n in rec.phases]
+    if (not refs or len(refs) != len(rec.reference_phases)
+            or not _close(min(_mod(rec.phases[n].start_s, rec.cycle_s) for n in refs), 0.0)):
+        raise InputError(source, f"{where}: Reference Phase must name phases of [Phases], the earlier one at Start 0",
+                         ", ".join(f"phase {n} Start {rec.phases[n].start_s:g}" if n in rec.phases else f"phase {n}"
+                                   for n in rec.reference_phases) or "none")
+    # lane groups -> links
+    vehicle = [k for k in range(signal.n_links) if k not in signal.ped_links and signal.links[k].approach]
+    if vehicle and not rec.lanes:
+        raise InputError(source, f"{where}: no [Lanes] phase rows, so no phase maps to the signal's vehicle links",
+                         f"{len(vehicle)} links")
+    columns = {k: movement_column(signal, k) for k in vehicle}
+    for k, col in columns.items():
+        if not col:
+            raise InputError(source, f"{where}: link {k} (from {signal.links[k].approach}) has no lane-group column: "
+                                     f"its approach has no compass leg", signal.links[k].approach)
+    for col, group in rec.lanes.items():
+        missing = sorted(group.phases - set(rec.phases))
+        if missing:
+            raise InputError(source, f"{where} [Lanes] {col}: names a phase that is not in [Phases]", missing[0])
+        if group.phases and col not in columns.values():
+            raise InputError(source, f"{where} [Lanes] {col}: the signal has no link in this lane group",
+                             ",".join(map(str, sorted(group.phases))))
+    empty = UtdfLaneGroup()
+    phases_of = {k: rec.lanes.get(col, empty).phases for k, col in columns.items()}
+    served = {n: frozenset(k for k, ps in phases_of.items() if n in ps) for n in rec.phases}
+    walking = {n for n, p in rec.phases.items() if p.walk_s > 0}
+    for n, p in rec.phases.items():
+        if not served[n] and n not in walking and (p.yellow_s > 0 or p.all_red_s > 0):
+            raise InputError(source, f"{where} phase {n}: serves no lane group and no crossing, so it is an idle "
+                                     f"ring's phase, which has no change interval", f"Yellow {p.yellow_s:g}, "
+                                     f"AllRed {p.all_red_s:g}")
+    real = sorted(n for n in rec.phases if served[n] or n in walking)
+    _check_rings(rec, where, source)
+    stages = _timeline(rec, real, where, source)
+    spans = {n: sum(n in s.green for s in stages) for n in real}
+    crossings = _attach_crossings(signal, rec, {n: served[n] for n in real}, stages, spans)
+    for n, ks in crossings.items():
+        p = rec.phases[n]
+        if not ks:
+            raise InputError(source, f"{where} phase {n}: has a Walk but no crossing of the signal can run with it",
+                             f"Walk {p.walk_s:g}")
+        if spans[n] > 1:
+            raise InputError(source, f"{where} phase {n}: walks across {spans[n]} stages; a stage times its own walk "
+                                     f"and clearance", f"Walk {p.walk_s:g}")
+        if not _close(p.walk_s + p.dont_walk_s, p.max_green_s):
+            raise InputError(source, f"{where} phase {n}: Walk + DontWalk is not MaxGreen (the walk rests until the "
+                                     f"clearance ends the green)", f"Walk {p.walk_s:g}, DontWalk {p.dont_walk_s:g}, "
+                                     f"MaxGreen {p.max_green_s:g}")
+    out = []
+    for i, s in enumerate(stages):
+        greens = {k for k, ps in phases_of.items() if ps & set(s.green)}
+        greens |= set().union(*(crossings.get(n, set()) for n in s.green))
+        peds = [rec.phases[n] for n in s.green if crossings.get(n)]
+        clearance = {p.dont_walk_s for p in peds}
+        if len(clearance) > 1:
+            raise InputError(source, f"{where}: phases {'+'.join(str(p.number) for p in peds)} walk together with "
+                                     f"different DontWalk", ",".join(f"{c:g}" for c in sorted(clearance)))
+        # MinSplit holds the pedestrian minimum where it is the larger one (to 0.1 s, rounded up)
+        walk = max((round(p.min_split_s - p.yellow_s - p.all_red_s - p.dont_walk_s, 6) for p in peds), default=0.0)
+        if peds and walk <= 0:
+            raise InputError(source, f"{where} phase {peds[0].number}: MinSplit leaves no minimum walk after "
+                                     f"Yellow, AllRed and DontWalk", f"MinSplit {peds[0].min_split_s:g}")
+        min_green = min(rec.phases[n].min_green_s for n in s.green)
+        try:
+            out.append(Phase(
+                name="phases " + "+".join(map(str, s.green)), state=_state(signal, greens), green_s=s.green_s,
+                yellow_s=s.yellow_s, all_red_s=s.all_red_s, min_green_s=min(min_green, s.green_s),
+                max_green_s=max(timing.max_green_s, s.green_s),
+                min_yellow_s=s.yellow_s if s.yellow_s >= ABSOLUTE_MIN_YELLOW_S - EPS_S else 0.0,
+                min_all_red_s=s.all_red_s, walk_s=walk, ped_clearance_s=clearance.pop() if peds else 0.0))
+        except PlanError as exc:
+            raise InputError(source, f"{where} stage {i + 1} (phases {'+'.join(map(str, s.green))}): not a valid "
+                                     f"stage", str(exc)) from None
+    base = min(rec.phases.values(), key=lambda p: p.brp).start_s
+    try:
+        return TimingPlan(signal.id, tuple(out), offset_s=_mod(rec.offset_s + base, rec.cycle_s),
+                          ped_links=signal.ped_links, program_id="utdf")
+    except PlanError as exc:
+        raise InputError(source, f"{where}: not a valid plan", str(exc)) from None
+
+
+def rebuild_plans(utdf: UtdfFile, network: Network, *, source: str | Path,
+                  timing: TimingOptions | None = None) -> PlanSet:
+    """Timing plans rebuilt from a UTDF file as :func:`utdf_text` writes it (read by :func:`read_utdf`).
+
+    Per intersection (``[Nodes]`` ``DESCRIPTION`` = the network's signal id):
+
+    * **Links.**  Each vehicle link's lane-group column is
+      :func:`movement_column`; the link is green whenever one of the phases
+      its column names in ``[Lanes]`` (``Phase1..4``: phases serving it,
+      overlap parents included; ``PermPhase1..2``: phases letting it go
+      permissively) is green.
+    * **Stages.**  The rings are checked to run back to back (ring 1 over
+      the cycle, ring 2 over each barrier group it runs in).  A stage begins
+      wherever a phase begins; its green lasts until the first phase green
+      at its start ends its green (``Start + MaxGreen``), then come that
+      phase's ``Yellow`` and ``AllRed`` up to the next stage.  Phases that
+      serve nothing (an idle ring's dummy phase) only fill time.  Stages are
+      in cycle order from the start of barrier group 1 (the group holding
+      the exported plan's first stage, see
+      :func:`~signalopt.formats.nema.dual_ring`), so writing the plans
+      again gives the same file.
+    * **States.**  ``G`` on each green link, ``g`` where it must yield
+      (``Signal.yields_to``) to a foe green in the same stage, as
+      netconvert writes states.
+    * **Crossings.**  UTDF names no crossing, so each crossing of the
+      signal, in link order, goes to a phase with a ``Walk`` by
+      ``dual_ring``'s rule: the first -- fewest stages, then ring 1, then
+      barrier and ring position -- that can run with it, together with
+      every phase of the other ring of its barrier group, without
+      conflicting greens.  A foe green in those phases must be a turn
+      (left or right) that yields to the crossing and shows ``g`` wherever
+      it is green (given the crossings placed so far); a through never
+      runs across a walk, as in netconvert's programmes.  ``dual_ring``
+      chooses among the phases that run throughout the crossing's own
+      stages, which UTDF does not record; the rule finds the same phase
+      wherever no other phase with a walk could take the crossing first.
+      A phase's crossings walk for ``Walk`` (= ``MaxGreen - DontWalk``),
+      then clear for ``DontWalk``.
+    * **Offset.**  ``Offset`` is to the begin of green of the reference
+      phase (``Start`` 0); the plan's offset is that plus the ``Start`` of
+      its first stage.
+
+    UTDF does not carry the rest, so each stage gets: ``min_green_s`` the
+    smallest ``MinGreen`` of its phases, at most its green (never below the
+    exported stage's, and writing the plan again gives the same
+    ``MinGreen``); ``walk_s`` ``MinSplit - Yellow - AllRed - DontWalk`` of
+    its walking phase (the minimum walk where the pedestrian minimum sets
+    ``MinSplit``, to 0.1 s rounded up; more where the vehicle minimum
+    does); ``min_yellow_s`` its yellow (0 below the 3 s floor, which the
+    safety check asks for), ``min_all_red_s`` its all-red, ``max_green_s``
+    the larger of ``timing.max_green_s`` and its green; the standard
+    interstage (no ``change``); ``program_id`` ``"utdf"``.  See
+    :func:`compare_as_utdf` for what equal plans mean.
+
+    Parameters
+    ----------
+    utdf
+        The file as read.
+    network
+        The network whose signals the intersections name.
+    source
+        The file, named in errors.
+    timing
+        Bounds for the stages' maximum greens (default :class:`TimingOptions`).
+
+    Raises
+    ------
+    InputError
+        One line naming ``source``, the INTID (phase, record) and the value,
+        for anything that does not map: an intersection whose
+        ``DESCRIPTION`` is not a signal of ``network`` (or named twice), a
+        plan that is not pretimed or not referenced to the begin of green,
+        a missing ``[Lanes]`` for a signal with vehicle links, a lane group
+        naming a phase not in ``[Phases]`` or with no link of the signal, a
+        link without a compass leg, rings that do not add up to the cycle or
+        run back to back, greens or changes that end inside another phase's
+        change, a phase with a walk no crossing can run with, a walk across
+        several stages, and stages or plans the constructors refuse.
+    """
+    timing = timing or TimingOptions()
+    plans = []
+    seen: set[str] = set()
+    for rec in utdf.intersections:
+        if rec.name not in network.signal_ids or rec.name in seen:
+            what = "is not a signal of the network" if rec.name not in seen else "names a signal named before"
+            raise InputError(source, f"UTDF INTID {rec.intid}: [Nodes] DESCRIPTION {what} {network.path.name}",
+                             rec.name)
+        seen.add(rec.name)
+        plans.append(_plan_from_intersection(rec, network.signal(rec.name), source, timing))
+    return PlanSet(tuple(plans), name=Path(source).stem)
+
+
+def compare_as_utdf(plan: TimingPlan, rebuilt: TimingPlan, *, tol_s: float = 0.05) -> list[str]:
+    """How ``rebuilt`` differs from ``plan`` in what UTDF carries; empty when they are equal.
+
+    Compared: the signal, the cycle, the stages in cyclic order with the
+    offset (``rebuilt``'s first stage must start, in the shared clock, where
+    one of ``plan``'s stages does, and the stages then agree one by one),
+    and per stage the state (exactly), green, yellow and all-red, whether it
+    serves pedestrians and then the walk it shows (``green_s -
+    ped_clearance_s``) and the pedestrian clearance; times within
+    ``tol_s`` [s].
+
+    Ignored, as UTDF does not carry them: which stage the plan lists first
+    (only the cyclic order and the offset), how a stage after which every
+    green runs on splits its time into green, yellow and all-red (no phase
+    ends there, so UTDF times no change interval; its split is compared),
+    the stored interstage (``Phase.change``; the standard one is rebuilt),
+    stage names, the programme id, and the promises ``min_green_s``, ``max_green_s``,
+    ``min_yellow_s``, ``min_all_red_s`` and ``walk_s`` (UTDF's ``MinGreen``
+    and ``MinSplit`` are per phase, across stages).
+    """
+    if plan.signal_id != rebuilt.signal_id:
+        return [f"signal {rebuilt.signal_id!r}, not {plan.signal_id!r}"]
+    cycle, n = plan.cycle_s, len(plan.phases)
+    if abs(rebuilt.cycle_s - cycle) > tol_s or len(rebuilt.phases) != n:
+        return [f"{plan.signal_id}: cycle {rebuilt.cycle_s:g} s with {len(rebuilt.phases)} stages, not {cycle:g} s "
+                f"with {n}"]
+    out = []
+    if rebuilt.ped_links != plan.ped_links:
+        out.append(f"{plan.signal_id}: crossings {sorted(rebuilt.ped_links)}, not {sorted(plan.ped_links)}")
+    starts = plan.phase_starts_s()
+
+    def gap(i: int) -> float:
+        d = (plan.offset_s + starts[i] - rebuilt.offset_s) % cycle
+        return min(d, cycle - d)
+
+    first = min(range(n), key=gap)
+    if gap(first) > tol_s:
+        return out + [f"{plan.signal_id}: offset {rebuilt.offset_s:g} s starts no stage of the plan (offset "
+                      f"{plan.offset_s:g} s, stages at {', '.join(f'{s:g}' for s in starts)} s)"]
+    for j, got in enumerate(rebuilt.phases):
+        i = (first + j) % n
+        want, after = plan.phases[i], plan.phases[(i + 1) % n]
+        where = f"{plan.signal_id} stage {i + 1} (rebuilt {j + 1})"
+        if got.state != want.state:
+            out.append(f"{where}: state {got.state}, not {want.state}")
+        # after a stage whose every green runs on (only an idle ring's dummy phase ends) UTDF times no change
+        # interval: its yellow and all-red show the same greens, and come back as green
+        runs_on = got.yellow_s + got.all_red_s <= tol_s and not want.serves_pedestrians and all(
+            after.state[k] in GREEN_CHARS for k, c in enumerate(want.state)
+            if c in GREEN_CHARS and k not in plan.ped_links)
+        pairs = ([("green + yellow + all-red", got.split_s, want.split_s)] if runs_on else
+                 [("green", got.green_s, want.green_s), ("yellow", got.yellow_s, want.yellow_s),
+                  ("all-red", got.all_red_s, want.all_red_s)])
+        if got.serves_pedestrians != want.serves_pedestrians:
+            out.append(f"{where}: serves pedestrians {got.serves_pedestrians}, not {want.serves_pedestrians}")
+        elif want.serves_pedestrians:
+            pairs += [("walk shown", got.green_s - got.ped_clearance_s, want.green_s - want.ped_clearance_s),
+                      ("pedestrian clearance", got.ped_clearance_s, want.ped_clearance_s)]
+        out += [f"{where}: {what} {a:g} s, not {b:g} s" for what, a, b in pairs if abs(a - b) > tol_s]
+    return out
