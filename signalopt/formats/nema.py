@@ -439,6 +439,19 @@ def _structures(foes: _Foes, n: int, units: Sequence[_Unit]) -> _Candidate | Non
     return best
 
 
+def _overlaps_fit(foes: _Foes, cand: _Candidate) -> bool:
+    """Whether each overlap's stages are exactly covered by phases that run within them and are not its foes."""
+    phases = [ph for _, r1, r2 in cand.groups for ring in (r1, r2) for ph in ring]
+    for u in cand.overlaps:
+        cover: set[int] = set()
+        for ph in phases:
+            if set(ph[0].stages) <= set(u.stages) and not any(foes(u, v) for v in ph):
+                cover |= set(ph[0].stages)
+        if cover != set(u.stages):
+            return False
+    return True
+
+
 #: Most movements tried as overlaps at once.
 MAX_OVERLAPS = 2
 
@@ -458,6 +471,8 @@ def _best_structure(signal: Signal, n: int, units: Sequence[_Unit]) -> _Candidat
             if cand is None:
                 continue
             cand = _Candidate(cand.groups, cand.dummies, cand.merges, tuple(out))
+            if not _overlaps_fit(foes, cand):
+                continue
             if best is None or cand.score() < best.score():
                 best = cand
         if best is not None and best.score()[:2] == (0, 0):
