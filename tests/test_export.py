@@ -440,7 +440,9 @@ def test_split_phasing_runs_as_sequential_phases_in_one_ring(tmp_path: Path) -> 
 
 
 def test_plans_that_no_ring_structure_runs_are_refused() -> None:
-    with pytest.raises(PlanError, match="run across a barrier .* no set of phases can carry them as an overlap"):
+    with pytest.raises(PlanError, match="no ring-and-barrier structure runs these stages .*n2center through in "
+                                        "stage.s. 1,2.* no set of phases can carry the ones that run across a "
+                                        "barrier as overlaps"):
         dual_ring(_right_turn_chain(), net("isolated").signal("center"))
 
 

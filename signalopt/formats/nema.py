@@ -504,7 +504,8 @@ def dual_ring(plan: TimingPlan, signal: Signal) -> DualRing:
         desc = "; ".join(f"{'+'.join(u.approaches) or 'pedestrians'} {u.kind} in stage(s) "
                          f"{','.join(str(s + 1) for s in u.stages)}" for u in units)
         raise PlanError(f"{where}: no ring-and-barrier structure runs these stages ({desc}): two movements of a "
-                        f"barrier group in different rings conflict, or three run at once{_TAIL}")
+                        f"barrier group in different rings conflict, or three run at once, and no set of phases "
+                        f"can carry the ones that run across a barrier as overlaps{_TAIL}")
     return _number(plan, signal, best, permissive, crossings)
 
 
