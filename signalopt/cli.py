@@ -478,6 +478,16 @@ def cmd_tod(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_osm(args: argparse.Namespace) -> int:
+    from .importers.osm import import_osm, parse_bbox, parse_window
+
+    report = import_osm(args.osm, _output_folder(Path(args.out), "--out"),
+                        bbox=parse_bbox(args.bbox) if args.bbox is not None else None,
+                        signals_from_osm=args.signals_from_osm, window_s=parse_window(args.window))
+    print(report.text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="signalopt", description="Signal-timing optimisation in SUMO.")
     parser.add_argument("--version", action="version", version=f"signalopt {__version__}")
@@ -587,6 +597,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out-tod")
     p.add_argument("--resume", action="store_true")
     p.set_defaults(func=cmd_tod)
+
+    p = sub.add_parser("import", help="build a scenario from an outside format")
+    formats = p.add_subparsers(dest="importer", metavar="FORMAT", required=True, parser_class=_Parser)
+    q = formats.add_parser("osm", help="an OpenStreetMap XML extract: SUMO network (netconvert), scenario, empty "
+                                       "counts template, import report")
+    q.add_argument("osm", help="OpenStreetMap XML file (.osm)")
+    q.add_argument("--out", required=True, help="folder for NAME.net.xml, NAME.toml, NAME_vehicles.csv and the "
+                                                "import report (NAME: the extract's file name)")
+    q.add_argument("--bbox", metavar="W,S,E,N", help="keep only roads within this box [degrees]; a negative "
+                                                     "longitude needs --bbox=-0.2,51.4,0.1,51.6")
+    q.add_argument("--signals-from-osm", action="store_true",
+                   help="signals only where OSM tags highway=traffic_signals (default: netconvert also guesses "
+                        "signals at busy junctions; the report names them)")
+    q.add_argument("--window", default="07:00-08:30", metavar="HH:MM-HH:MM",
+                   help="the counted period: the scenario's window and the template's 15-minute rows "
+                        "(default 07:00-08:30; the first 15 minutes warm up)")
+    q.set_defaults(func=cmd_import_osm)
 
     p = sub.add_parser("info", help="describe a scenario, its signals and existing plans")
     p.add_argument("scenario")
