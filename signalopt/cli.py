@@ -221,7 +221,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         result = optimise(scenario, objective=objective, method=args.method,
                           budget=args.budget, time_budget_s=args.time_budget, seeds=seeds, workers=args.workers,
                           rng=args.rng, run_dir=run_dir, resume=args.resume, per_signal_cycle=args.per_signal_cycle,
-                          lead_lag=args.lead_lag, progress=not args.quiet, executor=executor)
+                          lead_lag=args.lead_lag, progress=not args.quiet, executor=executor, control=args.control)
         # the optimiser starts from the existing plans made safe; what runs on the street is scored apart
         existing_fun = objective_value(objective, simulate(scenario, seeds=seeds, workers=args.workers,
                                                            executor=executor))
@@ -236,7 +236,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     summary = {"scenario": scenario.name, "fun": result.fun, "x0_fun": result.x0_fun,
                "existing_fun": existing_fun, "nfev": result.nfev,
                "nsim": result.nsim, "nsim_run": result.nsim_run, "message": result.message, "plans": str(out),
-               "cycles_s": {p.signal_id: p.cycle_s for p in result.best_plans}}
+               "control": args.control, "cycles_s": {p.signal_id: p.cycle_s for p in result.best_plans}}
     if args.format == "json":
         print(json.dumps(summary, indent=2))
     else:
@@ -276,7 +276,8 @@ def cmd_optimise_front(args: argparse.Namespace) -> int:
                                workers=args.workers, rng=args.rng, run_dir=run_dir, resume=args.resume,
                                sampler=args.sampler, max_spillback_share=args.max_spillback,
                                per_signal_cycle=args.per_signal_cycle,
-                               lead_lag=args.lead_lag, progress=not args.quiet, executor=executor)
+                               lead_lag=args.lead_lag, progress=not args.quiet, executor=executor,
+                               control=args.control)
         existing = objective_values(objectives, simulate(scenario, seeds=seeds, workers=args.workers,
                                                          executor=executor))
     finally:
@@ -527,6 +528,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     p.add_argument("--per-signal-cycle", action="store_true", help="a cycle per signal instead of a common one")
     p.add_argument("--lead-lag", action="store_true", help="also choose leading or lagging left turns")
+    p.add_argument("--control", choices=("fixed", "actuated"), default="fixed",
+                   help="fixed: cycle, splits, offsets (default); actuated: minimum and maximum greens, passage "
+                        "times and detector distances over the existing stages, run by SUMO's actuated controller")
     p.add_argument("--out", help="plan file to write (default RUN_DIR/plans.json or plans.json)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--format", choices=("table", "json"), default="table")

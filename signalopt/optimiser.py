@@ -104,8 +104,8 @@ class OptimiseResult:
         return {"x": [float(v) for v in self.x], "fun": self.fun, "nfev": self.nfev, "nit": self.nit,
                 "success": self.success, "message": self.message, "method": self.method,
                 "seeds": list(self.seeds), "nsim": self.nsim, "nsim_run": self.nsim_run, "x0_fun": self.x0_fun,
-                "history": [h.__dict__ for h in self.history], "best_plans": self.best_plans.to_dict(),
-                "provenance": self.provenance}
+                "history": [h.__dict__ for h in self.history], "labels": list(self.labels),
+                "best_plans": self.best_plans.to_dict(), "provenance": self.provenance}
 
 
 @dataclass(frozen=True)
@@ -247,8 +247,8 @@ def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, netwo
     with a wave in the heavier direction; the simulations choose among them.
     """
     starts = [encoding.encode(base)]
-    if scenario.counts_path is None:
-        return starts
+    if scenario.counts_path is None or not isinstance(encoding, PlanEncoding):
+        return starts  # actuated settings start at SUMO's stock ones
     try:
         analytic = AnalyticEvaluator(scenario, network=network)
     except SignaloptError:
@@ -302,8 +302,9 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
              callback: Callable[[EvalInfo], bool | None] | None = None, run_dir: str | Path | None = None,
              resume: bool = False, per_signal_cycle: bool = False, lead_lag: bool = False,
              options: Mapping[str, Any] | None = None, workers: int = 2, executor: Executor | None = None,
-             evaluator: Any = None, progress: bool = False) -> OptimiseResult:
-    """Optimise cycle, splits and offsets of a scenario's signals.
+             evaluator: Any = None, progress: bool = False, control: str = "fixed") -> OptimiseResult:
+    """Optimise cycle, splits and offsets of a scenario's signals (or, ``control="actuated"``, their
+    actuated settings).
 
     The search is an ask/tell loop on a :class:`~signalopt.study.Study`: every point the method proposes is
     asked as a trial (decoded into a safe plan set), simulated on the same seeds (common random numbers),
@@ -359,18 +360,24 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
         :class:`~signalopt.analytic.AnalyticEvaluator`).
     progress
         Show a progress bar of new plan sets.
+    control
+        ``"fixed"`` (default) or ``"actuated"``: minimum and maximum greens, passage times and detector
+        distances over the existing stages (:mod:`signalopt.actuated_encoding`), warm-started from SUMO's
+        stock actuated settings.
     """
     if method not in METHODS:
         raise InputError("--method", f"method must be one of {', '.join(METHODS)}", method)
     check_budget(budget, time_budget_s)
     opts = method_options(method, options)
     settings = {"kind": "optimise", "method": method, "rng": rng, "budget": budget, "signalopt": __version__,
+                **({"control": control} if control != "fixed" else {}),
                 "objective": objective if not callable(objective) else "custom",
                 "options": {k: v for k, v in opts.items() if k != "starts"}}
     session, own = borrow_session(scenario, workers=workers, executor=executor)
     try:
         study = Study(session, seeds=seeds, objective=objective, evaluator=evaluator, run_dir=run_dir,
-                      resume=resume, settings=settings, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag)
+                      resume=resume, settings=settings, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
+                      control=control)
     except BaseException:
         if own:
             session.close()
@@ -385,7 +392,8 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
         starts = ([_start(encoding, x0, "x0")] if x0 is not None
                   else warm_starts(scen, encoding, study.base, session.network))
         starts += extra
-        if opts["analytic_presearch"] > 0 and evaluator is None and scen.counts_path is not None:
+        if (opts["analytic_presearch"] > 0 and evaluator is None and scen.counts_path is not None
+                and control == "fixed"):
             starts.append(_analytic_presearch(session, study, starts, rng, opts["analytic_presearch"]))
         x0_fun = search.score(starts[0])
         _run_method(method, search, encoding, starts, rng, budget, opts)

@@ -257,7 +257,8 @@ def optimise_front(scenario: Scenario | str | Path | Session, *, objectives: str
                    max_spillback_share: float | None = None,
                    starts: Sequence[Sequence[float]] = (), run_dir: str | Path | None = None, resume: bool = False,
                    per_signal_cycle: bool = False, lead_lag: bool = False, workers: int = 2,
-                   executor: Executor | None = None, evaluator: Any = None, progress: bool = False) -> FrontResult:
+                   executor: Executor | None = None, evaluator: Any = None, progress: bool = False,
+                   control: str = "fixed") -> FrontResult:
     """Search the Pareto front of plan sets over several objectives with optuna's NSGA-II.
 
     Every point the sampler proposes is asked as a :class:`~signalopt.study.Study` trial (decoded into a safe
@@ -299,7 +300,7 @@ def optimise_front(scenario: Scenario | str | Path | Session, *, objectives: str
         Journal directory; ``resume=True`` continues a run found there without simulating anything twice.
     per_signal_cycle, lead_lag
         Encoding options (see :mod:`signalopt.encoding`).
-    workers, executor, evaluator
+    workers, executor, evaluator, control
         As for :func:`~signalopt.optimiser.optimise`.
     progress
         Show a progress bar of new plan sets.
@@ -326,7 +327,8 @@ def optimise_front(scenario: Scenario | str | Path | Session, *, objectives: str
                     "population": population, "max_spillback_share": max_spillback_share,
                     "sampler": sampler, "signalopt": __version__}
         study = Study(session, seeds=seeds, objective=names[0], evaluator=evaluator, run_dir=run_dir,
-                      resume=resume, settings=settings, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag)
+                      resume=resume, settings=settings, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
+                      control=control)
     except BaseException:
         if own:
             session.close()

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .actuated import Actuation
 from .errors import PlanError
 
 #: Link-state characters signalopt understands (SUMO's tlLogic alphabet).
@@ -41,7 +42,7 @@ _PHASE_KEYS = ("name", "state", "green_s", "yellow_s", "all_red_s", "min_green_s
                "min_yellow_s", "min_all_red_s", "walk_s", "ped_clearance_s", "change")
 #: Keys a phase object may leave out: no ``change`` means the standard interstage.
 _OPTIONAL_PHASE_KEYS = frozenset({"change"})
-_PLAN_KEYS = ("signal_id", "program_id", "cycle_s", "offset_s", "ped_links", "phases")
+_PLAN_KEYS = ("signal_id", "program_id", "cycle_s", "offset_s", "ped_links", "phases", "actuation")
 #: A plan set in JSON: what :meth:`PlanSet.to_dict` writes.
 _PLANSET_KEYS = ("name", "plans")
 
@@ -292,6 +293,9 @@ class TimingPlan:
         Link indices that are pedestrian crossings (shown red after the walk).
     program_id
         SUMO ``programID`` written on export.
+    actuation
+        Actuated control settings (:mod:`signalopt.actuated`), one per stage;
+        ``None`` for fixed time.
     """
 
     signal_id: str
@@ -299,6 +303,7 @@ class TimingPlan:
     offset_s: float = 0.0
     ped_links: frozenset[int] = field(default_factory=frozenset)
     program_id: str = "signalopt"
+    actuation: Actuation | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.signal_id, str) or not self.signal_id:
@@ -332,6 +337,12 @@ class TimingPlan:
         for p in self.phases:
             if p.serves_pedestrians and not (p.green_links & self.ped_links):
                 raise PlanError(f"{where}: phase {p.name!r} has a walk but gives green to no crossing ({p.state})")
+        if self.actuation is not None:
+            if not isinstance(self.actuation, Actuation):
+                raise PlanError(f"{where}: actuation must be an Actuation ({show_value(self.actuation)})")
+            if len(self.actuation.stages) != len(self.phases):
+                raise PlanError(f"{where}: actuation has {len(self.actuation.stages)} stage settings for "
+                                f"{len(self.phases)} stages")
 
     @property
     def cycle_s(self) -> float:
@@ -378,6 +389,7 @@ class TimingPlan:
             "offset_s": self.offset_s,
             "ped_links": sorted(self.ped_links),
             "phases": [p.to_dict() for p in self.phases],
+            **({"actuation": self.actuation.to_dict()} if self.actuation is not None else {}),
         }
 
     @classmethod
@@ -432,6 +444,8 @@ class TimingPlan:
         if "ped_links" in data and not isinstance(data["ped_links"], (list, tuple)):
             # a string would otherwise be read as a set of characters
             raise PlanError(f"{where}: ped_links must be a list of link indices ({show_value(data['ped_links'])})")
+        if "actuation" in data:
+            data["actuation"] = Actuation.from_dict(data["actuation"], where=where)
         plan = cls(phases=tuple(phases), **data)
         if cycle is not None and abs(cycle - plan.cycle_s) > 1e-3:
             raise PlanError(f"{where}: splits sum to {plan.cycle_s:g} s, not the stated cycle ({cycle:g})")

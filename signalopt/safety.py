@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from .errors import PlanError, UnsafePlanError
 from .network import Network, Signal
+from .actuated import StageActuation
 from .plan import ABSOLUTE_MIN_YELLOW_S, EPS_S, GREEN_CHARS, PlanSet, TimingPlan
-from .programs import stage_requirements
+from .programs import StageRequirements, stage_requirements
 from .options import TimingOptions
 from .schedule import program_timeline
 
@@ -91,7 +92,25 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
             if ph.ped_clearance_s < req.ped_clearance_s - EPS_S:
                 out.append(Violation(sid, name, "pedestrian clearance cut", f"{ph.ped_clearance_s:g} s",
                                      f"{req.ped_clearance_s:g} s"))
+        if plan.actuation is not None:
+            out += _actuation_violations(sid, name, plan.actuation.stages[i], req, serves_ped)
+    if plan.actuation is not None:
+        lanes = {lane for link in signal.links for lane in link.from_lanes}
+        for d in plan.actuation.detectors:
+            if d.lane not in lanes:
+                out.append(Violation(sid, "-", "detector on a lane the signal does not control", d.lane,
+                                     "an incoming lane of the signal"))
     return out
+
+
+def _actuation_violations(sid: str, name: str, st: StageActuation, req: StageRequirements,
+                          serves_ped: bool) -> list[Violation]:
+    """A gap-out may end a green at its actuated minimum: that minimum must keep the stage's own."""
+    need = max(req.min_green_s, req.walk_s + req.ped_clearance_s if serves_ped else 0.0)
+    if st.min_green_s < need - EPS_S:
+        return [Violation(sid, name, "actuated minimum green below the stage minimum", f"{st.min_green_s:g} s",
+                          f"{need:g} s (vehicle, walk + clearance)")]
+    return []
 
 
 def _link_change_violations(plan: TimingPlan, signal: Signal) -> list[Violation]:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .actuated_encoding import ActuatedEncoding, make_actuated_encoding
 from .encoding import make_encoding, PlanEncoding
 from .errors import InputError, PlanError, SimulationError
 from .evaluator import SumoEvaluator
@@ -36,6 +37,9 @@ from .runner import PlanRunner
 from .scenario import Scenario
 from .session import borrow_session, Session
 
+
+#: What a study tunes: fixed-time plans, or actuated settings over the existing stages.
+CONTROLS = ("fixed", "actuated")
 
 @dataclass(frozen=True)
 class Trial:
@@ -105,24 +109,32 @@ class Study:
         Seed of ``ask``'s own proposals.
     per_signal_cycle, lead_lag
         Encoding options (see :mod:`signalopt.encoding`).
+    control
+        ``"fixed"``: retime cycle, splits and offsets (:mod:`signalopt.encoding`); ``"actuated"``: tune
+        actuated settings over the existing stages (:mod:`signalopt.actuated_encoding`).
     """
 
     def __init__(self, scenario: Scenario | str | Path | Session, *, seeds: Sequence[int] | None = None,
                  objective: Objective = "queue", evaluator: Any = None, workers: int = 2,
                  executor: Executor | None = None, run_dir: str | Path | None = None, resume: bool = False,
                  settings: Mapping[str, Any] | None = None, rng: int | None = 0,
-                 per_signal_cycle: bool = False, lead_lag: bool = False) -> None:
+                 per_signal_cycle: bool = False, lead_lag: bool = False, control: str = "fixed") -> None:
+        if control not in CONTROLS:
+            raise InputError("--control", f"control must be one of {', '.join(CONTROLS)}", control)
         self.session, self._own = borrow_session(scenario, workers=workers, executor=executor)
         self.scenario = self.session.scenario
         self.seeds = tuple(int(s) for s in (seeds if seeds is not None else self.scenario.optimise_seeds))
         self.objective = objective
         self.evaluator = evaluator or SumoEvaluator(self.session)
         self.base = self.session.existing
-        self.encoding: PlanEncoding = make_encoding(self.session.network, self.base, self.scenario.timing,
-                                                    per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
-                                                    source=str(self.scenario.path))
+        self.control = control
+        self.encoding: PlanEncoding | ActuatedEncoding = (
+            make_encoding(self.session.network, self.base, self.scenario.timing, per_signal_cycle=per_signal_cycle,
+                          lead_lag=lead_lag, source=str(self.scenario.path)) if control == "fixed" else
+            make_actuated_encoding(self.session.network, self.base, self.scenario.timing,
+                                   source=str(self.scenario.path)))
         meta = {"kind": "study", "seeds": list(self.seeds), "per_signal_cycle": per_signal_cycle,
-                "lead_lag": lead_lag, **(settings or {})}
+                "lead_lag": lead_lag, **({"control": control} if control != "fixed" else {}), **(settings or {})}
         self.journal = Journal(run_dir, digest=self.scenario.digest, meta=meta, resume=resume) if run_dir else None
         self._runner = PlanRunner(self.evaluator, self.seeds, self.journal)
         self._rng = np.random.default_rng(rng)

@@ -690,6 +690,10 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
     PlanError
         When the structure needs more than SUMO's NEMA controller runs (see the module docstring).
     """
+    if plan.actuation is not None:
+        raise PlanError(f"signal {plan.signal_id}: the plan is actuated ({plan.actuation.mode}); the nema export "
+                        f"writes coordinated fixed time; the sumo format runs its actuated settings in SUMO's "
+                        f"actuated controller and the ntcip format carries them to a cabinet")
     ring = dual_ring(plan, signal)
     problem = ring.sumo_problem()
     if problem:

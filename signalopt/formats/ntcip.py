@@ -9,9 +9,17 @@ of them.  The sequence table lists each ring's phases in service order
 (leading or lagging lefts as planned); the overlap table (``overlapType`` 2,
 normal) lists an overlap's parent phases.
 
-Units follow NTCIP 1202: ``phaseYellowChange`` and ``phaseRedClear`` in
-tenths of a second; ``phaseMinimumGreen``, ``phaseWalk``,
-``phasePedestrianClear``, ``phaseMaximum1``, ``splitTime``,
+Actuated plans (:mod:`signalopt.actuated`): ``phaseMinimumGreen``,
+``phasePassage``, ``phaseMaximum1`` and ``phaseMaximum2`` are the actuated
+settings (a NEMA phase over several stages runs each stage's minimum or
+maximum in turn, the change intervals between them included; its passage is
+its last stage's), and ``splitMode`` carries the recall (3 minimum vehicle,
+5 pedestrian where the phase walks, 4/6 maximum); fixed-time plans write
+``phasePassage`` 0 and every phase on maximum recall.
+
+Units follow NTCIP 1202: ``phaseYellowChange``, ``phaseRedClear`` and
+``phasePassage`` in tenths of a second; ``phaseMinimumGreen``, ``phaseWalk``,
+``phasePedestrianClear``, ``phaseMaximum1``, ``phaseMaximum2``, ``splitTime``,
 ``patternCycleTime`` and ``patternOffsetTime`` in whole seconds; all of
 them 0..255.  Splits are whole seconds, so a plan's splits (0.1 s) are
 rounded to seconds keeping their sum equal to the cycle and never below a
@@ -45,11 +53,12 @@ NTCIP_MAX = 255
 #: Unit of every field written (for the JSON sheet and the CSV header comment).
 FIELD_UNITS = {
     "phaseMinimumGreen": "s", "phaseWalk": "s", "phasePedestrianClear": "s", "phaseYellowChange": "0.1 s",
-    "phaseRedClear": "0.1 s", "phaseMaximum1": "s", "splitTime": "s", "patternCycleTime": "s",
-    "patternOffsetTime": "s",
+    "phaseRedClear": "0.1 s", "phaseMaximum1": "s", "phaseMaximum2": "s", "phasePassage": "0.1 s",
+    "splitTime": "s", "patternCycleTime": "s", "patternOffsetTime": "s",
 }
-PHASE_FIELDS = ("phaseNumber", "phaseMinimumGreen", "phaseWalk", "phasePedestrianClear", "phaseYellowChange",
-                "phaseRedClear", "phaseMaximum1", "phaseRing", "phaseConcurrency", "description")
+PHASE_FIELDS = ("phaseNumber", "phaseMinimumGreen", "phasePassage", "phaseWalk", "phasePedestrianClear",
+                "phaseYellowChange", "phaseRedClear", "phaseMaximum1", "phaseMaximum2", "phaseRing",
+                "phaseConcurrency", "description")
 SPLIT_FIELDS = ("splitNumber", "splitPhase", "splitTime", "splitMode", "splitCoordPhase")
 PATTERN_FIELDS = ("patternNumber", "patternCycleTime", "patternOffsetTime", "patternSplitNumber",
                   "patternSequenceNumber")
@@ -64,7 +73,9 @@ OVERLAP_TYPE_NORMAL = 2
 LIST_FIELDS = frozenset({"phaseConcurrency", "sequenceData", "overlapIncludedPhases", "overlapModifierPhases"})
 TEXT_FIELDS = frozenset({"description"})
 #: NTCIP 1202 splitMode values used: maximum vehicle recall, and with pedestrian recall.
+SPLIT_MODE_MIN_RECALL = 3
 SPLIT_MODE_MAX_RECALL = 4
+SPLIT_MODE_PED_RECALL = 5
 SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL = 6
 
 
@@ -156,29 +167,50 @@ def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict
             if walk < need - EPS_S:
                 raise PlanError(f"signal {sid}: {what}: walk {walk} s after rounding is below the minimum "
                                 f"{need:g} s")
+        act = plan.actuation
         if p.kind == "dummy":
             min_green = 0
+        elif act is not None:
+            # an actuated phase over several stages runs each of them at least to its minimum
+            min_green = math.ceil(sum(act.stages[i].min_green_s for i in p.stages)
+                                  + sum(plan.phases[i].yellow_s + plan.phases[i].all_red_s for i in p.stages[:-1])
+                                  - EPS_S)
         else:
             min_green = math.ceil(max(plan.phases[i].min_green_s for i in p.stages) - EPS_S)
         max1 = math.floor(p.green_s + EPS_S)
-        if max1 < min_green:
+        if max1 < min_green and act is None:
             raise PlanError(f"signal {sid}: {what}: green {p.green_s:g} s after rounding the split to {split} s is "
                             f"below phaseMinimumGreen {min_green} s")
+        passage = 0
+        max2 = max1
+        mode = SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL if walk else SPLIT_MODE_MAX_RECALL
+        if act is not None and p.kind != "dummy":
+            stages = [act.stages[i] for i in p.stages]
+            extra = sum(plan.phases[i].yellow_s + plan.phases[i].all_red_s for i in p.stages[:-1])
+            max1 = math.floor(sum(st.max_green_s for st in stages) + extra + EPS_S)
+            max2 = math.floor(sum(st.max2_green_s or st.max_green_s for st in stages) + extra + EPS_S)
+            passage = _tenths(sid, stages[-1].passage_s, what)
+            if all(st.recall == "max" for st in stages):
+                mode = SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL if walk else SPLIT_MODE_MAX_RECALL
+            else:
+                mode = SPLIT_MODE_PED_RECALL if walk else SPLIT_MODE_MIN_RECALL
         phase_rows.append({
             "phaseNumber": p.number,
             "phaseMinimumGreen": _check_range(sid, "phaseMinimumGreen", min_green, what),
+            "phasePassage": _check_range(sid, "phasePassage", passage, what),
             "phaseWalk": _check_range(sid, "phaseWalk", walk, what),
             "phasePedestrianClear": _check_range(sid, "phasePedestrianClear", clear, what),
             "phaseYellowChange": _check_range(sid, "phaseYellowChange", _tenths(sid, p.yellow_s, what), what),
             "phaseRedClear": _check_range(sid, "phaseRedClear", _tenths(sid, p.all_red_s, what), what),
             "phaseMaximum1": _check_range(sid, "phaseMaximum1", max1, what),
+            "phaseMaximum2": _check_range(sid, "phaseMaximum2", max2, what),
             "phaseRing": p.ring,
             "phaseConcurrency": ring.concurrent(p.number),
             "description": _describe(p, signal),
         })
         split_rows.append({
             "splitNumber": 1, "splitPhase": p.number, "splitTime": _check_range(sid, "splitTime", split, what),
-            "splitMode": SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL if walk else SPLIT_MODE_MAX_RECALL,
+            "splitMode": mode,
             "splitCoordPhase": 1 if p.number in ring.coordinated else 0,
         })
     pattern = [{"patternNumber": 1, "patternCycleTime": int(round(plan.cycle_s)),

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .._xml import parse_xml, xml_escape
+from ..actuated import Actuation
 from ..errors import InputError, PlanError
 from ..network import Network
 from ..plan import PlanSet, TimingPlan, without_walk
@@ -91,18 +92,25 @@ RUN_PROGRAM_ID = "signalopt-eval"
 def plans_additional(plans: PlanSet, *, program_id: str | None = None, controller: str = "static") -> str:
     """SUMO additional XML with one ``tlLogic`` per plan.
 
-    ``controller="static"`` writes the plans as they are; ``"actuated"`` and
-    ``"delay_based"`` write SUMO's adaptive programmes over the same stages:
-    each green may run from its minimum (vehicle minimum, or walk plus
-    pedestrian clearance) to its maximum green, yellow and all-red fixed.
-    SUMO places the detectors itself (induction loops ``detector-gap``
-    upstream for actuated, the lane area up to 100 m for delay_based).
+    ``controller="static"`` writes the plans as they are: fixed time, or
+    SUMO's ``actuated`` controller with signalopt's detectors and settings for
+    a plan with an :class:`~signalopt.actuated.Actuation` (:func:`_actuated_lines`).
+    ``"actuated"`` and ``"delay_based"`` write SUMO's stock adaptive
+    programmes over the same stages: each green may run from its minimum
+    (vehicle minimum, or walk plus pedestrian clearance) to its maximum
+    green, yellow and all-red fixed; SUMO places the detectors itself
+    (induction loops ``detector-gap`` upstream for actuated, the lane area up
+    to 100 m for delay_based).
     """
     kind = "static" if controller in ("static", "max_pressure") else controller
     lines = ["<additional>"]
     for plan in plans:
+        pid = xml_escape(program_id or plan.program_id)
+        if kind == "static" and plan.actuation is not None:
+            lines += _actuated_lines(plan, plan.actuation, pid)
+            continue
         lines.append(f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="{kind}" '
-                     f'programID="{xml_escape(program_id or plan.program_id)}" offset="{plan.offset_s:.3f}">')
+                     f'programID="{pid}" offset="{plan.offset_s:.3f}">')
         if kind == "static":
             for dur, state in plan.sumo_phases():
                 lines.append(f'    <phase duration="{dur:.3f}" state="{state}"/>')
@@ -113,6 +121,42 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
         lines.append("  </tlLogic>")
     lines.append("</additional>")
     return "\n".join(lines) + "\n"
+
+
+def detector_id(signal_id: str, lane: str) -> str:
+    """Id of signalopt's extension detector on ``lane``."""
+    return f"so_ext|{signal_id}|{lane}"
+
+
+def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str) -> list[str]:
+    """Induction loops and an ``actuated`` tlLogic running ``plan`` with its :class:`Actuation`.
+
+    Each lane's loop is its custom detector (SUMO's ``<lane id>`` parameter)
+    with the passage time of the stage it extends as ``max-gap:<lane id>``.
+    A stage's stretchable interval (its green, or the walk part of it) runs
+    from the stage's minimum to its maximum (both at the maximum on max
+    recall); pedestrian clearance and the interstage are fixed.
+    """
+    sid = xml_escape(plan.signal_id)
+    lines = [f'  <inductionLoop id="{xml_escape(detector_id(plan.signal_id, d.lane))}" lane="{xml_escape(d.lane)}" '
+             f'pos="{d.pos_m:.3f}" period="86400" file="NUL"/>' for d in act.detectors]
+    lines.append(f'  <tlLogic id="{sid}" type="actuated" programID="{program_id}" offset="{plan.offset_s:.3f}">')
+    lines.append(f'    <param key="max-gap" value="{max(s.passage_s for s in act.stages):.3f}"/>')
+    for d in act.detectors:
+        lines.append(f'    <param key="{xml_escape(d.lane)}" value="{xml_escape(detector_id(plan.signal_id, d.lane))}"/>')
+        lines.append(f'    <param key="max-gap:{xml_escape(d.lane)}" value="{act.stages[d.stage].passage_s:.3f}"/>')
+    n = len(plan.phases)
+    for i, (p, st) in enumerate(zip(plan.phases, act.stages)):
+        (green_s, state), *rest = p.intervals(plan.phases[(i + 1) % n].state, plan.ped_links)
+        walks = p.serves_pedestrians and without_walk(p.state, plan.ped_links) != p.state
+        clearance = p.ped_clearance_s if walks else 0.0
+        hi = max(st.max_green_s - clearance, 0.1)
+        lo = hi if st.recall == "max" else min(max(st.min_green_s - clearance, p.walk_s if walks else 0.1), hi)
+        lines.append(f'    <phase duration="{min(max(green_s, lo), hi):.3f}" minDur="{lo:.3f}" maxDur="{hi:.3f}" '
+                     f'state="{state}"/>')
+        lines += [f'    <phase duration="{d:.3f}" state="{st_}"/>' for d, st_ in rest]
+    lines.append("  </tlLogic>")
+    return lines
 
 
 #: Longest green SUMO's adaptive baselines may extend a stage to, unless the plan's own green is longer [s]:

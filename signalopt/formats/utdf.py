@@ -82,6 +82,9 @@ class _Rows:
 
 def _intersection_rows(intid: int, plan: TimingPlan, signal: Signal, timing: TimingOptions, rows: _Rows) -> None:
     sid = plan.signal_id
+    if plan.actuation is not None:
+        raise PlanError(f"signal {sid}: the plan is actuated ({plan.actuation.mode}); the utdf export writes pretimed "
+                        f"plans; the ntcip and sumo formats carry actuated settings")
     ring = dual_ring(plan, signal)
     if abs(plan.cycle_s - round(plan.cycle_s)) > EPS_S:
         raise PlanError(f"signal {sid}: UTDF Cycle Length is whole seconds ({plan.cycle_s:g} s)")

@@ -1,0 +1,174 @@
+"""Actuated control settings of a plan: what an engineer sets in a controller besides the fixed timing.
+
+A :class:`~signalopt.plan.TimingPlan` with an :class:`Actuation` is an
+actuated plan: its stages, their order and their change intervals are the
+plan's; each stage's green runs from its minimum to its maximum and is held
+while vehicles keep arriving at the extension detectors within the passage
+time (gap-out), ended at the maximum (max-out).  In ``coordinated`` mode the
+plan's cycle, offset and splits also hold: a stage's green cannot outlast
+its split (split-based maximum, fixed force-off), and the coordinated stage
+takes the time the others leave unused.
+
+The clearances (yellow, all-red) and the pedestrian timing are the plan's
+and are never cut by a gap-out or a force-off; :func:`signalopt.safety.check_plan`
+checks that the minimums are not below the stage's vehicle and pedestrian
+minimums.
+
+Passage time is NTCIP 1202's ``phasePassage`` (SUMO's ``max-gap``: the
+largest time gap between vehicles at the detector that still extends the
+green).  Recall: ``min`` serves the stage every cycle for at least its
+minimum (SUMO's actuated controller always does), ``max`` holds it to its
+maximum (fixed time for that stage).  ``none`` and ``ped`` recall need a
+controller that skips stages without demand, which SUMO's stage-based
+actuated controller does not do; they are refused rather than simulated as
+something else.
+
+References: FHWA Traffic Signal Timing Manual, 2nd ed. (2015), ch. 5
+(actuated timing parameters); NTCIP 1202 v03 (phase table objects).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import PlanError
+
+#: Recall modes SUMO's controllers simulate.
+RECALLS = ("min", "max")
+#: Operating modes.
+MODES = ("free", "coordinated")
+#: Passage times signalopt sets [s] (NTCIP allows 0-25.5 s; FHWA's manual recommends 1-4 s for most detectors).
+MIN_PASSAGE_S, MAX_PASSAGE_S = 0.5, 10.0
+#: Extension detectors lie this far from the stop line at most [m].
+MAX_DETECTOR_M = 150.0
+
+
+def _number(where: str, name: str, value: Any, *, low: float = 0.0, high: float = math.inf) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(float(value)):
+        raise PlanError(f"{where}: {name} must be a finite number ({value!r})")
+    v = float(value)
+    if not low <= v <= high:
+        raise PlanError(f"{where}: {name} must be in [{low:g}, {high:g}] ({v:g})")
+    return v
+
+
+@dataclass(frozen=True)
+class StageActuation:
+    """Actuated settings of one stage's green.
+
+    Parameters
+    ----------
+    min_green_s
+        Shortest green [s] (NTCIP ``phaseMinimumGreen``).
+    max_green_s
+        Longest green (maximum 1) [s].
+    passage_s
+        Passage time: the green ends when no vehicle reaches a detector within it [s].
+    recall
+        ``min`` or ``max`` (see the module docstring).
+    max2_green_s
+        Second maximum for a time-of-day plan (NTCIP ``phaseMaximum2``) [s]; written to the controller
+        sheet, not simulated.
+    """
+
+    min_green_s: float
+    max_green_s: float
+    passage_s: float
+    recall: str = "min"
+    max2_green_s: float | None = None
+
+    def __post_init__(self) -> None:
+        where = "stage actuation"
+        lo = _number(where, "min_green_s", self.min_green_s, low=1.0)
+        hi = _number(where, "max_green_s", self.max_green_s, low=lo)
+        _number(where, "passage_s", self.passage_s, low=MIN_PASSAGE_S, high=MAX_PASSAGE_S)
+        if self.recall not in RECALLS:
+            raise PlanError(f"{where}: recall must be one of {', '.join(RECALLS)} ({self.recall!r}); "
+                            f"'none' and 'ped' need a controller that skips stages")
+        if self.max2_green_s is not None:
+            _number(where, "max2_green_s", self.max2_green_s, low=lo)
+        object.__setattr__(self, "min_green_s", lo)
+        object.__setattr__(self, "max_green_s", hi)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"min_green_s": self.min_green_s, "max_green_s": self.max_green_s, "passage_s": self.passage_s,
+               "recall": self.recall}
+        if self.max2_green_s is not None:
+            out["max2_green_s"] = self.max2_green_s
+        return out
+
+
+@dataclass(frozen=True)
+class Detector:
+    """An extension detector: an induction loop ``distance_m`` before the stop line of ``lane``.
+
+    ``stage`` is the plan stage whose green it extends (the stage in which the
+    lane's links first get green); ``pos_m`` its position from the lane's start [m].
+    """
+
+    lane: str
+    distance_m: float
+    pos_m: float
+    stage: int
+
+    def __post_init__(self) -> None:
+        where = f"detector on lane {self.lane!r}"
+        if not isinstance(self.lane, str) or not self.lane:
+            raise PlanError(f"detector: lane must be a lane id ({self.lane!r})")
+        _number(where, "distance_m", self.distance_m, low=0.0, high=MAX_DETECTOR_M)
+        _number(where, "pos_m", self.pos_m)
+        if not isinstance(self.stage, int) or isinstance(self.stage, bool) or self.stage < 0:
+            raise PlanError(f"{where}: stage must be a stage index ({self.stage!r})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lane": self.lane, "distance_m": self.distance_m, "pos_m": self.pos_m, "stage": self.stage}
+
+
+@dataclass(frozen=True)
+class Actuation:
+    """The actuated settings of one plan: per stage, the detectors and the mode."""
+
+    stages: tuple[StageActuation, ...]
+    detectors: tuple[Detector, ...]
+    mode: str = "free"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stages", tuple(self.stages))
+        object.__setattr__(self, "detectors", tuple(self.detectors))
+        if not self.stages or not all(isinstance(s, StageActuation) for s in self.stages):
+            raise PlanError(f"actuation: stages must be stage actuations ({self.stages!r})")
+        if not all(isinstance(d, Detector) for d in self.detectors):
+            raise PlanError(f"actuation: detectors must be detectors ({self.detectors!r})")
+        if self.mode not in MODES:
+            raise PlanError(f"actuation: mode must be one of {', '.join(MODES)} ({self.mode!r})")
+        bad = [d.stage for d in self.detectors if d.stage >= len(self.stages)]
+        if bad:
+            raise PlanError(f"actuation: detector stage beyond the {len(self.stages)} stages ({bad[0]})")
+        lanes = [d.lane for d in self.detectors]
+        if len(set(lanes)) != len(lanes):
+            raise PlanError(f"actuation: two detectors on one lane ({sorted(l for l in lanes if lanes.count(l) > 1)[0]})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "stages": [s.to_dict() for s in self.stages],
+                "detectors": [d.to_dict() for d in self.detectors]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str) -> Actuation:
+        """The actuation of a plan file (``where`` names the plan in errors)."""
+        if not isinstance(data, Mapping):
+            raise PlanError(f"{where}: actuation must be an object ({data!r})")
+        unknown = set(data) - {"mode", "stages", "detectors"}
+        if unknown:
+            raise PlanError(f"{where}: actuation: unknown keys ({', '.join(sorted(map(str, unknown)))})")
+        try:
+            stages = tuple(StageActuation(**s) for s in data.get("stages", ()))
+            detectors = tuple(Detector(**d) for d in data.get("detectors", ()))
+        except TypeError as exc:
+            raise PlanError(f"{where}: actuation: {exc}") from None
+        except PlanError as exc:
+            raise PlanError(f"{where}: {exc}") from None
+        return cls(stages, detectors, data.get("mode", "free"))

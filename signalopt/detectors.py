@@ -1,0 +1,83 @@
+"""Extension detectors placed by signalopt, and actuated plans built over a network's lanes.
+
+SUMO places an actuated controller's detectors itself (``detector-gap``
+seconds of travel upstream on every lane); a controller engineer places them
+at a distance from the stop line and sets a passage time per phase.  Here the
+detectors are signalopt's: one induction loop per incoming vehicle lane at
+``distance_m`` before its stop line (moved to the lane's start, and the
+distance recorded as placed, where the lane is shorter: a short turn bay),
+each extending the first stage in which the lane's links get green.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .actuated import Actuation, Detector, StageActuation
+from .errors import PlanError
+from .network import Signal
+from .plan import GREEN_CHARS, TimingPlan
+
+#: A detector stays this far inside its lane [m] (SUMO refuses a loop at the lane's very end or start).
+LANE_MARGIN_M = 0.5
+
+
+def lane_lengths_m(signal: Signal) -> dict[str, float]:
+    """Length of each incoming vehicle lane of ``signal`` [m] (its approach edge's length)."""
+    by_edge = {a.id: a.length_m for a in signal.approaches}
+    out: dict[str, float] = {}
+    for link in signal.links:
+        if link.is_crossing:
+            continue
+        for lane in link.from_lanes:
+            edge = lane.rsplit("_", 1)[0]
+            if edge in by_edge:
+                out[lane] = by_edge[edge]
+    return out
+
+
+def place_detectors(plan: TimingPlan, signal: Signal, *, distance_m: float) -> tuple[Detector, ...]:
+    """One extension detector per incoming vehicle lane, ``distance_m`` before the stop line.
+
+    Raises
+    ------
+    PlanError
+        A lane whose links never get green in ``plan`` (no stage to extend).
+    """
+    lengths = lane_lengths_m(signal)
+    first_green: dict[str, int] = {}
+    for i, ph in enumerate(plan.phases):
+        for k, c in enumerate(ph.state):
+            link = signal.links[k]
+            if c in GREEN_CHARS and not link.is_crossing:
+                for lane in link.from_lanes:
+                    first_green.setdefault(lane, i)
+    out = []
+    for lane in sorted(lengths):
+        if lane not in first_green:
+            raise PlanError(f"signal {plan.signal_id}: lane {lane} never gets green; no stage for its detector")
+        length = lengths[lane]
+        pos = max(LANE_MARGIN_M, length - distance_m)
+        pos = min(pos, length - LANE_MARGIN_M)
+        out.append(Detector(lane, round(length - pos, 3), round(pos, 3), first_green[lane]))
+    return tuple(out)
+
+
+def actuated_plan(plan: TimingPlan, signal: Signal, *, min_greens_s: Sequence[float] | None = None,
+                  max_greens_s: Sequence[float], passages_s: Sequence[float], distance_m: float,
+                  recalls: Sequence[str] | None = None, mode: str = "free") -> TimingPlan:
+    """``plan`` with actuated settings per stage and detectors on ``signal``'s lanes.
+
+    ``min_greens_s`` defaults to each stage's minimum (vehicle and pedestrian),
+    ``recalls`` to ``min``.
+    """
+    n = len(plan.phases)
+    mins = list(min_greens_s) if min_greens_s is not None else [p.effective_min_green_s for p in plan.phases]
+    recalls = list(recalls) if recalls is not None else ["min"] * n
+    if not len(mins) == len(max_greens_s) == len(passages_s) == len(recalls) == n:
+        raise PlanError(f"signal {plan.signal_id}: actuated settings for {len(max_greens_s)} stages, the plan has {n}")
+    stages = tuple(StageActuation(lo, hi, gap, rec) for lo, hi, gap, rec in zip(mins, max_greens_s, passages_s,
+                                                                             recalls))
+    return TimingPlan(plan.signal_id, plan.phases, offset_s=plan.offset_s, ped_links=plan.ped_links,
+                      program_id=plan.program_id,
+                      actuation=Actuation(stages, place_detectors(plan, signal, distance_m=distance_m), mode))

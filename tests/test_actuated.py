@@ -1,0 +1,206 @@
+"""Actuated plans (signalopt.actuated, detectors, actuated_encoding): settings validated, placed detectors,
+SUMO's actuated controller running them, the optimiser tuning them, and their controller exports.
+
+Pure checks run without SUMO; the controller behaviour is measured in real SUMO on the bundled isolated
+junction with demand (greens between the minimum and the maximum, gap-outs under light traffic,
+max-outs under heavy).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_bad_input import assert_one_line_error
+from test_bad_input import run_cli as _run_cli
+
+from signalopt import _sumo
+from signalopt.actuated import Actuation, Detector, StageActuation
+from signalopt.actuated_encoding import STOCK_MAX_GREEN_S, STOCK_PASSAGE_S, make_actuated_encoding
+from signalopt.baselines import made_safe
+from signalopt.detectors import actuated_plan, lane_lengths_m
+from signalopt.errors import PlanError
+from signalopt.export import export_plans
+from signalopt.formats.nema import dual_ring
+from signalopt.formats.ntcip import read_ntcip_csv
+from signalopt.formats.planfile import read_plans, write_plans
+from signalopt.formats.sumo import plans_additional
+from signalopt.network import Network, read_network
+from signalopt.options import TimingOptions
+from signalopt.plan import PlanSet, TimingPlan
+from signalopt.programs import existing_plans
+from signalopt.roundtrip import _runs
+from signalopt.safety import check_plans
+
+ROOT = Path(__file__).resolve().parents[1]
+ISOLATED = ROOT / "networks" / "isolated" / "isolated.net.xml"
+SCENARIO = ROOT / "scenarios" / "isolated.toml"
+TIMING = TimingOptions()
+
+
+@functools.cache
+def net() -> Network:
+    return read_network(ISOLATED)
+
+
+@functools.cache
+def base() -> PlanSet:
+    return made_safe(existing_plans(net(), TIMING)[0], net(), TIMING)[0]
+
+
+def actuated(max_green_s: float = 40.0, passage_s: float = 2.5, distance_m: float = 30.0) -> TimingPlan:
+    plan = base()["center"]
+    n = len(plan.phases)
+    return actuated_plan(plan, net().signal("center"), max_greens_s=[max_green_s] * n, passages_s=[passage_s] * n,
+                         distance_m=distance_m)
+
+
+# ------------------------------------------------------------------ settings (no SUMO)
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"min_green_s": 0.5, "max_green_s": 30, "passage_s": 3}, r"min_green_s must be in \[1, inf\] \(0.5\)"),
+    ({"min_green_s": 10, "max_green_s": 8, "passage_s": 3}, r"max_green_s must be in \[10, inf\] \(8\)"),
+    ({"min_green_s": 10, "max_green_s": 30, "passage_s": 20}, r"passage_s must be in \[0.5, 10\] \(20\)"),
+    ({"min_green_s": 10, "max_green_s": 30, "passage_s": 3, "recall": "none"}, "need a controller that skips"),
+    ({"min_green_s": float("nan"), "max_green_s": 30, "passage_s": 3}, "must be a finite number"),
+])
+def test_stage_settings_are_validated(kwargs: dict, match: str) -> None:
+    with pytest.raises(PlanError, match=match):
+        StageActuation(**kwargs)
+
+
+def test_detectors_lie_on_their_lanes_and_extend_the_stage_that_serves_them() -> None:
+    plan = actuated(distance_m=30.0)
+    signal = net().signal("center")
+    lengths = lane_lengths_m(signal)
+    assert {d.lane for d in plan.actuation.detectors} == set(lengths)
+    for d in plan.actuation.detectors:
+        assert 0 < d.pos_m < lengths[d.lane] and d.pos_m + d.distance_m == pytest.approx(lengths[d.lane])
+        assert d.distance_m == 30.0
+        served = [k for k, c in enumerate(plan.phases[d.stage].state) if c in "Gg" and d.lane in
+                  signal.links[k].from_lanes]
+        assert served, d
+        # no earlier stage serves the lane
+        assert not any(d.lane in signal.links[k].from_lanes for i in range(d.stage)
+                       for k, c in enumerate(plan.phases[i].state) if c in "Gg")
+    # a detector farther than the lane is long moves to the lane's start, and says where it is
+    far = actuated(distance_m=149.0).actuation.detectors
+    assert all(d.distance_m <= lengths[d.lane] for d in far)
+
+
+def test_actuated_plans_round_trip_through_json_and_are_checked_for_safety(tmp_path: Path) -> None:
+    plan = actuated()
+    plans = base().replace_plans([plan])
+    write_plans(plans, tmp_path / "a.json")
+    back = read_plans(tmp_path / "a.json", network=net())
+    assert back["center"] == plan and back["center"].actuation.stages[0].passage_s == 2.5
+    assert check_plans(plans, net()) == []
+    # a minimum below the stage's own is unsafe: a gap-out would cut the green there
+    low = Actuation((StageActuation(3.0, 40.0, 2.5),) + plan.actuation.stages[1:], plan.actuation.detectors)
+    bad = plans.replace_plans([TimingPlan("center", plan.phases, offset_s=plan.offset_s, ped_links=plan.ped_links,
+                                          actuation=low)])
+    violations = check_plans(bad, net())
+    assert [v.rule for v in violations] == ["actuated minimum green below the stage minimum"]
+    # a detector on a lane the signal does not control
+    alien = Actuation(plan.actuation.stages, plan.actuation.detectors + (Detector("nowhere_0", 20.0, 5.0, 0),))
+    bad = plans.replace_plans([TimingPlan("center", plan.phases, ped_links=plan.ped_links, actuation=alien)])
+    assert [v.rule for v in check_plans(bad, net())] == ["detector on a lane the signal does not control"]
+    with pytest.raises(PlanError, match="actuation has 2 stage settings for 4 stages"):
+        TimingPlan("center", plan.phases, actuation=Actuation(plan.actuation.stages[:2], ()))
+
+
+def test_encoding_decodes_safe_plans_and_starts_at_sumos_stock_settings() -> None:
+    enc = make_actuated_encoding(net(), base(), TIMING)
+    assert enc.size == 1 + 3 * len(base()["center"].phases) and len(enc.labels()) == enc.size
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        x = rng.random(enc.size)
+        plans = enc.decode(x)
+        assert check_plans(plans, net()) == []
+        assert np.allclose(enc.encode(plans), x, atol=0.02)  # tenths of a second
+    stock = enc.decode(enc.encode(base()))["center"].actuation
+    assert all(s.max_green_s == pytest.approx(STOCK_MAX_GREEN_S, abs=0.1) and s.passage_s == STOCK_PASSAGE_S
+               for s in stock.stages)
+    assert [s.min_green_s for s in stock.stages] == [p.effective_min_green_s for p in base()["center"].phases]
+
+
+# ------------------------------------------------------------------ SUMO's actuated controller runs them
+def _greens(plan: TimingPlan, tmp_path: Path, period_s: float) -> list[list[float]]:
+    """Green durations per stage under Poisson demand from every leg (one vehicle per ``period_s``)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "p.add.xml").write_text(plans_additional(PlanSet((plan,)), program_id="act"), encoding="utf-8")
+    legs = [("n2center", "center2s"), ("s2center", "center2n"), ("e2center", "center2w"), ("w2center", "center2e")]
+    flows = "".join(f'<flow id="f{k}" from="{a}" to="{b}" begin="0" end="1200" period="exp({1 / period_s:.4f})"/>'
+                    for k, (a, b) in enumerate(legs))
+    (tmp_path / "r.rou.xml").write_text(f"<routes>{flows}</routes>", encoding="utf-8")
+    (tmp_path / "e.add.xml").write_text(f'<additional><timedEvent type="SaveTLSStates" source="center" '
+                                        f'dest="{tmp_path / "st.xml"}"/></additional>', encoding="utf-8")
+    done = subprocess.run([str(_sumo.binary("sumo")), "-n", str(ISOLATED), "-r", str(tmp_path / "r.rou.xml"),
+                           "-a", f"{tmp_path / 'p.add.xml'},{tmp_path / 'e.add.xml'}", "--end", "1200",
+                           "--no-step-log", "--no-warnings", "--seed", "7"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    series = [(float(e.get("time")), e.get("state")) for e in ET.parse(tmp_path / "st.xml").getroot()]
+    out = []
+    for ph in plan.phases:
+        k = ph.state.index("G")
+        out.append([e - s for s, e in _runs(series, k, "G") if s > 300])
+    return out
+
+
+def test_sumo_gaps_out_under_light_traffic_and_maxes_out_under_heavy(tmp_path: Path) -> None:
+    plan = actuated(max_green_s=30.0, passage_s=2.0)
+    light = _greens(plan, tmp_path / "light", period_s=30.0)
+    heavy = _greens(plan, tmp_path / "heavy", period_s=2.0)
+    for i, st in enumerate(plan.actuation.stages):
+        for runs in (light[i], heavy[i]):
+            assert runs and all(st.min_green_s - 1e-6 <= g <= st.max_green_s + 1e-6 for g in runs), (i, runs)
+    # light: most greens end at their minimum; heavy: the through stages reach their maximum
+    assert np.mean([g <= st.min_green_s + 2 for runs, st in zip(light, plan.actuation.stages) for g in runs]) > 0.7
+    throughs = [i for i, ph in enumerate(plan.phases) if ph.state.count("G") > 2]
+    assert any(max(heavy[i]) == pytest.approx(plan.actuation.stages[i].max_green_s) for i in throughs)
+
+
+# ------------------------------------------------------------------ optimiser, CLI and exports
+def run_cli(argv: list, capsys) -> tuple[int, str, str]:  # noqa: ANN001
+    return _run_cli([str(a) for a in argv], capsys)
+
+
+def test_cli_optimises_actuated_settings_and_exports_them(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "act.json"
+    code, stdout, err = run_cli(["optimise", SCENARIO, "--control", "actuated", "--budget", "3", "--seeds", "1",
+                                 "--workers", "2", "--objective", "delay", "--out", out, "--quiet",
+                                 "--format", "json"], capsys)
+    assert code == 0, err
+    result = json.loads(stdout)
+    assert result["fun"] <= result["x0_fun"] + 1e-9
+    assert result["control"] == "actuated"
+    plans = read_plans(out, network=net())
+    assert plans["center"].actuation is not None and check_plans(plans, net()) == []
+    # NTCIP carries the actuated settings; SUMO runs them; UTDF and NEMA say which format does
+    sheet = export_plans(plans, "ntcip", tmp_path / "a.csv", network=net())
+    rows = read_ntcip_csv(sheet.read_text(encoding="utf-8"))["center"]["phaseTable"]
+    act = plans["center"].actuation.stages
+    ring = dual_ring(plans["center"], net().signal("center"))
+    for r in rows:
+        stages = ring.phase(r["phaseNumber"]).stages
+        assert r["phasePassage"] == round(act[stages[-1]].passage_s * 10)
+        assert r["phaseMaximum1"] == int(sum(act[i].max_green_s for i in stages))
+        assert r["phaseMinimumGreen"] == np.ceil(sum(act[i].min_green_s for i in stages))
+    modes = {r["splitMode"] for r in read_ntcip_csv(sheet.read_text(encoding="utf-8"))["center"]["splitTable"]}
+    assert modes == {3}  # minimum vehicle recall
+    assert export_plans(plans, "sumo", tmp_path / "a.add.xml", network=net()).read_text().count(
+        'type="actuated"') == 1
+    for fmt in ("utdf", "nema"):
+        code, stdout, err = run_cli(["export", out, "--network", ISOLATED, "--format", fmt, "--out",
+                                     tmp_path / f"x.{fmt}"], capsys)
+        assert_one_line_error(code, stdout, err, f"{fmt} export refused", "actuated")
+    # the comparison runs it beside SUMO's stock actuated controller
+    code, stdout, err = run_cli(["compare", SCENARIO, "--plans", out, "--baselines", "existing,actuated",
+                                 "--seeds", "101,102", "--workers", "2", "--format", "json"], capsys)
+    assert code == 0, err
+    rows = {r["name"]: r for r in json.loads(stdout)}
+    assert {"existing", "actuated", "act"} <= set(rows)
