@@ -36,8 +36,8 @@ from . import __version__
 from .provenance import utc_timestamp
 from .formats.sumo import plans_additional, waut_additional
 from ._xml import atomic_write_text, xml_escape
-from .errors import InputError, PlanError
-from .formats.nema import dual_ring, nema_additional_text
+from .errors import InputError, PlanError, UnsafePlanError
+from .formats.nema import actuated_phase_times_s, dual_ring, nema_additional_text
 from .formats.ntcip import DAY_TABLES as _DAY_TABLES
 from .formats.ntcip import ntcip_csv_text, ntcip_json_text, ntcip_units, unit_tables
 from .formats.utdf import utdf_text
@@ -245,7 +245,8 @@ def check_nema_in_sumo(plans: PlanSet, network: Network, *, source: str) -> None
 
     SUMO's NEMA controller interprets rings, barriers and coordination itself, so the safety check on the
     plans does not cover what it shows: the simulated states must be safe too (no conflicting greens, no
-    cut yellow or all-red) and every phase's green must be the plan's (within one 0.1 s step).
+    cut yellow or all-red) and every phase's green must be the plan's (within one 0.1 s step; for an
+    actuated plan, between its minimum and its maximum).
 
     Raises
     ------
@@ -254,11 +255,22 @@ def check_nema_in_sumo(plans: PlanSet, network: Network, *, source: str) -> None
     """
     check = nema_check(network, plans)
     problems = list(check.violations)
+    bounds: dict[tuple[str, int], tuple[float, float]] = {}
+    for plan in plans:
+        ring = dual_ring(plan, network.signal(plan.signal_id))
+        for p in ring.phases:
+            low, high, _ = actuated_phase_times_s(plan, p)
+            if plan.actuation is not None and plan.actuation.mode == "coordinated" and p.number in ring.coordinated:
+                high = plan.cycle_s - p.yellow_s - p.all_red_s  # it takes what the others leave unused
+            bounds[plan.signal_id, p.number] = (low, high)
     for (sid, number), (planned, measured) in check.greens.items():
-        bad = [m for m in measured if abs(m - planned) > check.step_s + 1e-6]
+        # a fixed-time phase shows its planned green; an actuated one a green between its minimum and maximum
+        low, high = bounds[sid, number]
+        bad = [m for m in measured if not low - check.step_s - 1e-6 <= m <= high + check.step_s + 1e-6]
         if bad or not measured:
+            want = f"a planned {planned:g} s" if low == high else f"planned {low:g}-{high:g} s"
             problems.append(f"{sid} phase {number}: SUMO's NEMA controller showed green "
-                            f"{', '.join(f'{m:g}' for m in bad) or 'never'} s for a planned {planned:g} s")
+                            f"{', '.join(f'{m:g}' for m in bad) or 'never'} s for {want}")
     if problems:
         raise UnsafePlanError(problems, source=f"{source}: nema export simulated in SUMO")
 

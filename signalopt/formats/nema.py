@@ -682,25 +682,51 @@ def sumo_rings(ring: DualRing) -> tuple[list[int], list[int]]:
     return out
 
 
+def actuated_phase_times_s(plan: TimingPlan, phase: NemaPhase) -> tuple[float, float, float]:
+    """``(minimum, maximum, passage)`` [s] of a NEMA phase of an actuated plan.
+
+    A phase over several stages runs each stage's minimum (maximum) in turn,
+    the change intervals between them included; its passage is its last
+    stage's.  In coordinated mode the maximum is the plan's split (fixed
+    force-off); a dummy phase always times its whole interval.
+    """
+    act = plan.actuation
+    if act is None or phase.kind == "dummy":
+        return phase.green_s, phase.green_s, VEHICLE_EXTENSION_S
+    stages = [act.stages[i] for i in phase.stages]
+    between = sum(plan.phases[i].yellow_s + plan.phases[i].all_red_s for i in phase.stages[:-1])
+    low = sum(st.min_green_s for st in stages) + between
+    high = phase.green_s if act.mode == "coordinated" else sum(st.max_green_s for st in stages) + between
+    return round(min(low, high), 3), round(high, 3), stages[-1].passage_s
+
+
 def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[str]:
-    """``<tlLogic type="NEMA">`` lines of one plan: fixed-time (every phase on max recall), coordinated.
+    """``<tlLogic type="NEMA">`` lines of one plan.
+
+    A fixed-time plan runs coordinated with every phase on max recall; an
+    actuated plan (:mod:`signalopt.actuated`) runs its minimums, maximums and
+    passage times (``vehext``) on signalopt's detectors (a lane-area detector
+    from each lane's extension detector to the stop line), free or
+    coordinated (``coordinate-mode``; maximums at the plan's splits), stages
+    on max recall held to their maximum.
 
     Raises
     ------
     PlanError
         When the structure needs more than SUMO's NEMA controller runs (see the module docstring).
     """
-    if plan.actuation is not None:
-        raise PlanError(f"signal {plan.signal_id}: the plan is actuated ({plan.actuation.mode}); the nema export "
-                        f"writes coordinated fixed time; the sumo format runs its actuated settings in SUMO's "
-                        f"actuated controller and the ntcip format carries them to a cabinet")
     ring = dual_ring(plan, signal)
     problem = ring.sumo_problem()
     if problem:
         raise PlanError(f"signal {plan.signal_id}: {problem}")
+    act = plan.actuation
+    coordinated = act is None or act.mode == "coordinated"
     ring1, ring2 = sumo_rings(ring)
-    offset = reference_offset_s(plan, ring)
+    offset = reference_offset_s(plan, ring) if coordinated else 0.0
     numbers = ",".join(str(p.number) for p in ring.phases)
+    held = numbers if act is None else ",".join(
+        str(p.number) for p in ring.phases
+        if p.kind == "dummy" or all(act.stages[i].recall == "max" for i in p.stages))
     barrier = [ring.groups[-1][0][-1], (ring.groups[-1][1] or ring.groups[-1][0])[-1]]
     params = [
         ("controllerType", "TS2"),
@@ -709,27 +735,45 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
         ("ring2", ",".join(map(str, ring2))),
         ("barrierPhases", ",".join(map(str, barrier))),
         ("coordinatePhases", ",".join(map(str, ring.coordinated))),
-        ("coordinate-mode", "true"),
+        ("coordinate-mode", "true" if coordinated else "false"),
         ("minRecall", numbers),
-        ("maxRecall", numbers),
+        ("maxRecall", held),
         ("fixForceOff", "false"),
     ]
-    lines = [f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="NEMA" programID="{xml_escape(program_id)}" '
-             f'offset="{_fmt(offset)}">']
-    lines += [f'    <param key="{k}" value="{v}"/>' for k, v in params]
+    sid = xml_escape(plan.signal_id)
+    lines = []
+    if act is not None:
+        for d in act.detectors:
+            lines.append(f'  <laneAreaDetector id="{xml_escape(_detector_id(plan.signal_id, d.lane))}" '
+                         f'lane="{xml_escape(d.lane)}" pos="{d.pos_m:.3f}" '
+                         f'endPos="{d.pos_m + d.distance_m - DETECTOR_END_MARGIN_M:.3f}" period="86400" '
+                         f'file="NUL"/>')
+        params += [(d.lane, _detector_id(plan.signal_id, d.lane)) for d in act.detectors]
+    lines.append(f'  <tlLogic id="{sid}" type="NEMA" programID="{xml_escape(program_id)}" offset="{_fmt(offset)}">')
+    lines += [f'    <param key="{xml_escape(k)}" value="{xml_escape(v)}"/>' for k, v in params]
     for p in ring.phases:
         state = p.state
         parents = [o for o in ring.overlaps if p.number in o.parents]
         for o in parents:
             state = "".join("G" if k in o.links else c for k, c in enumerate(state))
-        first = plan.phases[p.stages[0]]
-        min_dur = min(first.min_green_s, p.green_s)
-        lines.append(f'    <phase duration="{_fmt(p.green_s)}" minDur="{_fmt(min_dur)}" '
-                     f'maxDur="{_fmt(p.green_s)}" vehext="{_fmt(VEHICLE_EXTENSION_S)}" '
-                     f'yellow="{_fmt(p.yellow_s)}" red="{_fmt(p.all_red_s)}" name="{p.number}" '
-                     f'state="{state}"/>')
+        if act is None:
+            first = plan.phases[p.stages[0]]
+            low, high, ext = min(first.min_green_s, p.green_s), p.green_s, VEHICLE_EXTENSION_S
+        else:
+            low, high, ext = actuated_phase_times_s(plan, p)
+        lines.append(f'    <phase duration="{_fmt(high)}" minDur="{_fmt(low)}" maxDur="{_fmt(high)}" '
+                     f'vehext="{_fmt(ext)}" yellow="{_fmt(p.yellow_s)}" red="{_fmt(p.all_red_s)}" '
+                     f'name="{p.number}" state="{state}"/>')
     lines.append("  </tlLogic>")
     return lines
+
+
+#: A lane-area detector ends this far before the stop line [m] (SUMO refuses one past the lane's end).
+DETECTOR_END_MARGIN_M = 0.1
+
+
+def _detector_id(signal_id: str, lane: str) -> str:
+    return f"so_ext|{signal_id}|{lane}"
 
 
 def nema_additional_text(plans: PlanSet, network: Network, *, program_ids: Mapping[str, str],

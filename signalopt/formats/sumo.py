@@ -137,6 +137,10 @@ def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str) -> list[s
     from the stage's minimum to its maximum (both at the maximum on max
     recall); pedestrian clearance and the interstage are fixed.
     """
+    if act.mode != "free":
+        raise PlanError(f"signal {plan.signal_id}: a coordinated actuated plan needs force-offs, which SUMO's "
+                        f"stage-based actuated controller does not have; export it with --format nema (SUMO's "
+                        f"NEMA controller) or ntcip")
     sid = xml_escape(plan.signal_id)
     lines = [f'  <inductionLoop id="{xml_escape(detector_id(plan.signal_id, d.lane))}" lane="{xml_escape(d.lane)}" '
              f'pos="{d.pos_m:.3f}" period="86400" file="NUL"/>' for d in act.detectors]
