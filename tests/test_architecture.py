@@ -17,7 +17,7 @@ LAYERS = {
     2: {"network", "programs", "scenario", "demand", "segment", "prepare", "encoding", "schedule", "coordination",
         "safety", "formats", "provenance"},
     3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
-        "trace", "session", "movements"},
+        "trace", "session", "movements", "eventlog_writer"},
     4: {"optimiser", "study", "pareto"},
     5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "importers", "__init__"},
 }
