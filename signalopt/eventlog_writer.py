@@ -8,15 +8,20 @@ such a log from a SUMO run of a plan set, from SUMO's own outputs:
 * the signal states at every switch (``SaveTLSSwitchStates``), read per NEMA phase of the plan's
   ring-and-barrier structure (:func:`~signalopt.formats.nema.dual_ring`; dummy phases have no
   indication and log nothing).  A phase is green while every link it gives a protected green shows
-  green: code 1 when that starts, 7 when it ends, 8 and 9 around the yellow that follows, and 10 and
-  11 around the red clearance, from the end of the yellow to the next start of a green at the signal
-  (logged only when there is one, as [1]_ says).  A phase that serves crossings logs 21 when its
+  one (a permissive ``g`` of the same left in another phase is not its green): code 1 when that
+  starts, 7 when it ends, 8 and 9 around the yellow that follows, and 10 and 11 around the red
+  clearance, from the end of the yellow until a link of the signal next gains right of way (logged
+  only when there is one, as [1]_ says).  A state already running when the run begins is not
+  logged: a controller logs a change when it sees it.  A phase that serves crossings logs 21 when its
   crossings show walk, 22 when they turn to pedestrian clearance while the phase is still green, and
   23 (solid don't walk) when the phase's green ends;
-* an ``instantInductionLoop`` 0.1 m before the stop line of every lane of every approach (each
+* an ``instantInductionLoop`` on the stop line of every lane of every approach (each
   vehicle's enter and leave, to the millisecond): 82 (detector on) when the loop becomes occupied,
   81 (off) when it is free again.  Each loop is one detector channel, numbered per signal in the
-  network's approach and lane order.
+  network's approach and lane order.  The loop lies on the line itself (the lane's end), so it
+  counts a vehicle when it crosses the line, as SUMO's own counts do: a loop even 0.1 m upstream is
+  occupied by a vehicle waiting at the line from its arrival on, and counts it in the interval it
+  arrived (it then shows stop-bar presence, which a counting loop does not need).
 
 Beside the log it writes the detector map and the phase map :mod:`signalopt.importers.eventlog`
 reads, and the movement counts SUMO itself had in the run (from each vehicle's exit time off its
@@ -75,8 +80,6 @@ PHASE_COLUMNS = ("SignalID", "phase", "intersection", "approach", "movement")
 PHASE_LANE = "lane"
 #: Movement letter of a crossing in the phase map (its approach is the leg it crosses).
 CROSSING = "P"
-#: Distance of each stop-bar loop from the lane's end [m].
-STOP_BAR_M = 0.1
 #: Files :func:`write_event_log` writes into its folder.
 LOG_FILE = "events.csv"
 DETECTORS_FILE = "detectors.csv"
@@ -330,7 +333,7 @@ def _write(prepared: Prepared, network: Network, plans: PlanSet, out: Path, work
     lines = ["<additional>"]
     for ch in channels:
         lines.append(f'  <instantInductionLoop id="{xml_escape(ch.loop_id)}" lane="{xml_escape(ch.lane)}" '
-                     f'pos="{max(ch.length_m - STOP_BAR_M, 0.0):.2f}" file="loops.xml"/>')
+                     f'pos="{ch.length_m:.2f}" file="loops.xml"/>')
     lines.append('  <timedEvent type="SaveTLSSwitchStates" dest="switches.xml"/>')
     lines.append("</additional>")
     (work / "loops.add.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
