@@ -80,7 +80,7 @@ def test_a_logged_run_reads_back_into_its_plan_and_sumos_counts(logged, tmp_path
     assert all(totals_got[k] == pytest.approx(v, rel=0.02, abs=1) for k, v in totals_truth.items())
     # a through-right lane's split is a guess, and said to be one
     assert sum("split evenly among T+R" in g for g in done.report.guessed) == 4
-    assert (tmp_path / "import-report.json").exists() and (tmp_path / "timing.csv").exists()
+    assert (tmp_path / "import_report.json").exists() and (tmp_path / "timing.csv").exists()
 
 
 def test_a_phase_map_gives_the_same_plan(logged, tmp_path) -> None:
@@ -163,7 +163,7 @@ def test_failed_detectors_are_reported_and_their_intervals_left_out_not_zero(log
     assert all(n > 0 for n in got.values())
     # the plan is still read: detector trouble does not touch the phase events
     _check_plan(done.plans, plans)
-    text = (tmp_path / "out" / "import-report.txt").read_text()
+    text = (tmp_path / "out" / "import_report.txt").read_text()
     assert "silent" in text and "stuck on" in text and "chatter" in text
 
 

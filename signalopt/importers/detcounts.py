@@ -80,8 +80,8 @@ CHATTER_VEH_H = 3600.0
 INTERVAL_S = 900.0
 #: Files the importers write in their output folder.
 COUNTS_FILE = "counts.csv"
-REPORT_TEXT = "import-report.txt"
-REPORT_JSON = "import-report.json"
+REPORT_TEXT = "import_report.txt"
+REPORT_JSON = "import_report.json"
 SCENARIO_FILE = "scenario.toml"
 
 
