@@ -43,7 +43,7 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date as Date, datetime, timedelta
 from pathlib import Path
@@ -288,8 +288,8 @@ def _csv(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
 
 
 def write_event_log(prepared: Prepared, network: Network, plans: PlanSet, out_dir: str | Path, *, seed: int = 1,
-                    day: Date = Date(2024, 1, 1), interval_s: float = 900.0,
-                    step_s: float = 0.1) -> EventLogRun:
+                    day: Date = Date(2024, 1, 1), controller_ids: Mapping[str, str] | None = None,
+                    interval_s: float = 900.0, step_s: float = 0.1) -> EventLogRun:
     """Simulate ``plans`` on a prepared scenario and write its controller event log (see the module docstring).
 
     Parameters
@@ -305,7 +305,10 @@ def write_event_log(prepared: Prepared, network: Network, plans: PlanSet, out_di
     seed
         SUMO's random seed.
     day
-        The date the log's timestamps carry (simulation time is the time of day) .
+        The date the log's timestamps carry (simulation time is the time of day).
+    controller_ids
+        The ``SignalID`` the log gives each signal (by tlLogic id); a signal not named is logged by its
+        tlLogic id.  The maps tie the two together, as they do for a real controller's number.
     interval_s
         Counting interval of SUMO's own counts [s].
     step_s
@@ -320,12 +323,29 @@ def write_event_log(prepared: Prepared, network: Network, plans: PlanSet, out_di
     """
     out = Path(out_dir)
     with tempfile.TemporaryDirectory(prefix="signalopt-log-") as tmp:
-        return _write(prepared, network, plans, out, Path(tmp), seed=seed, day=day, interval_s=interval_s,
+        return _write(prepared, network, plans, out, Path(tmp), seed=seed, day=day,
+                      controller=lambda sid: (controller_ids or {}).get(sid, sid), interval_s=interval_s,
                       step_s=step_s)
 
 
+def phase_map_rows(network: Network, plans: PlanSet) -> list[tuple[str, int, str, str, str]]:
+    """``(signal id, phase, approach, movement, lane)`` of every movement of every dual-ring phase, a crossing
+    as movement ``P`` on the leg it crosses."""
+    out = []
+    for plan in plans:
+        signal = network.signal(plan.signal_id)
+        legs = {e: a.leg or a.id for a in signal.approaches for e in a.edges}
+        for p in dual_ring(plan, signal).phases:
+            served = {(leg_label(signal, signal.links[k].approach), movement_letter(signal.links[k].direction), lane)
+                      for k in p.links if not signal.links[k].is_crossing for lane in signal.links[k].from_lanes}
+            served |= {(next((legs[e] for e in signal.links[k].crosses if e in legs), signal.links[k].approach),
+                        CROSSING, "") for k in p.crossings}
+            out += [(plan.signal_id, p.number, *row) for row in sorted(served)]
+    return out
+
+
 def _write(prepared: Prepared, network: Network, plans: PlanSet, out: Path, work: Path, *, seed: int, day: Date,
-           interval_s: float, step_s: float) -> EventLogRun:
+           controller: Callable[[str], str], interval_s: float, step_s: float) -> EventLogRun:
     ids = list(plans.signal_ids)
     for plan in plans:
         dual_ring(plan, network.signal(plan.signal_id))  # refuse a plan with no NEMA reading before simulating
@@ -350,25 +370,17 @@ def _write(prepared: Prepared, network: Network, plans: PlanSet, out: Path, work
     switches = read_switches(work / "switches.xml")
     events, unlogged = phase_events(network, plans, switches)
     events += detector_events(channels, read_events(work / "loops.xml"))
-    events.sort(key=lambda e: (e[0], round(e[1], 1), _ORDER[e[2]], e[3]))
-    rows = [(sid, _timestamp(day, t), code, param) for sid, t, code, param in events]
+    events.sort(key=lambda e: (controller(e[0]), round(e[1], 1), _ORDER[e[2]], e[3]))
+    rows = [(controller(sid), _timestamp(day, t), code, param) for sid, t, code, param in events]
     log_path = atomic_write_text(out / LOG_FILE, _csv(rows, LOG_COLUMNS))
     detectors_path = atomic_write_text(out / DETECTORS_FILE, _csv(
-        [(ch.signal_id, ch.channel, ch.signal_id, ch.approach, ch.movement, ch.lane) for ch in channels],
+        [(controller(ch.signal_id), ch.channel, ch.signal_id, ch.approach, ch.movement, ch.lane) for ch in channels],
         DETECTOR_COLUMNS))
-    phase_rows = []
-    for plan in plans:
-        signal = network.signal(plan.signal_id)
-        legs = {e: a.leg or a.id for a in signal.approaches for e in a.edges}
-        for p in dual_ring(plan, signal).phases:
-            served = {(leg_label(signal, signal.links[k].approach), movement_letter(signal.links[k].direction), lane)
-                      for k in p.links if not signal.links[k].is_crossing for lane in signal.links[k].from_lanes}
-            served |= {(next((legs[e] for e in signal.links[k].crosses if e in legs), signal.links[k].approach),
-                        CROSSING, "") for k in p.crossings}
-            phase_rows += [(plan.signal_id, p.number, plan.signal_id, *row) for row in sorted(served)]
-    phases_path = atomic_write_text(out / PHASES_FILE, _csv(phase_rows, (*PHASE_COLUMNS, PHASE_LANE)))
+    phases_path = atomic_write_text(out / PHASES_FILE, _csv(
+        [(controller(sid), number, sid, *row) for sid, number, *row in phase_map_rows(network, plans)],
+        (*PHASE_COLUMNS, PHASE_LANE)))
     counts = sumo_movement_counts(network, ids, work / "vehroutes.xml", begin_s=prepared.begin_s,
-                             end_s=prepared.end_s, interval_s=interval_s)
+                                  end_s=prepared.end_s, interval_s=interval_s)
     counts_path = atomic_write_text(out / SUMO_COUNTS_FILE, _csv(
         [(clock_text(b), sid, a, m, n) for (b, sid, a, m), n in sorted(counts.items())],
         ("interval", "intersection", "approach", "movement", "vehicles")))

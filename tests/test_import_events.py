@@ -12,16 +12,18 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from signalopt.cli import main
 from signalopt.demand import check_counts, read_turn_counts
+from signalopt.errors import InputError
 from signalopt.eventlog_writer import write_event_log
 from signalopt.formats.planfile import read_plans
-from signalopt.importers.detcounts import import_detector_counts
-from signalopt.importers.eventlog import import_event_log
+from signalopt.importers.detcounts import import_detector_counts, read_detector_map, write_detector_counts
+from signalopt.importers.eventlog import channel_counts, import_event_log, read_event_log
 from signalopt.network import read_network
 from signalopt.plan import PlanSet
 from signalopt.prepare import load_network, prepare, scenario_plans
@@ -31,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Greens of the logged plan: the network's 12/25/11/22 s moved, so an echo of the network would fail.
 GREENS = (15.0, 21.0, 13.0, 26.0)
 OFFSET_S = 13.0
+#: The SignalID the log gives the junction: a controller's number, not the network's tlLogic id.
+CONTROLLER = "1001"
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +43,8 @@ def logged(tmp_path_factory):  # noqa: ANN201 - (EventLogRun, plans, network pat
     network = load_network(scenario)
     existing, _ = scenario_plans(scenario, network)
     plans = PlanSet(tuple(p.with_timings(GREENS, offset_s=OFFSET_S) for p in existing), name="logged")
-    run = write_event_log(prepare(scenario, network), network, plans, tmp_path_factory.mktemp("log"))
+    run = write_event_log(prepare(scenario, network), network, plans, tmp_path_factory.mktemp("log"),
+                          controller_ids={"center": CONTROLLER})
     return run, plans, scenario.network_path
 
 
@@ -131,12 +136,12 @@ def _knock_out(log: Path, out: Path) -> Path:
     kept = [r for r in rows if not (r["EventCode"] in ("81", "82") and (
         (r["EventParam"] == "2" and dead_from <= at(r) < "08:05")
         or (r["EventParam"] == "6" and "07:20" <= at(r) < "07:50")))]
-    kept.append({"SignalID": "center", "Timestamp": "2024-01-01 07:20:00.0", "EventCode": "82", "EventParam": "6"})
+    kept.append({"SignalID": CONTROLLER, "Timestamp": "2024-01-01 07:20:00.0", "EventCode": "82", "EventParam": "6"})
     for k in range(1500):
         t = 8 * 3600 + k * 0.4
         for code, dt in (("82", 0.0), ("81", 0.2)):
             s = t + dt
-            kept.append({"SignalID": "center", "EventCode": code, "EventParam": "9",
+            kept.append({"SignalID": CONTROLLER, "EventCode": code, "EventParam": "9",
                          "Timestamp": f"2024-01-01 {int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{s % 60:04.1f}"})
     kept.sort(key=lambda r: r["Timestamp"])
     with out.open("w", newline="") as fh:
@@ -167,26 +172,12 @@ def test_failed_detectors_are_reported_and_their_intervals_left_out_not_zero(log
     assert "silent" in text and "stuck on" in text and "chatter" in text
 
 
-def _detector_counts(log: Path, out: Path) -> Path:
-    """Detector counts CSV (SignalID, channel, interval, count) of a log's on-events."""
-    counts: dict[tuple[str, str, str], int] = defaultdict(int)
-    for r in _rows(log):
-        if r["EventCode"] == "82":
-            h, m = int(r["Timestamp"][11:13]), int(r["Timestamp"][14:16])
-            counts[(r["SignalID"], r["EventParam"], f"{h:02d}:{m // 15 * 15:02d}")] += 1
-    channels = {(s, c) for s, c, _ in counts}
-    intervals = sorted({i for _, _, i in counts})
-    with out.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["SignalID", "channel", "interval", "count"])
-        w.writerows((s, c, i, counts[(s, c, i)]) for s, c in sorted(channels) for i in intervals)
-    return out
-
-
 def test_detector_counts_give_the_counts_of_the_log(logged, tmp_path, capsys) -> None:
     run, _, net = logged
     from_log = import_event_log(run.log_path, run.detectors_path, net, tmp_path / "log")
-    det = _detector_counts(run.log_path, tmp_path / "detector_counts.csv")
+    detectors, _ = read_detector_map(run.detectors_path, read_network(net))
+    det = write_detector_counts(channel_counts(read_event_log(run.log_path), detectors, begin_s=from_log.begin_s,
+                                               end_s=from_log.end_s, interval_s=900.0), tmp_path / "detector_counts.csv")
     assert main(["import", "counts", str(det), "--detectors", str(run.detectors_path), "--network", str(net),
                  "--out", str(tmp_path / "counts"), "--format", "json"]) == 0
     assert '"importer": "counts"' in capsys.readouterr().out
@@ -248,3 +239,44 @@ def test_a_phase_map_whose_phase_runs_in_stages_apart_is_refused(tmp_path, capsy
                  str(tmp_path / "phases.csv"), "--network", str(isolated_net), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and "phases.csv: line 2: phase 2's movements share no stage" in err
+
+
+def test_us_timestamps_are_read_other_codes_counted_and_several_days_refused(tmp_path) -> None:
+    log = tmp_path / "events.csv"
+    log.write_text(LOG_HEAD + "1001,4/2/2024 7:00:00.1 AM,1,2\n1001,4/2/2024 7:00:03.0 AM,43,2\n"
+                   "1001,4/2/2024 12:30:00.0 PM,82,5\n")
+    got = read_event_log(log)
+    assert got.day.isoformat() == "2024-04-02" and list(got.signals["1001"].times) == [25200.1, 45000.0]
+    assert got.ignored == {43: 1}
+    log.write_text(LOG_HEAD + "1001,2024-04-02 23:59:59.9,82,5\n1001,2024-04-03 00:00:00.4,81,5\n")
+    with pytest.raises(InputError, match="several days; import one at a time .*2024-04-02 .1 events., 2024-04-03"):
+        read_event_log(log)
+    assert read_event_log(log, day=date(2024, 4, 3)).other_days == 1
+
+
+def test_a_detector_counting_nothing_while_its_neighbours_count_is_left_out(logged, tmp_path) -> None:
+    run, _, net = logged
+    detectors, _ = read_detector_map(run.detectors_path, read_network(net))
+    counts = channel_counts(read_event_log(run.log_path), detectors, begin_s=7 * 3600, end_s=8.5 * 3600,
+                            interval_s=900.0)
+    dead = {b: (0.0 if 7.25 * 3600 <= b < 8 * 3600 else n) for b, n in counts[(CONTROLLER, 5)].items()}
+    path = write_detector_counts({**counts, (CONTROLLER, 5): dead}, tmp_path / "detector_counts.csv")
+    done = import_detector_counts(path, run.detectors_path, net, tmp_path / "out")
+    assert [(f.channel, f.kind, f.begin_s, f.end_s) for f in done.report.failures] == [
+        (5, "silent", 7.25 * 3600, 8 * 3600)]
+    east = sorted({c.begin_s for c in done.counts if (c.approach, c.movement) == ("E", "T")})
+    assert east == [7 * 3600, 8 * 3600, 8.25 * 3600]
+
+
+@pytest.mark.parametrize("row, expect", [
+    ("1001,99,07:00,3", "detector_counts.csv: line 2: detector not in the detector map (1001 channel 99)"),
+    ("1001,1,07:05,3", "detector_counts.csv: line 2: interval is off the 900 s grid"),
+    ("1001,1,07:00,-3", "detector_counts.csv: line 2: count is not a non-negative number"),
+])
+def test_bad_detector_counts_are_refused_in_one_line(tmp_path, capsys, isolated_net, row, expect) -> None:
+    (tmp_path / "detector_counts.csv").write_text("SignalID,channel,interval,count\n" + row + "\n")
+    (tmp_path / "detectors.csv").write_text(MAP_HEAD + "1001,1,center,N,TR,0\n")
+    code = main(["import", "counts", str(tmp_path / "detector_counts.csv"), "--detectors",
+                 str(tmp_path / "detectors.csv"), "--network", str(isolated_net), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and expect in err

@@ -510,6 +510,16 @@ def write_counts(counts: Sequence[TurnCount], path: Path) -> Path:
     return atomic_write_text(path, buf.getvalue())
 
 
+def write_detector_counts(counts: Mapping[tuple[str, int], Mapping[float, float]], path: Path) -> Path:
+    """Per-detector counts as the detector counts CSV (see the module docstring), detectors and intervals in order."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COUNT_COLUMNS)
+    w.writerows((sid, channel, clock_text(b), f"{n:g}") for (sid, channel), per in sorted(counts.items())
+                for b, n in sorted(per.items()))
+    return atomic_write_text(path, buf.getvalue())
+
+
 def write_scenario(out_dir: Path, *, name: str, network_path: Path, counts_path: Path, begin_s: float, end_s: float,
                    timing: Mapping[str, Path] | None = None) -> Path:
     """A scenario TOML over the imported counts (and existing timing), ready for ``signalopt run``.
