@@ -47,9 +47,10 @@ import io
 import json
 import math
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -480,9 +481,9 @@ def movement_counts(network: Network, detectors: Sequence[Detector], counts: Map
     guessed = [f"{g.intersection} {g.approach}: shared lane counts split evenly among {'+'.join(g.movements)}"
                for g in groups if g.shared]
     for g in groups:
-        gone = [b for b in grid if not healthy[(id(g), b)]]
         if not g.complete:
             continue  # said once by _groups
+        gone = [b for b in grid if not healthy[(id(g), b)]]
         if gone:
             dropped.append(f"{g.intersection} {g.approach} {'+'.join(g.movements)}: {len(gone)} interval(s) left out "
                            f"({_spans(gone, interval_s)}): a detector failed or has no count there")
@@ -524,25 +525,27 @@ def write_scenario(out_dir: Path, *, name: str, network_path: Path, counts_path:
                    timing: Mapping[str, Path] | None = None) -> Path:
     """A scenario TOML over the imported counts (and existing timing), ready for ``signalopt run``.
 
-    The warm-up is a quarter of the window, at most 15 minutes: the network fills before measuring.
+    ``name`` is made a scenario name (letters, digits, ``_ . -``); paths are written relative to
+    ``out_dir``.  The warm-up is a quarter of the window, at most 15 minutes: the network fills
+    before measuring.
     """
     def rel(p: Path) -> str:
-        return Path(os.path.relpath(p.resolve(), out_dir.resolve())).as_posix()
+        # a JSON string is a TOML basic string: quotes and backslashes in a path stay escaped
+        return json.dumps(Path(os.path.relpath(p.resolve(), out_dir.resolve())).as_posix())
 
-    lines = ["schema_version = 1", f'name = "{name}"',
+    lines = ["schema_version = 1", f'name = "{re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:80]}"',
              f'description = "imported by signalopt {__version__}; see {REPORT_TEXT}"',
-             f'network = "{rel(network_path)}"', f"begin_s = {begin_s:g}", f"end_s = {end_s:g}",
+             f"network = {rel(network_path)}", f"begin_s = {begin_s:g}", f"end_s = {end_s:g}",
              f"warmup_s = {min(900.0, (end_s - begin_s) / 4):g}"]
-    lines += [f'{key} = "{rel(p)}"' for key, p in (timing or {}).items()]
-    lines += ["", "[demand]", f'counts = "{rel(counts_path)}"']
+    lines += [f"{key} = {rel(p)}" for key, p in (timing or {}).items()]
+    lines += ["", "[demand]", f"counts = {rel(counts_path)}"]
     return atomic_write_text(out_dir / SCENARIO_FILE, "\n".join(lines) + "\n")
 
 
 def write_report(report: ImportReport, out_dir: Path) -> ImportReport:
     """The report as text and JSON in ``out_dir``; returned with both listed among its outputs."""
-    outputs = {**report.outputs, "report": str(out_dir / REPORT_TEXT), "report_json": str(out_dir / REPORT_JSON)}
-    done = ImportReport(report.importer, report.inputs, report.read, report.guessed, report.dropped, report.failures,
-                        outputs)
+    done = replace(report, outputs={**report.outputs, "report": str(out_dir / REPORT_TEXT),
+                                    "report_json": str(out_dir / REPORT_JSON)})
     atomic_write_text(out_dir / REPORT_TEXT, done.text())
     atomic_write_text(out_dir / REPORT_JSON, json.dumps(done.to_dict(), indent=2) + "\n")
     return done
