@@ -489,6 +489,59 @@ def cmd_import_osm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_done(report, fmt: str) -> int:  # noqa: ANN001 - an ImportReport
+    print(json.dumps(report.to_dict(), indent=2) if fmt == "json" else report.text(), end="" if fmt != "json" else "\n")
+    return 0
+
+
+def cmd_import_events(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .importers.eventlog import import_event_log
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        raise InputError("--date", "must be a day as YYYY-MM-DD", args.date) from None
+    _output_folder(Path(args.out), "--out")
+    done = import_event_log(args.log, args.detectors, args.network, args.out, phases_path=args.phases, day=day,
+                            interval_s=args.interval * 60)
+    return _import_done(done.report, args.format)
+
+
+def cmd_import_counts(args: argparse.Namespace) -> int:
+    from .importers.detcounts import import_detector_counts
+
+    _output_folder(Path(args.out), "--out")
+    done = import_detector_counts(args.counts, args.detectors, args.network, args.out, interval_s=args.interval * 60)
+    return _import_done(done.report, args.format)
+
+
+def _add_import_parsers(imports: argparse._SubParsersAction) -> None:
+    """``import events`` and ``import counts``: controller event logs and detector counts in."""
+    q = imports.add_parser("events", help="controller event log (ATSPM hi-res CSV) -> counts, existing plan, report")
+    q.add_argument("log", help="event log CSV: SignalID,Timestamp,EventCode,EventParam")
+    q.add_argument("--detectors", required=True, help="detector map CSV: SignalID,channel,intersection,approach,"
+                                                      "movement,lane")
+    q.add_argument("--phases", help="phase map CSV: SignalID,phase,intersection,approach,movement[,lane] (default: "
+                                    "signalopt's numbering of the network plan's dual ring)")
+    q.add_argument("--network", required=True, help="SUMO .net.xml the maps refer to")
+    q.add_argument("--out", required=True, help="folder for counts.csv, plans.json, timing.csv, scenario.toml, "
+                                                "the report")
+    q.add_argument("--date", help="the day to import from a log of several days (YYYY-MM-DD)")
+    q.add_argument("--interval", type=_positive_float, default=15.0, help="counting interval [min] (default 15)")
+    q.add_argument("--format", choices=("table", "json"), default="table", help="the report as text or JSON")
+    q.set_defaults(func=cmd_import_events)
+    q = imports.add_parser("counts", help="detector counts CSV -> movement counts, report")
+    q.add_argument("counts", help="detector counts CSV: SignalID,channel,interval,count")
+    q.add_argument("--detectors", required=True, help="detector map CSV (as for import events)")
+    q.add_argument("--network", required=True, help="SUMO .net.xml the map refers to")
+    q.add_argument("--out", required=True, help="folder for counts.csv, scenario.toml, the report")
+    q.add_argument("--interval", type=_positive_float, default=15.0, help="counting interval [min] (default 15)")
+    q.add_argument("--format", choices=("table", "json"), default="table", help="the report as text or JSON")
+    q.set_defaults(func=cmd_import_counts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="signalopt", description="Signal-timing optimisation in SUMO.")
     parser.add_argument("--version", action="version", version=f"signalopt {__version__}")
@@ -618,6 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the counted period: the scenario's window and the template's 15-minute rows "
                         "(default 07:00-08:30; the first 15 minutes warm up)")
     q.set_defaults(func=cmd_import_osm)
+    _add_import_parsers(formats)
 
     p = sub.add_parser("info", help="describe a scenario, its signals and existing plans")
     p.add_argument("scenario")

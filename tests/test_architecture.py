@@ -18,7 +18,7 @@ LAYERS = {
         "detectors", "actuated_encoding",
         "safety", "formats", "provenance"},
     3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
-        "trace", "session", "movements"},
+        "trace", "session", "movements", "eventlog_writer"},
     4: {"optimiser", "study", "pareto"},
     5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "importers", "__init__"},
 }
