@@ -1,0 +1,98 @@
+"""Optimised actuated control against the best of stock actuated, delay_based, max-pressure and optimised fixed time.
+
+For each scenario (the bundled corridor and the corpus networks, or --names), optimise the fixed-time plans and
+the actuated settings (minimum and maximum greens, passage, detector distance over the existing stages:
+`signalopt optimise --control actuated`) with the same budget and objective (delay) on the scenario's optimiser
+seeds, then simulate both beside SUMO's stock actuated and delay_based controllers and max-pressure on held-out
+seeds, paired per seed.  Prints, per scenario, every candidate's mean delay and the ratio of optimised actuated to
+the best of the others with its paired 95% CI, and the wall time of the actuated optimisation.
+
+Targets (issue "lights watch cars"): optimised actuated delay <= 0.9 x the best of the others on every scenario;
+the actuated optimisation of the 4-signal corridor finishes in <= 15 minutes on 2 cores.
+Usage: python benchmarks/actuated.py [--names grid3_turn,...] [--no-corpus] [--budget 16] [--seeds 101-110]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, build_corpus, report, run_main
+
+from signalopt.baselines import Candidate
+from signalopt.comparison import compare, paired_pct
+from signalopt.errors import SignaloptError
+from signalopt.evaluator import parse_seeds
+from signalopt.job import check_retimable
+from signalopt.optimiser import optimise
+from signalopt.plan import PlanSet
+from signalopt.session import Session
+
+CORRIDOR = ROOT / "scenarios" / "qixiangtai_summer_am.toml"
+OTHERS = ("actuated", "delay_based", "max_pressure", "fixed")
+TARGET_RATIO = 0.9
+TARGET_CORRIDOR_MIN = 15.0
+
+
+def measure(scenario: Path, *, budget: int, seeds: tuple[int, ...], workers: int) -> dict | str:
+    with Session(scenario, workers=workers) as session:
+        try:
+            check_retimable(session)
+        except SignaloptError as exc:
+            return f"not retimable: {str(exc).splitlines()[0]}"
+        fixed = optimise(session, objective="delay", budget=budget, rng=0)
+        t0 = time.perf_counter()
+        act = optimise(session, objective="delay", budget=budget, rng=0, control="actuated")
+        act_min = (time.perf_counter() - t0) / 60
+        table = compare(session, [Candidate("fixed", PlanSet(fixed.best_plans.plans, name="fixed")),
+                                  Candidate("opt-actuated", PlanSet(act.best_plans.plans, name="opt-actuated"))],
+                        seeds=seeds, baselines=("existing", "actuated", "delay_based", "max_pressure"))
+    delays = {name: table.row(name).metrics.values("delay_s") for name in OTHERS + ("opt-actuated",)}
+    means = {name: sum(v) / len(v) for name, v in delays.items()}
+    best = min(OTHERS, key=lambda n: means[n])
+    pct, lo, hi = paired_pct(delays["opt-actuated"], delays[best])
+    return {"means": means, "best": best, "ratio": 1 + pct / 100, "ci": (1 + lo / 100, 1 + hi / 100),
+            "minutes": act_min}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--names", help="corpus networks to run (default: all)")
+    ap.add_argument("--no-corpus", action="store_true", help="only the bundled corridor")
+    ap.add_argument("--budget", type=int, default=16, help="new plan sets per optimisation (default 16)")
+    ap.add_argument("--seeds", default="101-110", help="held-out seeds (default 101-110)")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    seeds = parse_seeds(args.seeds)
+    scenarios = [CORRIDOR]
+    if not args.no_corpus:
+        corpus = build_corpus(Path(tempfile.mkdtemp(prefix="signalopt-corpus-")))
+        wanted = set(args.names.split(",")) if args.names else None
+        scenarios += [e.scenario_path for e in corpus if wanted is None or e.name in wanted]
+    print(f"{'scenario':<24} " + " ".join(f"{n:>12}" for n in OTHERS + ("opt-actuated",))
+          + f" {'ratio to best [95% CI]':>28} {'act. min':>8}")
+    met, n, corridor_min = 0, 0, None
+    for scenario in scenarios:
+        got = measure(scenario, budget=args.budget, seeds=seeds, workers=args.workers)
+        if isinstance(got, str):
+            print(f"{scenario.stem:<24} skipped: {got}")
+            continue
+        n += 1
+        ok = got["ratio"] <= TARGET_RATIO
+        met += ok
+        if scenario == CORRIDOR:
+            corridor_min = got["minutes"]
+        print(f"{scenario.stem:<24} " + " ".join(f"{got['means'][k]:>11.1f}s" for k in OTHERS + ("opt-actuated",))
+              + f"   {got['ratio']:.3f} vs {got['best']:<12} [{got['ci'][0]:.3f}, {got['ci'][1]:.3f}]"
+              + f" {got['minutes']:>7.1f}  {'MET' if ok else ''}")
+    report("scenarios with optimised actuated <= 0.9 x best other", met, f"{n} of {n}", met == n and n > 0)
+    if corridor_min is not None:
+        report("corridor actuated optimisation wall time", corridor_min, f"<= {TARGET_CORRIDOR_MIN:g} min",
+               corridor_min <= TARGET_CORRIDOR_MIN, " min")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
