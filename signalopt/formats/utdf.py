@@ -731,7 +731,8 @@ def _timeline(rec: UtdfIntersection, real: Sequence[int], where: str, source: st
 
 
 def _attach_crossings(signal: Signal, rec: UtdfIntersection, served: Mapping[int, frozenset[int]],
-                      stages: Sequence[_Stage], spans: Mapping[int, int], *, spread: bool = False) -> dict[int, set[int]]:
+                      stages: Sequence[_Stage], spans: Mapping[int, int], *,
+                      spread: bool = False) -> dict[int, set[int]]:
     """Crossings per phase with a walk, by ``dual_ring``'s rule (see :func:`rebuild_plans`); with ``spread``, a
     phase that walks no crossing yet goes first (Synchro gives each through phase its own walk)."""
     walking = [rec.phases[n] for n in served if rec.phases[n].walk_s > 0]
