@@ -732,9 +732,14 @@ def _timeline(rec: UtdfIntersection, real: Sequence[int], where: str, source: st
 
 def _attach_crossings(signal: Signal, rec: UtdfIntersection, served: Mapping[int, frozenset[int]],
                       stages: Sequence[_Stage], spans: Mapping[int, int], *,
-                      spread: bool = False) -> dict[int, set[int]]:
-    """Crossings per phase with a walk, by ``dual_ring``'s rule (see :func:`rebuild_plans`); with ``spread``, a
-    phase that walks no crossing yet goes first (Synchro gives each through phase its own walk)."""
+                      lenient: bool = False) -> dict[int, set[int]]:
+    """Crossings per phase with a walk, by ``dual_ring``'s rule (see :func:`rebuild_plans`).
+
+    ``lenient`` (a file from elsewhere, which need not follow ``dual_ring``): a phase that walks no crossing yet
+    goes first, as Synchro gives each through phase its own walk, and a crossing may walk with a phase where every
+    foe green in that phase's own stages is a turn that yields to it (and so shows ``g`` there); a protected left
+    in another stage of the barrier group no longer keeps the walk from the through phase.
+    """
     walking = [rec.phases[n] for n in served if rec.phases[n].walk_s > 0]
     walking.sort(key=lambda p: (spans[p.number], p.ring, p.barrier, p.position))
     crossings: dict[int, set[int]] = {p.number: set() for p in walking}
@@ -755,9 +760,13 @@ def _attach_crossings(signal: Signal, rec: UtdfIntersection, served: Mapping[int
         return all(not signal.are_foes(k, j) or (signal.links[j].direction in _TURNS and signal.yields_to(j, k)
                                                  and yields_always(j)) for j in greens)
 
+    def runs_in_its_stages(k: int, p: UtdfPhase) -> bool:
+        return all(not signal.are_foes(k, j) or (signal.links[j].direction in _TURNS and signal.yields_to(j, k))
+                   for i, s in enumerate(stages) if p.number in s.green for j in vehicles[i])
+
     for k in sorted(signal.ped_links):
-        for p in sorted(walking, key=lambda p: bool(crossings[p.number])) if spread else walking:
-            if runs_with(k, p):
+        for p in sorted(walking, key=lambda p: bool(crossings[p.number])) if lenient else walking:
+            if (runs_in_its_stages if lenient else runs_with)(k, p):
                 crossings[p.number].add(k)
                 break
     return crossings
@@ -817,7 +826,7 @@ def _walks(rec: UtdfIntersection, signal: Signal, served: Mapping[int, frozenset
            where: str, source: str | Path, *, lenient: bool) -> tuple[dict[int, set[int]], list[str]]:
     """Crossings per walking phase, checked; with ``lenient``, a Walk no crossing is left for is dropped (noted)."""
     spans = {n: sum(n in s.green for s in stages) for n in served}
-    crossings = _attach_crossings(signal, rec, served, stages, spans, spread=lenient)
+    crossings = _attach_crossings(signal, rec, served, stages, spans, lenient=lenient)
     notes = []
     for n, ks in crossings.items():
         p = rec.phases[n]
@@ -888,9 +897,9 @@ def intersection_plan(rec: UtdfIntersection, signal: Signal, *, source: str | Pa
         Each vehicle link's lane-group column (``NBL``...); default :func:`movement_column` (by compass leg).
     lenient
         Where a file from elsewhere differs from what :func:`utdf_text` writes in ways a plan can still hold,
-        note it instead of refusing: each crossing goes to a walking phase that has none yet where one can take
-        it, a Walk no crossing is left to walk with is dropped, and phases walking in one stage with different
-        DontWalk all clear for the longest.
+        note it instead of refusing: crossings go to the walking phases by the stages they run in (a walking
+        phase with none yet first, see ``_attach_crossings``), a Walk no crossing is left to walk with is dropped,
+        and phases walking in one stage with different DontWalk all clear for the longest.
 
     Returns
     -------
