@@ -39,9 +39,10 @@ movement is green in every stage. Actuated plans (``Control Type`` 1-3) run as p
 ``MaxGreen``. Synchro's ``Start`` is on the system clock (it writes ``LocalStart`` beside it), so the plan's
 offset is the ``Start`` of its first phase; signalopt's own files (no ``LocalStart``) keep ``Offset`` to the
 Reference Phase. A phase is a pedestrian phase when it has a ``Walk`` and a ``DontWalk`` and, where the file
-has ``PedCalls``, a value there; its walk rests until ``DontWalk`` ends the green (rest in walk). Stages and
-crossings follow :func:`signalopt.formats.utdf.rebuild_plans`, leniently (a walk no crossing is left for is
-dropped; phases walking together clear for the longest ``DontWalk``). A node whose timing does not map (no
+has ``PedCalls``, a value there; its walk rests until ``DontWalk`` ends the green (rest in walk). Stages follow
+:func:`signalopt.formats.utdf.rebuild_plans`, crossings its lenient rule (each walks with a phase in whose stages
+every conflicting green is a turn that yields to it; a walk no crossing is left for is dropped; phases walking
+together clear for the longest ``DontWalk``). A node whose timing does not map (no
 ``[Lanes]`` phases, an approach no direction reaches, staggered phase ends, a walk over two stages...) keeps the
 network's programme, and the report says why.
 
