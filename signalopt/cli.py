@@ -481,10 +481,15 @@ def cmd_tod(args: argparse.Namespace) -> int:
 
 def cmd_import_osm(args: argparse.Namespace) -> int:
     from .importers.osm import import_osm, parse_bbox, parse_window
+    from .importers.utdf import parse_time
 
+    if args.utdf is None and (args.map is not None or args.time is not None):
+        raise InputError("--map" if args.map is not None else "--time", "goes with --utdf FILE.csv", None)
     report = import_osm(args.osm, _output_folder(Path(args.out), "--out"),
                         bbox=parse_bbox(args.bbox) if args.bbox is not None else None,
-                        signals_from_osm=args.signals_from_osm, window_s=parse_window(args.window))
+                        signals_from_osm=args.signals_from_osm, window_s=parse_window(args.window),
+                        utdf=args.utdf, utdf_map=args.map,
+                        utdf_time_s=parse_time(args.time) if args.time is not None else None)
     print(report.text())
     return 0
 
@@ -540,6 +545,22 @@ def _add_import_parsers(imports: argparse._SubParsersAction) -> None:
     q.add_argument("--interval", type=_positive_float, default=15.0, help="counting interval [min] (default 15)")
     q.add_argument("--format", choices=("table", "json"), default="table", help="the report as text or JSON")
     q.set_defaults(func=cmd_import_counts)
+
+
+def cmd_import_utdf(args: argparse.Namespace) -> int:
+    from .importers.utdf import import_utdf, parse_time
+
+    report = import_utdf(args.utdf, args.network, _output_folder(Path(args.out), "--out"), map_path=args.map,
+                         time_s=parse_time(args.time) if args.time is not None else None)
+    print(report.text())
+    return 0
+
+
+def _add_utdf_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--map", metavar="MAP.csv", help="which UTDF node is which signal: rows INTID,signal (default: "
+                                                   "matched by DESCRIPTION, street names, then coordinates)")
+    p.add_argument("--time", metavar="HH:MM", help="the hourly volume set to import when [Volumes] holds several "
+                                                   "(15-minute counts are imported as one series)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -670,7 +691,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--window", default="07:00-08:30", metavar="HH:MM-HH:MM",
                    help="the counted period: the scenario's window and the template's 15-minute rows "
                         "(default 07:00-08:30; the first 15 minutes warm up)")
+    q.add_argument("--utdf", metavar="FILE.csv", help="also import a Synchro UTDF file onto the network: its timing "
+                                                      "as the existing plans, its volumes as the counts")
+    _add_utdf_args(q)
     q.set_defaults(func=cmd_import_osm)
+    q = formats.add_parser("utdf", help="a Synchro UTDF combined CSV onto a SUMO network: its timing as the existing "
+                                        "plans, its volumes as counts, a scenario, an import report")
+    q.add_argument("utdf", help="UTDF combined CSV (Synchro's or signalopt's)")
+    q.add_argument("--network", required=True, help="SUMO .net.xml whose signals the file times")
+    _add_utdf_args(q)
+    q.add_argument("--out", required=True, help="folder for NAME.toml, NAME_vehicles.csv, NAME_plans.json and the "
+                                                "import report (NAME: the UTDF file's name)")
+    q.set_defaults(func=cmd_import_utdf)
     _add_import_parsers(formats)
 
     p = sub.add_parser("info", help="describe a scenario, its signals and existing plans")

@@ -1,8 +1,11 @@
 """Synchro UTDF combined CSV (``[Network]``, ``[Nodes]``, ``[Lanes]``, ``[Timeplans]``, ``[Phases]``) and its reader.
 
-Writing: :func:`utdf_text`; reading: :func:`read_utdf`, then
+Writing: :func:`utdf_text`; reading: :func:`read_utdf` (signalopt's files
+and Synchro's, with their ``[Links]`` names and ``[Volumes]``), then
 :func:`rebuild_plans` for timing plans (equal to the written ones in all
-UTDF carries, :func:`compare_as_utdf`).
+UTDF carries, :func:`compare_as_utdf`); :func:`intersection_plan` rebuilds
+one intersection onto given lane-group columns (what an importer of
+Synchro's files needs).
 
 Intersections are numbered 1..n in plan order (``INTID``); the SUMO
 ``tlLogic`` ids are in ``[Nodes]`` ``DESCRIPTION`` and in the leading ``#``
@@ -30,6 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,7 +223,9 @@ def utdf_text(plans: PlanSet, network: Network, *, header_lines: Sequence[str] =
 # Reading -----------------------------------------------------------------------
 #: ``[Lanes]`` records naming a lane group's protected phases (overlap parents included) and permissive phases.
 PROTECTED_RECORDS = ("Phase1", "Phase2", "Phase3", "Phase4")
-PERMISSIVE_RECORDS = ("PermPhase1", "PermPhase2")
+PERMISSIVE_RECORDS = ("PermPhase1", "PermPhase2", "PermPhase3", "PermPhase4")
+#: A ``[Lanes]`` phase cell marking an uncontrolled movement (Synchro: a free right turn).
+UNCONTROLLED = -1
 #: File times are tenths of a second; sums of them agree far closer than this [s].
 _TOL_S = 1e-3
 #: Movements that yield to a crossing's pedestrians while both are green (netconvert's programmes: lefts, rights).
@@ -228,7 +234,13 @@ _TURNS = frozenset("lLrR")
 
 @dataclass(frozen=True)
 class UtdfPhase:
-    """One phase column of ``[Phases]`` (times [s])."""
+    """One phase column of ``[Phases]`` (times [s]).
+
+    ``start_s`` and ``end_s`` are as the file gives them: from the reference
+    point in signalopt's own files, on the system clock in Synchro's (which
+    also write ``LocalStart``, kept as ``local_start_s``).  ``ped_calls`` is
+    ``None`` where the cell is blank (Synchro: no pedestrian phase).
+    """
 
     number: int
     brp: int
@@ -241,6 +253,8 @@ class UtdfPhase:
     start_s: float
     end_s: float
     min_split_s: float = 0.0
+    ped_calls: float | None = None
+    local_start_s: float | None = None
 
     @property
     def split_s(self) -> float:
@@ -265,12 +279,13 @@ class UtdfLaneGroup:
     """The phase numbers one ``[Lanes]`` column (``NBL``...) of an intersection names.
 
     ``protected`` from ``Phase1..4`` (phases serving the lane group, overlap
-    parents included), ``permissive`` from ``PermPhase1..2`` (phases that
-    let it go while it yields).
+    parents included), ``permissive`` from ``PermPhase1..4`` (phases that
+    let it go while it yields); ``uncontrolled`` where a cell holds ``-1``.
     """
 
     protected: tuple[int, ...] = ()
     permissive: tuple[int, ...] = ()
+    uncontrolled: bool = False
 
     @property
     def phases(self) -> frozenset[int]:
@@ -279,7 +294,11 @@ class UtdfLaneGroup:
 
 @dataclass(frozen=True)
 class UtdfIntersection:
-    """One intersection of a UTDF file: its timing plan, phases and lane groups."""
+    """One intersection of a UTDF file: its timing plan, phases and lane groups.
+
+    ``records`` names the ``[Phases]`` records the file gives it;
+    ``shared_nodes`` the other INTIDs its controller runs (``Node 1``...).
+    """
 
     intid: int
     name: str
@@ -290,6 +309,8 @@ class UtdfIntersection:
     reference_phases: tuple[int, ...]
     phases: Mapping[int, UtdfPhase]
     lanes: Mapping[str, UtdfLaneGroup] = field(default_factory=dict)
+    records: frozenset[str] = frozenset()
+    shared_nodes: tuple[int, ...] = ()
 
     def phase_offset_s(self, number: int) -> float:
         """Start of phase ``number``'s green in the shared clock, modulo the cycle [s]."""
@@ -297,9 +318,61 @@ class UtdfIntersection:
 
 
 @dataclass(frozen=True)
+class UtdfNode:
+    """A ``[Nodes]`` row: coordinates in the file's units (feet unless ``Metric`` is 1)."""
+
+    intid: int
+    type: int
+    x: float
+    y: float
+    description: str
+
+
+@dataclass(frozen=True)
+class UtdfVolumeRow:
+    """One ``[Volumes]`` row: the vehicles of one time at one node, by column (``NBL``...).
+
+    Blank cells and ``*`` (Synchro: no such movement) are left out.
+    """
+
+    line: int
+    date: str
+    time_s: float
+    intid: int
+    vehicles: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class UtdfVolumes:
+    """The ``[Volumes]`` section: its title (``15 Minute Counts``, ``60 Minute Counts``...) and rows."""
+
+    title: str
+    line: int
+    rows: tuple[UtdfVolumeRow, ...]
+
+    @property
+    def minutes(self) -> int | None:
+        """The counting interval the title states [min], or ``None``."""
+        found = re.search(r"(\d+)\s*min", self.title, flags=re.I)
+        return int(found.group(1)) if found else None
+
+
+@dataclass(frozen=True)
 class UtdfFile:
+    """A UTDF combined file as :func:`read_utdf` reads it.
+
+    ``metric`` is ``[Network]`` ``Metric`` (``None`` when absent); ``links``
+    the street name of each approach of a node by direction (``NB``...),
+    ``""`` for an unnamed one.
+    """
+
     version: int | None
     intersections: tuple[UtdfIntersection, ...]
+    metric: bool | None = None
+    nodes: tuple[UtdfNode, ...] = ()
+    links: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    volumes: UtdfVolumes | None = None
+    sections: tuple[str, ...] = ()
 
     def __getitem__(self, name: str) -> UtdfIntersection:
         for i in self.intersections:
@@ -308,77 +381,178 @@ class UtdfFile:
         raise KeyError(name)
 
 
-def _sections(path: Path, text: str) -> dict[str, list[list[str]]]:
-    """Rows of each ``[Section]`` after its title line (``#`` comment lines and blank lines skipped)."""
-    out: dict[str, list[list[str]]] = {}
+@dataclass(frozen=True)
+class _Section:
+    """One ``[Section]``: its title lines (``Phasing Data``), then its rows (header first) with their line numbers."""
+
+    title: str
+    line: int
+    rows: tuple[tuple[int, list[str]], ...]
+
+
+def _sections(path: Path, text: str) -> dict[str, _Section]:
+    """Each ``[Section]`` (``#`` comment lines and blank lines skipped).
+
+    The one-cell rows right after the tag are its title (Synchro writes one,
+    a counts export may write two); the header and data rows follow.
+    """
+    found: dict[str, tuple[int, list[str], list[tuple[int, list[str]]]]] = {}
     current: str | None = None
-    skip_title = False
-    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
-    for row in csv.reader(lines):
-        cells = [c.strip() for c in row]
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in next(csv.reader([line]), [])]
         while cells and cells[-1] == "":
             cells.pop()
         if not cells:
             continue
         if cells[0].startswith("[") and cells[0].endswith("]"):
             current = cells[0][1:-1]
-            out[current] = []
-            skip_title = True
+            found[current] = (number, [], [])
             continue
         if current is None:
-            raise InputError(path, "UTDF data before the first [section]", ",".join(cells))
-        if skip_title:
-            skip_title = False
-            continue
-        out[current].append(cells)
-    return out
+            raise InputError(path, f"line {number}: UTDF data before the first [section]", ",".join(cells))
+        _, title, rows = found[current]
+        if not rows and len(cells) == 1 and cells[0].upper() not in ("RECORDNAME", "INTID"):
+            title.append(cells[0])
+        else:
+            rows.append((number, cells))
+    return {name: _Section(" ".join(title), line, tuple(rows)) for name, (line, title, rows) in found.items()}
 
 
-def _table(path: Path, section: str, rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
-    if not rows:
-        raise InputError(path, f"UTDF [{section}] has no header row", None)
-    return rows[0], rows[1:]
+def _table(path: Path, name: str, section: _Section) -> tuple[list[str], tuple[tuple[int, list[str]], ...]]:
+    if not section.rows:
+        raise InputError(path, f"UTDF [{name}] has no header row", f"line {section.line}")
+    return section.rows[0][1], section.rows[1:]
 
 
 def _num(path: Path, where: str, value: str) -> float:
     if value == "":
         return 0.0
     try:
-        return float(value)
+        number = float(value.lstrip("*"))  # Synchro marks a value it was told to keep with "*"
     except ValueError:
         raise InputError(path, f"UTDF {where}: not a number", value) from None
+    if not math.isfinite(number):
+        raise InputError(path, f"UTDF {where}: not a finite number", value)
+    return number
 
 
-def _lane_groups(path: Path, rows: list[list[str]]) -> dict[int, dict[str, UtdfLaneGroup]]:
+def _intid(path: Path, where: str, value: str) -> int:
+    number = _num(path, where, value)
+    if number != int(number):
+        raise InputError(path, f"UTDF {where}: not a whole number", value)
+    return int(number)
+
+
+def _lane_groups(path: Path, section: _Section) -> dict[int, dict[str, UtdfLaneGroup]]:
     """``[Lanes]`` phase records per INTID and column (records other than the phase ones are skipped)."""
-    head, body = _table(path, "Lanes", rows)
+    head, body = _table(path, "Lanes", section)
     if head[:2] != ["RECORDNAME", "INTID"]:
         raise InputError(path, "UTDF [Lanes] header must start RECORDNAME,INTID", ",".join(head))
-    found: dict[int, dict[str, tuple[list[int], list[int]]]] = {}
-    for row in body:
+    found: dict[int, dict[str, tuple[list[int], list[int], list[bool]]]] = {}
+    for line, row in body:
         if len(row) < 2 or row[0] not in PROTECTED_RECORDS + PERMISSIVE_RECORDS:
             continue
-        intid = int(_num(path, "[Lanes] INTID", row[1]))
+        intid = _intid(path, f"line {line} [Lanes] INTID", row[1])
         for column, cell in zip(head[2:], row[2:]):
             if cell == "":
                 continue
-            where = f"[Lanes] INTID {intid} {row[0]} {column}"
+            where = f"line {line} [Lanes] INTID {intid} {row[0]} {column}"
             number = _num(path, where, cell)
-            if number != int(number) or number < 1:
+            if number != int(number) or (number < 1 and number != UNCONTROLLED):
                 raise InputError(path, f"UTDF {where}: not a phase number", cell)
-            pair = found.setdefault(intid, {}).setdefault(column, ([], []))
-            pair[0 if row[0] in PROTECTED_RECORDS else 1].append(int(number))
-    return {intid: {col: UtdfLaneGroup(tuple(p), tuple(q)) for col, (p, q) in cols.items()}
+            protected, permissive, free = found.setdefault(intid, {}).setdefault(column, ([], [], []))
+            if number == UNCONTROLLED:
+                free.append(True)
+            else:
+                (protected if row[0] in PROTECTED_RECORDS else permissive).append(int(number))
+    return {intid: {col: UtdfLaneGroup(tuple(p), tuple(q), bool(f)) for col, (p, q, f) in cols.items()}
             for intid, cols in found.items()}
 
 
+def _nodes(path: Path, section: _Section) -> tuple[UtdfNode, ...]:
+    head, body = _table(path, "Nodes", section)
+    if "INTID" not in head:
+        raise InputError(path, "UTDF [Nodes] header has no INTID column", ",".join(head))
+
+    def cell(row: list[str], name: str) -> str:
+        return row[head.index(name)] if name in head and head.index(name) < len(row) else ""
+
+    return tuple(UtdfNode(_intid(path, f"line {line} [Nodes] INTID", cell(row, "INTID")),
+                          _intid(path, f"line {line} [Nodes] TYPE", cell(row, "TYPE")),
+                          _num(path, f"line {line} [Nodes] X", cell(row, "X")),
+                          _num(path, f"line {line} [Nodes] Y", cell(row, "Y")), cell(row, "DESCRIPTION"))
+                 for line, row in body)
+
+
+def _links(path: Path, section: _Section) -> dict[int, dict[str, str]]:
+    """Street name of each approach (a direction with an ``Up ID``) of each node."""
+    head, body = _table(path, "Links", section)
+    if head[:2] != ["RECORDNAME", "INTID"]:
+        raise InputError(path, "UTDF [Links] header must start RECORDNAME,INTID", ",".join(head))
+    ups: dict[int, set[str]] = {}
+    names: dict[int, dict[str, str]] = {}
+    for line, row in body:
+        if len(row) < 2 or row[0] not in ("Up ID", "Name"):
+            continue
+        intid = _intid(path, f"line {line} [Links] INTID", row[1])
+        for direction, cell in zip(head[2:], row[2:]):
+            if cell and row[0] == "Up ID":
+                ups.setdefault(intid, set()).add(direction)
+            elif cell:
+                names.setdefault(intid, {})[direction] = cell
+    return {intid: {d: names.get(intid, {}).get(d, "") for d in sorted(dirs)} for intid, dirs in ups.items()}
+
+
+def _clock_s(path: Path, line: int, text: str) -> float:
+    """``TIME`` as counts files write it: ``0700``, ``700``, ``07:00``, ``="0700"``, ``7:00 AM`` [s of the day]."""
+    raw = text.strip().removeprefix("=").strip('"').strip()
+    found = re.fullmatch(r"(\d{1,2}):?(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?", raw)
+    hours, minutes = (int(found.group(1)), int(found.group(2))) if found else (99, 99)
+    if found and found.group(4):
+        hours = hours % 12 + (12 if found.group(4).lower() == "pm" else 0)
+    if hours > 23 or minutes > 59:
+        raise InputError(path, f"line {line}: [Volumes] TIME is not a time of day (HHMM or HH:MM)", text)
+    return hours * 3600.0 + minutes * 60.0 + (int(found.group(3)) if found.group(3) else 0)
+
+
+def _volumes(path: Path, section: _Section) -> UtdfVolumes:
+    head, body = _table(path, "Volumes", section)
+    if head[:3] != ["DATE", "TIME", "INTID"]:
+        raise InputError(path, f"line {section.rows[0][0]}: UTDF [Volumes] header must start DATE,TIME,INTID",
+                         ",".join(head))
+    rows = []
+    for line, row in body:
+        vehicles = {}
+        for column, cell in zip(head[3:], row[3:]):
+            if cell in ("", "*"):
+                continue
+            value = _num(path, f"line {line} [Volumes] {column}", cell)
+            if value < 0:
+                raise InputError(path, f"UTDF line {line} [Volumes] {column}: a count must not be negative", cell)
+            vehicles[column] = value
+        rows.append(UtdfVolumeRow(line, row[0], _clock_s(path, line, row[1] if len(row) > 1 else ""),
+                                  _intid(path, f"line {line} [Volumes] INTID", row[2] if len(row) > 2 else ""),
+                                  vehicles))
+    return UtdfVolumes(section.title, section.line, tuple(rows))
+
+
 def read_utdf(path: str | Path) -> UtdfFile:
-    """Read a UTDF combined CSV as signalopt writes it (``[Timeplans]``, ``[Phases]``, ``[Lanes]``, ``[Nodes]``).
+    """Read a UTDF combined CSV: signalopt's own files and Synchro's.
+
+    ``[Timeplans]`` and ``[Phases]`` are required; ``[Network]``
+    (``UTDFVERSION``, ``Metric``), ``[Nodes]``, ``[Links]`` (street names),
+    ``[Lanes]`` (the phase records) and ``[Volumes]`` are read when present.
+    Records signalopt does not use (Synchro's detectors, saturation flows,
+    ``Yield170``...) are skipped, as are phase columns without ``MaxGreen``
+    (Synchro lists a ``BRP`` for every column).
 
     Raises
     ------
     InputError
-        Missing file, sections or records, or values that are not numbers.
+        Missing file, sections or records, or values that are not numbers
+        (naming the line).
     """
     path = check_file(Path(path), "UTDF file")
     try:
@@ -389,69 +563,78 @@ def read_utdf(path: str | Path) -> UtdfFile:
     for need in ("Timeplans", "Phases"):
         if need not in sections:
             raise InputError(path, f"UTDF section [{need}] missing", None)
-    version = None
-    for row in sections.get("Network", [])[1:]:
-        if row and row[0].upper() == "UTDFVERSION" and len(row) > 1:
-            version = int(_num(path, "UTDFVERSION", row[1]))
-    names: dict[int, str] = {}
-    if "Nodes" in sections:
-        head, body = _table(path, "Nodes", sections["Nodes"])
-        if "INTID" in head and "DESCRIPTION" in head:
-            i, d = head.index("INTID"), head.index("DESCRIPTION")
-            for row in body:
-                if len(row) > max(i, d):
-                    names[int(_num(path, "[Nodes] INTID", row[i]))] = row[d]
+    settings = {row[0].upper(): (line, row[1]) for line, row in sections["Network"].rows[1:]
+                if len(row) > 1} if "Network" in sections else {}
+    version = metric = None
+    if "UTDFVERSION" in settings:
+        version = _intid(path, f"line {settings['UTDFVERSION'][0]} UTDFVERSION", settings["UTDFVERSION"][1])
+    if "METRIC" in settings:
+        metric = _num(path, f"line {settings['METRIC'][0]} Metric", settings["METRIC"][1]) == 1
+    nodes = _nodes(path, sections["Nodes"]) if "Nodes" in sections else ()
+    names = {n.intid: n.description for n in nodes}
     lanes = _lane_groups(path, sections["Lanes"]) if "Lanes" in sections else {}
     head, body = _table(path, "Timeplans", sections["Timeplans"])
     if head[:3] != ["RECORDNAME", "INTID", "DATA"]:
         raise InputError(path, "UTDF [Timeplans] header must be RECORDNAME,INTID,DATA", ",".join(head))
-    plans: dict[int, dict[str, str]] = {}
-    for row in body:
+    plans: dict[int, dict[str, tuple[int, str]]] = {}
+    for line, row in body:
         if len(row) >= 2:
-            plans.setdefault(int(_num(path, "[Timeplans] INTID", row[1])), {})[row[0]] = row[2] if len(row) > 2 else ""
+            intid = _intid(path, f"line {line} [Timeplans] INTID", row[1])
+            plans.setdefault(intid, {})[row[0]] = (line, row[2] if len(row) > 2 else "")
     head, body = _table(path, "Phases", sections["Phases"])
     if head[:2] != ["RECORDNAME", "INTID"]:
         raise InputError(path, "UTDF [Phases] header must start RECORDNAME,INTID", ",".join(head))
-    columns = head[2:]
-    records: dict[int, dict[str, list[str]]] = {}
-    for row in body:
+    records: dict[int, dict[str, tuple[int, list[str]]]] = {}
+    for line, row in body:
         if len(row) >= 2:
-            records.setdefault(int(_num(path, "[Phases] INTID", row[1])), {})[row[0]] = row[2:]
-    out = []
-    for intid in sorted(plans):
-        tp = plans[intid]
-        for need in ("Cycle Length", "Offset"):
-            if need not in tp:
-                raise InputError(path, f"UTDF [Timeplans] of INTID {intid}: record {need!r} missing", None)
-        rec = records.get(intid, {})
-        for need in ("BRP", "MaxGreen", "Yellow", "AllRed"):
-            if need not in rec:
-                raise InputError(path, f"UTDF [Phases] of INTID {intid}: record {need!r} missing", None)
-        phases = {}
-        for k, col in enumerate(columns):
-            def cell(name: str) -> str:
-                vals = rec.get(name, [])
-                return vals[k] if k < len(vals) else ""
-            if cell("BRP") == "":
-                continue
-            number = int(col.lstrip("D")) if col.lstrip("D").isdigit() else k + 1
-            where = f"INTID {intid} phase {number}"
-            phases[number] = UtdfPhase(
-                number, int(_num(path, f"{where} BRP", cell("BRP"))), _num(path, f"{where} MinGreen", cell("MinGreen")),
-                _num(path, f"{where} MaxGreen", cell("MaxGreen")), _num(path, f"{where} Yellow", cell("Yellow")),
-                _num(path, f"{where} AllRed", cell("AllRed")), _num(path, f"{where} Walk", cell("Walk")),
-                _num(path, f"{where} DontWalk", cell("DontWalk")), _num(path, f"{where} Start", cell("Start")),
-                _num(path, f"{where} End", cell("End")), _num(path, f"{where} MinSplit", cell("MinSplit")))
-        ref = tp.get("Reference Phase", "")
-        ref_num = int(_num(path, f"INTID {intid} Reference Phase", ref)) if ref else 0
-        ref_phases = tuple(p for p in ((ref_num // 100, ref_num % 100) if ref_num > 99 else (ref_num,)) if p)
-        out.append(UtdfIntersection(
-            intid, names.get(intid, str(intid)), int(_num(path, "Control Type", tp.get("Control Type", ""))),
-            _num(path, f"INTID {intid} Cycle Length", tp["Cycle Length"]),
-            _num(path, f"INTID {intid} Offset", tp["Offset"]),
-            int(_num(path, "Referenced To", tp.get("Referenced To", ""))), ref_phases, phases,
-            lanes.get(intid, {})))
-    return UtdfFile(version, tuple(out))
+            records.setdefault(_intid(path, f"line {line} [Phases] INTID", row[1]), {})[row[0]] = (line, row[2:])
+    out = [_intersection(path, intid, plans[intid], records.get(intid, {}), head[2:], names, lanes)
+           for intid in sorted(plans)]
+    return UtdfFile(version, tuple(out), metric, nodes, _links(path, sections["Links"]) if "Links" in sections else {},
+                    _volumes(path, sections["Volumes"]) if "Volumes" in sections else None, tuple(sections))
+
+
+def _intersection(path: Path, intid: int, tp: Mapping[str, tuple[int, str]], rec: Mapping[str, tuple[int, list[str]]],
+                  columns: Sequence[str], names: Mapping[int, str],
+                  lanes: Mapping[int, Mapping[str, UtdfLaneGroup]]) -> UtdfIntersection:
+    """One ``[Timeplans]`` record set and its ``[Phases]`` columns."""
+    for need in ("Cycle Length", "Offset"):
+        if need not in tp:
+            raise InputError(path, f"UTDF [Timeplans] of INTID {intid}: record {need!r} missing", None)
+    for need in ("BRP", "MaxGreen", "Yellow", "AllRed"):
+        if need not in rec:
+            raise InputError(path, f"UTDF [Phases] of INTID {intid}: record {need!r} missing", None)
+
+    def number(name: str, where: str) -> float:
+        line, value = tp.get(name, (0, ""))
+        return _num(path, f"{f'line {line} ' if line else ''}INTID {intid} {where}", value)
+
+    phases = {}
+    for k, col in enumerate(columns):
+        def cell(name: str) -> str:
+            vals = rec.get(name, (0, []))[1]
+            return vals[k] if k < len(vals) else ""
+
+        def value(name: str) -> float:
+            return _num(path, f"line {rec.get(name, (0,))[0]} INTID {intid} phase {col} {name}", cell(name))
+
+        if cell("BRP") == "" or cell("MaxGreen") == "":
+            continue  # Synchro lists a BRP for every column; a phase in use has a MaxGreen
+        num = int(col.lstrip("D")) if col.lstrip("D").isdigit() else k + 1
+        phases[num] = UtdfPhase(
+            num, int(value("BRP")), value("MinGreen"), value("MaxGreen"), value("Yellow"), value("AllRed"),
+            value("Walk"), value("DontWalk"), value("Start"), value("End"), value("MinSplit"),
+            None if cell("PedCalls") == "" else value("PedCalls"),
+            None if cell("LocalStart") == "" else value("LocalStart"))
+    ref_num = int(number("Reference Phase", "Reference Phase"))
+    ref_phases = tuple(p for p in ((ref_num // 100, ref_num % 100) if ref_num > 99 else (ref_num,)) if p)
+    shared = tuple(int(v) for k in range(1, 8)
+                   if (v := number(f"Node {k}", f"Node {k}")) and int(v) != intid)
+    return UtdfIntersection(
+        intid, names.get(intid, str(intid)), int(number("Control Type", "Control Type")),
+        number("Cycle Length", "Cycle Length"), number("Offset", "Offset"),
+        int(number("Referenced To", "Referenced To")), ref_phases, phases, lanes.get(intid, {}),
+        frozenset(rec), shared)
 
 
 # Plans from a UTDF file ------------------------------------------------------------
@@ -470,7 +653,12 @@ def _close(a: float, b: float) -> bool:
 
 
 def _check_rings(rec: UtdfIntersection, where: str, source: str | Path) -> None:
-    """Refuse rings whose phases (in BRP order) do not run back to back over the cycle (ring 2: its groups)."""
+    """Refuse rings whose phases (in BRP order) do not run back to back over the cycle.
+
+    Ring 1 runs round the cycle (ring 2 in a barrier group where ring 1 has
+    no phase, as Synchro writes a T-junction's stem); every other ring fills
+    the barrier groups it runs in.
+    """
     cycle = rec.cycle_s
     seen: set[int] = set()
     for p in rec.phases.values():
@@ -478,37 +666,37 @@ def _check_rings(rec: UtdfIntersection, where: str, source: str | Path) -> None:
             raise InputError(source, f"{where} phase {p.number}: BRP must be a barrier, ring 1 or 2 and a position "
                                      f"no other phase holds", p.brp)
         seen.add(p.brp)
-    ring1 = sorted((p for p in rec.phases.values() if p.ring == 1), key=lambda p: p.brp)
-    total = round(sum(p.split_s for p in ring1), 6)
-    if not ring1 or not _close(total, cycle):
-        raise InputError(source, f"{where}: ring 1's splits sum to {total:g} s, not the Cycle Length", f"{cycle:g}")
+    rings = [sorted((p for p in rec.phases.values() if p.ring == r), key=lambda p: p.brp) for r in (1, 2)]
+    lead = [p for b in sorted({p.barrier for p in rec.phases.values()})
+            for p in ([q for q in rings[0] if q.barrier == b] or [q for q in rings[1] if q.barrier == b])]
+    total = round(sum(p.split_s for p in lead), 6)
+    if not _close(total, cycle):
+        who = "ring 1's splits" if lead == rings[0] else "the splits of ring 1 (ring 2 where ring 1 has no phase)"
+        raise InputError(source, f"{where}: {who} sum to {total:g} s, not the Cycle Length", f"{cycle:g}")
     for p in rec.phases.values():
         if not _close(_mod(p.start_s + p.split_s, cycle), _mod(p.end_s, cycle)):
             raise InputError(source, f"{where} phase {p.number}: End is not Start + MaxGreen + Yellow + AllRed",
                              f"End {p.end_s:g}, Start {p.start_s:g}, split {p.split_s:g}")
     groups: dict[int, tuple[UtdfPhase, float]] = {}
-    for p in ring1:
+    for p in lead:
         first, length = groups.get(p.barrier, (p, 0.0))
         groups[p.barrier] = (first, length + p.split_s)
-    for ring in (ring1, sorted((p for p in rec.phases.values() if p.ring == 2), key=lambda p: p.brp)):
-        # ring 1 runs round the cycle; ring 2 only within each of its barrier groups
-        pairs = zip(ring, ring[1:] + ring[:1]) if ring is ring1 else zip(ring, ring[1:])
-        for a, b in pairs:
-            if ring is ring1 or a.barrier == b.barrier:
-                if not _close(_mod(a.end_s, cycle), _mod(b.start_s, cycle)):
-                    raise InputError(source, f"{where} ring {a.ring}: phase {b.number} does not start where phase "
-                                             f"{a.number} ends", f"Start {b.start_s:g}, End {a.end_s:g}")
+    # the lead ring runs round the cycle; each ring runs back to back within each of its barrier groups
+    pairs = [*zip(lead, lead[1:] + lead[:1]), *(pair for ring in rings for pair in zip(ring, ring[1:])
+                                                if pair[0].barrier == pair[1].barrier)]
+    for a, b in pairs:
+        if not _close(_mod(a.end_s, cycle), _mod(b.start_s, cycle)):
+            raise InputError(source, f"{where} ring {a.ring}: phase {b.number} does not start where phase "
+                                     f"{a.number} ends", f"Start {b.start_s:g}, End {a.end_s:g}")
+    for ring in rings:
         for barrier in sorted({p.barrier for p in ring}):
             mine = [p for p in ring if p.barrier == barrier]
-            if barrier not in groups:
-                raise InputError(source, f"{where} phase {mine[0].number}: ring 2 runs in barrier group {barrier}, "
-                                         f"ring 1 does not", mine[0].brp)
             first, length = groups[barrier]
             span = round(sum(p.split_s for p in mine), 6)
             if not _close(_mod(mine[0].start_s, cycle), _mod(first.start_s, cycle)) or not _close(span, length):
                 raise InputError(source, f"{where} barrier group {barrier}: ring {mine[0].ring}'s phases run "
-                                         f"{span:g} s from Start {mine[0].start_s:g}, ring 1's {length:g} s from "
-                                         f"{first.start_s:g}", ",".join(str(p.number) for p in mine))
+                                         f"{span:g} s from Start {mine[0].start_s:g}, ring {first.ring}'s "
+                                         f"{length:g} s from {first.start_s:g}", ",".join(str(p.number) for p in mine))
 
 
 def _timeline(rec: UtdfIntersection, real: Sequence[int], where: str, source: str | Path) -> list[_Stage]:
@@ -546,8 +734,15 @@ def _timeline(rec: UtdfIntersection, real: Sequence[int], where: str, source: st
 
 
 def _attach_crossings(signal: Signal, rec: UtdfIntersection, served: Mapping[int, frozenset[int]],
-                      stages: Sequence[_Stage], spans: Mapping[int, int]) -> dict[int, set[int]]:
-    """Crossings per phase with a walk, by ``dual_ring``'s rule (see :func:`rebuild_plans`)."""
+                      stages: Sequence[_Stage], spans: Mapping[int, int], *,
+                      lenient: bool = False) -> dict[int, set[int]]:
+    """Crossings per phase with a walk, by ``dual_ring``'s rule (see :func:`rebuild_plans`).
+
+    ``lenient`` (a file from elsewhere, which need not follow ``dual_ring``): a phase that walks no crossing yet
+    goes first, as Synchro gives each through phase its own walk, and a crossing may walk with a phase where every
+    foe green in that phase's own stages is a turn that yields to it (and so shows ``g`` there); a protected left
+    in another stage of the barrier group no longer keeps the walk from the through phase.
+    """
     walking = [rec.phases[n] for n in served if rec.phases[n].walk_s > 0]
     walking.sort(key=lambda p: (spans[p.number], p.ring, p.barrier, p.position))
     crossings: dict[int, set[int]] = {p.number: set() for p in walking}
@@ -568,9 +763,13 @@ def _attach_crossings(signal: Signal, rec: UtdfIntersection, served: Mapping[int
         return all(not signal.are_foes(k, j) or (signal.links[j].direction in _TURNS and signal.yields_to(j, k)
                                                  and yields_always(j)) for j in greens)
 
+    def runs_in_its_stages(k: int, p: UtdfPhase) -> bool:
+        return all(not signal.are_foes(k, j) or (signal.links[j].direction in _TURNS and signal.yields_to(j, k))
+                   for i, s in enumerate(stages) if p.number in s.green for j in vehicles[i])
+
     for k in sorted(signal.ped_links):
-        for p in walking:
-            if runs_with(k, p):
+        for p in sorted(walking, key=lambda p: bool(crossings[p.number])) if lenient else walking:
+            if (runs_in_its_stages if lenient else runs_with)(k, p):
                 crossings[p.number].add(k)
                 break
     return crossings
@@ -586,9 +785,8 @@ def _state(signal: Signal, greens: set[int]) -> str:
     return "".join(char(k) for k in range(signal.n_links))
 
 
-def _plan_from_intersection(rec: UtdfIntersection, signal: Signal, source: str | Path,
-                            timing: TimingOptions) -> TimingPlan:
-    where = f"UTDF INTID {rec.intid} ({signal.id})"
+def _check_header(rec: UtdfIntersection, where: str, source: str | Path) -> None:
+    """Refuse a plan that is not pretimed, has no cycle or phases, or whose Reference Phase is not at Start 0."""
     if rec.control_type != CONTROL_PRETIMED or rec.referenced_to != REFERENCED_TO_BEGIN_OF_GREEN:
         raise InputError(source, f"{where}: only pretimed plans (Control Type {CONTROL_PRETIMED}) with offsets to the "
                                  f"begin of green (Referenced To {REFERENCED_TO_BEGIN_OF_GREEN}) are read",
@@ -601,39 +799,43 @@ def _plan_from_intersection(rec: UtdfIntersection, signal: Signal, source: str |
         raise InputError(source, f"{where}: Reference Phase must name phases of [Phases], the earlier one at Start 0",
                          ", ".join(f"phase {n} Start {rec.phases[n].start_s:g}" if n in rec.phases else f"phase {n}"
                                    for n in rec.reference_phases) or "none")
-    # lane groups -> links
+
+
+def _phases_of_links(rec: UtdfIntersection, signal: Signal, columns: Mapping[int, str] | None, where: str,
+                     source: str | Path) -> dict[int, frozenset[int]]:
+    """The phases each vehicle link runs in: those its lane-group column names in ``[Lanes]``."""
     vehicle = [k for k in range(signal.n_links) if k not in signal.ped_links and signal.links[k].approach]
     if vehicle and not rec.lanes:
         raise InputError(source, f"{where}: no [Lanes] phase rows, so no phase maps to the signal's vehicle links",
                          f"{len(vehicle)} links")
-    columns = {k: movement_column(signal, k) for k in vehicle}
-    for k, col in columns.items():
+    found = {k: movement_column(signal, k) if columns is None else columns.get(k, "") for k in vehicle}
+    for k, col in found.items():
         if not col:
+            reason = "its approach has no compass leg" if columns is None else "no UTDF direction maps to its approach"
             raise InputError(source, f"{where}: link {k} (from {signal.links[k].approach}) has no lane-group column: "
-                                     f"its approach has no compass leg", signal.links[k].approach)
+                                     f"{reason}", signal.links[k].approach)
     for col, group in rec.lanes.items():
         missing = sorted(group.phases - set(rec.phases))
         if missing:
             raise InputError(source, f"{where} [Lanes] {col}: names a phase that is not in [Phases]", missing[0])
-        if group.phases and col not in columns.values():
+        if group.phases and col not in found.values():
             raise InputError(source, f"{where} [Lanes] {col}: the signal has no link in this lane group",
                              ",".join(map(str, sorted(group.phases))))
     empty = UtdfLaneGroup()
-    phases_of = {k: rec.lanes.get(col, empty).phases for k, col in columns.items()}
-    served = {n: frozenset(k for k, ps in phases_of.items() if n in ps) for n in rec.phases}
-    walking = {n for n, p in rec.phases.items() if p.walk_s > 0}
-    for n, p in rec.phases.items():
-        if not served[n] and n not in walking and (p.yellow_s > 0 or p.all_red_s > 0):
-            raise InputError(source, f"{where} phase {n}: serves no lane group and no crossing, so it is an idle "
-                                     f"ring's phase, which has no change interval", f"Yellow {p.yellow_s:g}, "
-                                     f"AllRed {p.all_red_s:g}")
-    real = sorted(n for n in rec.phases if served[n] or n in walking)
-    _check_rings(rec, where, source)
-    stages = _timeline(rec, real, where, source)
-    spans = {n: sum(n in s.green for s in stages) for n in real}
-    crossings = _attach_crossings(signal, rec, {n: served[n] for n in real}, stages, spans)
+    return {k: rec.lanes.get(col, empty).phases for k, col in found.items()}
+
+
+def _walks(rec: UtdfIntersection, signal: Signal, served: Mapping[int, frozenset[int]], stages: Sequence[_Stage],
+           where: str, source: str | Path, *, lenient: bool) -> tuple[dict[int, set[int]], list[str]]:
+    """Crossings per walking phase, checked; with ``lenient``, a Walk no crossing is left for is dropped (noted)."""
+    spans = {n: sum(n in s.green for s in stages) for n in served}
+    crossings = _attach_crossings(signal, rec, served, stages, spans, lenient=lenient)
+    notes = []
     for n, ks in crossings.items():
         p = rec.phases[n]
+        if not ks and lenient:
+            notes.append(f"phase {n}: Walk {p.walk_s:g} s dropped: no crossing of the signal is left to walk with it")
+            continue
         if not ks:
             raise InputError(source, f"{where} phase {n}: has a Walk but no crossing of the signal can run with it",
                              f"Walk {p.walk_s:g}")
@@ -644,37 +846,104 @@ def _plan_from_intersection(rec: UtdfIntersection, signal: Signal, source: str |
             raise InputError(source, f"{where} phase {n}: Walk + DontWalk is not MaxGreen (the walk rests until the "
                                      f"clearance ends the green)", f"Walk {p.walk_s:g}, DontWalk {p.dont_walk_s:g}, "
                                      f"MaxGreen {p.max_green_s:g}")
+    return crossings, notes
+
+
+def _stage(rec: UtdfIntersection, signal: Signal, s: _Stage, greens: set[int], peds: Sequence[UtdfPhase],
+           timing: TimingOptions, where: str, source: str | Path, *, number: int,
+           lenient: bool) -> tuple[Phase, list[str]]:
+    """One stage of the rebuilt plan: its state, times and pedestrian timing (see :func:`rebuild_plans`)."""
+    notes = []
+    clearance = max((p.dont_walk_s for p in peds), default=0.0)
+    if len({p.dont_walk_s for p in peds}) > 1:
+        together = "+".join(str(p.number) for p in peds)
+        if not lenient:
+            raise InputError(source, f"{where}: phases {together} walk together with different DontWalk",
+                             ",".join(f"{c:g}" for c in sorted({p.dont_walk_s for p in peds})))
+        # a stage times one clearance: the longest keeps every crossing's pedestrians safe
+        notes.append(f"phases {together} walk together with DontWalk "
+                     f"{', '.join(f'{p.dont_walk_s:g}' for p in peds)} s: all clear for {clearance:g} s")
+    # MinSplit holds the pedestrian minimum where it is the larger one (to 0.1 s, rounded up)
+    walk = max((round(p.min_split_s - p.yellow_s - p.all_red_s - clearance, 6) for p in peds), default=0.0)
+    if peds and walk <= 0:
+        raise InputError(source, f"{where} phase {peds[0].number}: MinSplit leaves no minimum walk after "
+                                 f"Yellow, AllRed and DontWalk", f"MinSplit {peds[0].min_split_s:g}")
+    min_green = min(rec.phases[n].min_green_s for n in s.green)
+    try:
+        return Phase(
+            name="phases " + "+".join(map(str, s.green)), state=_state(signal, greens), green_s=s.green_s,
+            yellow_s=s.yellow_s, all_red_s=s.all_red_s, min_green_s=min(min_green, s.green_s),
+            max_green_s=max(timing.max_green_s, s.green_s),
+            min_yellow_s=s.yellow_s if s.yellow_s >= ABSOLUTE_MIN_YELLOW_S - EPS_S else 0.0,
+            min_all_red_s=s.all_red_s, walk_s=walk, ped_clearance_s=clearance), notes
+    except PlanError as exc:
+        raise InputError(source, f"{where} stage {number} (phases {'+'.join(map(str, s.green))}): not a valid "
+                                 f"stage", str(exc)) from None
+
+
+def intersection_plan(rec: UtdfIntersection, signal: Signal, *, source: str | Path,
+                      timing: TimingOptions | None = None, columns: Mapping[int, str] | None = None,
+                      lenient: bool = False) -> tuple[TimingPlan, tuple[str, ...]]:
+    """The timing plan of one UTDF intersection on ``signal`` (see :func:`rebuild_plans` for the rules).
+
+    Parameters
+    ----------
+    rec
+        The intersection as read (pretimed, offset to the begin of green of its Reference Phase at Start 0).
+    signal
+        The network's signal it times.
+    source
+        The file, named in errors.
+    timing
+        Bounds for the stages' maximum greens (default :class:`TimingOptions`).
+    columns
+        Each vehicle link's lane-group column (``NBL``...); default :func:`movement_column` (by compass leg).
+    lenient
+        Where a file from elsewhere differs from what :func:`utdf_text` writes in ways a plan can still hold,
+        note it instead of refusing: crossings go to the walking phases by the stages they run in (a walking
+        phase with none yet first, see ``_attach_crossings``), a Walk no crossing is left to walk with is dropped,
+        and phases walking in one stage with different DontWalk all clear for the longest.
+
+    Returns
+    -------
+    tuple
+        The plan and the notes of what ``lenient`` changed (one line each).
+
+    Raises
+    ------
+    InputError
+        One line naming ``source``, the INTID and the value, as :func:`rebuild_plans` lists.
+    """
+    timing = timing or TimingOptions()
+    where = f"UTDF INTID {rec.intid} ({signal.id})"
+    _check_header(rec, where, source)
+    phases_of = _phases_of_links(rec, signal, columns, where, source)
+    served = {n: frozenset(k for k, ps in phases_of.items() if n in ps) for n in rec.phases}
+    walking = {n for n, p in rec.phases.items() if p.walk_s > 0}
+    for n, p in rec.phases.items():
+        if not served[n] and n not in walking and (p.yellow_s > 0 or p.all_red_s > 0):
+            raise InputError(source, f"{where} phase {n}: serves no lane group and no crossing, so it is an idle "
+                                     f"ring's phase, which has no change interval", f"Yellow {p.yellow_s:g}, "
+                                     f"AllRed {p.all_red_s:g}")
+    real = sorted(n for n in rec.phases if served[n] or n in walking)
+    _check_rings(rec, where, source)
+    stages = _timeline(rec, real, where, source)
+    crossings, notes = _walks(rec, signal, {n: served[n] for n in real}, stages, where, source, lenient=lenient)
     out = []
     for i, s in enumerate(stages):
         greens = {k for k, ps in phases_of.items() if ps & set(s.green)}
         greens |= set().union(*(crossings.get(n, set()) for n in s.green))
-        peds = [rec.phases[n] for n in s.green if crossings.get(n)]
-        clearance = {p.dont_walk_s for p in peds}
-        if len(clearance) > 1:
-            raise InputError(source, f"{where}: phases {'+'.join(str(p.number) for p in peds)} walk together with "
-                                     f"different DontWalk", ",".join(f"{c:g}" for c in sorted(clearance)))
-        # MinSplit holds the pedestrian minimum where it is the larger one (to 0.1 s, rounded up)
-        walk = max((round(p.min_split_s - p.yellow_s - p.all_red_s - p.dont_walk_s, 6) for p in peds), default=0.0)
-        if peds and walk <= 0:
-            raise InputError(source, f"{where} phase {peds[0].number}: MinSplit leaves no minimum walk after "
-                                     f"Yellow, AllRed and DontWalk", f"MinSplit {peds[0].min_split_s:g}")
-        min_green = min(rec.phases[n].min_green_s for n in s.green)
-        try:
-            out.append(Phase(
-                name="phases " + "+".join(map(str, s.green)), state=_state(signal, greens), green_s=s.green_s,
-                yellow_s=s.yellow_s, all_red_s=s.all_red_s, min_green_s=min(min_green, s.green_s),
-                max_green_s=max(timing.max_green_s, s.green_s),
-                min_yellow_s=s.yellow_s if s.yellow_s >= ABSOLUTE_MIN_YELLOW_S - EPS_S else 0.0,
-                min_all_red_s=s.all_red_s, walk_s=walk, ped_clearance_s=clearance.pop() if peds else 0.0))
-        except PlanError as exc:
-            raise InputError(source, f"{where} stage {i + 1} (phases {'+'.join(map(str, s.green))}): not a valid "
-                                     f"stage", str(exc)) from None
+        phase, more = _stage(rec, signal, s, greens, [rec.phases[n] for n in s.green if crossings.get(n)], timing,
+                             where, source, number=i + 1, lenient=lenient)
+        out.append(phase)
+        notes += more
     base = min(rec.phases.values(), key=lambda p: p.brp).start_s
     try:
-        return TimingPlan(signal.id, tuple(out), offset_s=_mod(rec.offset_s + base, rec.cycle_s),
+        plan = TimingPlan(signal.id, tuple(out), offset_s=_mod(rec.offset_s + base, rec.cycle_s),
                           ped_links=signal.ped_links, program_id="utdf")
     except PlanError as exc:
         raise InputError(source, f"{where}: not a valid plan", str(exc)) from None
+    return plan, tuple(notes)
 
 
 def rebuild_plans(utdf: UtdfFile, network: Network, *, source: str | Path,
@@ -686,10 +955,11 @@ def rebuild_plans(utdf: UtdfFile, network: Network, *, source: str | Path,
     * **Links.**  Each vehicle link's lane-group column is
       :func:`movement_column`; the link is green whenever one of the phases
       its column names in ``[Lanes]`` (``Phase1..4``: phases serving it,
-      overlap parents included; ``PermPhase1..2``: phases letting it go
+      overlap parents included; ``PermPhase1..4``: phases letting it go
       permissively) is green.
     * **Stages.**  The rings are checked to run back to back (ring 1 over
-      the cycle, ring 2 over each barrier group it runs in).  A stage begins
+      the cycle, ring 2 where ring 1 has no phase; each ring over each
+      barrier group it runs in).  A stage begins
       wherever a phase begins; its green lasts until the first phase green
       at its start ends its green (``Start + MaxGreen``), then come that
       phase's ``Yellow`` and ``AllRed`` up to the next stage.  Phases that
@@ -765,7 +1035,7 @@ def rebuild_plans(utdf: UtdfFile, network: Network, *, source: str | Path,
             raise InputError(source, f"UTDF INTID {rec.intid}: [Nodes] DESCRIPTION {what} {network.path.name}",
                              rec.name)
         seen.add(rec.name)
-        plans.append(_plan_from_intersection(rec, network.signal(rec.name), source, timing))
+        plans.append(intersection_plan(rec, network.signal(rec.name), source=source, timing=timing)[0])
     return PlanSet(tuple(plans), name=Path(source).stem)
 
 

@@ -31,7 +31,7 @@ import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from ..demand import MOVEMENT_DIRS
 from ..errors import InputError
 from ..network import Network, Signal, read_network
 from ..provenance import utc_timestamp
+from .utdf import UtdfFiles, UtdfImport, UtdfImportReport, read_utdf_import, write_utdf_import
 
 #: OSM ``highway`` values kept: the roads whose junctions carry signals and whose traffic a signal study counts.
 #: Service roads, tracks, footways, cycleways, steps and everything off the road go before the network is built.
@@ -464,6 +465,8 @@ class ImportReport:
     sidewalk_edges_tagged: int
     netconvert: tuple[str, ...]
     warnings: tuple[str, ...]
+    #: with ``--utdf``: the UTDF import that wrote the scenario, the counts and the existing plans
+    utdf: UtdfImportReport | None = None
 
     @property
     def guessed(self) -> tuple[ImportedSignal, ...]:
@@ -511,8 +514,10 @@ class ImportReport:
                         "signal_nodes_joined": {s.id: list(s.osm_nodes) for s in self.joined}},
             "signals": [s.to_dict() for s in self.signals],
             "counts_rows": self.counts_rows,
-            "existing_plans": "netconvert's default programmes, not the timing on the street",
+            "existing_plans": ("the UTDF file's plans" if self.utdf else
+                               "netconvert's default programmes, not the timing on the street"),
             "netconvert": list(self.netconvert), "netconvert_warnings": list(self.warnings),
+            **({"utdf": self.utdf.to_dict()} if self.utdf else {}),
         }
 
     def text(self) -> str:
@@ -550,10 +555,13 @@ class ImportReport:
                 lanes = "from turn:lanes" if a.turn_lanes == "turn:lanes" else "by default"
                 lines.append(f"    {a.label:<3} {a.street or a.edge}: {_count(a.lanes, 'lane')}, turn lanes {lanes}; "
                              f"movements {' '.join(a.movements) or 'none'}")
+        netconvert = f"netconvert: {_count(len(self.warnings), 'warning')} (listed in import_report.json)"
+        if self.utdf is not None:  # the UTDF import wrote the scenario, the counts and the plans: its report goes on
+            return "\n".join([*lines, netconvert, self.utdf.text()])
         lines += [
             f"existing plans: netconvert's default programmes, not the timing on the street; add the real timing "
             f"as plans = \"FILE.json\" to {self.scenario.name} before comparing with it",
-            f"netconvert: {_count(len(self.warnings), 'warning')} (listed in import_report.json)",
+            netconvert,
             f"next: fill in the vehicles column of {self.counts} ({_count(self.counts_rows, 'row')}, 15-minute "
             f"counts), then: signalopt run {self.scenario}",
         ]
@@ -637,7 +645,8 @@ def _build(source: Path, name: str, signals_in: Sequence[OsmSignal], *, bbox: BB
 
 
 def import_osm(path: str | Path, out_dir: str | Path, *, bbox: BBox | None = None, signals_from_osm: bool = False,
-               window_s: tuple[float, float] = DEFAULT_WINDOW_S) -> ImportReport:
+               window_s: tuple[float, float] = DEFAULT_WINDOW_S, utdf: str | Path | None = None,
+               utdf_map: str | Path | None = None, utdf_time_s: float | None = None) -> ImportReport:
     """Build a scenario from an OpenStreetMap XML extract (see the module docstring for what is written).
 
     Parameters
@@ -653,6 +662,10 @@ def import_osm(path: str | Path, out_dir: str | Path, *, bbox: BBox | None = Non
         Signals only where OSM tags ``highway=traffic_signals``; otherwise netconvert also guesses signals.
     window_s
         The counted period (begin, end) [s of the day]: the scenario's window and the template's intervals.
+    utdf, utdf_map, utdf_time_s
+        A Synchro UTDF file to import onto the network built, with its map file and volume set
+        (:func:`signalopt.importers.utdf.import_utdf`): its plans become the existing timing and its volumes the
+        counts (the template without ``[Volumes]``), and its report follows this one.
 
     Returns
     -------
@@ -663,7 +676,8 @@ def import_osm(path: str | Path, out_dir: str | Path, *, bbox: BBox | None = Non
     ------
     InputError
         The extract is missing, not OSM XML, has no roads (within the bbox) or no signals in the network
-        built; netconvert fails; or the folder already holds this import. Nothing is written then.
+        built; netconvert fails; the UTDF file does not map (:func:`signalopt.importers.utdf.read_utdf_import`);
+        or the folder already holds this import. Nothing is written then.
     """
     extract = read_osm(path)
     source = extract.path
@@ -676,7 +690,8 @@ def import_osm(path: str | Path, out_dir: str | Path, *, bbox: BBox | None = Non
     out = Path(out_dir)
     files = _Files(out / f"{name}.net.xml", out / f"{name}.toml", out / f"{name}_vehicles.csv",
                    out / "import_report.txt", out / "import_report.json")
-    there = [p.name for p in files.all() if p.exists()]
+    utdf_files = UtdfFiles.in_folder(out, name).all() if utdf is not None else ()
+    there = [p.name for p in dict.fromkeys((*files.all(), *utdf_files)) if p.exists()]
     if there:
         raise InputError(out, "already holds an import (a filled-in counts file would be lost): give another "
                               "--out or remove them", ", ".join(there))
@@ -705,12 +720,27 @@ def import_osm(path: str | Path, out_dir: str | Path, *, bbox: BBox | None = Non
         road_edges=len(built.edges), sidewalk_edges=sum(e.sidewalk for e in built.edges.values()),
         sidewalk_edges_tagged=sum(e.sidewalk and bool(set(e.ways) & tagged_ways) for e in built.edges.values()),
         netconvert=built.cmd, warnings=built.warnings)
+    imported = _utdf_onto(built, name, utdf, utdf_map, utdf_time_s, window_s) if utdf is not None else None
     atomic_write_bytes(files.network, built.net_bytes)
-    atomic_write_text(files.counts, "\n".join(rows) + "\n")
-    atomic_write_text(files.scenario, _scenario_toml(name, source, signals, files.network, files.counts, window_s))
+    if imported is None:
+        atomic_write_text(files.counts, "\n".join(rows) + "\n")
+        atomic_write_text(files.scenario,
+                          _scenario_toml(name, source, signals, files.network, files.counts, window_s))
+    else:
+        report = replace(report, counts_rows=len(imported.counts), utdf=write_utdf_import(
+            imported, out, name=name, network=files.network, map_path=utdf_map, time_s=utdf_time_s))
     atomic_write_text(files.report_json, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(files.report_txt, report.text() + "\n")
     return report
+
+
+def _utdf_onto(built: _Built, name: str, utdf: str | Path, map_path: str | Path | None, time_s: float | None,
+               window_s: tuple[float, float]) -> UtdfImport:
+    """The UTDF file mapped onto the network built, read from a scratch copy: nothing is written before it maps."""
+    with tempfile.TemporaryDirectory(prefix="signalopt-osm.") as tmp:
+        net = Path(tmp) / f"{name}.net.xml"
+        net.write_bytes(built.net_bytes)
+        return read_utdf_import(utdf, net, map_path=map_path, time_s=time_s, template_window_s=window_s)
 
 
 @dataclass(frozen=True)
