@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "signalopt"
 #: Layer of every module (dotted name below ``signalopt``; a subpackage's modules share its layer).
 LAYERS = {
     0: {"errors", "options", "_clock", "_alloc", "_xml", "_sumo", "_text"},
-    1: {"plan", "clearance", "webster", "atspm"},
+    1: {"plan", "clearance", "webster", "atspm", "surge"},
     2: {"network", "programs", "scenario", "demand", "segment", "prepare", "encoding", "schedule", "coordination",
         "safety", "formats", "provenance"},
     3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
