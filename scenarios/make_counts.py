@@ -9,6 +9,7 @@ term and mismatch the summer (calibrated by simulation, figures in the README).
     python scenarios/make_counts.py --table    # Markdown tables of the hourly volumes (README)
     python scenarios/make_counts.py --summary  # critical flow ratios Y and existing-plan X
     python scenarios/make_counts.py --day      # the full days hour by hour: flows, Y, existing-plan X
+    python scenarios/make_counts.py --evening  # the ordinary and the surge evening quarter by quarter
 
 How a count is made: every regime is a sum of components; a component is a table of hourly
 movement volumes [veh/h] and of crossing pedestrians [ped/h] with a 15-minute time profile.
@@ -228,6 +229,25 @@ DAY_REGIMES = [
 ]
 
 # ---------------------------------------------------------------------------------------------
+# An evening with a surge (qixiangtai_evening*.toml): the summer day's evening commuters 17:15-19:30
+# (SUMMER_PM with the DAY_PM profile, so the expected counts are the summer day's in that window), and
+# the same evening with the crowd of an event leaving a riverside attraction south-west of the corridor.
+# ---------------------------------------------------------------------------------------------
+EVENING_START, EVENING_QUARTERS = "17:15", 9
+EVENING = [(SUMMER_PM, SUMMER_PEDS, _window(DAY_PM, EVENING_START, EVENING_QUARTERS))]
+# For 45 minutes (18:00-18:45) every count on these approaches -- the south end of Qixiangtai Rd and the
+# cross streets at the two southern junctions, where the crowd's cars come out -- is twice the ordinary
+# evening's, and so is every crossing count at these two junctions (the crowd on foot).
+SURGE_QUARTERS = ("18:00", "18:15", "18:30")
+SURGE_APPROACHES = (("zijinshan", "S"), ("zijinshan", "E"), ("zijinshan", "W"), ("pingshan", "E"),
+                    ("pingshan", "W"))
+SURGE_SIGNALS = ("pingshan", "zijinshan")
+# a surge approach is fed from outside the corridor, so doubling it changes no other approach's own counts
+assert not set(SURGE_APPROACHES) & set(FEEDS)
+# every approach the surge reaches has a derived through count, which carries the extra vehicles on
+assert all(SUMMER_PM[sig][leg][1] is None for sig, leg in FEEDS)
+
+# ---------------------------------------------------------------------------------------------
 # For --summary only: lanes and the existing (school-term) plans, from networks/README.md.
 # ---------------------------------------------------------------------------------------------
 SAT_THROUGH, SAT_SHARED, SAT_TURN_BAY = 1800, 1700, 1600  # [veh/h/lane]
@@ -288,7 +308,9 @@ def expected(components: list, which: str) -> dict[tuple, np.ndarray]:
     return total
 
 
-def csv_text(stem: str, start: str, components: list, which: str) -> str | None:
+def rounded_counts(stem: str, start: str, components: list, which: str
+                   ) -> tuple[list[tuple], np.ndarray] | None:
+    """Keys (in file order) and whole-number counts per quarter of one regime's CSV (None: no rows)."""
     exp = expected(components, which)
     if not exp:
         return None
@@ -296,7 +318,11 @@ def csv_text(stem: str, start: str, components: list, which: str) -> str | None:
     rng = np.random.default_rng([SEED, zlib.crc32(name.encode())])
     order = {s: i for i, s in enumerate((*CORRIDOR, "center"))}
     keys = sorted(exp, key=lambda k: (order[k[0]], LEGS.index(k[1]), MOVES.index(k[2]) if k[2] else 0))
-    counts = round_counts(np.array([exp[k] for k in keys]), rng)
+    return keys, round_counts(np.array([exp[k] for k in keys]), rng)
+
+
+def write_csv(keys: list[tuple], counts: np.ndarray, start: str, which: str) -> str:
+    """CSV text of whole-number counts (rows: ``keys``, columns: quarters from ``start``)."""
     buf = io.StringIO()
     buf.write("interval,intersection,approach,movement,vehicles\n" if which == "vehicles"
               else "interval,intersection,crossing,pedestrians\n")
@@ -308,6 +334,34 @@ def csv_text(stem: str, start: str, components: list, which: str) -> str | None:
     return buf.getvalue()
 
 
+def csv_text(stem: str, start: str, components: list, which: str) -> str | None:
+    made = rounded_counts(stem, start, components, which)
+    return None if made is None else write_csv(*made, start, which)
+
+
+def surge_counts(keys: list[tuple], counts: np.ndarray, start: str, which: str) -> np.ndarray:
+    """The evening's whole-number counts with the surge added (see ``SURGE_APPROACHES``).
+
+    In the surge's quarters every count on a surge approach (every crossing count at a surge signal) is
+    exactly twice the ordinary evening's; the extra vehicles that turn into the corridor go straight on to
+    its end, added to the derived through counts they pass, so flows stay conserved to the vehicle.
+    """
+    quarters = [q for q in range(counts.shape[1]) if quarter_label(start, q) in SURGE_QUARTERS]
+    row = {k: i for i, k in enumerate(keys)}
+    extra = {k: np.zeros(counts.shape[1], dtype=int) for k in keys}
+    for k in keys:
+        if (which == "vehicles" and (k[0], k[1]) in SURGE_APPROACHES) or (
+                which == "pedestrians" and k[0] in SURGE_SIGNALS):
+            extra[k][quarters] = counts[row[k], quarters]
+    if which == "vehicles":
+        southbound = [(sig, "N") for sig in CORRIDOR]             # as in hourly(): upstream first
+        northbound = [(sig, "S") for sig in reversed(CORRIDOR)]
+        for sig, leg in southbound + northbound:
+            if (sig, leg) in FEEDS:
+                extra[sig, leg, "T"] += sum(extra[f] for f in FEEDS[sig, leg])
+    return counts + np.array([extra[k] for k in keys])
+
+
 def files() -> dict[str, str]:
     out = {}
     for stem, start, components in REGIMES + DAY_REGIMES:
@@ -315,6 +369,11 @@ def files() -> dict[str, str]:
             text = csv_text(stem, start, components, which)
             if text is not None:
                 out[f"{stem}_{which}.csv"] = text
+    for which in ("vehicles", "pedestrians"):
+        keys, counts = rounded_counts("evening", EVENING_START, EVENING, which)
+        out[f"evening_{which}.csv"] = write_csv(keys, counts, EVENING_START, which)
+        out[f"evening_surge_{which}.csv"] = write_csv(keys, surge_counts(keys, counts, EVENING_START, which),
+                                                      EVENING_START, which)
     return out
 
 
@@ -400,13 +459,35 @@ def day_summary() -> str:
     return "\n".join(lines)
 
 
+def evening_summary() -> str:
+    """Per quarter of the two evenings (as written, whole vehicles): vehicles entering the corridor and each
+    signal's critical flow ratio Y, ordinary / with the surge (Markdown)."""
+    keys, counts = rounded_counts("evening", EVENING_START, EVENING, "vehicles")
+    both = (counts, surge_counts(keys, counts, EVENING_START, "vehicles"))
+    lines = ["| quarter | entering [veh/h] | " + " | ".join(f"{s} Y" for s in CORRIDOR) + " |",
+             "|---|---:|" + "---:|" * len(CORRIDOR)]
+    for q in range(counts.shape[1]):
+        cells = []
+        rates = [{k: 4.0 * c[i, q] for i, k in enumerate(keys)} for c in both]
+        entering = [sum(v for k, v in r.items() if (k[0], k[1]) not in FEEDS) for r in rates]
+        cells.append(" / ".join(f"{e:.0f}" for e in entering))
+        cells += [" / ".join(f"{sum(_stage_ratios(r, sig)[0]):.2f}" for r in rates) for sig in CORRIDOR]
+        label = quarter_label(EVENING_START, q)
+        lines.append(f"| {label}{' (surge)' if label in SURGE_QUARTERS else ''} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a CSV differs from a fresh build")
     parser.add_argument("--table", action="store_true", help="print the hourly volume tables (Markdown)")
     parser.add_argument("--summary", action="store_true", help="print flow ratios and existing-plan X")
     parser.add_argument("--day", action="store_true", help="print the day regimes hour by hour (Markdown)")
+    parser.add_argument("--evening", action="store_true", help="print the two evenings quarter by quarter (Markdown)")
     args = parser.parse_args(argv)
+    if args.evening:
+        print(evening_summary())
+        return 0
     if args.day:
         print(day_summary())
         return 0

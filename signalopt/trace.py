@@ -3,6 +3,8 @@ arrivals against the green of the coordinated approaches (Purdue coordination di
 
 A trace is one extra simulation of a plan set (one seed), stepped through
 libsumo in a worker process, recording what the summary metrics average away.
+:func:`run_with_queue_series` is a run's metrics and its queues over time in one simulation (what the
+queue-clearance time of :mod:`signalopt.surge` is read from).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import atspm
-from ._sumo_run import (Task, approach_windows, control_step, controller_lanes, max_pressure_controllers,
-                        sumo_command)
+from ._sumo_run import (Task, _detectors_additional, approach_windows, control_step, controller_lanes,
+                        max_pressure_controllers, run_task, sumo_command)
 from .errors import SimulationError
+from .metrics import RunMetrics
 from .movements import EVENTS_FILE, SWITCHES_FILE, LaneGroup, group_arrivals_s, read_events, read_switches
 from .network import sumolib_net
 from .prepare import Prepared
@@ -27,6 +30,11 @@ from .demand import fringe_edges
 TRACE_PERIOD_S = 60.0
 #: Length of the trajectory window after warm-up [s].
 TRAJECTORY_WINDOW_S = 600.0
+#: Queue sampling step of :func:`run_with_queue_series` [s]: a 5-minute window then holds 30 samples, so its
+#: 95th percentile leaves out the highest one or two instead of being their maximum.
+SERIES_STEP_S = 10.0
+#: Output file of the series' queue detectors, in the run's work folder.
+_SERIES_FILE = "series.xml"
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,63 @@ def read_splits(task: Task, switches: dict[str, list[tuple[float, str]]],
                     phases.setdefault(series, []).append(g.label.split(":", 1)[-1])
         out[sid] = {", ".join(names): series for series, names in phases.items()}
     return out
+
+
+@dataclass(frozen=True)
+class QueueSeries:
+    """Back of queue of every approach after warm-up, one value per sampling step.
+
+    ``queues_m`` maps an approach's label to the longest jam on its lanes in each step, from ``start_s`` (the
+    end of warm-up) every ``step_s`` [m], continuing onto the piece upstream of a turn bay once the stop-line
+    lanes are full, as the run metrics measure it; ``storage_m`` maps it to the length its detectors cover [m].
+    """
+
+    start_s: float
+    step_s: float
+    queues_m: dict[str, tuple[float, ...]]
+    storage_m: dict[str, float]
+
+    def __post_init__(self) -> None:
+        if self.step_s <= 0 or set(self.queues_m) != set(self.storage_m):
+            raise SimulationError(f"queue series: a positive step and a storage per approach are needed "
+                                  f"(step {self.step_s:g} s, {len(self.queues_m)} series, {len(self.storage_m)} storages)")
+        if len({len(v) for v in self.queues_m.values()}) > 1:
+            raise SimulationError("queue series: every approach needs the same number of samples")
+
+
+def _series_additional(prepared: Prepared, step_s: float) -> str:
+    """Queue detectors of every approach sampling every ``step_s``, beside (and not instead of) the run's own:
+    the same detectors with ids ending in ``|series``, so that both sets load and :func:`approach_windows`
+    reads them alike."""
+    text = _detectors_additional(prepared, {sid: step_s for sid in prepared.signal_ids}, _SERIES_FILE)
+    return re.sub(r'<laneAreaDetector id="([^"]*)"', r'<laneAreaDetector id="\1|series"', text)
+
+
+def run_with_queue_series(args: tuple[Task, float]) -> tuple[RunMetrics, QueueSeries]:
+    """Simulate ``task`` as :func:`~signalopt._sumo_run.run_task` does (the same figures: detectors draw no
+    random numbers) and also sample every approach's queue every ``step_s`` (worker function).
+
+    ``args``: (task, step_s [s]).  The run's own queue detectors keep their per-cycle windows, so its metrics
+    mean what they mean everywhere else; a second set samples the series.
+    """
+    task, step_s = args
+    p: Prepared = task.prepared
+    work = Path(task.keep_dir) if task.keep_dir else Path(tempfile.mkdtemp(prefix="signalopt-series-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        extra = work / "series.add.xml"
+        extra.write_text(_series_additional(p, step_s), encoding="utf-8")
+        run = replace(task, keep_dir=str(work), prepared=replace(p, additional_files=(*p.additional_files, str(extra))))
+        metrics = run_task(run)
+        times, queues = _queue_series(work / _SERIES_FILE, p)
+        start = p.begin_s + p.warmup_s
+        if times and abs(times[0] - start) > 1e-6:
+            raise SimulationError(f"queue series starts at {times[0]:g} s, not at the end of warm-up ({start:g} s)")
+        storage = {a.label: a.length_m + a.upstream_length_m for a in p.approaches}
+        return metrics, QueueSeries(start, step_s, queues, storage)
+    finally:
+        if not task.keep_dir:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def run_trace(args: tuple) -> Trace:

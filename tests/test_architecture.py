@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "signalopt"
 #: Layer of every module (dotted name below ``signalopt``; a subpackage's modules share its layer).
 LAYERS = {
     0: {"errors", "options", "_clock", "_alloc", "_xml", "_sumo", "_text"},
-    1: {"plan", "actuated", "clearance", "webster", "atspm"},
+    1: {"plan", "actuated", "clearance", "webster", "atspm", "surge"},
     2: {"network", "programs", "scenario", "demand", "segment", "prepare", "encoding", "schedule", "coordination",
         "detectors", "actuated_encoding",
         "safety", "formats", "provenance"},
