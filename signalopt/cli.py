@@ -172,7 +172,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"scenario {info['scenario']}: {scenario.description}".rstrip(": "))
     print(f"  network {info['network']}")
     print(f"  window {scenario.begin_s:g}-{scenario.end_s:g} s, warm-up {scenario.warmup_s:g} s")
-    for s, p in zip(info["signals"], plans):
+    for s in info["signals"]:
+        p = plans[s["id"]]  # a plan file may list the signals in another order than the network
         splits = " | ".join(f"{ph.green_s:g}+{ph.yellow_s:g}+{ph.all_red_s:g}" for ph in p.phases)
         print(f"  signal {s['id']} ({s['programme']}): {s['links']} links, {s['crossings']} crossings, approaches "
               f"{', '.join(s['approaches'])}; cycle {p.cycle_s:g} s, offset {p.offset_s:g} s, splits {splits}")

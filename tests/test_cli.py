@@ -183,3 +183,26 @@ def test_parse_seeds(text: str, seeds: tuple[int, ...]) -> None:
 def test_parse_seeds_rejects(text: str) -> None:
     with pytest.raises(InputError, match="--seeds"):
         parse_seeds(text)
+
+
+def test_info_shows_each_signal_its_own_plan_whatever_the_plan_files_order(tmp_path, capsys) -> None:
+    """A plan file may list the signals in another order than the network; info pairs them by id."""
+    from signalopt.formats.planfile import write_plans
+    from signalopt.network import read_network
+    from signalopt.options import TimingOptions
+    from signalopt.programs import existing_plans
+
+    root = Path(__file__).resolve().parents[1]
+    net = root / "networks" / "qixiangtai" / "qixiangtai_shared.net.xml"
+    plans = existing_plans(read_network(net), TimingOptions())[0]
+    shifted = [p.with_timings([ph.green_s + 1 + k for ph in p.phases]) for k, p in enumerate(plans)]
+    write_plans(PlanSet(tuple(reversed(shifted)), name="reversed"), tmp_path / "plans.json")
+    counts = root / "scenarios" / "data" / "summer_am_vehicles.csv"
+    (tmp_path / "s.toml").write_text(f'schema_version = 1\nname = "rev"\nnetwork = "{net}"\nplans = "plans.json"\n'
+                                     f'begin_s = 25200\nend_s = 27000\nwarmup_s = 300\n[demand]\ncounts = "{counts}"\n',
+                                     encoding="utf-8")
+    assert main(["info", str(tmp_path / "s.toml")]) == 0
+    out = capsys.readouterr().out
+    for p in shifted:
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"signal {p.signal_id} "))
+        assert f"cycle {p.cycle_s:g} s" in line, line
