@@ -113,15 +113,21 @@ def test_actuated_plans_round_trip_through_json_and_are_checked_for_safety(tmp_p
         TimingPlan("center", plan.phases, actuation=Actuation(plan.actuation.stages[:2], ()))
 
 
-def test_encoding_decodes_safe_plans_and_starts_at_sumos_stock_settings() -> None:
-    enc = make_actuated_encoding(net(), base(), TIMING)
-    assert enc.size == 1 + 3 * len(base()["center"].phases) and len(enc.labels()) == enc.size
+@pytest.mark.parametrize("full", [False, True], ids=["compact", "full"])
+def test_encoding_decodes_safe_plans_and_starts_at_sumos_stock_settings(full: bool) -> None:
+    enc = make_actuated_encoding(net(), base(), TIMING, full=full)
+    n = len(base()["center"].phases)
+    assert enc.size == (1 + 3 * n if full else 2 + n) and len(enc.labels()) == enc.size
     rng = np.random.default_rng(3)
     for _ in range(20):
         x = rng.random(enc.size)
         plans = enc.decode(x)
         assert check_plans(plans, net()) == []
         assert np.allclose(enc.encode(plans), x, atol=0.02)  # tenths of a second
+        act = plans["center"].actuation
+        if not full:  # one passage for every stage, minimums at the stages' own
+            assert len({s.passage_s for s in act.stages}) == 1
+            assert [s.min_green_s for s in act.stages] == [p.effective_min_green_s for p in base()["center"].phases]
     stock = enc.decode(enc.encode(base()))["center"].actuation
     assert all(s.max_green_s == pytest.approx(STOCK_MAX_GREEN_S, abs=0.1) and s.passage_s == STOCK_PASSAGE_S
                for s in stock.stages)
