@@ -383,6 +383,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                       seeds=parse_seeds(args.seeds) if args.seeds is not None else None, resume=args.resume,
                       baselines=parse_baselines(args.baselines), progress=not args.quiet, executor=executor,
                       objectives=args.objectives, objective=parse_objective(args.objective),
+                      control=args.control,
                       **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
                          if args.compare_seeds is not None else {}))
     finally:
@@ -642,6 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objectives", metavar="A,B[,...]",
                    help="optimise the Pareto front over two or more of delay, queue, stops, spillback, ped_delay and "
                         "compare its knee and each objective's best (knee, best-<objective>)")
+    p.add_argument("--control", choices=("fixed", "actuated"), default="fixed",
+                   help="fixed: retime cycle, splits, offsets (default); actuated: tune actuated settings over the "
+                        "existing stages")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_run)
 

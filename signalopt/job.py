@@ -90,7 +90,7 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
             compare_seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = BASELINES,
             workers: int = 2, rng: int = 0, resume: bool = False, progress: bool = True,
             analytic_presearch: int = DEFAULT_PRESEARCH, objective: Objective = "queue",
-            objectives: str | Sequence[str] | None = None,
+            objectives: str | Sequence[str] | None = None, control: str = "fixed",
             log=print, executor: Any = None) -> JobResult:  # noqa: ANN001 - any print-like callable
     """Run the main job end to end (see module docstring); returns where everything went.
 
@@ -98,7 +98,8 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     by measurement: docs/cli.md).  With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`)
     the optimiser searches the Pareto front (:func:`~signalopt.pareto.optimise_front`, no analytic pre-search: its first generation holds the
     warm starts), and the front's knee and each objective's best are compared and exported as ``knee``,
-    ``best-<objective>``.
+    ``best-<objective>``.  ``control="actuated"`` optimises actuated settings over the existing stages instead
+    of fixed-time plans (:mod:`signalopt.actuated_encoding`).
 
     One :class:`~signalopt.session.Session` (network, existing plans, prepared demand, executor) serves
     every stage.  ``executor`` (an :class:`~signalopt.executors.Executor`) runs every simulation; default
@@ -117,7 +118,7 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
         return _run(session, budget=budget, out=Path(out_dir), opt_seeds=opt_seeds, compare_seeds=compare_seeds,
                     baselines=baselines, workers=workers, rng=rng, resume=resume, progress=progress,
                     analytic_presearch=analytic_presearch, objective=objective, objectives=objectives, log=log,
-                    t0=t0)
+                    t0=t0, control=control)
     finally:
         if own:
             session.close()
@@ -126,7 +127,7 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
 def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...], compare_seeds: Sequence[int],
          baselines: Sequence[str], workers: int, rng: int, resume: bool, progress: bool, analytic_presearch: int,
          objective: Objective, objectives: tuple[str, ...] | None, log,  # noqa: ANN001 - any print-like callable
-         t0: float) -> JobResult:
+         t0: float, control: str = "fixed") -> JobResult:
     scen, network, existing = session.scenario, session.network, session.existing
     prepared = session.prepared  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
@@ -157,7 +158,7 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
     result = front = None
     if objectives:
         front = optimise_front(session, objectives=objectives, budget=budget, seeds=opt_seeds, rng=rng,
-                               run_dir=out / "run", resume=resume, progress=progress)
+                               run_dir=out / "run", resume=resume, progress=progress, control=control)
         chosen = front.candidates()
         note = (f"Optimiser: {front.provenance['method']} (optuna) over {', '.join(objectives)}, {front.n_plans} "
                 f"plan sets on seeds {list(opt_seeds)}; a front of {len(front.members)}; compared: its knee (nearest the ideal point "
@@ -166,13 +167,14 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
             f"{front.table()}")
     else:
         result = optimise(session, objective=objective, budget=budget, seeds=opt_seeds, rng=rng,
-                          run_dir=out / "run", resume=resume, progress=progress,
+                          run_dir=out / "run", resume=resume, progress=progress, control=control,
                           options={"analytic_presearch": analytic_presearch})
         log(f"optimised: objective {result.x0_fun:.1f} at the start (the existing plans as the encoding holds "
             f"them: ITE clearances, one common cycle) "
             f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
         chosen = [result.best_plans]
-        note = (f"Optimiser: {result.method}, {result.nfev} candidate plans on seeds {list(opt_seeds)}; "
+        note = (f"Optimiser: {result.method}{', actuated settings' if control == 'actuated' else ''}, "
+                f"{result.nfev} candidate plans on seeds {list(opt_seeds)}; "
                 f"objective ({objective_name(objective)}) {result.x0_fun:.1f} at its start (the existing plans "
                 f"within its encoding) -> {result.fun:.1f}.")
     best = chosen[0]  # the optimised plans, or the front's knee

@@ -165,3 +165,25 @@ def test_run_optimises_the_objective_asked_for(tmp_path, capsys) -> None:
     lines = printed.out.splitlines()
     k = next(i for i, line in enumerate(lines) if line.startswith("The optimised plans "))
     assert lines[k + 1].startswith("Recommendation: ")  # after the headline, before the table
+
+
+def test_run_can_tune_actuated_control(tmp_path, capsys) -> None:
+    """run --control actuated: the optimised plans are actuated, compared beside SUMO's stock actuated
+    controller, and exported (plan file and SUMO actuated programme)."""
+    from signalopt.cli import main
+    from signalopt.formats.planfile import read_plans
+    from signalopt.network import read_network
+
+    scenario = write_isolated_scenario(tmp_path / "scenario", name="iso_act")
+    code = main(["run", str(scenario), "--control", "actuated", "--objective", "delay", "--budget", "2", "--seeds",
+                 "1", "--compare-seeds", "101,102", "--baselines", "existing,actuated", "--out",
+                 str(tmp_path / "out"), "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert {"optimised", "actuated", "existing"} <= {r["name"] for r in summary["rows"]}
+    plans = read_plans(tmp_path / "out" / "plans" / "optimised.json",
+                       network=read_network(ISOLATED_NET))
+    assert all(p.actuation is not None for p in plans)
+    assert 'type="actuated"' in (tmp_path / "out" / "plans" / "optimised.add.xml").read_text()
+    assert "actuated settings" in (tmp_path / "out" / "report.html").read_text()
