@@ -23,26 +23,17 @@ LANE_MARGIN_M = 0.5
 
 
 def lane_lengths_m(signal: Signal) -> dict[str, float]:
-    """Length of each incoming vehicle lane of ``signal`` [m] (its approach edge's length)."""
-    by_edge = {a.id: a.length_m for a in signal.approaches}
-    out: dict[str, float] = {}
-    for link in signal.links:
-        if link.is_crossing:
-            continue
-        for lane in link.from_lanes:
-            edge = lane.rsplit("_", 1)[0]
-            if edge in by_edge:
-                out[lane] = by_edge[edge]
-    return out
+    """Length of each incoming lane of ``signal`` that cars use [m] (its approach edge's length).
+
+    The approaches list the lanes that allow passenger cars: bicycle and bus lanes get no extension detector.
+    """
+    return {lane: a.length_m for a in signal.approaches for lane in a.lanes}
 
 
 def place_detectors(plan: TimingPlan, signal: Signal, *, distance_m: float) -> tuple[Detector, ...]:
     """One extension detector per incoming vehicle lane, ``distance_m`` before the stop line.
 
-    Raises
-    ------
-    PlanError
-        A lane whose links never get green in ``plan`` (no stage to extend).
+    A lane whose links never get green in ``plan`` has nothing to extend and gets no detector.
     """
     lengths = lane_lengths_m(signal)
     first_green: dict[str, int] = {}
@@ -55,7 +46,7 @@ def place_detectors(plan: TimingPlan, signal: Signal, *, distance_m: float) -> t
     out = []
     for lane in sorted(lengths):
         if lane not in first_green:
-            raise PlanError(f"signal {plan.signal_id}: lane {lane} never gets green; no stage for its detector")
+            continue  # a lane the plan never serves (right on red, a closed lane) has no green to extend
         length = lengths[lane]
         pos = max(LANE_MARGIN_M, length - distance_m)
         pos = min(pos, length - LANE_MARGIN_M)

@@ -300,13 +300,26 @@ def schedule_ntcip_units(schedule: Schedule, network: Network,
         for k, period in enumerate(schedule.periods, start=1):
             t = unit_tables(period.plans[sid], signal, timing)
             for row in t["phaseTable"]:
-                if row["phaseNumber"] in phases:
-                    kept = phases[row["phaseNumber"]]
-                    kept["phaseMaximum1"] = max(kept["phaseMaximum1"], row["phaseMaximum1"])
-                else:
+                if row["phaseNumber"] not in phases:
                     phases[row["phaseNumber"]] = dict(row)
+                    continue
+                kept = phases[row["phaseNumber"]]
+                # one phase table serves every pattern: the phase must mean the same movements, and its
+                # clearances and minimums must cover every period's
+                for what in ("phaseRing", "phaseConcurrency", "description"):
+                    if kept[what] != row[what]:
+                        raise PlanError(f"signal {sid}: period {period.name!r} gives phase {row['phaseNumber']} "
+                                        f"another {what} ({row[what]} against {kept[what]}); one NTCIP phase table "
+                                        f"cannot hold both: export the periods one by one")
+                for what in ("phaseMinimumGreen", "phaseYellowChange", "phaseRedClear", "phaseWalk",
+                             "phasePedestrianClear", "phaseMaximum1", "phaseMaximum2", "phasePassage"):
+                    kept[what] = max(kept[what], row[what])
             if k == 1:
                 tables["overlapTable"] = t["overlapTable"]
+            elif [(o["overlapIncludedPhases"], o["description"]) for o in t["overlapTable"]] != [
+                    (o["overlapIncludedPhases"], o["description"]) for o in tables["overlapTable"]]:
+                raise PlanError(f"signal {sid}: period {period.name!r} has other overlaps than the first period; one "
+                                f"NTCIP overlap table cannot hold both: export the periods one by one")
             # a period that orders its phases otherwise (leading or lagging lefts) gets its own sequence
             seq = [r["sequenceData"] for r in t["sequenceTable"]]
             if seq not in [[r["sequenceData"] for r in known] for known in sequences]:

@@ -10,6 +10,8 @@ it costs a fraction of a second per network and keeps no simulator state.
 
 from __future__ import annotations
 
+import math
+
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -25,7 +27,7 @@ from ._xml import xml_escape
 from .errors import SimulationError
 from .metrics import RunMetrics
 from .network import Network
-from .plan import PlanSet
+from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, PlanSet, TimingPlan
 from .prepare import Prepared
 
 
@@ -187,6 +189,37 @@ def _runs(series: Sequence[tuple[float, str]], k: int, chars: str) -> list[tuple
     return out
 
 
+def _merged(runs: list[tuple[float, float]], step_s: float) -> list[tuple[float, float]]:
+    """``runs`` with those one step apart joined: SUMO's NEMA controller shows a link that goes from one
+    phase's protected green to another's permissive green red for a single step."""
+    out: list[tuple[float, float]] = []
+    for s, e in runs:
+        if out and s - out[-1][1] <= step_s + 1e-6:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _clearances_s(plan: TimingPlan, vehicle: Sequence[int]) -> tuple[dict[int, float], dict[int, float]]:
+    """Per vehicle link, the yellow and the all-red it must show when its green ends [s].
+
+    A stage's minimums cover every link its end stops, so the smallest minimum over the stages that stop a
+    link still covers the link's own need (never a yellow under MUTCD's 3 s).
+    """
+    n = len(plan.phases)
+    yellow: dict[int, float] = {}
+    red: dict[int, float] = {}
+    for i, ph in enumerate(plan.phases):
+        nxt = plan.phases[(i + 1) % n].state
+        for k in vehicle:
+            if ph.state[k] in GREEN_CHARS and nxt[k] not in GREEN_CHARS:
+                yellow[k] = min(yellow.get(k, math.inf), ph.min_yellow_s)
+                red[k] = min(red.get(k, math.inf), ph.min_all_red_s)
+    return ({k: max(ABSOLUTE_MIN_YELLOW_S, yellow.get(k, 0.0)) for k in vehicle},
+            {k: red.get(k, 0.0) for k in vehicle})
+
+
 def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, cycles: float = 3.0,
                step_s: float = 0.1) -> NemaCheck:
     """Run the NEMA export of ``plans`` in SUMO and measure each phase's green and the clearances it shows.
@@ -194,9 +227,13 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
     Greens that start after ``warmup_cycles`` (the controller's transition
     into coordination) and end within the window are measured on links that
     only that phase shows green.  Safety: no two foes green together unless
-    one yields; every green that ends shows yellow for at least the smallest
-    minimum yellow of the plan; a foe turns green no sooner than the smallest
-    minimum all-red after the yellow ends (one step of tolerance each).
+    one yields; every vehicle green that ends shows the yellow of the stage
+    whose end stops it (its minimum, at least 3 s) and a foe turns green, or
+    permissive green, no sooner than that stage's minimum all-red after the
+    yellow ends (one step of tolerance each).  Crossings are checked for
+    conflicts only: SUMO's NEMA controller has no pedestrian timing (a
+    crossing is green for its phase's whole green).  The run has no traffic,
+    so an actuated plan runs its minimums: extensions are not exercised here.
 
     Raises
     ------
@@ -238,9 +275,8 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
             chars = "Gg" if shows[own[0]] == 1 else "G"
             runs = [e - s for s, e in _runs(series, own[0], chars) if s >= begin - 1e-6 and e <= stop + 1e-6]
             greens[(plan.signal_id, p.number)] = (p.green_s, tuple(round(r, 3) for r in runs))
-        min_yellow = min(ph.min_yellow_s for ph in plan.phases)
-        min_red = min(ph.min_all_red_s for ph in plan.phases)
         vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
+        need_yellow, need_red = _clearances_s(plan, vehicle)
         for t, state in series:
             bad = signal.conflicting_greens(state)
             if bad:
@@ -249,21 +285,22 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
         ends: dict[int, list[float]] = {}
         for k in vehicle:
             yellows = _runs(series, k, "y")
-            for s, e in _runs(series, k, "Gg"):
+            for s, e in _merged(_runs(series, k, "Gg"), step_s):
                 if s < begin - 1e-6 or e > stop + 1e-6:
                     continue
                 yellow = [(ys, ye) for ys, ye in yellows if abs(ys - e) < 1e-6]
                 length = yellow[0][1] - yellow[0][0] if yellow else 0.0
-                if length < min_yellow - tol:
-                    violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < {min_yellow:g} s")
+                if length < need_yellow[k] - tol:
+                    violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < "
+                                      f"{need_yellow[k]:g} s")
                 ends.setdefault(k, []).append(yellow[0][1] if yellow else e)
         for k, stops in ends.items():
             for j in vehicle:
                 if not signal.are_foes(k, j):
                     continue
-                for gs, _ in _runs(series, j, "G"):
+                for gs, _ in _runs(series, j, "Gg"):  # a permissive start is a start too
                     gaps = [gs - x for x in stops if 0 <= gs - x < longest / 2]
-                    if gaps and min(gaps) < min_red - tol:
+                    if gaps and min(gaps) < need_red[k] - tol:
                         violations.append(f"{plan.signal_id} links {k}->{j} t={gs:g} s: all-red {min(gaps):g} s "
-                                          f"< {min_red:g} s")
+                                          f"< {need_red[k]:g} s")
     return NemaCheck(str(network.path), step_s, greens, tuple(unmeasured), tuple(dict.fromkeys(violations)))

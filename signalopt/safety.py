@@ -94,12 +94,19 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
                                      f"{req.ped_clearance_s:g} s"))
         if plan.actuation is not None:
             out += _actuation_violations(sid, name, plan.actuation.stages[i], req, serves_ped)
+            if plan.actuation.mode == "coordinated" and plan.actuation.stages[i].min_green_s > ph.green_s + EPS_S:
+                out.append(Violation(sid, name, "actuated minimum green longer than the split allows (coordinated)",
+                                     f"{plan.actuation.stages[i].min_green_s:g} s", f"{ph.green_s:g} s"))
     if plan.actuation is not None:
-        lanes = {lane for link in signal.links for lane in link.from_lanes}
         for d in plan.actuation.detectors:
-            if d.lane not in lanes:
+            served = {lane for k, c in enumerate(plan.phases[d.stage].state) if c in GREEN_CHARS
+                      for lane in signal.links[k].from_lanes}
+            if d.lane not in {lane for link in signal.links for lane in link.from_lanes}:
                 out.append(Violation(sid, "-", "detector on a lane the signal does not control", d.lane,
                                      "an incoming lane of the signal"))
+            elif d.lane not in served:
+                out.append(Violation(sid, "-", "detector extends a stage that does not serve its lane",
+                                     f"{d.lane}, stage {d.stage + 1}", "a stage in which the lane has green"))
     return out
 
 

@@ -109,6 +109,21 @@ def test_actuated_plans_round_trip_through_json_and_are_checked_for_safety(tmp_p
     alien = Actuation(plan.actuation.stages, plan.actuation.detectors + (Detector("nowhere_0", 20.0, 5.0, 0),))
     bad = plans.replace_plans([TimingPlan("center", plan.phases, ped_links=plan.ped_links, actuation=alien)])
     assert [v.rule for v in check_plans(bad, net())] == ["detector on a lane the signal does not control"]
+    # a detector that extends a stage in which its lane has no green
+    lane = plan.actuation.detectors[0]
+    wrong = next(i for i, ph in enumerate(plan.phases)
+                 if not any(c in "Gg" and lane.lane in net().signal("center").links[k].from_lanes
+                            for k, c in enumerate(ph.state)))
+    moved = Actuation(plan.actuation.stages, (Detector(lane.lane, lane.distance_m, lane.pos_m, wrong),)
+                      + plan.actuation.detectors[1:])
+    bad = plans.replace_plans([TimingPlan("center", plan.phases, ped_links=plan.ped_links, actuation=moved)])
+    assert [v.rule for v in check_plans(bad, net())] == ["detector extends a stage that does not serve its lane"]
+    # coordinated: a minimum the split cannot hold
+    long_min = Actuation((StageActuation(plan.phases[0].green_s + 5, 60.0, 2.5),) + plan.actuation.stages[1:],
+                         plan.actuation.detectors, mode="coordinated")
+    bad = plans.replace_plans([TimingPlan("center", plan.phases, ped_links=plan.ped_links, actuation=long_min)])
+    assert [v.rule for v in check_plans(bad, net())] == [
+        "actuated minimum green longer than the split allows (coordinated)"]
     with pytest.raises(PlanError, match="actuation has 2 stage settings for 4 stages"):
         TimingPlan("center", plan.phases, actuation=Actuation(plan.actuation.stages[:2], ()))
 

@@ -708,3 +708,16 @@ def test_schedule_ntcip_gives_each_phase_order_its_sequence(tmp_path: Path) -> N
     assert seqs[(1, 1)] != seqs[(2, 1)]
     numbers = [r["phaseNumber"] for r in unit["phaseTable"]]
     assert numbers == sorted(set(numbers))
+
+
+def test_schedule_ntcip_refuses_periods_whose_phases_mean_other_movements(tmp_path: Path) -> None:
+    """Split phasing in one period, protected lefts in another: phase 1 is a left in one and an approach in the
+    other; one phase table cannot hold both, so the sheet is refused in one line (each period exports alone)."""
+    from signalopt.export import export_schedule
+    from signalopt.schedule import Schedule, SchedulePeriod
+
+    lefts, split = safe("isolated"), _split_phasing()
+    day = Schedule("day", (SchedulePeriod("am", 21600, 32400, lefts), SchedulePeriod("pm", 32400, 43200, split)))
+    with pytest.raises(PlanError, match="period 'pm' gives phase . another .* export the periods one by one"):
+        export_schedule(day, "ntcip", tmp_path / "day.json", network=net("isolated"))
+    assert list(tmp_path.iterdir()) == []

@@ -165,9 +165,12 @@ def test_right_turn_overlap(tmp_path: Path) -> None:
     overlap = ring.overlaps[0]
     legs = {a.id: a.leg for a in signal.approaches}
     assert {legs[signal.links[k].approach] for k in overlap.links} == {leg}
-    # parents: the left phase it runs with and its own approach's through phase
-    kinds = sorted(ring.phase(n).kind for n in overlap.parents)
-    assert kinds == ["left", "through"] and len(ring.groups) == 2
+    # every parent, and every phase the other ring may run beside a parent, can show the overlap's green
+    for number in overlap.parents:
+        for other in [number, *ring.concurrent(number)]:
+            merged = "".join("G" if k in overlap.links else c for k, c in enumerate(ring.phase(other).state))
+            assert signal.conflicting_greens(merged) == [], (number, other)
+    assert len(ring.groups) == 2
     refused = assert_exports(isolated(), plans, tmp_path)
     assert refused == {}
     sheet = read_ntcip_csv((tmp_path / "plans.ntcip.csv").read_text(encoding="utf-8"))

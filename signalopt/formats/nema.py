@@ -127,6 +127,7 @@ class Overlap:
     parents: tuple[int, ...]
     links: frozenset[int]
     stages: tuple[int, ...]
+    state: str  # the overlap's links as they show: G, or g where they yield
 
 
 @dataclass(frozen=True)
@@ -440,13 +441,18 @@ def _structures(foes: _Foes, n: int, units: Sequence[_Unit]) -> _Candidate | Non
 
 
 def _overlaps_fit(foes: _Foes, cand: _Candidate) -> bool:
-    """Whether each overlap's stages are exactly covered by phases that run within them and are not its foes."""
-    phases = [ph for _, r1, r2 in cand.groups for ring in (r1, r2) for ph in ring]
+    """Whether each overlap's stages are exactly covered by phases that run within them, are not its foes, and
+    whose group's other ring has no phase that is its foe (a controller may run any of them beside the parent)."""
     for u in cand.overlaps:
         cover: set[int] = set()
-        for ph in phases:
-            if set(ph[0].stages) <= set(u.stages) and not any(foes(u, v) for v in ph):
-                cover |= set(ph[0].stages)
+        for _, r1, r2 in cand.groups:
+            for ring, other in ((r1, r2), (r2, r1)):
+                for ph in ring:
+                    if not set(ph[0].stages) <= set(u.stages):
+                        continue
+                    if any(foes(u, v) for v in ph) or any(foes(u, v) for q in other for v in q):
+                        continue
+                    cover |= set(ph[0].stages)
         if cover != set(u.stages):
             return False
     return True
@@ -568,14 +574,14 @@ def _number(plan: TimingPlan, signal: Signal, cand: _Candidate, permissive: Mapp
                 if numbers[j] is None and kind not in ("left", "dummy") and even in pool:
                     numbers[j] = even
                     pool.remove(even)
-            extra = 17 + 4 * g + (2 if r == 2 else 0)
             for j in range(len(slots)):
                 if numbers[j] is None:
                     if pool:
                         numbers[j] = pool.pop(0)
-                    else:
-                        numbers[j] = extra
-                        extra += 1
+                    else:  # a third phase in a ring and group: the first number no group's pair can take
+                        taken = {b["number"] for b in built} | {n for n in numbers if n is not None}
+                        numbers[j] = next(n for n in itertools.count(9 + 4 * max(len(groups) - 2, 0))
+                                          if n not in taken)
             for j, ((run_stages, us), number) in enumerate(zip(slots, numbers)):
                 built.append({"number": number, "ring": r, "barrier": g + 1, "position": j + 1,
                               "stages": run_stages, "kind": kinds[j],
@@ -636,7 +642,8 @@ def _number(plan: TimingPlan, signal: Signal, cand: _Candidate, permissive: Mapp
         for b in sorted(built, key=lambda b: (b["barrier"], b["ring"], b["position"])):
             if b["kind"] == "dummy" or not set(b["stages"]) <= set(u.stages) or set(b["stages"]) <= cover:
                 continue
-            if signal.conflicting_greens(_merge(state, b["state"])):
+            # the overlap shows with its parent and with whatever the other ring runs beside it
+            if any(signal.conflicting_greens(_merge(state, o["state"])) for o in [b, *others(b)]):
                 continue
             parents.append(b["number"])
             cover |= set(b["stages"])
@@ -644,7 +651,7 @@ def _number(plan: TimingPlan, signal: Signal, cand: _Candidate, permissive: Mapp
             raise PlanError(f"{where}: right turn(s) {sorted(u.links)} run across a barrier in stage(s) "
                             f"{','.join(str(s + 1) for s in u.stages)} where no set of phases can carry them as "
                             f"an overlap{_TAIL}")
-        overlaps.append(Overlap(chr(ord("A") + j), tuple(parents), u.links, u.stages))
+        overlaps.append(Overlap(chr(ord("A") + j), tuple(parents), u.links, u.stages, state))
     phases = []
     for b in built:
         first, last = b["stages"][0], b["stages"][-1]
@@ -755,7 +762,7 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
         state = p.state
         parents = [o for o in ring.overlaps if p.number in o.parents]
         for o in parents:
-            state = "".join("G" if k in o.links else c for k, c in enumerate(state))
+            state = "".join(o.state[k] if k in o.links else c for k, c in enumerate(state))
         if act is None:
             first = plan.phases[p.stages[0]]
             low, high, ext = min(first.min_green_s, p.green_s), p.green_s, VEHICLE_EXTENSION_S

@@ -178,22 +178,23 @@ def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict
         else:
             min_green = math.ceil(max(plan.phases[i].min_green_s for i in p.stages) - EPS_S)
         max1 = math.floor(p.green_s + EPS_S)
-        if max1 < min_green and act is None:
-            raise PlanError(f"signal {sid}: {what}: green {p.green_s:g} s after rounding the split to {split} s is "
-                            f"below phaseMinimumGreen {min_green} s")
         passage = 0
         max2 = max1
         mode = SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL if walk else SPLIT_MODE_MAX_RECALL
         if act is not None and p.kind != "dummy":
             stages = [act.stages[i] for i in p.stages]
             extra = sum(plan.phases[i].yellow_s + plan.phases[i].all_red_s for i in p.stages[:-1])
-            max1 = math.floor(sum(st.max_green_s for st in stages) + extra + EPS_S)
-            max2 = math.floor(sum(st.max2_green_s or st.max_green_s for st in stages) + extra + EPS_S)
+            if act.mode == "free":  # coordinated: the maximum is the split (the force-off)
+                max1 = math.floor(sum(st.max_green_s for st in stages) + extra + EPS_S)
+            max2 = max(max1, math.floor(sum(st.max2_green_s or st.max_green_s for st in stages) + extra + EPS_S))
             passage = _tenths(sid, stages[-1].passage_s, what)
             if all(st.recall == "max" for st in stages):
                 mode = SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL if walk else SPLIT_MODE_MAX_RECALL
             else:
                 mode = SPLIT_MODE_PED_RECALL if walk else SPLIT_MODE_MIN_RECALL
+        if max1 < min_green:
+            raise PlanError(f"signal {sid}: {what}: phaseMaximum1 {max1} s (the green after rounding the split to "
+                            f"{split} s, or the actuated maximum) is below phaseMinimumGreen {min_green} s")
         phase_rows.append({
             "phaseNumber": p.number,
             "phaseMinimumGreen": _check_range(sid, "phaseMinimumGreen", min_green, what),
