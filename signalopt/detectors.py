@@ -22,6 +22,11 @@ from .plan import GREEN_CHARS, TimingPlan
 LANE_MARGIN_M = 0.5
 
 
+def detector_id(signal_id: str, lane: str) -> str:
+    """Id of signalopt's extension detector on ``lane`` (the same in every SUMO programme that uses it)."""
+    return f"so_ext|{signal_id}|{lane}"
+
+
 def lane_lengths_m(signal: Signal) -> dict[str, float]:
     """Length of each incoming lane of ``signal`` that cars use [m] (its approach edge's length).
 

@@ -294,11 +294,12 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
                     violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < "
                                       f"{need_yellow[k]:g} s")
                 ends.setdefault(k, []).append(yellow[0][1] if yellow else e)
+        starts = {j: [gs for gs, _ in _runs(series, j, "Gg")] for j in vehicle}  # a permissive start counts
         for k, stops in ends.items():
             for j in vehicle:
                 if not signal.are_foes(k, j):
                     continue
-                for gs, _ in _runs(series, j, "Gg"):  # a permissive start is a start too
+                for gs in starts[j]:
                     gaps = [gs - x for x in stops if 0 <= gs - x < longest / 2]
                     if gaps and min(gaps) < need_red[k] - tol:
                         violations.append(f"{plan.signal_id} links {k}->{j} t={gs:g} s: all-red {min(gaps):g} s "

@@ -371,13 +371,13 @@ def test_dual_ring_numbering_on_qixiangtai() -> None:
     assert ring.groups == (((1, 2), (5, 6)), ((3, 4), (7, 8))) and ring.coordinated == (2, 6)
     assert ring.sumo_problem() is None and ring.overlaps == ()
     legs = {a.id: a.leg for a in signal.approaches}
-    got = {p.number: (p.movement, *(legs[a] for a in p.approaches)) for p in ring.phases}
+    got = {p.number: (p.kind, *(legs[a] for a in p.approaches)) for p in ring.phases}
     assert got == {1: ("left", "S"), 2: ("through", "N"), 3: ("left", "W"), 4: ("through", "E"),
                    5: ("left", "N"), 6: ("through", "S"), 7: ("left", "E"), 8: ("through", "W")}
     # every crossing is served once, by a through phase, and every pairing across the rings is conflict-free
     crossings = [k for p in ring.phases for k in p.crossings]
     assert sorted(crossings) == sorted(signal.ped_links)
-    assert all(p.movement == "through" for p in ring.phases if p.crossings)
+    assert all(p.kind == "through" for p in ring.phases if p.crossings)
     for p in ring.phases:
         for q in ring.concurrent(p.number):
             merged = "".join("G" if "G" in c else "g" if "g" in c else "r"

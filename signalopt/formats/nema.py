@@ -62,6 +62,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .._xml import xml_escape
+from ..detectors import detector_id
 from ..errors import PlanError
 from ..network import Network, Signal
 from ..plan import GREEN_CHARS, PlanSet, TimingPlan
@@ -113,10 +114,6 @@ class NemaPhase:
     def stage(self) -> int:
         """The stage whose interstage ends the phase (its last stage)."""
         return self.stages[-1]
-
-    @property
-    def movement(self) -> str:
-        return self.kind
 
 
 @dataclass(frozen=True)
@@ -187,10 +184,6 @@ class DualRing:
         even = [n for n in numbers if n % 2 == 0 and self.phase(n).kind != "dummy"]
         real = [n for n in numbers if self.phase(n).kind != "dummy"]
         return (even or real or list(numbers))[0]
-
-    @property
-    def n_barriers(self) -> int:
-        return len(self.groups)
 
     def sumo_problem(self) -> str | None:
         """Why SUMO's NEMA controller cannot run this structure, or ``None``."""
@@ -751,11 +744,11 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
     lines = []
     if act is not None:
         for d in act.detectors:
-            lines.append(f'  <laneAreaDetector id="{xml_escape(_detector_id(plan.signal_id, d.lane))}" '
+            lines.append(f'  <laneAreaDetector id="{xml_escape(detector_id(plan.signal_id, d.lane))}" '
                          f'lane="{xml_escape(d.lane)}" pos="{d.pos_m:.3f}" '
                          f'endPos="{d.pos_m + d.distance_m - DETECTOR_END_MARGIN_M:.3f}" period="86400" '
                          f'file="NUL"/>')
-        params += [(d.lane, _detector_id(plan.signal_id, d.lane)) for d in act.detectors]
+        params += [(d.lane, detector_id(plan.signal_id, d.lane)) for d in act.detectors]
     lines.append(f'  <tlLogic id="{sid}" type="NEMA" programID="{xml_escape(program_id)}" offset="{_fmt(offset)}">')
     lines += [f'    <param key="{xml_escape(k)}" value="{xml_escape(v)}"/>' for k, v in params]
     for p in ring.phases:
@@ -777,10 +770,6 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
 
 #: A lane-area detector ends this far before the stop line [m] (SUMO refuses one past the lane's end).
 DETECTOR_END_MARGIN_M = 0.1
-
-
-def _detector_id(signal_id: str, lane: str) -> str:
-    return f"so_ext|{signal_id}|{lane}"
 
 
 def nema_additional_text(plans: PlanSet, network: Network, *, program_ids: Mapping[str, str],

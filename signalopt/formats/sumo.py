@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .._xml import parse_xml, xml_escape
 from ..actuated import Actuation
+from ..detectors import detector_id
 from ..errors import InputError, PlanError
 from ..network import Network
 from ..plan import PlanSet, TimingPlan, without_walk
@@ -121,11 +122,6 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
         lines.append("  </tlLogic>")
     lines.append("</additional>")
     return "\n".join(lines) + "\n"
-
-
-def detector_id(signal_id: str, lane: str) -> str:
-    """Id of signalopt's extension detector on ``lane``."""
-    return f"so_ext|{signal_id}|{lane}"
 
 
 def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str) -> list[str]:
