@@ -28,11 +28,14 @@ from .movements import (EVENTS_FILE, LANES_FILE, SWITCHES_FILE, Crossing, LaneGr
 from .formats.sumo import RUN_PROGRAM_ID, plans_additional, waut_additional
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared
+from ._responsive_run import responsive_additional, run_responsive
+from .responsive import ResponsivePlans
 from .schedule import program_timeline, Schedule
 
 #: ``network`` runs the network's own programmes as they are (the existing timing as it runs on the street,
-#: actuated and NEMA included); the plans then only set the queue windows.
-CONTROLLERS = ("static", "network", "actuated", "delay_based", "max_pressure")
+#: actuated and NEMA included); the plans then only set the queue windows.  ``responsive`` runs a task's
+#: :class:`~signalopt.responsive.ResponsivePlans` (traffic-responsive plan selection).
+CONTROLLERS = ("static", "network", "actuated", "delay_based", "max_pressure", "responsive")
 #: Queue sampling window of time-of-day runs, regrouped per cycle afterwards [s].
 FINE_WINDOW_S = 30.0
 #: Step of the day's queue profile [s].
@@ -52,6 +55,7 @@ class Task:
     and delay are also given separately (e.g. the control periods of a day).  With ``groups`` the run is
     detailed: it also measures those lane groups (HCM and ATSPM measures, :mod:`signalopt.movements`),
     which an optimiser's runs leave out for speed; with ``crossings``, also those crossings' pedestrian delay.
+    ``responsive`` (with ``controller="responsive"``) switches between its patterns by detector data.
     """
 
     prepared: Prepared
@@ -63,6 +67,7 @@ class Task:
     bins: tuple[tuple[str, float, float], ...] = ()
     groups: tuple[LaneGroup, ...] = ()
     crossings: tuple[Crossing, ...] = ()
+    responsive: ResponsivePlans | None = None
 
 
 def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_file: str) -> str:
@@ -82,10 +87,12 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
     """The SUMO command line of a task (also used by the bare-run benchmark)."""
     p = task.prepared
     additional = list(p.additional_files)
-    if task.schedule is not None:
+    if task.schedule is not None or task.responsive is not None:
         # queues sampled finely, then regrouped per cycle of whichever plan runs
         windows = {sid: FINE_WINDOW_S for sid in p.signal_ids}
-        (work / "plans.add.xml").write_text(waut_additional(task.schedule, program_prefix="so-"), encoding="utf-8")
+        body = (waut_additional(task.schedule, program_prefix="so-") if task.schedule is not None
+                else responsive_additional(task.responsive, begin_s=p.begin_s))
+        (work / "plans.add.xml").write_text(body, encoding="utf-8")
         additional.append(str(work / "plans.add.xml"))
     else:
         windows = {pl.signal_id: pl.cycle_s for pl in task.plans} if task.plans is not None else {}
@@ -112,7 +119,9 @@ def run_task(task: Task) -> RunMetrics:
     """Simulate one task with libsumo and return its figures."""
     if task.controller not in CONTROLLERS:
         raise SimulationError(f"unknown controller {task.controller!r}")
-    if task.controller not in ("static", "network") and task.plans is None:
+    if (task.controller == "responsive") != (task.responsive is not None):
+        raise SimulationError("controller 'responsive' runs a task's responsive plans, and only it does")
+    if task.controller not in ("static", "network", "responsive") and task.plans is None:
         raise SimulationError(f"controller {task.controller!r} needs the plans whose stages it drives")
     import libsumo
 
@@ -123,8 +132,12 @@ def run_task(task: Task) -> RunMetrics:
         cmd = sumo_command(task, work)
         try:
             libsumo.start(cmd)
+            log = None
             if task.controller == "max_pressure":
                 _run_max_pressure(libsumo, task)
+            elif task.responsive is not None:
+                log = run_responsive(libsumo, task.responsive, begin_s=task.prepared.begin_s,
+                                     end_s=task.prepared.end_s)
             else:
                 libsumo.simulationStep(task.prepared.end_s)
         except Exception as exc:  # libsumo raises its own exception types
@@ -134,7 +147,9 @@ def run_task(task: Task) -> RunMetrics:
                 libsumo.close()
             except Exception:
                 pass
-        metrics = read_outputs(task, work)
+        metrics = read_outputs(task, work, cycle_starts=log.cycle_starts if log is not None else None)
+        if log is not None:
+            metrics = replace(metrics, patterns=tuple(log.decisions))
         return replace(metrics, sim_time_s=time.perf_counter() - t0)
     finally:
         if not task.keep_dir:
@@ -336,8 +351,9 @@ def _approach_metrics(a, rows: list[tuple[float, float, float]]) -> ApproachMetr
                            float(arr_v.max()), len(rows), storage_m, spilled)
 
 
-def read_outputs(task: Task, work: Path) -> RunMetrics:
-    """Figures of one finished run from its output files."""
+def read_outputs(task: Task, work: Path, *, cycle_starts: dict[str, list[float]] | None = None) -> RunMetrics:
+    """Figures of one finished run from its output files (``cycle_starts``: per signal, when its cycles began,
+    for a run whose plans change as it goes; a schedule's are known in advance)."""
     p = task.prepared
     start = p.begin_s + p.warmup_s
     total_loss, n_veh, stops, arrived = 0.0, 0, 0, 0
@@ -378,7 +394,7 @@ def read_outputs(task: Task, work: Path) -> RunMetrics:
     n_all = n_veh + waiting
     jam_rows = _jam_rows(work / "queues.xml") if (work / "queues.xml").exists() else None
     fine = approach_windows(p, work / "queues.xml", rows=jam_rows) if jam_rows is not None else {}
-    starts = _cycle_starts(task) if task.schedule is not None else {}
+    starts = cycle_starts if cycle_starts is not None else _cycle_starts(task) if task.schedule is not None else {}
     cycles = {a.id: _regroup(fine.get(a.id, []), starts[a.signal_id]) if a.signal_id in starts
               else fine.get(a.id, []) for a in p.approaches}
     approaches = tuple(_approach_metrics(a, cycles[a.id]) for a in p.approaches) if fine else ()

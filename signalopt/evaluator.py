@@ -78,6 +78,9 @@ class SumoEvaluator:
                  workers: int = 2, controller: str = "static") -> None:
         if controller not in CONTROLLERS:
             raise InputError("--controller", f"unknown controller, choose from {', '.join(CONTROLLERS)}", controller)
+        if controller == "responsive":
+            raise InputError("--controller", "responsive control runs a responsive plan file (compare --responsive "
+                                             "FILE), not a plan set", controller)
         self.session, self._own_session = borrow_session(scenario, workers=workers, executor=executor)
         self.controller = controller
 

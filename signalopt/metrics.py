@@ -155,6 +155,8 @@ class RunMetrics:
     profile_start_s: float = 0.0
     movements: tuple[MovementMetrics, ...] = ()
     crossings: tuple[CrossingMetrics, ...] = ()
+    #: traffic-responsive runs: (time [s], smoothed section index [-], pattern) at each computation instant
+    patterns: tuple[tuple[float, float, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -173,6 +175,7 @@ class RunMetrics:
         data["movements"] = tuple(MovementMetrics(**m) for m in data.get("movements", ()))
         data["crossings"] = tuple(CrossingMetrics(**c) for c in data.get("crossings", ()))
         data["queue_profile_m"] = tuple(data.get("queue_profile_m", ()))
+        data["patterns"] = tuple((float(t), float(x), int(k)) for t, x, k in data.get("patterns", ()))
         return cls(**data)
 
 

@@ -26,7 +26,7 @@ from .formats.sumo import RUN_PROGRAM_ID, plans_additional
 from ._xml import xml_escape
 from .errors import SimulationError
 from .metrics import RunMetrics
-from .network import Network
+from .network import Network, Signal
 from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, PlanSet, TimingPlan
 from .prepare import Prepared
 
@@ -251,7 +251,6 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
                            step_s=step_s)
     greens: dict[tuple[str, int], tuple[float, tuple[float, ...]]] = {}
     unmeasured, violations = [], []
-    tol = step_s + 1e-6
     for plan in plans:
         signal = network.signal(plan.signal_id)
         ring = dual_ring(plan, signal)
@@ -275,33 +274,48 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
             chars = "Gg" if shows[own[0]] == 1 else "G"
             runs = [e - s for s, e in _runs(series, own[0], chars) if s >= begin - 1e-6 and e <= stop + 1e-6]
             greens[(plan.signal_id, p.number)] = (p.green_s, tuple(round(r, 3) for r in runs))
-        vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
-        need_yellow, need_red = _clearances_s(plan, vehicle)
-        for t, state in series:
-            bad = signal.conflicting_greens(state)
-            if bad:
-                violations.append(f"{plan.signal_id} t={t:g} s: links {bad[0][0]} and {bad[0][1]} green together")
-                break
-        ends: dict[int, list[float]] = {}
-        for k in vehicle:
-            yellows = _runs(series, k, "y")
-            for s, e in _merged(_runs(series, k, "Gg"), step_s):
-                if s < begin - 1e-6 or e > stop + 1e-6:
-                    continue
-                yellow = [(ys, ye) for ys, ye in yellows if abs(ys - e) < 1e-6]
-                length = yellow[0][1] - yellow[0][0] if yellow else 0.0
-                if length < need_yellow[k] - tol:
-                    violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < "
-                                      f"{need_yellow[k]:g} s")
-                ends.setdefault(k, []).append(yellow[0][1] if yellow else e)
-        starts = {j: [gs for gs, _ in _runs(series, j, "Gg")] for j in vehicle}  # a permissive start counts
-        for k, stops in ends.items():
-            for j in vehicle:
-                if not signal.are_foes(k, j):
-                    continue
-                for gs in starts[j]:
-                    gaps = [gs - x for x in stops if 0 <= gs - x < longest / 2]
-                    if gaps and min(gaps) < need_red[k] - tol:
-                        violations.append(f"{plan.signal_id} links {k}->{j} t={gs:g} s: all-red {min(gaps):g} s "
-                                          f"< {need_red[k]:g} s")
+        violations += state_violations(signal, plan, series, begin_s=begin, end_s=stop, step_s=step_s,
+                                       horizon_s=longest / 2)
     return NemaCheck(str(network.path), step_s, greens, tuple(unmeasured), tuple(dict.fromkeys(violations)))
+
+
+def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[float, str]], *, begin_s: float,
+                     end_s: float, step_s: float, horizon_s: float) -> list[str]:
+    """Unsafe indications of one signal as it ran (``series``: (time [s], state) at every change).
+
+    No two foes green together unless one yields; every vehicle green that ends between ``begin_s`` and
+    ``end_s`` shows the yellow of the stage whose end stops it in ``plan`` (its minimum, at least 3 s); a foe
+    turns green, or permissive green, no sooner than that stage's minimum all-red after the yellow ends
+    (looking ``horizon_s`` back; one step of tolerance each).
+    """
+    violations = []
+    tol = step_s + 1e-6
+    vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
+    need_yellow, need_red = _clearances_s(plan, vehicle)
+    for t, state in series:
+        bad = signal.conflicting_greens(state)
+        if bad:
+            violations.append(f"{plan.signal_id} t={t:g} s: links {bad[0][0]} and {bad[0][1]} green together")
+            break
+    ends: dict[int, list[float]] = {}
+    for k in vehicle:
+        yellows = _runs(series, k, "y")
+        for s, e in _merged(_runs(series, k, "Gg"), step_s):
+            if s < begin_s - 1e-6 or e > end_s + 1e-6:
+                continue
+            yellow = [(ys, ye) for ys, ye in yellows if abs(ys - e) < 1e-6]
+            length = yellow[0][1] - yellow[0][0] if yellow else 0.0
+            if length < need_yellow[k] - tol:
+                violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < {need_yellow[k]:g} s")
+            ends.setdefault(k, []).append(yellow[0][1] if yellow else e)
+    starts = {j: [gs for gs, _ in _runs(series, j, "Gg")] for j in vehicle}  # a permissive start counts
+    for k, stops in ends.items():
+        for j in vehicle:
+            if not signal.are_foes(k, j):
+                continue
+            for gs in starts[j]:
+                gaps = [gs - x for x in stops if 0 <= gs - x < horizon_s]
+                if gaps and min(gaps) < need_red[k] - tol:
+                    violations.append(f"{plan.signal_id} links {k}->{j} t={gs:g} s: all-red {min(gaps):g} s "
+                                      f"< {need_red[k]:g} s")
+    return violations

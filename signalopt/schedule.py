@@ -313,11 +313,18 @@ def plan_switch(old: TimingPlan, new: TimingPlan, at_s: float) -> Switch:
     if bad:
         raise PlanError(f"signal {new.signal_id}: the old last stage keeps links {bad} green, the new first stage "
                         f"does not; cannot switch safely")
+    length = transition_length_s(new, start)
+    return Switch(new.signal_id, start, transition_plan(new, length), start + length)
+
+
+def transition_length_s(new: TimingPlan, start_s: float) -> float:
+    """Length of a transition cycle into ``new`` that starts at ``start_s`` [s]: to the new plan's next
+    coordinated start (its offset), a cycle more while that is shorter than the new plan's minimum cycle."""
     min_cycle = sum(p.effective_min_green_s + p.yellow_s + p.all_red_s for p in new.phases)
-    length = (new.offset_s - start) % new.cycle_s
+    length = (new.offset_s - start_s) % new.cycle_s
     while length < min_cycle - 1e-6:
         length += new.cycle_s
-    return Switch(new.signal_id, start, transition_plan(new, length), start + length)
+    return length
 
 
 def program_timeline(schedule: Schedule) -> dict[str, list[tuple[float, str, TimingPlan]]]:

@@ -15,10 +15,10 @@ LAYERS = {
     0: {"errors", "options", "_clock", "_alloc", "_xml", "_sumo", "_text"},
     1: {"plan", "actuated", "clearance", "webster", "atspm", "surge"},
     2: {"network", "programs", "scenario", "demand", "segment", "prepare", "encoding", "schedule", "coordination",
-        "detectors", "actuated_encoding",
+        "detectors", "actuated_encoding", "responsive",
         "safety", "formats", "provenance"},
     3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
-        "trace", "session", "movements", "eventlog_writer"},
+        "trace", "session", "movements", "eventlog_writer", "_responsive_run"},
     4: {"optimiser", "study", "pareto"},
     5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "importers", "__init__"},
 }
