@@ -12,6 +12,14 @@ corridor's south end, docs/scenarios.md), on held-out seeds, each row runs throu
   short school-term yellows and all-reds);
 * `actuated, fixed stages`: SUMO's actuated control over the fixed plans' stages (ITE clearances, their greens
   the maxima 50 s or their green if longer): the clearances of the fixed row, so a gain is not the clearances';
+* `opt-actuated`: actuated settings optimised for the ordinary evening (`signalopt optimise
+  scenarios/qixiangtai_evening.toml --control actuated --objective delay`; `--actuated-plans FILE`, otherwise
+  optimised here with `--actuated-budget`), run by SUMO's actuated controller on signalopt's detectors;
+* `responsive`: traffic-responsive plan selection (signalopt.responsive) between the fixed plans and an event
+  pattern, fixed plans optimised for the surge's peak (the surge scenario's 17:45-18:45, `--event-plans FILE`,
+  otherwise optimised here with `--budget`); its thresholds, hysteresis, occupancy weight and smoothing optimised
+  on the surge scenario's optimiser seeds (`signalopt responsive ...`; `--responsive FILE`, otherwise searched here
+  with `--selection-budget`), as an engineer would tune them on a past event's counts;
 * `--candidate NAME=FILE[@CONTROLLER]` (repeatable): further plan files, fixed time or under a controller;
 * `fixed, no surge`: the fixed plans on the ordinary evening, the control: the clearance measure should give 0.
 
@@ -26,7 +34,8 @@ longest time it could show (a lower bound), and the row says so.
 Target (issue "Lights watch cars"): responsive control clears the surge's queues >= 30% sooner than the ordinary
 fixed plan (the worst approach's clearance, paired over seeds), with no approach's 95th-percentile queue at its
 storage. Checked for every responsive row; a row with runs that never cleared cannot meet it.
-Usage: python benchmarks/surge.py [--seeds 101-110 | --n-seeds N] [--plans FILE | --budget 40] [--workers 2]
+Usage: python benchmarks/surge.py [--seeds 101-110 | --n-seeds N] [--plans FILE | --budget 40] [--event-plans FILE]
+       [--actuated-plans FILE | --actuated-budget 16] [--responsive FILE | --selection-budget 16] [--workers 2]
 """
 
 from __future__ import annotations
@@ -41,16 +50,19 @@ from pathlib import Path
 import numpy as np
 from _common import ROOT, report, run_main
 
-from signalopt._clock import parse_time_s
+from signalopt._clock import clock_text, parse_time_s
 from signalopt._sumo_run import CONTROLLERS, Task
 from signalopt.baselines import existing_candidate
 from signalopt.comparison import check_compare_seeds, paired_pct
 from signalopt.errors import InputError, SimulationError
 from signalopt.evaluator import parse_seeds
-from signalopt.formats.planfile import read_plans, write_plans
+from signalopt.formats.planfile import read_plans, read_responsive, write_plans, write_responsive
 from signalopt.metrics import RunMetrics, mean_ci95
 from signalopt.optimiser import optimise
 from signalopt.plan import PlanSet
+from signalopt.responsive import ResponsivePlans
+from signalopt.responsive_search import optimise_selection
+from signalopt.prepare import window_scenario
 from signalopt.session import Session
 from signalopt.surge import NetworkClearance, SurgeWindow, network_clearance, period_percentile
 from signalopt.trace import SERIES_STEP_S, QueueSeries, run_with_queue_series
@@ -63,6 +75,8 @@ SURGE_BEGIN_S, SURGE_END_S = parse_time_s("18:00"), parse_time_s("18:45")
 RESPONSIVE = ("actuated", "delay_based", "max_pressure")
 #: Share of its storage at which an approach's queue has reached the end of it (as _sumo_run's spillback).
 FULL_SHARE = 0.9
+#: Warm-up of the event pattern's optimisation window, which ends 15 minutes after the surge [s].
+EVENT_WARMUP_S = 900.0
 #: The clearance-time cut the issue asks of responsive control against the ordinary fixed plan [%].
 TARGET_CUT_PCT = 30.0
 
@@ -76,6 +90,7 @@ class Row:
     controller: str
     surge: bool = True
     responsive: bool = False
+    section: ResponsivePlans | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,7 @@ class RunFigures:
     p95_queue_m: dict[str, float]  # approach -> 95th-percentile back of queue, surge start to period end [m]
     storage_m: dict[str, float]
     teleports: int
+    patterns: tuple[tuple[float, float, int], ...] = ()
 
 
 def periods(session: Session) -> tuple[tuple[str, float, float], ...]:
@@ -102,7 +118,7 @@ def figures(metrics: RunMetrics, series: QueueSeries, surge: SurgeWindow, end_s:
     p95 = {a: period_percentile(q, start_s=series.start_s, step_s=series.step_s, begin_s=surge.begin_s, end_s=end_s)
            for a, q in series.queues_m.items()}
     return RunFigures(metrics.seed, clearance, {p.name: p.delay_s for p in metrics.periods}, p95, series.storage_m,
-                      metrics.teleports)
+                      metrics.teleports, metrics.patterns)
 
 
 def run_rows(rows: list[Row], seeds: tuple[int, ...], sessions: dict[bool, Session]) -> dict[str, list[RunFigures]]:
@@ -111,7 +127,8 @@ def run_rows(rows: list[Row], seeds: tuple[int, ...], sessions: dict[bool, Sessi
     for row in rows:
         s = sessions[row.surge]
         for seed in seeds:
-            tasks.append((Task(s.prepared, seed, row.plans, row.controller, bins=periods(s)), SERIES_STEP_S))
+            tasks.append((Task(s.prepared, seed, row.plans, row.controller, bins=periods(s), responsive=row.section),
+                           SERIES_STEP_S))
             keys.append(row)
     outcomes = sessions[True].executor.map(run_with_queue_series, tasks)
     failed = [o.error for o in outcomes if not o.ok]
@@ -144,6 +161,54 @@ def fixed_plans(args: argparse.Namespace, evening: Session, out_dir: Path) -> Pl
     return evening.existing.replace_plans(plans.plans, name="fixed")
 
 
+def actuated_plans(args: argparse.Namespace, evening: Session, out_dir: Path) -> PlanSet:
+    """Actuated settings optimised for the ordinary evening: from ``--actuated-plans``, or optimised now."""
+    if args.actuated_plans:
+        plans = read_plans(args.actuated_plans, network=evening.network)
+        print(f"actuated settings: {args.actuated_plans}")
+    else:
+        t0 = time.perf_counter()
+        result = optimise(evening, objective="delay", budget=args.actuated_budget, rng=0, control="actuated")
+        plans = result.best_plans
+        path = write_plans(plans, out_dir / "evening_actuated_plans.json", provenance=result.provenance)
+        print(f"actuated settings: optimised on {evening.scenario.name} (delay, budget {args.actuated_budget}) in "
+              f"{(time.perf_counter() - t0) / 60:.1f} min, written to {path}")
+    return evening.existing.replace_plans(plans.plans, name="opt-actuated")
+
+
+def responsive_section_for(args: argparse.Namespace, surge: Session, fixed: PlanSet, out_dir: Path
+                           ) -> ResponsivePlans:
+    """The responsive section: from ``--responsive``, or the event pattern and the selection optimised now."""
+    if args.responsive:
+        section, _ = read_responsive(args.responsive, network=surge.network)
+        print(f"responsive section: {args.responsive}")
+        return section
+    if args.event_plans:
+        event = read_plans(args.event_plans, network=surge.network)
+        print(f"event pattern: {args.event_plans}")
+    else:
+        t0 = time.perf_counter()
+        peak = window_scenario(surge.scenario, begin_s=SURGE_BEGIN_S - EVENT_WARMUP_S, end_s=SURGE_END_S + 900.0,
+                               warmup_s=EVENT_WARMUP_S, folder=out_dir / "event_window")
+        with Session(peak, executor=surge.executor) as session:
+            event = optimise(session, budget=args.budget, rng=0).best_plans
+        write_plans(event, out_dir / "event_plans.json", provenance={"scenario": peak.name, "budget": args.budget})
+        print(f"event pattern: optimised on {peak.name} (budget {args.budget}) in "
+              f"{(time.perf_counter() - t0) / 60:.1f} min, written to {out_dir / 'event_plans.json'}")
+    t0 = time.perf_counter()
+    result = optimise_selection(surge, [PlanSet(fixed.plans, name="ordinary"), PlanSet(event.plans, name="event")],
+                                budget=args.selection_budget, rng=0)
+    path = write_responsive(result.best, out_dir / "responsive.json",
+                            provenance={"scenario": surge.scenario.name, "seeds": list(result.seeds),
+                                        "budget": args.selection_budget})
+    sel = result.best.selection
+    print(f"responsive selection: {len(result.trials)} settings on seeds {','.join(map(str, result.seeds))} in "
+          f"{(time.perf_counter() - t0) / 60:.1f} min: threshold {', '.join(f'{t:g}' for t in sel.thresholds)}, "
+          f"hysteresis {sel.hysteresis:g}, occupancy weight {sel.occupancy_weight:g}, smoothing {sel.smoothing:g}; "
+          f"written to {path}")
+    return result.best
+
+
 def extra_rows(specs: list[str], session: Session) -> list[Row]:
     """``NAME=FILE[@CONTROLLER]`` -> responsive rows (a plan file run under a controller, static by default)."""
     rows = []
@@ -151,7 +216,7 @@ def extra_rows(specs: list[str], session: Session) -> list[Row]:
         name, sep, rest = spec.partition("=")
         path, _, controller = rest.partition("@")
         controller = controller or "static"
-        if not sep or not name or not path or controller not in CONTROLLERS:
+        if not sep or not name or not path or controller not in CONTROLLERS or controller == "responsive":
             raise InputError("--candidate", f"expected NAME=FILE[@CONTROLLER], CONTROLLER one of "
                                             f"{', '.join(CONTROLLERS)}", spec)
         plans = read_plans(path, network=session.network)
@@ -192,6 +257,11 @@ def main() -> int:
     ap.add_argument("--n-seeds", type=int, help="only the first N of --seeds (fewer simulations)")
     ap.add_argument("--plans", help="the ordinary evening's fixed plans (a signalopt plan file); default: optimise")
     ap.add_argument("--budget", type=int, default=40, help="optimiser budget when --plans is not given")
+    ap.add_argument("--event-plans", help="the event pattern's fixed plans (default: optimise on the surge's peak)")
+    ap.add_argument("--actuated-plans", help="optimised actuated settings (default: optimise with --actuated-budget)")
+    ap.add_argument("--actuated-budget", type=int, default=16)
+    ap.add_argument("--responsive", help="a responsive plan file (default: search with --selection-budget)")
+    ap.add_argument("--selection-budget", type=int, default=16)
     ap.add_argument("--candidate", action="append", default=[], metavar="NAME=FILE[@CONTROLLER]")
     ap.add_argument("--no-control", action="store_true", help="skip the fixed plans on the ordinary evening")
     ap.add_argument("--workers", type=int, default=2)
@@ -207,6 +277,9 @@ def main() -> int:
         rows = [Row("fixed", fixed, "static"), Row(*_existing(surge))]
         rows += [Row(c, PlanSet(surge.existing.plans, name=c), c, responsive=True) for c in RESPONSIVE]
         rows.append(Row("actuated, fixed stages", fixed, "actuated", responsive=True))
+        rows.append(Row("opt-actuated", actuated_plans(args, evening, out_dir), "static", responsive=True))
+        section = responsive_section_for(args, surge, fixed, out_dir)
+        rows.append(Row("responsive", section.patterns[0], "responsive", responsive=True, section=section))
         rows += extra_rows(args.candidate, surge)
         if not args.no_control:
             rows.append(Row("fixed, no surge", fixed, "static", surge=False))
@@ -251,6 +324,9 @@ def main() -> int:
         report(f"{r.name}: approaches at storage (p95)", len(s["at_storage"]), "0", not s["at_storage"])
         if clears and not s["at_storage"]:
             met.append(r.name)
+    for r in rows:
+        if r.section is not None:
+            print(f"{r.name}: {switch_summary(runs[r.name])}")
     control = stats.get("fixed, no surge")
     if control is not None:  # what the measure reads without a surge: 0 unless ordinary queues fluctuate past it
         print(f"control, the fixed plans on the ordinary evening: worst clearance {fmt(control['worst_min'])} min, "
@@ -260,6 +336,22 @@ def main() -> int:
     print(f"simulations: {len(rows) * len(seeds)} in {sim_min:.1f} min; total {(time.perf_counter() - t0) / 60:.1f} min; "
           f"every run's figures in {out_dir / 'results.json'}")
     return 0
+
+
+def switch_summary(runs: list[RunFigures]) -> str:
+    """When the responsive runs went to a heavier pattern and back: median clock times over the seeds."""
+    ups, downs = [], []
+    for r in runs:
+        up = next((t for t, _, k in r.patterns if k > 0), None)
+        if up is not None:
+            ups.append(up)
+            down = next((t for t, _, k in r.patterns if t > up and k == 0), None)
+            if down is not None:
+                downs.append(down)
+    if not ups:
+        return f"never left the ordinary pattern in {len(runs)} runs"
+    text = f"went to the event pattern in {len(ups)} of {len(runs)} runs, median {clock_text(float(np.median(ups)))}"
+    return text + (f"; back in {len(downs)}, median {clock_text(float(np.median(downs)))}" if downs else "; never back")
 
 
 def _finite(value: float) -> float | None:

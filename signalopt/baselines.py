@@ -30,6 +30,7 @@ from .network import Network
 from .plan import PlanSet
 from .prepare import existing_controller, sampled_routes, scenario_cache, scenario_counts
 from .programs import plan_from_program, safe_phase
+from .responsive import ResponsivePlans
 from .scenario import Scenario
 from .options import TimingOptions
 from .schedule import transition_plan
@@ -40,11 +41,18 @@ BASELINES = ("existing", "webster", "sumo-webster", "actuated", "delay_based", "
 
 @dataclass(frozen=True)
 class Candidate:
-    """Something to compare: plans run under a controller."""
+    """Something to compare: plans run under a controller, or a traffic-responsive section (``responsive``;
+    its first pattern is then ``plans`` and the controller ``"responsive"``)."""
 
     name: str
     plans: PlanSet
     controller: str = "static"
+    responsive: ResponsivePlans | None = None
+
+
+def responsive_candidate(name: str, section: ResponsivePlans) -> Candidate:
+    """A comparison row that runs a traffic-responsive section."""
+    return Candidate(name, section.patterns[0], "responsive", section)
 
 
 def existing_candidate(scenario: Scenario, existing: PlanSet) -> Candidate:

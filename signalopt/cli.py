@@ -328,11 +328,63 @@ def _front_files(front_json: str | None) -> list[str]:
         raise InputError(front_json, "not a front.json written by optimise --objectives (no 'files')", None) from None
 
 
+def cmd_responsive(args: argparse.Namespace) -> int:
+    from .evaluator import parse_seeds, simulate
+    from .formats.planfile import read_plans, write_responsive
+    from .objective import objective_value, parse_objective
+    from .prepare import load_network
+    from .responsive_search import optimise_selection
+    from .safety import validate_plans
+    from .scenario import read_scenario
+
+    scenario = read_scenario(args.scenario)
+    network = load_network(scenario)
+    patterns = []
+    for path in args.patterns:
+        plans = read_plans(path, network=network)
+        validate_plans(plans, network, timing=scenario.timing, source=str(path))
+        patterns.append(type(plans)(plans.plans, name=Path(path).stem))
+    out = Path(args.out)
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else None
+    objective = parse_objective(args.objective)
+    executor = _executor(args)
+    try:
+        result = optimise_selection(scenario, patterns, objective=objective, budget=args.budget, seeds=seeds,
+                                    rng=args.rng, interval_s=args.interval, detector_m=args.detector_distance,
+                                    run_dir=args.run_dir, resume=args.resume, workers=args.workers,
+                                    executor=executor, progress=not args.quiet)
+        # the lightest pattern alone, on the same seeds: what switching gains
+        alone = objective_value(objective, simulate(scenario, result.best.patterns[0], seeds=result.seeds,
+                                                    workers=args.workers, executor=executor))
+    finally:
+        if executor is not None:
+            executor.close()
+    write_responsive(result.best, out, provenance={
+        "scenario": scenario.name, "digest": scenario.digest, "seeds": list(result.seeds), "budget": args.budget,
+        "objective": args.objective, "rng": args.rng, "patterns": [str(p) for p in args.patterns]})
+    sel = result.best.selection
+    summary = {"scenario": scenario.name, "fun": result.best_value, "pattern0_fun": alone,
+               "selection": sel.to_dict(), "nsim_run": result.n_simulations, "out": str(out)}
+    if args.format == "json":
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{scenario.name}: objective {alone:.2f} with {patterns[0].name} alone -> {result.best_value:.2f} "
+              f"responsive after {len(result.trials)} candidate settings ({result.n_simulations} new simulations)")
+        print(f"  thresholds {', '.join(f'{t:g}' for t in sel.thresholds)}, hysteresis {sel.hysteresis:g}, "
+              f"occupancy weight {sel.occupancy_weight:g}, smoothing {sel.smoothing:g}, every {sel.interval_s:g} s, "
+              f"{len(result.best.detectors)} system detectors {sel.detector_m:g} m upstream")
+        if result.best_value > alone:
+            print(f"  warning: switching scores worse than {patterns[0].name} alone on the search's seeds")
+        print(f"responsive plans written to {out}; compare them with: signalopt compare {args.scenario} "
+              f"--responsive {out}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .baselines import parse_baselines
+    from .baselines import parse_baselines, responsive_candidate
     from .comparison import DEFAULT_COMPARE_SEEDS, compare
     from .evaluator import parse_seeds
-    from .formats.planfile import read_plan_file
+    from .formats.planfile import read_plan_file, read_responsive
     from .prepare import load_network
     from .scenario import read_scenario
 
@@ -347,6 +399,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if not isinstance(recorded, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in recorded):
             raise InputError(path, "provenance.seeds must be a list of integer seeds", repr(recorded)[:60])
         opt_seeds.update(recorded)
+    for path in args.responsive or []:
+        section, provenance = read_responsive(path, network=network)
+        plan_sets.append(responsive_candidate(Path(path).stem, section))
+        opt_seeds.update(s for s in provenance.get("seeds", []) if isinstance(s, int) and not isinstance(s, bool))
     seeds = parse_seeds(args.seeds) if args.seeds is not None else DEFAULT_COMPARE_SEEDS
     baselines = parse_baselines(args.baselines)
     executor = _executor(args)
@@ -617,6 +673,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plans", action="append", help="signalopt JSON plan file (repeatable)")
     p.add_argument("--front", metavar="FRONT_JSON", help="also compare the knee and each objective's best of a "
                                                       "front written by optimise --objectives")
+    p.add_argument("--responsive", action="append", metavar="FILE",
+                   help="a traffic-responsive plan file written by signalopt responsive (repeatable)")
     p.add_argument("--baselines", default="existing,webster", help="comma list of " + ",".join(
         ("existing", "webster", "sumo-webster", "actuated", "delay_based", "max_pressure")))
     p.add_argument("--seeds", help="held-out seeds (default 101-110)")
@@ -625,6 +683,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("responsive", help="traffic-responsive plan selection: optimise when to switch between "
+                                          "pattern plan files by detector volume and occupancy")
+    p.add_argument("scenario", help="scenario whose traffic the controller responds to (e.g. an evening with a surge)")
+    p.add_argument("--patterns", nargs="+", required=True, metavar="PLANS_JSON",
+                   help="two or more plan files, lightest demand first")
+    p.add_argument("--budget", type=_positive_int, default=16, help="candidate settings to simulate (default 16)")
+    p.add_argument("--objective", default="delay", help="as for optimise (default delay)")
+    p.add_argument("--interval", type=_positive_float, default=300.0,
+                   help="computation interval: detectors read and a pattern chosen this often [s] (default 300)")
+    p.add_argument("--detector-distance", type=_positive_float, default=60.0,
+                   help="system detectors' distance from the stop line [m] (default 60)")
+    p.add_argument("--seeds", help="seeds every candidate is scored on (default: the scenario's)")
+    p.add_argument("--rng", type=int, default=0, help="search seed (same seed, same result)")
+    p.add_argument("--run-dir", help="journal every simulation here (needed for --resume)")
+    p.add_argument("--resume", action="store_true", help="continue the search in --run-dir")
+    p.add_argument("--out", default="responsive.json", help="responsive plan file to write (default responsive.json)")
+    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
+    _add_executor_args(p)
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_responsive)
 
     p = sub.add_parser("run", help="the main job: optimise, compare with baselines, report, export")
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled qixiangtai_summer_am)")

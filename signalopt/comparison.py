@@ -282,7 +282,7 @@ def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanS
         for ps in plan_sets:
             cand = ps if isinstance(ps, Candidate) else Candidate(ps.name, ps)
             full = existing.replace_plans(cand.plans.plans, name=cand.name)
-            candidates.append(Candidate(cand.name, full, cand.controller))
+            candidates.append(Candidate(cand.name, full, cand.controller, cand.responsive))
         taken = [c.name for c in candidates]
         dup = sorted({n for n in taken if taken.count(n) > 1})
         if dup:
@@ -290,7 +290,7 @@ def compare(scenario: Scenario | str | Path | Session, plan_sets: Sequence[PlanS
         # held-out runs are detailed: every lane group's HCM and ATSPM measures for the tables
         groups = lane_groups(ev.network, ev.prepared.signal_ids)
         walks = crossings(ev.network, ev.prepared.signal_ids)
-        tasks = [Task(ev.prepared, s, c.plans, c.controller, groups=groups, crossings=walks)
+        tasks = [Task(ev.prepared, s, c.plans, c.controller, groups=groups, crossings=walks, responsive=c.responsive)
                  for c in candidates for s in seeds]
         outcomes = _run_with_progress(ev, tasks) if progress else ev.run_tasks(tasks)
         metrics = []

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import _sumo
+from ._xml import atomic_write_text
 from .demand import (PedCount, TurnCount, check_counts, read_ped_counts, read_turn_counts, sample_routes,
                      write_candidate_routes, write_pedestrian_flows, write_turn_file)
 from .errors import InputError
@@ -163,3 +164,38 @@ def prepare(scenario: Scenario, network: Network | None = None) -> Prepared:
     return Prepared(scenario.name, scenario.digest, str(scenario.network_path), tuple(str(r) for r in routes),
                     tuple(str(a) for a in scenario.additional_files), approaches, tuple(signal_ids),
                     scenario.begin_s, scenario.end_s, scenario.warmup_s)
+
+
+def window_scenario(scenario: Scenario, *, begin_s: float, end_s: float, folder: str | Path,
+                    warmup_s: float | None = None) -> Scenario:
+    """The scenario over a shorter window of its day (e.g. an event's peak, to optimise a pattern for it).
+
+    The count rows inside the window are copied, as written, into ``folder`` (``counts.csv``,
+    ``pedestrians.csv``), since a scenario's counts must lie inside its window.
+
+    Raises
+    ------
+    InputError
+        A window outside the scenario's or no longer than its warm-up, or a scenario without counts.
+    """
+    warm = scenario.warmup_s if warmup_s is None else float(warmup_s)
+    if not (scenario.begin_s - 1e-6 <= begin_s and end_s <= scenario.end_s + 1e-6 and end_s - begin_s > warm >= 0):
+        raise InputError(scenario.path, "a window must lie inside the scenario and outlast its warm-up",
+                         f"{begin_s:g}-{end_s:g} s with {warm:g} s warm-up in {scenario.begin_s:g}-{scenario.end_s:g} s")
+    if scenario.counts_path is None:
+        raise InputError(scenario.path, "a window of a scenario needs its counts ([demand] counts)", None)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for key, path, rows in (("counts_path", scenario.counts_path, read_turn_counts(scenario.counts_path)),
+                            ("pedestrians_path", scenario.pedestrians_path,
+                             read_ped_counts(scenario.pedestrians_path) if scenario.pedestrians_path else [])):
+        if path is None:
+            continue
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        keep = {r.line for r in rows if begin_s - 1e-6 <= r.begin_s < end_s - 1e-6}
+        text = "\n".join([lines[0], *(lines[n - 1] for n in sorted(keep))]) + "\n"
+        paths[key] = atomic_write_text(folder / Path(path).name, text)
+    return replace(scenario, name=f"{scenario.name}-{int(begin_s)}-{int(end_s)}", begin_s=float(begin_s),
+                   end_s=float(end_s), warmup_s=warm, **paths,
+                   digest=f"{scenario.digest}-{int(begin_s)}-{int(end_s)}-{int(warm)}")

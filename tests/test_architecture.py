@@ -19,7 +19,7 @@ LAYERS = {
         "safety", "formats", "provenance"},
     3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
         "trace", "session", "movements", "eventlog_writer", "_responsive_run"},
-    4: {"optimiser", "study", "pareto"},
+    4: {"optimiser", "study", "pareto", "responsive_search"},
     5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "importers", "__init__"},
 }
 LAYER_OF = {name: k for k, names in LAYERS.items() for name in names}

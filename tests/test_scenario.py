@@ -213,3 +213,21 @@ def test_bundled_scenario_reads_and_its_counts_fit_the_network(path: Path, tmp_p
     if s.pedestrians_path is not None:
         write_pedestrian_flows(network, read_ped_counts(s.pedestrians_path), tmp_path / "p.rou.xml",
                                source=s.pedestrians_path, interval_s=s.interval_s)
+
+
+def test_a_window_of_a_scenario_keeps_the_counts_inside_it(tmp_path):
+    from signalopt.demand import read_ped_counts, read_turn_counts
+    from signalopt.errors import InputError
+    from signalopt.prepare import window_scenario
+
+    root = Path(__file__).resolve().parent.parent
+    day = read_scenario(root / "scenarios" / "qixiangtai_evening_surge.toml")
+    peak = window_scenario(day, begin_s=63900, end_s=67500, warmup_s=900, folder=tmp_path)
+    assert (peak.begin_s, peak.end_s, peak.warmup_s) == (63900, 67500, 900) and peak.digest != day.digest
+    counts = read_turn_counts(peak.counts_path, begin_s=peak.begin_s, end_s=peak.end_s, interval_s=peak.interval_s)
+    inside = [c for c in read_turn_counts(day.counts_path) if 63900 <= c.begin_s < 67500]
+    assert counts == inside and len({c.begin_s for c in counts}) == 4
+    assert read_ped_counts(peak.pedestrians_path) == [p for p in read_ped_counts(day.pedestrians_path)
+                                                      if 63900 <= p.begin_s < 67500]
+    with pytest.raises(InputError, match="inside the scenario"):
+        window_scenario(day, begin_s=60000, end_s=67500, folder=tmp_path)

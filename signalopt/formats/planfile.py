@@ -11,6 +11,7 @@ from .._xml import atomic_write_text, check_file, check_schema_version, read_jso
 from ..errors import InputError, PlanError
 from ..network import Network
 from ..plan import PlanSet, show_value
+from ..responsive import RESPONSIVE_SCHEMA_VERSION, ResponsivePlans
 from .sumo import read_sumo_additional
 
 PLAN_SCHEMA_VERSION = 1
@@ -69,9 +70,48 @@ def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple
     except PlanError as exc:
         raise InputError(path, "invalid plan", str(exc)) from None
     if network is not None:
-        for plan in plans:
-            signal = network.signal(plan.signal_id, source=path)
-            if plan.n_links != signal.n_links:
-                raise InputError(path, f"signal {plan.signal_id}: plan states have {plan.n_links} links, "
-                                       f"the network {signal.n_links}", plan.phases[0].state)
+        _check_links(path, plans, network)
     return plans, doc.get("provenance", {})
+
+
+def _check_links(path: Path, plans: PlanSet, network: Network) -> None:
+    for plan in plans:
+        signal = network.signal(plan.signal_id, source=path)
+        if plan.n_links != signal.n_links:
+            raise InputError(path, f"signal {plan.signal_id}: plan states have {plan.n_links} links, "
+                                   f"the network {signal.n_links}", plan.phases[0].state)
+
+
+def write_responsive(section: ResponsivePlans, path: str | Path, *, provenance: dict[str, Any] | None = None
+                     ) -> Path:
+    """Write a traffic-responsive section (patterns, selection settings, system detectors) as signalopt JSON."""
+    doc = section.to_dict()
+    doc = {"schema_version": doc.pop("schema_version"), "kind": doc.pop("kind"),
+           "generator": f"signalopt {__version__}", "provenance": provenance or {}, **doc}
+    return atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
+
+
+def read_responsive(path: str | Path, *, network: Network | None = None) -> tuple[ResponsivePlans, dict[str, Any]]:
+    """A traffic-responsive section and its provenance from a file :func:`write_responsive` wrote; with
+    ``network``, every pattern's signals and link counts are checked against it."""
+    path = check_file(Path(path), "responsive plan file")
+    doc = read_json_object(path, "responsive plan file")
+    check_schema_version(path, doc, RESPONSIVE_SCHEMA_VERSION)
+    if doc.get("kind") != "responsive":
+        raise InputError(path, 'not a responsive plan file (kind must be "responsive")', show_value(doc.get("kind")))
+    provenance = doc.get("provenance", {})
+    if not isinstance(provenance, dict):
+        raise InputError(path, "provenance must be a JSON object", show_value(provenance))
+    try:
+        section = ResponsivePlans.from_dict({k: v for k, v in doc.items() if k not in ("generator", "provenance")})
+    except PlanError as exc:
+        raise InputError(path, "invalid responsive plans", str(exc)) from None
+    if network is not None:
+        for plans in section.patterns:
+            _check_links(path, plans, network)
+        lanes = {lane for sid in section.signal_ids for a in network.signal(sid).approaches for lane in a.lanes}
+        bad = [d.lane for d in section.detectors if d.lane not in lanes]
+        if bad:
+            raise InputError(path, "system detector on a lane that is no incoming car lane of the section's signals",
+                             bad[0])
+    return section, provenance
