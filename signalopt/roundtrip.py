@@ -319,3 +319,85 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
                     violations.append(f"{plan.signal_id} links {k}->{j} t={gs:g} s: all-red {min(gaps):g} s "
                                       f"< {need_red[k]:g} s")
     return violations
+
+
+@dataclass(frozen=True)
+class ActuatedCheck:
+    """An exported actuated programme file run in SUMO with the scenario's traffic.
+
+    ``greens`` maps ``(signal id, stage index)`` to the stage's actuated minimum and maximum green and the greens
+    SUMO showed on a link only that stage serves [s]; ``violations`` lists unsafe indications
+    (:func:`state_violations`) and greens cut below their minimum.
+    """
+
+    greens: dict[tuple[str, int], tuple[float, float, tuple[float, ...]]]
+    violations: tuple[str, ...]
+
+    def count(self, kind: str) -> int:
+        """Greens that ended before their maximum (``"gap"``: a gap-out or a coordinated force-off) or at it
+        (``"max"``), one second of tolerance."""
+        out = 0
+        for low, high, runs in self.greens.values():
+            out += sum(1 for r in runs if (r < high - 1.0 if kind == "gap" else r >= high - 1.0))
+        return out
+
+
+def actuated_check(prepared: Prepared, plans: PlanSet, network: Network, text: str, *, seed: int = 1,
+                   duration_s: float = 1800.0) -> ActuatedCheck:
+    """Run ``text`` (an exported SUMO ``actuated`` or ``NEMA`` file of ``plans``) with the scenario's routes for
+    ``duration_s`` after its warm-up and check what SUMO showed against the plans: safe indications, and no
+    green shorter than its stage's actuated minimum (a gap-out or force-off never cuts a minimum; the clearances
+    are checked by :func:`state_violations`).  Greens are measured from the end of warm-up, on each stage's own
+    links (green in that stage only), for plans with an :class:`~signalopt.actuated.Actuation`.
+
+    Raises
+    ------
+    SimulationError
+        SUMO refuses the file or fails.
+    """
+    begin = prepared.begin_s + prepared.warmup_s
+    end = min(prepared.end_s, begin + duration_s)
+    with tempfile.TemporaryDirectory(prefix="signalopt-act-") as tmp:
+        work = Path(tmp)
+        (work / "export.add.xml").write_text(text, encoding="utf-8")
+        (work / "events.add.xml").write_text('<additional>\n  <timedEvent type="SaveTLSSwitchStates" '
+                                             'dest="switches.xml"/>\n</additional>\n', encoding="utf-8")
+        files = [*prepared.additional_files, str(work / "export.add.xml"), str(work / "events.add.xml")]
+        cmd = [str(_sumo.binary("sumo")), "-n", prepared.network_path, "-r", ",".join(prepared.route_files),
+               "-a", ",".join(files), "--begin", f"{prepared.begin_s:g}", "--end", f"{end:g}", "--seed", str(seed),
+               "--no-step-log", "--no-warnings", "--duration-log.disable", "--xml-validation", "never"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+        if proc.returncode != 0:
+            raise SimulationError(f"sumo failed on the export: {_sumo.failure_reason(proc)}")
+        switches: dict[str, list[tuple[float, str]]] = {}
+        for _, el in ET.iterparse(work / "switches.xml"):
+            if el.tag == "tlsState":
+                series = switches.setdefault(el.get("id"), [])
+                if not series or series[-1][1] != el.get("state"):  # a programme change repeats the state
+                    series.append((float(el.get("time")), el.get("state")))
+            el.clear()
+    greens: dict[tuple[str, int], tuple[float, float, tuple[float, ...]]] = {}
+    violations: list[str] = []
+    for plan in plans:
+        signal = network.signal(plan.signal_id)
+        series = switches.get(plan.signal_id, [])
+        judged_to = end - plan.cycle_s  # greens still running at the end are not judged
+        violations += state_violations(signal, plan, series, begin_s=begin, end_s=judged_to, step_s=1.0,
+                                       horizon_s=plan.cycle_s / 2)
+        act = plan.actuation
+        if act is None:
+            continue
+        vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
+        for i, (ph, st) in enumerate(zip(plan.phases, act.stages)):
+            own = [k for k in vehicle if ph.state[k] in GREEN_CHARS
+                   and all(q.state[k] not in GREEN_CHARS for j, q in enumerate(plan.phases) if j != i)]
+            if not own:
+                continue
+            runs = tuple(round(e - s, 3) for s, e in _merged(_runs(series, own[0], "Gg"), 1.0)
+                         if s >= begin - 1e-6 and e <= judged_to + 1e-6)
+            greens[(plan.signal_id, i)] = (st.min_green_s, st.max_green_s, runs)
+            short = [r for r in runs if r < st.min_green_s - 1.0 - 1e-6]
+            if short:
+                violations.append(f"{plan.signal_id} stage {i + 1}: green {min(short):g} s < its minimum "
+                                  f"{st.min_green_s:g} s")
+    return ActuatedCheck(greens, tuple(dict.fromkeys(violations)))

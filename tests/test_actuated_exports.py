@@ -1,0 +1,56 @@
+"""Exported actuated programmes run in SUMO with traffic: gap-outs and max-outs happen, and no gap-out or
+force-off cuts a minimum green, a yellow or an all-red (signalopt.roundtrip.actuated_check), while a file with a
+cut clearance or minimum is caught."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signalopt.actuated_encoding import make_actuated_encoding
+from signalopt.export import render
+from signalopt.roundtrip import actuated_check
+from signalopt.safety import validate_plans
+from signalopt.session import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def isolated():
+    with Session(ROOT / "scenarios" / "isolated.toml", workers=1) as s:
+        enc = make_actuated_encoding(s.network, s.existing, s.scenario.timing)
+        plans = s.existing.replace_plans(enc.decode(np.random.default_rng(1).random(enc.size)).plans)
+        validate_plans(plans, s.network, timing=s.scenario.timing, source="test")
+        yield s, plans
+
+
+def _text(session, plans, fmt: str) -> str:
+    return next(iter(render(plans, fmt, "x.xml", network=session.network, timing=session.scenario.timing).values()))
+
+
+@pytest.mark.parametrize("fmt", ["sumo", "nema"])
+def test_an_exported_actuated_plan_gaps_out_and_maxes_out_without_cutting_anything(isolated, fmt):
+    session, plans = isolated
+    check = actuated_check(session.prepared, plans, session.network, _text(session, plans, fmt))
+    assert check.violations == ()
+    assert check.count("gap") >= 10 and check.count("max") >= 1
+    for (sid, i), (low, high, runs) in check.greens.items():
+        assert runs and min(runs) >= low - 1.0 and max(runs) <= high + 1.0
+
+
+def test_a_file_with_a_cut_yellow_or_minimum_is_caught(isolated):
+    session, plans = isolated
+    text = _text(session, plans, "sumo")
+    yellow = plans["center"].phases[0].yellow_s
+    cut_yellow = re.sub(rf'<phase duration="{yellow:.3f}" state="([^"]*y[^"]*)"/>',
+                        r'<phase duration="1.000" state="\1"/>', text)
+    assert cut_yellow != text
+    check = actuated_check(session.prepared, plans, session.network, cut_yellow, duration_s=900)
+    assert any("yellow" in v for v in check.violations)
+    cut_min = re.sub(r'minDur="[0-9.]+"', 'minDur="1.000"', text)
+    check = actuated_check(session.prepared, plans, session.network, cut_min, duration_s=900)
+    assert any("< its minimum" in v for v in check.violations)
