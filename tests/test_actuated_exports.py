@@ -54,3 +54,16 @@ def test_a_file_with_a_cut_yellow_or_minimum_is_caught(isolated):
     cut_min = re.sub(r'minDur="[0-9.]+"', 'minDur="1.000"', text)
     check = actuated_check(session.prepared, plans, session.network, cut_min, duration_s=900)
     assert any("< its minimum" in v for v in check.violations)
+
+
+def test_a_leading_left_that_carries_on_permissive_gets_its_own_clearance_under_actuation(corpus):
+    """grid2_nema's stages run protected lefts that carry on as permissive greens in the next stage: in NEMA
+    the two lefts are phases of different rings that gap out apart, so each shows its yellow and all-red when
+    its ring moves on first (before the fix, 1 s of yellow and no all-red before the opposing through)."""
+    entry = next(e for e in corpus if e.name == "grid2_nema")
+    with Session(entry.scenario_path, workers=1) as s:
+        enc = make_actuated_encoding(s.network, s.existing, s.scenario.timing)
+        plans = s.existing.replace_plans(enc.decode(enc.encode(s.existing)).plans)
+        assert any(ph.yellow_s == 0 for p in plans for ph in p.phases)  # stages that carry their links on
+        check = actuated_check(s.prepared, plans, s.network, _text(s, plans, "nema"), duration_s=900)
+        assert check.violations == () and check.count("gap") > 20

@@ -646,6 +646,7 @@ def _number(plan: TimingPlan, signal: Signal, cand: _Candidate, permissive: Mapp
                             f"an overlap{_TAIL}")
         overlaps.append(Overlap(chr(ord("A") + j), tuple(parents), u.links, u.stages, state))
     phases = []
+    stops = _link_clearances_s(plan, signal) if plan.actuation is not None else {}
     for b in built:
         first, last = b["stages"][0], b["stages"][-1]
         stage = plan.phases[last]
@@ -653,11 +654,59 @@ def _number(plan: TimingPlan, signal: Signal, cand: _Candidate, permissive: Mapp
         yellow, red = stage.yellow_s, stage.all_red_s
         if b["kind"] == "dummy":
             green, yellow, red = round(green + yellow + red, 6), 0.0, 0.0
+        elif plan.actuation is not None:
+            green, yellow, red = _actuated_clearances(plan, b, built, stops, green, yellow, red, where)
         phases.append(NemaPhase(b["number"], b["ring"], b["barrier"], b["position"], b["stages"], b["kind"],
                                 b["approaches"], b["links"], frozenset(b["crossings"]), b["state"], starts[first],
                                 green, yellow, red))
     return DualRing(plan.signal_id, plan.cycle_s, tuple(sorted(phases, key=lambda p: p.number)),
                     tuple(numbering), tuple(overlaps))
+
+
+def _link_clearances_s(plan: TimingPlan, signal: Signal) -> dict[int, tuple[float, float]]:
+    """Per vehicle link, the longest yellow and all-red the plan shows where its green ends [s]."""
+    n = len(plan.phases)
+    out: dict[int, tuple[float, float]] = {}
+    for i, ph in enumerate(plan.phases):
+        nxt = plan.phases[(i + 1) % n].state
+        for k, c in enumerate(ph.state):
+            if c in GREEN_CHARS and nxt[k] not in GREEN_CHARS and not signal.links[k].is_crossing:
+                y, r = out.get(k, (0.0, 0.0))
+                out[k] = (max(y, ph.yellow_s), max(r, ph.all_red_s))
+    return out
+
+
+def _actuated_clearances(plan: TimingPlan, b: dict, built: list[dict], stops: dict[int, tuple[float, float]],
+                         green: float, yellow: float, red: float, where: str) -> tuple[float, float, float]:
+    """A phase's green, yellow and all-red in an actuated plan.
+
+    Under actuation each ring leaves a phase when it gaps out, whatever the other ring runs: a protected left
+    that carries on as a permissive green in the *other* ring's next phase (a stage plan's leading left, with no
+    change interval of its own) stops when its ring moves on first.  Such a phase shows the yellow and all-red
+    the plan gives its links where they stop (the yellow arrow before a permissive turn); in coordinated mode
+    they come out of its green, so the split holds.
+    """
+    nxt = [o for o in built if o["ring"] == b["ring"] and o["barrier"] == b["barrier"]
+           and o["position"] == b["position"] + 1]
+    if not nxt:
+        return green, yellow, red  # at a barrier both rings cross together: the plan's interstage holds
+    losing = [k for k, c in enumerate(b["state"]) if c in GREEN_CHARS and nxt[0]["state"][k] not in GREEN_CHARS
+              and k in stops]
+    need_y = max((stops[k][0] for k in losing), default=0.0)
+    need_r = max((stops[k][1] for k in losing), default=0.0)
+    new_y, new_r = max(yellow, need_y), max(red, need_r)
+    added = round(new_y + new_r - yellow - red, 6)
+    if added <= 0:
+        return green, yellow, red
+    act = plan.actuation
+    if act.mode == "coordinated":
+        low = sum(act.stages[i].min_green_s for i in b["stages"])
+        if green - added < low - 1e-6:
+            raise PlanError(f"{where}: phase {b['number']} ends before the other ring's and needs a {added:g} s "
+                            f"yellow and all-red of its own, which its {green:g} s green (minimum {low:g} s) "
+                            f"cannot give up in coordinated mode; lengthen its split")
+        green = round(green - added, 6)
+    return green, new_y, new_r
 
 
 def reference_offset_s(plan: TimingPlan, ring: DualRing) -> float:
