@@ -1,0 +1,141 @@
+"""Coordinated-actuated control (issue #24): the evaluator runs it in SUMO's NEMA controller, the encoding
+searches cycle, splits, offsets, detector distance and passage, the optimiser and the CLI tune it.
+
+Real SUMO on the bundled isolated junction (900 s runs) and the corpus's five-arm junction, whose three barrier
+groups SUMO's NEMA controller cannot run.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signalopt._sumo_run import Task, run_task
+from signalopt.analytic import lane_groups
+from signalopt.baselines import made_safe
+from signalopt.detectors import actuated_plan
+from signalopt.errors import PlanError
+from signalopt.evaluator import simulate
+from signalopt.formats.nema import dual_ring
+from signalopt.movements import SWITCHES_FILE, read_switches
+from signalopt.network import Network, read_network
+from signalopt.options import TimingOptions
+from signalopt.plan import PlanSet, TimingPlan
+from signalopt.prepare import prepare, scenario_plans
+from signalopt.programs import existing_plans
+from signalopt.roundtrip import _runs
+from signalopt.scenario import read_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+ISOLATED = ROOT / "networks" / "isolated" / "isolated.net.xml"
+CORRIDOR = ROOT / "scenarios" / "qixiangtai_summer_am.toml"
+TIMING = TimingOptions()
+#: Offset of the test plan [s]: the cycle must keep it.
+OFFSET_S = 20.0
+#: (from, to) of every through and left movement of the isolated junction (N, S main street; E, W side street)
+MAIN_THROUGH = (("n2center", "center2s"), ("s2center", "center2n"))
+SIDE_THROUGH = (("e2center", "center2w"), ("w2center", "center2e"))
+LEFTS = (("n2center", "center2e"), ("s2center", "center2w"), ("e2center", "center2s"), ("w2center", "center2n"))
+
+
+@functools.cache
+def net() -> Network:
+    return read_network(ISOLATED)
+
+
+def coordinated(plan: TimingPlan, *, passage_s: float = 2.0) -> TimingPlan:
+    """``plan`` run coordinated-actuated: each stage from its minimum to its split green."""
+    n = len(plan.phases)
+    return actuated_plan(plan, net().signal(plan.signal_id), max_greens_s=[p.green_s for p in plan.phases],
+                         passages_s=[passage_s] * n, distance_m=30.0, mode="coordinated")
+
+
+def _flows(make_flows, main: float, side: float, left: float):  # noqa: ANN001, ANN202
+    return make_flows(*[(a, b, main) for a, b in MAIN_THROUGH], *[(a, b, side) for a, b in SIDE_THROUGH],
+                      *[(a, b, left) for a, b in LEFTS])
+
+
+@pytest.fixture(scope="module")
+def nema_runs(tmp_path_factory, isolated_net, sumocfg_scenario, make_flows) -> dict:
+    """The existing isolated plan (made safe, offset 20 s) run coordinated-actuated by the evaluator under a
+    light side street and under heavy demand on every movement: (plan, metrics, switch states, programme)."""
+    out = {}
+    for label, (main, side, left) in {"light": (500, 40, 20), "heavy": (900, 900, 300)}.items():
+        folder = tmp_path_factory.mktemp(f"coordinated-{label}")
+        scenario = read_scenario(sumocfg_scenario(folder, isolated_net, _flows(make_flows, main, side, left),
+                                                  name=label, end_s=900, warmup_s=300))
+        base = made_safe(scenario_plans(scenario)[0], net(), TIMING)[0]
+        plan = coordinated(replace(base["center"], offset_s=OFFSET_S))
+        keep = folder / "run"
+        # lane groups make the run detailed: it records the signal states at every switch
+        metrics = run_task(Task(prepare(scenario), 3, PlanSet((plan,), name=label), keep_dir=str(keep),
+                                groups=lane_groups(net(), ("center",))))
+        switches = read_switches(keep / SWITCHES_FILE)["center"]
+        out[label] = (plan, metrics, switches, (keep / "plans.add.xml").read_text(encoding="utf-8"))
+    return out
+
+
+def _greens(plan: TimingPlan, switches: list[tuple[float, str]]) -> list[list[tuple[float, float]]]:
+    """Per stage, (start, end) of each green after warm-up, on a link only that stage shows green [s]."""
+    out = []
+    for i, ph in enumerate(plan.phases):
+        k = next(k for k, c in enumerate(ph.state) if c == "G"
+                 and all(o.state[k] != "G" for j, o in enumerate(plan.phases) if j != i))
+        out.append([(s, e) for s, e in _runs(switches, k, "G") if s >= 300])
+    return out
+
+
+def test_the_evaluator_runs_coordinated_actuated_plans_in_sumos_nema_controller(nema_runs) -> None:
+    plan, light, switches, programme = nema_runs["light"]
+    assert 'type="NEMA"' in programme and 'key="coordinate-mode" value="true"' in programme
+    assert programme.count("<laneAreaDetector") == len(plan.actuation.detectors)
+    assert light.n_vehicles > 0 and light.delay_s > 0
+    ring = dual_ring(plan, net().signal("center"))
+    coord = {s for n in ring.coordinated for s in ring.phase(n).stages}
+    assert coord == {1}  # the main street's through stage
+    starts = plan.phase_starts_s()
+    for label in ("light", "heavy"):
+        plan, metrics, switches, _ = nema_runs[label]
+        greens = _greens(plan, switches)
+        for i, (ph, runs) in enumerate(zip(plan.phases, greens)):
+            assert len(runs) >= 5, (label, i, runs)
+            lengths = [e - s for s, e in runs]
+            # a gap-out never cuts the stage's minimum (SUMO steps whole seconds: a green ends on the step after)
+            assert min(lengths) >= plan.actuation.stages[i].min_green_s - 1.0, (label, i, lengths)
+            if i not in coord:
+                assert max(lengths) <= ph.green_s + 1.0, (label, i, lengths)  # the force-off: the split
+            if label == "heavy":
+                assert np.mean(lengths) == pytest.approx(ph.green_s, abs=1.0), (i, lengths)
+            if label == "light" and i in coord:
+                # the side street gaps out: the coordinated stage takes the time it leaves
+                assert np.mean(lengths) > ph.green_s + 10.0, lengths
+            if label == "light" and i == 3:
+                assert np.mean(lengths) < ph.green_s - 5.0, lengths  # the side street's through gaps out
+            if i in coord:
+                # it yields at the plan's time in every cycle: the plan's cycle and offset hold
+                planned_end = plan.offset_s + starts[i] + ph.green_s
+                late = [(e - planned_end + 45.0) % plan.cycle_s - 45.0 for _, e in runs]
+                assert all(-1e-6 <= d <= 1.0 + 1e-6 for d in late), (label, late)
+
+
+@pytest.fixture(scope="module")
+def five_arm(corpus_build, tmp_path_factory: pytest.TempPathFactory):
+    """The corpus's five-arm junction (signal ``c``): three barrier groups, which SUMO's NEMA controller cannot
+    run."""
+    return corpus_build.build_corpus(tmp_path_factory.mktemp("five-arm"), names=["five_arm"])[0]
+
+
+def test_a_plan_the_nema_controller_cannot_run_is_refused_before_any_simulation(five_arm) -> None:
+    network = read_network(five_arm.net_path)
+    plan = made_safe(existing_plans(network, TIMING)[0], network, TIMING)[0]["c"]
+    n = len(plan.phases)
+    coord = actuated_plan(plan, network.signal("c"), max_greens_s=[p.green_s for p in plan.phases],
+                          passages_s=[2.0] * n, distance_m=30.0, mode="coordinated")
+    # a PlanError, not the SimulationError of a failed worker; never run as another controller
+    with pytest.raises(PlanError, match=r"^signal c: .*barrier group.*SUMO's NEMA controller") as exc:
+        simulate(five_arm.scenario_path, PlanSet((coord,), name="coord"), seeds=(1,), workers=1)
+    assert "\n" not in str(exc.value)
