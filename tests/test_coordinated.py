@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from signalopt._sumo_run import Task, run_task
+from signalopt.actuated_encoding import STOCK_DETECTOR_M, STOCK_PASSAGE_S, make_coordinated_encoding
 from signalopt.analytic import lane_groups
 from signalopt.baselines import made_safe
 from signalopt.detectors import actuated_plan
-from signalopt.errors import PlanError
+from signalopt.errors import InputError, PlanError
 from signalopt.evaluator import simulate
 from signalopt.formats.nema import dual_ring
 from signalopt.movements import SWITCHES_FILE, read_switches
@@ -28,6 +29,7 @@ from signalopt.plan import PlanSet, TimingPlan
 from signalopt.prepare import prepare, scenario_plans
 from signalopt.programs import existing_plans
 from signalopt.roundtrip import _runs
+from signalopt.safety import check_plans
 from signalopt.scenario import read_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,3 +141,43 @@ def test_a_plan_the_nema_controller_cannot_run_is_refused_before_any_simulation(
     with pytest.raises(PlanError, match=r"^signal c: .*barrier group.*SUMO's NEMA controller") as exc:
         simulate(five_arm.scenario_path, PlanSet((coord,), name="coord"), seeds=(1,), workers=1)
     assert "\n" not in str(exc.value)
+    with pytest.raises(InputError, match=r"signal c: coordinated-actuated control runs in SUMO's NEMA controller"):
+        make_coordinated_encoding(network, PlanSet((plan,)), TIMING)
+
+
+@pytest.mark.parametrize(("scenario", "lead_lag", "per_signal_cycle"), [
+    (ROOT / "scenarios" / "isolated.toml", False, False), (CORRIDOR, True, False), (CORRIDOR, False, True)])
+def test_the_encoding_round_trips_and_every_point_is_a_safe_coordinated_actuated_plan(
+        scenario: Path, lead_lag: bool, per_signal_cycle: bool) -> None:
+    from signalopt.prepare import load_network
+
+    scen = read_scenario(scenario)
+    network = load_network(scen)
+    base = scenario_plans(scen, network)[0]
+    enc = make_coordinated_encoding(network, base, scen.timing, lead_lag=lead_lag, per_signal_cycle=per_signal_cycle)
+    assert enc.size == enc.fixed.size + 2 and enc.labels()[-2:] == ["detector", "passage"]
+    rng = np.random.default_rng(5)
+    for _ in range(25):
+        plans = enc.decode(rng.random(enc.size))
+        assert check_plans(plans, network) == []
+        back = enc.decode(enc.encode(plans))
+        for a, b in zip(plans, back):
+            assert a.actuation.mode == "coordinated"
+            assert a.cycle_s == pytest.approx(b.cycle_s, abs=0.1)
+            assert a.offset_s == pytest.approx(b.offset_s, abs=0.1)
+            assert [p.green_s for p in a.phases] == pytest.approx([p.green_s for p in b.phases], abs=0.1)
+            assert a.actuation.stages == b.actuation.stages
+            # split-based maximum; minimums the stages' own
+            assert [s.max_green_s for s in a.actuation.stages] == [p.green_s for p in a.phases]
+            assert all(s.min_green_s >= p.effective_min_green_s - 1e-9 for s, p in zip(a.actuation.stages,
+                                                                                     a.phases))
+            assert dual_ring(a, network.signal(a.signal_id)).sumo_problem() is None
+    # the existing plans: the fixed encoding's point plus SUMO's stock detector distance and passage
+    x = enc.encode(base)
+    assert np.array_equal(x[:-2], enc.fixed.encode(base))
+    start = enc.decode(x)
+    fixed = enc.fixed.decode(x[:-2])
+    for a, f in zip(start, fixed):
+        assert (a.cycle_s, a.offset_s, a.phases) == (f.cycle_s, f.offset_s, f.phases)
+        assert {s.passage_s for s in a.actuation.stages} == {STOCK_PASSAGE_S}
+        assert max(d.distance_m for d in a.actuation.detectors) == pytest.approx(STOCK_DETECTOR_M, abs=0.1)
