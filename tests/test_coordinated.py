@@ -8,22 +8,27 @@ groups SUMO's NEMA controller cannot run.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_bad_input import assert_one_line_error, run_cli
 
 from signalopt._sumo_run import Task, run_task
-from signalopt.actuated_encoding import STOCK_DETECTOR_M, STOCK_PASSAGE_S, make_coordinated_encoding
+from signalopt.actuated_encoding import (DETECTOR_RANGE_M, PASSAGE_RANGE_S, STOCK_DETECTOR_M, STOCK_PASSAGE_S,
+                                        make_coordinated_encoding)
 from signalopt.analytic import lane_groups
 from signalopt.baselines import made_safe
 from signalopt.detectors import actuated_plan
 from signalopt.errors import InputError, PlanError
 from signalopt.evaluator import simulate
+from signalopt.export import export_plans
 from signalopt.formats.nema import dual_ring
 from signalopt.movements import SWITCHES_FILE, read_switches
 from signalopt.network import Network, read_network
+from signalopt.optimiser import optimise
 from signalopt.options import TimingOptions
 from signalopt.plan import PlanSet, TimingPlan
 from signalopt.prepare import prepare, scenario_plans
@@ -145,6 +150,16 @@ def test_a_plan_the_nema_controller_cannot_run_is_refused_before_any_simulation(
         make_coordinated_encoding(network, PlanSet((plan,)), TIMING)
 
 
+@pytest.mark.parametrize("command", ["optimise", "run"])
+def test_the_cli_refuses_coordinated_control_where_the_nema_controller_cannot_run(five_arm, command: str,
+                                                                                  tmp_path: Path, capsys) -> None:
+    out = ["--out", str(tmp_path / "out")] if command == "run" else ["--out", str(tmp_path / "p.json")]
+    code, stdout, err = run_cli([command, str(five_arm.scenario_path), "--control", "coordinated", "--budget", "2",
+                                 "--quiet", *out], capsys)
+    assert_one_line_error(code, stdout, err, "signal c", "SUMO's NEMA controller", "barrier group")
+    assert not (tmp_path / "p.json").exists()
+
+
 @pytest.mark.parametrize(("scenario", "lead_lag", "per_signal_cycle"), [
     (ROOT / "scenarios" / "isolated.toml", False, False), (CORRIDOR, True, False), (CORRIDOR, False, True)])
 def test_the_encoding_round_trips_and_every_point_is_a_safe_coordinated_actuated_plan(
@@ -181,3 +196,67 @@ def test_the_encoding_round_trips_and_every_point_is_a_safe_coordinated_actuated
         assert (a.cycle_s, a.offset_s, a.phases) == (f.cycle_s, f.offset_s, f.phases)
         assert {s.passage_s for s in a.actuation.stages} == {STOCK_PASSAGE_S}
         assert max(d.distance_m for d in a.actuation.detectors) == pytest.approx(STOCK_DETECTOR_M, abs=0.1)
+
+
+def test_optimise_coordinated_returns_safe_coordinated_actuated_plans_that_export_for_nema(
+        tmp_path: Path, isolated_net, sumocfg_scenario, make_flows) -> None:
+    toml = sumocfg_scenario(tmp_path / "scen", isolated_net, _flows(make_flows, 600, 150, 80), name="small",
+                            end_s=600, warmup_s=120)
+    result = optimise(toml, control="coordinated", budget=4, seeds=(1,), workers=2, objective="delay",
+                      run_dir=tmp_path / "run")
+    assert result.labels[-2:] == ("detector", "passage")
+    assert result.fun <= result.x0_fun + 1e-9
+    plans = result.best_plans
+    act = plans["center"].actuation
+    assert act is not None and act.mode == "coordinated"
+    assert [s.max_green_s for s in act.stages] == [p.green_s for p in plans["center"].phases]
+    assert check_plans(plans, net()) == []
+    # the journal says what was searched
+    assert json.loads((tmp_path / "run" / "meta.json").read_text())["control"] == "coordinated"
+    # SUMO's NEMA controller runs the export (simulated first: greens within minimum and split)
+    text = export_plans(plans, "nema", tmp_path / "best.nema.add.xml", network=net()).read_text()
+    assert 'key="coordinate-mode" value="true"' in text
+
+
+def test_coordinated_control_warm_starts_from_the_fixed_time_starts() -> None:
+    """The fixed encoding's warm starts (existing, coordinated, Webster plans) and the analytic pre-search over
+    cycle, splits and offsets, each run at SUMO's stock detector distance and passage."""
+    from signalopt.optimiser import _analytic_presearch, warm_starts
+    from signalopt.session import Session
+    from signalopt.study import Study
+
+    with Session(ROOT / "scenarios" / "isolated.toml", workers=1) as session:
+        study = Study(session, control="coordinated")
+        enc, scen = study.encoding, session.scenario
+        fixed = warm_starts(scen, enc.fixed, study.base, session.network)
+        starts = warm_starts(scen, enc, study.base, session.network)
+        assert len(starts) == len(fixed) >= 3
+        stock = [(STOCK_DETECTOR_M - DETECTOR_RANGE_M[0]) / (DETECTOR_RANGE_M[1] - DETECTOR_RANGE_M[0]),
+                 (STOCK_PASSAGE_S - PASSAGE_RANGE_S[0]) / (PASSAGE_RANGE_S[1] - PASSAGE_RANGE_S[0])]
+        for x, f in zip(starts, fixed):
+            assert np.array_equal(x[:-2], f) and x[-2:] == pytest.approx(stock)
+        best = _analytic_presearch(session, study, starts, 0, 12)
+        assert best.shape == (enc.size,) and best[-2:] == pytest.approx(stock)
+        assert check_plans(enc.decode(best), session.network) == []
+        study.close()
+
+
+def test_run_tunes_coordinated_actuated_control_and_exports_it_for_nema(tmp_path: Path, capsys) -> None:
+    """run --control coordinated: the analytic pre-search and the optimiser tune the coordinated-actuated plans,
+    the comparison simulates them in SUMO's NEMA controller, the job exports them as a NEMA programme."""
+    from _optimise_helpers import write_isolated_scenario
+
+    from signalopt.formats.planfile import read_plans
+
+    scenario = write_isolated_scenario(tmp_path / "scenario", name="iso_coord")
+    code, stdout, err = run_cli(["run", str(scenario), "--control", "coordinated", "--objective", "delay",
+                                 "--budget", "2", "--seeds", "1", "--compare-seeds", "101,102", "--baselines",
+                                 "existing", "--out", str(tmp_path / "out"), "--quiet"], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert {"optimised", "existing"} <= {r["name"] for r in summary["rows"]}
+    plans = read_plans(tmp_path / "out" / "plans" / "optimised.json", network=net())
+    assert all(p.actuation is not None and p.actuation.mode == "coordinated" for p in plans)
+    assert 'type="NEMA"' in (tmp_path / "out" / "plans" / "optimised.add.xml").read_text()
+    assert "coordinated-actuated" in (tmp_path / "out" / "report.html").read_text()
+    assert json.loads((tmp_path / "out" / "run" / "meta.json").read_text())["control"] == "coordinated"
