@@ -215,7 +215,7 @@ def test_optimise_coordinated_returns_safe_coordinated_actuated_plans_that_expor
     assert json.loads((tmp_path / "run" / "meta.json").read_text())["control"] == "coordinated"
     # SUMO's NEMA controller runs the export (simulated first: greens within minimum and split)
     text = export_plans(plans, "nema", tmp_path / "best.nema.add.xml", network=net()).read_text()
-    assert 'key="coordinate-mode" value="true"' in text
+    assert 'key="coordinate-mode" value="true"' in text and "coordinated actuated (phases gap out" in text
 
 
 def test_coordinated_control_warm_starts_from_the_fixed_time_starts() -> None:
