@@ -43,6 +43,8 @@ CORRIDOR = ROOT / "scenarios" / "qixiangtai_summer_am.toml"
 TIMING = TimingOptions()
 #: Offset of the test plan [s]: the cycle must keep it.
 OFFSET_S = 20.0
+#: The isolated junction's left-turn stages' minimum green [s] (vehicle minimum, no pedestrians).
+TIGHT_LEFT_S = 5.0
 #: (from, to) of every through and left movement of the isolated junction (N, S main street; E, W side street)
 MAIN_THROUGH = (("n2center", "center2s"), ("s2center", "center2n"))
 SIDE_THROUGH = (("e2center", "center2w"), ("w2center", "center2e"))
@@ -69,14 +71,20 @@ def _flows(make_flows, main: float, side: float, left: float):  # noqa: ANN001, 
 @pytest.fixture(scope="module")
 def nema_runs(tmp_path_factory, isolated_net, sumocfg_scenario, make_flows) -> dict:
     """The existing isolated plan (made safe, offset 20 s) run coordinated-actuated by the evaluator under a
-    light side street and under heavy demand on every movement: (plan, metrics, switch states, programme)."""
+    light side street and under heavy demand on every movement, and under heavy demand with the left turns'
+    splits at their minimums (``tight``): (plan, metrics, switch states, programme)."""
     out = {}
-    for label, (main, side, left) in {"light": (500, 40, 20), "heavy": (900, 900, 300)}.items():
+    for label, (main, side, left) in {"light": (500, 40, 20), "heavy": (900, 900, 300),
+                                      "tight": (900, 900, 300)}.items():
         folder = tmp_path_factory.mktemp(f"coordinated-{label}")
         scenario = read_scenario(sumocfg_scenario(folder, isolated_net, _flows(make_flows, main, side, left),
                                                   name=label, end_s=900, warmup_s=300))
-        base = made_safe(scenario_plans(scenario)[0], net(), TIMING)[0]
-        plan = coordinated(replace(base["center"], offset_s=OFFSET_S))
+        base = made_safe(scenario_plans(scenario)[0], net(), TIMING)[0]["center"]
+        if label == "tight":  # the left turns' splits at their minimums, the time moved to the throughs
+            greens = [p.green_s for p in base.phases]
+            spare = greens[0] + greens[2] - 2 * TIGHT_LEFT_S
+            base = base.with_timings([TIGHT_LEFT_S, greens[1] + spare / 2, TIGHT_LEFT_S, greens[3] + spare / 2])
+        plan = coordinated(replace(base, offset_s=OFFSET_S))
         keep = folder / "run"
         # lane groups make the run detailed: it records the signal states at every switch
         metrics = run_task(Task(prepare(scenario), 3, PlanSet((plan,), name=label), keep_dir=str(keep),
@@ -127,6 +135,21 @@ def test_the_evaluator_runs_coordinated_actuated_plans_in_sumos_nema_controller(
                 planned_end = plan.offset_s + starts[i] + ph.green_s
                 late = [(e - planned_end + 45.0) % plan.cycle_s - 45.0 for _, e in runs]
                 assert all(-1e-6 <= d <= 1.0 + 1e-6 for d in late), (label, late)
+
+
+def test_a_phase_whose_split_is_its_minimum_is_served_every_cycle(nema_runs) -> None:
+    """SUMO's NEMA controller, stepping whole seconds, judges whether a phase's minimum fits before its force-off
+    up to two steps late: a split at the minimum was skipped every cycle, its time given to the coordinated
+    phase (signalopt.formats.nema.nema_tllogic, ``step_s``)."""
+    plan, metrics, switches, _ = nema_runs["tight"]
+    assert [p.green_s for p in plan.phases][::2] == [TIGHT_LEFT_S, TIGHT_LEFT_S]
+    assert [s.min_green_s for s in plan.actuation.stages][::2] == [TIGHT_LEFT_S, TIGHT_LEFT_S]
+    n_cycles = int((900 - 300) // plan.cycle_s)
+    for i, runs in enumerate(_greens(plan, switches)):
+        lengths = [e - s for s, e in runs]
+        assert len(runs) >= n_cycles, (i, lengths)  # every cycle
+        assert all(plan.phases[i].green_s - 3.0 <= g <= plan.phases[i].green_s + 1.0 for g in lengths), (i, lengths)
+    assert metrics.teleports == 0
 
 
 @pytest.fixture(scope="module")

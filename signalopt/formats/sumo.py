@@ -86,6 +86,8 @@ def read_sumo_additional(path: str | Path, network: Network, *, timing: TimingOp
     return PlanSet(tuple(plans), name=name or path.name.split(".")[0]), warnings
 
 
+#: Step of signalopt's simulations [s] (SUMO's default; the runs do not set ``--step-length``).
+SIMULATION_STEP_S = 1.0
 #: programID of the programmes a run loads; distinct from any id in the network,
 #: and loaded last, so SUMO runs it.
 RUN_PROGRAM_ID = "signalopt-eval"
@@ -156,13 +158,14 @@ def _coordinated_lines(plan: TimingPlan, network: Network | None, program_id: st
     """Lane-area detectors and a ``NEMA`` tlLogic running a coordinated actuated ``plan``.
 
     SUMO's stage-based actuated controller has no force-offs; its NEMA controller has them, and needs the
-    signal's links and approaches to build the rings and barriers.
+    signal's links and approaches to build the rings and barriers.  Written for a run at
+    :data:`SIMULATION_STEP_S` (a phase with a tight split keeps being served: see ``nema_tllogic``'s ``step_s``).
     """
     if network is None:
         raise PlanError(f"signal {plan.signal_id}: a coordinated actuated plan needs force-offs, which SUMO's "
                         f"stage-based actuated controller does not have; export it with --format nema (SUMO's "
                         f"NEMA controller) or ntcip")
-    return nema_tllogic(plan, network.signal(plan.signal_id), program_id=program_id)
+    return nema_tllogic(plan, network.signal(plan.signal_id), program_id=program_id, step_s=SIMULATION_STEP_S)
 
 
 def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str) -> list[str]:
