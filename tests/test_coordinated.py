@@ -283,3 +283,18 @@ def test_run_tunes_coordinated_actuated_control_and_exports_it_for_nema(tmp_path
     assert 'type="NEMA"' in (tmp_path / "out" / "plans" / "optimised.add.xml").read_text()
     assert "coordinated-actuated" in (tmp_path / "out" / "report.html").read_text()
     assert json.loads((tmp_path / "out" / "run" / "meta.json").read_text())["control"] == "coordinated"
+
+
+def test_a_pareto_front_of_coordinated_actuated_plans(tmp_path: Path, isolated_net, sumocfg_scenario,
+                                                      make_flows) -> None:
+    from signalopt.pareto import optimise_front
+
+    toml = sumocfg_scenario(tmp_path / "scen", isolated_net, _flows(make_flows, 600, 150, 80), name="front",
+                            end_s=600, warmup_s=120)
+    front = optimise_front(toml, objectives="delay,queue", budget=3, seeds=(1,), workers=2, control="coordinated",
+                           run_dir=tmp_path / "run")
+    assert front.members
+    for m in front.members:
+        assert all(p.actuation is not None and p.actuation.mode == "coordinated" for p in m.plans)
+        assert check_plans(m.plans, net()) == []
+    assert json.loads((tmp_path / "run" / "meta.json").read_text())["control"] == "coordinated"
