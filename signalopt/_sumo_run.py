@@ -25,9 +25,9 @@ from .errors import SimulationError
 from .metrics import ApproachMetrics, MovementMetrics, PeriodMetrics, RunMetrics
 from .movements import (EVENTS_FILE, LANES_FILE, SWITCHES_FILE, Crossing, LaneGroup, crossing_measures,
                         detail_additional, group_measures, read_events, read_lane_losses, read_switches)
-from .formats.sumo import RUN_PROGRAM_ID, plans_additional, waut_additional
+from .formats.sumo import RUN_PROGRAM_ID, needs_network, plans_additional, waut_additional
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
-from .prepare import Prepared
+from .prepare import Prepared, prepared_network
 from ._responsive_run import responsive_additional, run_responsive
 from .responsive import ResponsivePlans
 from .schedule import program_timeline, Schedule
@@ -97,8 +97,11 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
     else:
         windows = {pl.signal_id: pl.cycle_s for pl in task.plans} if task.plans is not None else {}
         if task.plans is not None and task.controller != "network":
+            # coordinated actuated plans run in SUMO's NEMA controller, whose rings come from the signals
+            network = prepared_network(p) if needs_network(task.plans) else None
             (work / "plans.add.xml").write_text(plans_additional(task.plans, program_id=RUN_PROGRAM_ID,
-                                                                 controller=task.controller), encoding="utf-8")
+                                                                 controller=task.controller, network=network),
+                                                encoding="utf-8")
             additional.append(str(work / "plans.add.xml"))
     (work / "detectors.add.xml").write_text(_detectors_additional(p, windows, "queues.xml"), encoding="utf-8")
     additional.append(str(work / "detectors.add.xml"))

@@ -11,6 +11,15 @@ below the minimum.  The base plans' own greens stay as they are, the longest
 one stretched to a whole-second cycle (the plan still says what a fixed-time
 fallback would run, and controller sheets carry it).
 
+Coordinated-actuated control (:class:`CoordinatedEncoding`) searches the fixed-time
+plan (:class:`signalopt.encoding.PlanEncoding`: common or per-signal cycle,
+splits, offsets) plus the shared detector distance and passage time; each
+decoded plan keeps its cycle, offset and splits, and its coordinated
+:class:`~signalopt.actuated.Actuation` holds every stage between the stage's
+own minimum and its split green (split-based maximum: the force-off), so the
+coordinated stage takes the time the others leave.  SUMO runs it in its NEMA
+controller (:func:`signalopt.formats.nema.nema_tllogic`).
+
 Ranges (FHWA Traffic Signal Timing Manual, 2nd ed., ch. 5): minimum green
 from the stage's minimum to 10 s above it; maximum green from 10 s above the
 minimum to :data:`MAX_GREEN_CAP_S`; passage 1-5 s; detector 10-60 m before
@@ -19,6 +28,7 @@ the stop line (SUMO's stock ``detector-gap`` of 2 s at 50 km/h is 28 m).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +37,9 @@ import numpy as np
 
 from .actuated import Actuation
 from .detectors import actuated_plan
-from .errors import PlanError
+from .encoding import PlanEncoding, make_encoding
+from .errors import InputError, PlanError
+from .formats.nema import dual_ring
 from .network import Network, Signal
 from .options import TimingOptions
 from .plan import PlanSet, TimingPlan
@@ -118,12 +130,7 @@ class ActuatedEncoding:
         for plan, mins in zip(self.base, self.minimums_s):
             act = by_id[plan.signal_id].actuation if plan.signal_id in by_id else None
             acts.append(act if act is not None and len(act.stages) == len(mins) else None)
-        xs: list[float] = []
-        if not self.full:
-            distances = [_asked_distance_m(a) for a in acts]
-            gaps = [st.passage_s for a in acts if a is not None for st in a.stages] or [STOCK_PASSAGE_S]
-            xs += [_unit(sum(distances) / len(distances), *DETECTOR_RANGE_M),
-                   _unit(sum(gaps) / len(gaps), *PASSAGE_RANGE_S)]
+        xs: list[float] = [] if self.full else _shared_units(acts)
         for act, mins in zip(acts, self.minimums_s):
             if self.full:
                 xs.append(_unit(_asked_distance_m(act), *DETECTOR_RANGE_M))
@@ -147,6 +154,14 @@ def _distance_m(u: float) -> float:
 
 def _passage_s(u: float) -> float:
     return round(float(PASSAGE_RANGE_S[0] + u * (PASSAGE_RANGE_S[1] - PASSAGE_RANGE_S[0])), 1)
+
+
+def _shared_units(acts: Sequence[Actuation | None]) -> list[float]:
+    """The shared detector distance and passage components of plans with ``acts`` (their means; SUMO's stock
+    settings for a plan without actuation)."""
+    distances = [_asked_distance_m(a) for a in acts]
+    gaps = [st.passage_s for a in acts if a is not None for st in a.stages] or [STOCK_PASSAGE_S]
+    return [_unit(sum(distances) / len(distances), *DETECTOR_RANGE_M), _unit(sum(gaps) / len(gaps), *PASSAGE_RANGE_S)]
 
 
 def _asked_distance_m(act: Actuation | None) -> float:
@@ -175,3 +190,91 @@ def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOption
                                 program_id=safe.program_id))
         minimums.append(tuple(ceil_tenth(p.effective_min_green_s) for p in phases))
     return ActuatedEncoding(tuple(signals), PlanSet(tuple(plans), name=base.name), tuple(minimums), full)
+
+
+@dataclass(frozen=True)
+class CoordinatedEncoding:
+    """Maps ``x`` in the unit box to coordinated-actuated plans and back.
+
+    ``x`` is the fixed-time encoding's point (``fixed``: cycle, splits,
+    offsets and, with its option, lead/lag) followed by the shared detector
+    distance and passage time.  A decoded plan is ``fixed``'s plan with a
+    coordinated :class:`~signalopt.actuated.Actuation`: per stage, minimum the
+    stage's vehicle and pedestrian minimum, maximum its split green.  Build
+    with :func:`make_coordinated_encoding`.
+    """
+
+    fixed: PlanEncoding
+
+    @property
+    def size(self) -> int:
+        return self.fixed.size + 2
+
+    @property
+    def bounds(self) -> list[tuple[float, float]]:
+        return [(0.0, 1.0)] * self.size
+
+    def labels(self) -> list[str]:
+        return [*self.fixed.labels(), "detector", "passage"]
+
+    def decode(self, x: Sequence[float], *, name: str = "candidate") -> PlanSet:
+        """A safe coordinated-actuated plan set for any ``x`` in the unit box (values outside are clipped)."""
+        x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
+        if x.shape != (self.size,):
+            raise PlanError(f"decision vector has {x.size} components, the encoding {self.size}")
+        distance, gap = _distance_m(x[-2]), _passage_s(x[-1])
+        signals = {t.base.signal_id: t.signal for t in self.fixed.templates}
+        plans = []
+        for plan in self.fixed.decode(x[:-2], name=name):
+            n = len(plan.phases)
+            # the decoded greens never fall below the minimums rounded up to 0.1 s: min <= split always holds
+            plans.append(actuated_plan(plan, signals[plan.signal_id],
+                                       min_greens_s=[ceil_tenth(p.effective_min_green_s) for p in plan.phases],
+                                       max_greens_s=[p.green_s for p in plan.phases], passages_s=[gap] * n,
+                                       distance_m=distance, mode="coordinated"))
+        return PlanSet(tuple(plans), name=name)
+
+    def encode(self, plans: PlanSet) -> np.ndarray:
+        """The fixed encoding's point of ``plans`` and their shared actuated settings (SUMO's stock detector
+        distance and passage for plans without actuation: the existing timing run coordinated-actuated)."""
+        acts = [p.actuation if p.actuation is not None and len(p.actuation.stages) == len(p.phases) else None
+                for p in plans if p.signal_id in {t.base.signal_id for t in self.fixed.templates}]
+        return np.concatenate([self.fixed.encode(plans), _shared_units(acts or [None])])
+
+    def with_stock_settings(self, x_fixed: Sequence[float]) -> np.ndarray:
+        """A point of the fixed encoding (e.g. a warm start) run with SUMO's stock detector distance and passage."""
+        return np.concatenate([np.asarray(x_fixed, dtype=float), _shared_units([None])])
+
+
+def make_coordinated_encoding(network: Network, base: PlanSet, timing: TimingOptions, *,
+                              per_signal_cycle: bool = False, lead_lag: bool = False,
+                              source: str | None = None) -> CoordinatedEncoding:
+    """Encoding of coordinated-actuated plans over the stages of ``base`` (see :class:`CoordinatedEncoding`).
+
+    Raises
+    ------
+    InputError
+        A signal whose stages SUMO's NEMA controller, which simulates coordinated-actuated control, cannot
+        run (more than two barrier groups, three phases in a ring, no dual ring), in any stage order the
+        encoding can decode (``lead_lag``); or minimum splits that do not fit (:func:`make_encoding`).
+    """
+    fixed = make_encoding(network, base, timing, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
+                          source=source)
+    labels = fixed.labels()
+    for t in fixed.templates:
+        sid = t.base.signal_id
+        lags = [labels.index(f"{sid}:lag{i + 1}") for i in t.pairs] if lead_lag else []
+        # every stage order the point can decode to (leading and lagging lefts): each must run
+        for flags in itertools.product((0.0, 1.0), repeat=len(lags)):
+            x = np.full(fixed.size, 0.5)
+            x[lags] = flags
+            plan = fixed.decode(x)[sid]
+            try:
+                problem = dual_ring(plan, t.signal).sumo_problem()
+            except PlanError as exc:
+                problem = str(exc).removeprefix(f"signal {sid}: ")
+            if problem:
+                raise InputError(source, f"signal {sid}: coordinated-actuated control runs in SUMO's NEMA "
+                                         f"controller, which cannot run its stages: {problem}; --control fixed "
+                                         f"or actuated can", "--control coordinated")
+    return CoordinatedEncoding(fixed)

@@ -660,9 +660,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
     p.add_argument("--per-signal-cycle", action="store_true", help="a cycle per signal instead of a common one")
     p.add_argument("--lead-lag", action="store_true", help="also choose leading or lagging left turns")
-    p.add_argument("--control", choices=("fixed", "actuated"), default="fixed",
+    p.add_argument("--control", choices=("fixed", "actuated", "coordinated"), default="fixed",
                    help="fixed: cycle, splits, offsets (default); actuated: minimum and maximum greens, passage "
-                        "times and detector distances over the existing stages, run by SUMO's actuated controller")
+                        "times and detector distances over the existing stages, run by SUMO's actuated controller; "
+                        "coordinated: cycle, splits, offsets, detector distance and passage, run coordinated-"
+                        "actuated by SUMO's NEMA controller (greens up to their splits, the coordinated phases "
+                        "take the unused time)")
     p.add_argument("--out", help="plan file to write (default RUN_DIR/plans.json or plans.json)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -723,9 +726,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objectives", metavar="A,B[,...]",
                    help="optimise the Pareto front over two or more of delay, queue, stops, spillback, ped_delay and "
                         "compare its knee and each objective's best (knee, best-<objective>)")
-    p.add_argument("--control", choices=("fixed", "actuated"), default="fixed",
+    p.add_argument("--control", choices=("fixed", "actuated", "coordinated"), default="fixed",
                    help="fixed: retime cycle, splits, offsets (default); actuated: tune actuated settings over the "
-                        "existing stages")
+                        "existing stages; coordinated: retime cycle, splits, offsets run coordinated-actuated "
+                        "(SUMO's NEMA controller; plans exported as nema)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_run)
 

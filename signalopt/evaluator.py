@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from ._sumo_run import CONTROLLERS, Task, run_task
 from .errors import InputError, SimulationError
 from .executors import Executor, Outcome
+from .formats.sumo import check_programmes
 from .metrics import Metrics, RunMetrics
 from .network import Network
 from .plan import PlanSet
@@ -105,6 +106,17 @@ class SumoEvaluator:
 
     def run_tasks(self, tasks: Sequence[Task], *,
                   on_result: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
+        """Run ``tasks`` on the executor.
+
+        Raises
+        ------
+        PlanError
+            Before any simulation, for plans whose programme SUMO cannot run (a coordinated actuated plan
+            whose stages SUMO's NEMA controller cannot run).
+        """
+        static = {id(t.plans): t.plans for t in tasks if t.plans is not None and t.controller == "static"}
+        for plans in static.values():
+            check_programmes(plans, self.network)
         return self.executor.map(run_task, list(tasks), on_result=on_result)
 
     def tasks(self, plans: PlanSet | None, seeds: Sequence[int]) -> list[Task]:

@@ -119,7 +119,11 @@ def sumo_additional_text(plans: PlanSet, *, provenance: Mapping[str, Any] | None
 
 def nema_text(plans: PlanSet, network: Network, *, provenance: Mapping[str, Any]) -> str:
     """SUMO additional file with one NEMA ``tlLogic`` per plan (see :mod:`signalopt.formats_nema`)."""
-    note = ("<!-- SUMO NEMA dual-ring controllers, coordinated fixed time (every phase on max recall); phases 2+6 "
+    modes = {p.actuation.mode if p.actuation is not None else "fixed" for p in plans}
+    control = {"fixed": "coordinated fixed time (every phase on max recall)",
+               "coordinated": "coordinated actuated (phases gap out, forced off at their splits)",
+               "free": "free actuated (phases gap out or max out)"}
+    note = (f"<!-- SUMO NEMA dual-ring controllers, {'; '.join(control[m] for m in sorted(modes))}; phases 2+6 "
             "coordinated, offset to the start of their green (TS2). SUMO's NEMA controller has no walk or "
             "pedestrian clearance timing: a crossing shows its phase's green for the whole green. -->\n")
     return nema_additional_text(plans, network, program_ids=_program_ids(plans, network, "-nema"),

@@ -15,6 +15,7 @@ from .baselines import (BASELINES, Candidate, applicable_baselines, baseline_can
 from ._sumo_run import Task
 from .analytic import lane_groups
 from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_compare_seeds, compare, recommendation
+from .actuated_encoding import make_coordinated_encoding
 from .encoding import make_encoding
 from .errors import InputError
 from .evaluator import simulate
@@ -26,6 +27,7 @@ from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_
                      plot_split_monitor, plot_time_space, write_report)
 from .scenario import Scenario
 from .session import Session, borrow_session, scenario_of
+from .study import CONTROLS
 from .trace import find_corridor, pcd_groups, run_trace
 
 #: Scenario ``signalopt run`` uses when none is named.
@@ -46,13 +48,21 @@ def find_default_scenario() -> Path:
                                                       "or name a scenario", str(Path.cwd()))
 
 
-def check_retimable(session: Session) -> list[str]:
+def check_retimable(session: Session, *, control: str = "fixed") -> list[str]:
     """What making the existing plans safe changes (one note each), or :class:`InputError` for what stops the
-    optimiser (foes neither yields, minimum splits beyond the cycle): checked before any simulation."""
+    optimiser (foes neither yields, minimum splits beyond the cycle; for ``control="coordinated"``, stages
+    SUMO's NEMA controller cannot run): checked before any simulation."""
     scen, network, existing = session.scenario, session.network, session.existing
     _, notes = made_safe(existing, network, scen.timing)
-    make_encoding(network, existing, scen.timing, source=str(scen.path))
+    make = make_coordinated_encoding if control == "coordinated" else make_encoding
+    make(network, existing, scen.timing, source=str(scen.path))
     return notes
+
+
+#: Control run by plans each ``--control`` writes, and the SUMO format that holds them: SUMO's stage-based
+#: programmes have no force-offs, its NEMA controller does.
+SUMO_FORMAT = {"fixed": "sumo", "actuated": "sumo", "coordinated": "nema"}
+_CONTROL_NOTE = {"fixed": "", "actuated": ", actuated settings", "coordinated": ", coordinated-actuated"}
 
 
 def estimate_minutes(sim_s: float, *, budget: int, n_opt_seeds: int, n_compare: int, workers: int) -> float:
@@ -99,7 +109,9 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     the optimiser searches the Pareto front (:func:`~signalopt.pareto.optimise_front`, no analytic pre-search: its first generation holds the
     warm starts), and the front's knee and each objective's best are compared and exported as ``knee``,
     ``best-<objective>``.  ``control="actuated"`` optimises actuated settings over the existing stages instead
-    of fixed-time plans (:mod:`signalopt.actuated_encoding`).
+    of fixed-time plans (:mod:`signalopt.actuated_encoding`); ``control="coordinated"`` optimises fixed-time
+    plans run coordinated-actuated (:class:`~signalopt.actuated_encoding.CoordinatedEncoding`), exported for
+    SUMO's NEMA controller (``--format nema``) beside the signalopt JSON.
 
     One :class:`~signalopt.session.Session` (network, existing plans, prepared demand, executor) serves
     every stage.  ``executor`` (an :class:`~signalopt.executors.Executor`) runs every simulation; default
@@ -107,6 +119,8 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     """
     t0 = time.perf_counter()
     check_budget(budget)  # before the first simulation, not after it
+    if control not in CONTROLS:
+        raise InputError("--control", f"control must be one of {', '.join(CONTROLS)}", control)
     objectives = parse_objectives(objectives) if objectives is not None else None
     scen = scenario_of(scenario if scenario is not None else find_default_scenario())
     opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
@@ -134,7 +148,7 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         f"optimiser seeds {','.join(map(str, opt_seeds))}, comparison seeds {compare_seeds[0]}..{compare_seeds[-1]}")
     # everything that would stop the job after the budget is refused or settled now, before any simulation:
     # plans that cannot be made safe, minimum splits that do not fit, baselines that cannot run
-    safety_notes = check_retimable(session)
+    safety_notes = check_retimable(session, control=control)
     names, skipped = applicable_baselines(scen, baselines)
     for note in (*safety_notes, *skipped):
         log(note)
@@ -173,7 +187,7 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
             f"them: ITE clearances, one common cycle) "
             f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
         chosen = [result.best_plans]
-        note = (f"Optimiser: {result.method}{', actuated settings' if control == 'actuated' else ''}, "
+        note = (f"Optimiser: {result.method}{_CONTROL_NOTE[control]}, "
                 f"{result.nfev} candidate plans on seeds {list(opt_seeds)}; "
                 f"objective ({objective_name(objective)}) {result.x0_fun:.1f} at its start (the existing plans "
                 f"within its encoding) -> {result.fun:.1f}.")
@@ -194,8 +208,8 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
     for plans in chosen:
         export_plans(plans, "json", plans_dir / f"{plans.name}.json", network=network, timing=scen.timing,
                      provenance=provenance)
-        export_plans(plans, "sumo", plans_dir / f"{plans.name}.add.xml", network=network, timing=scen.timing,
-                     provenance=provenance)
+        export_plans(plans, SUMO_FORMAT[control], plans_dir / f"{plans.name}.add.xml", network=network,
+                     timing=scen.timing, provenance=provenance)
 
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]

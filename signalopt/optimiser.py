@@ -20,6 +20,7 @@ import numpy as np
 from scipy import optimize
 
 from . import __version__
+from .actuated_encoding import CoordinatedEncoding
 from .encoding import PlanEncoding
 from .errors import InputError, SignaloptError
 from .executors import Executor
@@ -241,11 +242,18 @@ def _initial_population(gen: np.random.Generator, starts: Sequence[np.ndarray], 
 def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, network: Any) -> list[np.ndarray]:
     """Decision vectors to start from: the existing plans, then (with counts) coordinated and Webster plans.
 
+    Free actuated settings start at the existing plans only (SUMO's stock settings); coordinated-actuated
+    control starts from the fixed-time starts with SUMO's stock detector distance and passage.
+
     The coordinated plans (:func:`coordinated_starts`) share a common cycle:
     the one the analytic model scores best, with a green wave in each
     direction, and a ladder of longer ones up to the critical junction's,
     with a wave in the heavier direction; the simulations choose among them.
     """
+    if isinstance(encoding, CoordinatedEncoding):
+        # the fixed part's starts, run coordinated-actuated at SUMO's stock detector distance and passage
+        fixed = warm_starts(scenario, encoding.fixed, base, network)
+        return [encoding.encode(base), *(encoding.with_stock_settings(x) for x in fixed[1:])]
     starts = [encoding.encode(base)]
     if scenario.counts_path is None or not isinstance(encoding, PlanEncoding):
         return starts  # actuated settings start at SUMO's stock ones
@@ -304,7 +312,7 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
              options: Mapping[str, Any] | None = None, workers: int = 2, executor: Executor | None = None,
              evaluator: Any = None, progress: bool = False, control: str = "fixed") -> OptimiseResult:
     """Optimise cycle, splits and offsets of a scenario's signals (or, ``control="actuated"``, their
-    actuated settings).
+    actuated settings; ``control="coordinated"``, both, run coordinated-actuated).
 
     The search is an ask/tell loop on a :class:`~signalopt.study.Study`: every point the method proposes is
     asked as a trial (decoded into a safe plan set), simulated on the same seeds (common random numbers),
@@ -361,9 +369,13 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
     progress
         Show a progress bar of new plan sets.
     control
-        ``"fixed"`` (default) or ``"actuated"``: minimum and maximum greens, passage times and detector
+        ``"fixed"`` (default); ``"actuated"``: minimum and maximum greens, passage times and detector
         distances over the existing stages (:mod:`signalopt.actuated_encoding`), warm-started from SUMO's
-        stock actuated settings.
+        stock actuated settings; ``"coordinated"``: cycle, splits and offsets (the encoding options apply)
+        run coordinated-actuated in SUMO's NEMA controller -- each stage from its minimum to its split
+        green, the coordinated stage taking the time the others leave -- with the shared detector
+        distance and passage time (:class:`~signalopt.actuated_encoding.CoordinatedEncoding`), warm-started
+        from the fixed-time starts at SUMO's stock detector distance and passage.
     """
     if method not in METHODS:
         raise InputError("--method", f"method must be one of {', '.join(METHODS)}", method)
@@ -393,7 +405,7 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
                   else warm_starts(scen, encoding, study.base, session.network))
         starts += extra
         if (opts["analytic_presearch"] > 0 and evaluator is None and scen.counts_path is not None
-                and control == "fixed"):
+                and control in ("fixed", "coordinated")):
             starts.append(_analytic_presearch(session, study, starts, rng, opts["analytic_presearch"]))
         x0_fun = search.score(starts[0])
         _run_method(method, search, encoding, starts, rng, budget, opts)
@@ -482,19 +494,27 @@ def check_budget(budget: int | None, time_budget_s: float | None = None) -> None
 
 def _analytic_presearch(session: Session, study: Study, starts: list[np.ndarray], rng: int | None,
                         budget: int) -> np.ndarray:
-    """Best point of a differential-evolution search on the analytic model (no simulation)."""
+    """Best point of a differential-evolution search on the analytic model (no simulation).
+
+    The model times fixed plans: for coordinated-actuated control it searches the fixed part (cycle, splits,
+    offsets) and the point it returns runs at SUMO's stock detector distance and passage.
+    """
+    coordinated = isinstance(study.encoding, CoordinatedEncoding)
+    fixed = study.encoding.fixed if coordinated else study.encoding
     with Study(session, seeds=(0,), objective=study.objective, evaluator=AnalyticEvaluator(session.scenario,
-               network=session.network), per_signal_cycle=study.encoding.per_signal_cycle,
-               lead_lag=study.encoding.lead_lag) as pre_study:
+               network=session.network), per_signal_cycle=fixed.per_signal_cycle,
+               lead_lag=fixed.lead_lag) as pre_study:
         pre = _Search(pre_study, budget=budget, time_budget_s=None, callback=None, progress=False)
+        fixed_starts = [x[:fixed.size] for x in starts]
         try:
             # Unpolished: a Powell polish drives the point into the analytic model's own optimum, whose short
             # cycles random arrivals do not forgive (the main job's plans were worse with a polished pre-search)
-            _run_method("differential_evolution", pre, study.encoding, starts, rng, budget,
+            _run_method("differential_evolution", pre, fixed, fixed_starts, rng, budget,
                         {**METHOD_OPTIONS["differential_evolution"], "polish": False})
         except _Stop:
             pass
-        return pre.best_x if pre.best_x is not None else starts[0]
+        best = pre.best_x if pre.best_x is not None else fixed_starts[0]
+        return study.encoding.with_stock_settings(best) if coordinated else best
 
 
 def _run_method(method: str, problem: _Search, encoding: PlanEncoding, starts: list[np.ndarray],

@@ -7,6 +7,7 @@ written atomically, so a crash never leaves a half-written cache entry.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from dataclasses import dataclass, replace
@@ -39,6 +40,22 @@ class Prepared:
     begin_s: float
     end_s: float
     warmup_s: float
+
+
+def prepared_network(prepared: Prepared) -> Network:
+    """The network of ``prepared``, read once per process (file changes read it again).
+
+    A worker process gets a :class:`Prepared` without the network (it would travel with every task); the
+    few programmes built from a signal's links and approaches (SUMO's NEMA controller for coordinated
+    actuated plans) read it here.
+    """
+    stat = os.stat(prepared.network_path)
+    return _read_network_once(prepared.network_path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_network_once(path: str, _mtime_ns: int, _size: int) -> Network:
+    return read_network(path)
 
 
 def cache_dir() -> Path:

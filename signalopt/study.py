@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .actuated_encoding import ActuatedEncoding, make_actuated_encoding
+from .actuated_encoding import (ActuatedEncoding, CoordinatedEncoding, make_actuated_encoding,
+                                make_coordinated_encoding)
 from .encoding import make_encoding, PlanEncoding
 from .errors import InputError, PlanError, SimulationError
 from .evaluator import SumoEvaluator
@@ -38,8 +39,9 @@ from .scenario import Scenario
 from .session import borrow_session, Session
 
 
-#: What a study tunes: fixed-time plans, or actuated settings over the existing stages.
-CONTROLS = ("fixed", "actuated")
+#: What a study tunes: fixed-time plans, actuated settings over the existing stages (free), or fixed-time
+#: plans run coordinated-actuated (cycle, splits, offsets, detector distance and passage; SUMO's NEMA controller).
+CONTROLS = ("fixed", "actuated", "coordinated")
 
 @dataclass(frozen=True)
 class Trial:
@@ -111,7 +113,10 @@ class Study:
         Encoding options (see :mod:`signalopt.encoding`).
     control
         ``"fixed"``: retime cycle, splits and offsets (:mod:`signalopt.encoding`); ``"actuated"``: tune
-        actuated settings over the existing stages (:mod:`signalopt.actuated_encoding`).
+        actuated settings over the existing stages (:mod:`signalopt.actuated_encoding`);
+        ``"coordinated"``: cycle, splits and offsets run coordinated-actuated, with the shared detector
+        distance and passage time (:class:`~signalopt.actuated_encoding.CoordinatedEncoding`; the encoding
+        options apply).
     """
 
     def __init__(self, scenario: Scenario | str | Path | Session, *, seeds: Sequence[int] | None = None,
@@ -128,11 +133,14 @@ class Study:
         self.evaluator = evaluator or SumoEvaluator(self.session)
         self.base = self.session.existing
         self.control = control
-        self.encoding: PlanEncoding | ActuatedEncoding = (
-            make_encoding(self.session.network, self.base, self.scenario.timing, per_signal_cycle=per_signal_cycle,
-                          lead_lag=lead_lag, source=str(self.scenario.path)) if control == "fixed" else
-            make_actuated_encoding(self.session.network, self.base, self.scenario.timing,
-                                   source=str(self.scenario.path)))
+        network, timing, source = self.session.network, self.scenario.timing, str(self.scenario.path)
+        self.encoding: PlanEncoding | ActuatedEncoding | CoordinatedEncoding
+        if control == "actuated":
+            self.encoding = make_actuated_encoding(network, self.base, timing, source=source)
+        else:
+            make = make_coordinated_encoding if control == "coordinated" else make_encoding
+            self.encoding = make(network, self.base, timing, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
+                                 source=source)
         meta = {"kind": "study", "seeds": list(self.seeds), "per_signal_cycle": per_signal_cycle,
                 "lead_lag": lead_lag, **({"control": control} if control != "fixed" else {}), **(settings or {})}
         self.journal = Journal(run_dir, digest=self.scenario.digest, meta=meta, resume=resume) if run_dir else None

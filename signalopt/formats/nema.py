@@ -749,7 +749,7 @@ def actuated_phase_times_s(plan: TimingPlan, phase: NemaPhase) -> tuple[float, f
     return round(min(low, high), 3), round(high, 3), stages[-1].passage_s
 
 
-def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[str]:
+def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str, step_s: float | None = None) -> list[str]:
     """``<tlLogic type="NEMA">`` lines of one plan.
 
     A fixed-time plan runs coordinated with every phase on max recall; an
@@ -758,6 +758,17 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
     from each lane's extension detector to the stop line), free or
     coordinated (``coordinate-mode``; maximums at the plan's splits), stages
     on max recall held to their maximum.
+
+    ``step_s``: the simulation step [s] the programme runs at, for a simulation rather than an export.  In
+    coordinated mode SUMO's NEMA controller enters a phase only if the clearance before it and its minimum fit
+    before its force-off (a fixed point of the cycle), judged on the step on which the phases before it, in
+    both rings, are ready to end: up to two steps after the plan's time.  A phase whose split leaves less than
+    that above its minimum is then skipped in most cycles (measured at 1 s steps on the corridor: 5 s left
+    turns with a 5 s minimum never shown, their time given to the coordinated phases, their queues spilling
+    back; with one step of margin, still at one junction).  With ``step_s``, such a phase's minimum is lowered
+    to its split less :data:`STEP_LAG` steps: it is served and forced off at its force-off point, as a
+    controller timing in tenths of a second serves it; the price is a green up to that much shorter than its
+    minimum in simulation.
 
     Raises
     ------
@@ -810,6 +821,8 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
             low, high, ext = min(first.min_green_s, p.green_s), p.green_s, VEHICLE_EXTENSION_S
         else:
             low, high, ext = actuated_phase_times_s(plan, p)
+            if step_s is not None and coordinated and p.number not in ring.coordinated:
+                low = max(step_s, min(low, high - STEP_LAG * step_s))  # the step lag (see above)
         lines.append(f'    <phase duration="{_fmt(high)}" minDur="{_fmt(low)}" maxDur="{_fmt(high)}" '
                      f'vehext="{_fmt(ext)}" yellow="{_fmt(p.yellow_s)}" red="{_fmt(p.all_red_s)}" '
                      f'name="{p.number}" state="{state}"/>')
@@ -817,6 +830,8 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str) -> list[s
     return lines
 
 
+#: Steps by which SUMO's NEMA controller may judge a phase's entry after the plan's time (see :func:`nema_tllogic`).
+STEP_LAG = 2
 #: A lane-area detector ends this far before the stop line [m] (SUMO refuses one past the lane's end).
 DETECTOR_END_MARGIN_M = 0.1
 

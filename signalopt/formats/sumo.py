@@ -19,6 +19,7 @@ from ..detectors import detector_id
 from ..errors import InputError, PlanError
 from ..network import Network
 from ..plan import PlanSet, TimingPlan, without_walk
+from .nema import nema_tllogic
 from ..programs import plan_from_program
 from ..schedule import Schedule, program_timeline
 from ..options import TimingOptions
@@ -85,30 +86,44 @@ def read_sumo_additional(path: str | Path, network: Network, *, timing: TimingOp
     return PlanSet(tuple(plans), name=name or path.name.split(".")[0]), warnings
 
 
+#: Step of signalopt's simulations [s] (SUMO's default; the runs do not set ``--step-length``).
+SIMULATION_STEP_S = 1.0
 #: programID of the programmes a run loads; distinct from any id in the network,
 #: and loaded last, so SUMO runs it.
 RUN_PROGRAM_ID = "signalopt-eval"
 
 
-def plans_additional(plans: PlanSet, *, program_id: str | None = None, controller: str = "static") -> str:
+def plans_additional(plans: PlanSet, *, program_id: str | None = None, controller: str = "static",
+                     network: Network | None = None) -> str:
     """SUMO additional XML with one ``tlLogic`` per plan.
 
-    ``controller="static"`` writes the plans as they are: fixed time, or
+    ``controller="static"`` writes the plans as they are: fixed time;
     SUMO's ``actuated`` controller with signalopt's detectors and settings for
-    a plan with an :class:`~signalopt.actuated.Actuation` (:func:`_actuated_lines`).
+    a plan with a free :class:`~signalopt.actuated.Actuation` (:func:`_actuated_lines`);
+    SUMO's ``NEMA`` controller for a coordinated one (its force-offs hold the
+    plan's cycle, offset and splits: :func:`~signalopt.formats.nema.nema_tllogic`,
+    with its detectors), which needs the plans' ``network``.
     ``"actuated"`` and ``"delay_based"`` write SUMO's stock adaptive
     programmes over the same stages: each green may run from its minimum
     (vehicle minimum, or walk plus pedestrian clearance) to its maximum
     green, yellow and all-red fixed; SUMO places the detectors itself
     (induction loops ``detector-gap`` upstream for actuated, the lane area up
     to 100 m for delay_based).
+
+    Raises
+    ------
+    PlanError
+        A coordinated actuated plan without ``network``, or one whose stages SUMO's NEMA controller cannot
+        run (more than two barrier groups, ...), naming the signal.
     """
     kind = "static" if controller in ("static", "max_pressure") else controller
     lines = ["<additional>"]
     for plan in plans:
         pid = xml_escape(program_id or plan.program_id)
         if kind == "static" and plan.actuation is not None:
-            lines += _actuated_lines(plan, plan.actuation, pid)
+            lines += (_coordinated_lines(plan, network, program_id or plan.program_id)
+                      if plan.actuation.mode == "coordinated"
+                      else _actuated_lines(plan, plan.actuation, pid))
             continue
         lines.append(f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="{kind}" '
                      f'programID="{pid}" offset="{plan.offset_s:.3f}">')
@@ -124,6 +139,35 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
     return "\n".join(lines) + "\n"
 
 
+def needs_network(plans: PlanSet) -> bool:
+    """Whether :func:`plans_additional` needs the network to write ``plans`` (a coordinated actuated plan)."""
+    return any(p.actuation is not None and p.actuation.mode == "coordinated" for p in plans)
+
+
+def check_programmes(plans: PlanSet, network: Network) -> None:
+    """Raise the :class:`PlanError` that :func:`plans_additional` would raise for ``plans`` on ``network``.
+
+    Called before the first simulation: a worker would otherwise fail on it once per seed.
+    """
+    for plan in plans:
+        if plan.actuation is not None and plan.actuation.mode == "coordinated":
+            _coordinated_lines(plan, network, RUN_PROGRAM_ID)
+
+
+def _coordinated_lines(plan: TimingPlan, network: Network | None, program_id: str) -> list[str]:
+    """Lane-area detectors and a ``NEMA`` tlLogic running a coordinated actuated ``plan``.
+
+    SUMO's stage-based actuated controller has no force-offs; its NEMA controller has them, and needs the
+    signal's links and approaches to build the rings and barriers.  Written for a run at
+    :data:`SIMULATION_STEP_S` (a phase with a tight split keeps being served: see ``nema_tllogic``'s ``step_s``).
+    """
+    if network is None:
+        raise PlanError(f"signal {plan.signal_id}: a coordinated actuated plan needs force-offs, which SUMO's "
+                        f"stage-based actuated controller does not have; export it with --format nema (SUMO's "
+                        f"NEMA controller) or ntcip")
+    return nema_tllogic(plan, network.signal(plan.signal_id), program_id=program_id, step_s=SIMULATION_STEP_S)
+
+
 def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str) -> list[str]:
     """Induction loops and an ``actuated`` tlLogic running ``plan`` with its :class:`Actuation`.
 
@@ -133,10 +177,6 @@ def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str) -> list[s
     from the stage's minimum to its maximum (both at the maximum on max
     recall); pedestrian clearance and the interstage are fixed.
     """
-    if act.mode != "free":
-        raise PlanError(f"signal {plan.signal_id}: a coordinated actuated plan needs force-offs, which SUMO's "
-                        f"stage-based actuated controller does not have; export it with --format nema (SUMO's "
-                        f"NEMA controller) or ntcip")
     sid = xml_escape(plan.signal_id)
     lines = [f'  <inductionLoop id="{xml_escape(detector_id(plan.signal_id, d.lane))}" lane="{xml_escape(d.lane)}" '
              f'pos="{d.pos_m:.3f}" period="86400" file="NUL"/>' for d in act.detectors]
