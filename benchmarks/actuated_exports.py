@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from _common import ROOT, build_corpus, report, run_main
 
-from signalopt.actuated_encoding import make_actuated_encoding
-from signalopt.errors import PlanError, SignaloptError, SimulationError
+from signalopt.actuated_encoding import make_actuated_encoding, make_coordinated_encoding
+from signalopt.errors import InputError, PlanError, SignaloptError, SimulationError
 from signalopt.export import render
 from signalopt.plan import PlanSet
 from signalopt.roundtrip import actuated_check
@@ -45,6 +45,13 @@ def plan_sets(session: Session) -> list[tuple[str, PlanSet]]:
     free = make_actuated_encoding(session.network, session.existing, session.scenario.timing)
     for k, x in enumerate([free.encode(session.existing), rng.random(free.size), rng.random(free.size)]):
         out.append((f"free-{k}", session.existing.replace_plans(free.decode(x).plans, name=f"free-{k}")))
+    try:
+        coord = make_coordinated_encoding(session.network, session.existing, session.scenario.timing)
+    except InputError as exc:  # stages SUMO's NEMA controller cannot run: refused up front, counted as such
+        return out + [("coordinated", exc)]
+    for k, x in enumerate([coord.encode(session.existing), rng.random(coord.size), rng.random(coord.size)]):
+        out.append((f"coordinated-{k}", session.existing.replace_plans(coord.decode(x).plans,
+                                                                       name=f"coordinated-{k}")))
     return out
 
 
@@ -73,6 +80,9 @@ def main() -> int:
             row: collections.Counter[str] = collections.Counter()
             sets = plan_sets(session)
             for name, plans in sets:
+                if isinstance(plans, InputError):
+                    refused[f"coordinated encoding: {reason(str(plans.what))}"] += 1
+                    continue
                 n_plans += 1
                 try:
                     validate_plans(plans, session.network, timing=session.scenario.timing, source=name)
@@ -111,7 +121,7 @@ def main() -> int:
                     violations += [f"{path.stem} {name} {fmt}: {v}" for v in check.violations]
             gaps += row["gap"]
             maxes += row["max"]
-            print(f"{path.stem:<28} {len(sets):>5} {row['files']:>9} {row['violations']:>10} "
+            print(f"{path.stem:<28} {sum(1 for _, p in sets if isinstance(p, PlanSet)):>5} {row['files']:>9} {row['violations']:>10} "
                   f"{row['gap']:>8} {row['max']:>8}")
     print(f"\n{n_plans} actuated plan sets; {written} files written, {ran} simulated; refusals by reason:")
     for text, n in refused.most_common():

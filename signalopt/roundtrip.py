@@ -10,6 +10,7 @@ it costs a fraction of a second per network and keeps no simulator state.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import subprocess
@@ -189,6 +190,12 @@ def _runs(series: Sequence[tuple[float, str]], k: int, chars: str) -> list[tuple
     return out
 
 
+def _shows(series: Sequence[tuple[float, str]], k: int, t: float) -> str:
+    """What link ``k`` shows from time ``t`` on (``series``: (time, state) at every change)."""
+    i = bisect.bisect_right([x for x, _ in series], t + 1e-6) - 1
+    return series[i][1][k] if i >= 0 else "r"
+
+
 def _merged(runs: list[tuple[float, float]], step_s: float) -> list[tuple[float, float]]:
     """``runs`` with those one step apart joined: SUMO's NEMA controller shows a link that goes from one
     phase's protected green to another's permissive green red for a single step."""
@@ -284,7 +291,9 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
     """Unsafe indications of one signal as it ran (``series``: (time [s], state) at every change).
 
     No two foes green together unless one yields; every vehicle green that ends between ``begin_s`` and
-    ``end_s`` shows the yellow of the stage whose end stops it in ``plan`` (its minimum, at least 3 s); a foe
+    ``end_s`` shows the yellow of the stage whose end stops it in ``plan`` (its minimum, at least 3 s; a yellow
+    that turns green again, as SUMO's NEMA controller shows a permissive left between its permissive and its
+    lagging protected phase, stops nothing and is not held to it); a foe
     turns green, or permissive green, no sooner than that stage's minimum all-red after the yellow ends
     (looking ``horizon_s`` back; one step of tolerance each).
     """
@@ -305,6 +314,8 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
                 continue
             yellow = [(ys, ye) for ys, ye in yellows if abs(ys - e) < 1e-6]
             length = yellow[0][1] - yellow[0][0] if yellow else 0.0
+            if yellow and _shows(series, k, yellow[0][1]) in GREEN_CHARS:
+                continue  # green again after the yellow (a permissive turn whose protected phase follows): no stop
             if length < need_yellow[k] - tol:
                 violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < {need_yellow[k]:g} s")
             ends.setdefault(k, []).append(yellow[0][1] if yellow else e)

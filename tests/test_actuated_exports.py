@@ -12,7 +12,7 @@ import pytest
 
 from signalopt.actuated_encoding import make_actuated_encoding
 from signalopt.export import render
-from signalopt.roundtrip import actuated_check
+from signalopt.roundtrip import actuated_check, state_violations
 from signalopt.safety import validate_plans
 from signalopt.session import Session
 
@@ -67,3 +67,19 @@ def test_a_leading_left_that_carries_on_permissive_gets_its_own_clearance_under_
         assert any(ph.yellow_s == 0 for p in plans for ph in p.phases)  # stages that carry their links on
         check = actuated_check(s.prepared, plans, s.network, _text(s, plans, "nema"), duration_s=900)
         assert check.violations == () and check.count("gap") > 20
+
+
+def test_a_yellow_that_turns_green_again_stops_nothing_but_a_short_one_before_red_is_cut(isolated):
+    from signalopt.plan import GREEN_CHARS
+
+    session, plans = isolated
+    plan, signal = plans["center"], session.network.signal("center")
+    (_, g1), (_, y1), (_, r1), *_ = plan.phases[0].intervals(plan.phases[1].state, plan.ped_links)
+    k = next(i for i, c in enumerate(g1) if c in GREEN_CHARS)
+    need = plan.phases[0].yellow_s
+    again = [(0.0, g1), (20.0, y1), (22.0, g1), (40.0, y1), (40.0 + need, r1), (50.0, plan.phases[1].state)]
+    assert [v for v in state_violations(signal, plan, again, begin_s=0, end_s=45, step_s=1.0, horizon_s=30)
+            if f"link {k} " in v] == []
+    cut = [(0.0, g1), (20.0, y1), (22.0, r1), (30.0, plan.phases[1].state)]
+    assert any(f"link {k} t=20 s: yellow 2 s" in v
+               for v in state_violations(signal, plan, cut, begin_s=0, end_s=25, step_s=1.0, horizon_s=30))

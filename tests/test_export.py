@@ -721,3 +721,13 @@ def test_schedule_ntcip_refuses_periods_whose_phases_mean_other_movements(tmp_pa
     with pytest.raises(PlanError, match="period 'pm' gives phase . another .* export the periods one by one"):
         export_schedule(day, "ntcip", tmp_path / "day.json", network=net("isolated"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_whole_second_splits_never_push_a_green_past_its_maximum():
+    plan = safe("isolated")["center"]
+    p0 = plan.phases[0]
+    assert round(p0.split_s % 1, 6) == 0.8  # the largest remainder: rounding gives stage 1 the first second
+    capped = replace(plan, phases=(replace(p0, max_green_s=p0.green_s), *plan.phases[1:]))
+    splits = integer_splits(capped, net("isolated").signal("center"), TIMING)
+    assert sum(splits) == round(capped.cycle_s)
+    assert splits[0] - p0.yellow_s - p0.all_red_s <= p0.green_s + 1e-9

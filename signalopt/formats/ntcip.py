@@ -110,7 +110,8 @@ def integer_splits(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> l
     """Whole-second splits summing to the (whole-second) cycle, none below a stage's minimum split.
 
     The minimum split is the minimum green (plan and network, vehicles and
-    pedestrians) plus yellow and all-red.  Largest-remainder rounding;
+    pedestrians) plus yellow and all-red.  Largest-remainder rounding, a second going to a stage whose green
+    stays within its maximum where one has room;
     raises :class:`PlanError` when no such rounding exists.
     """
     cycle = int(round(plan.cycle_s))
@@ -126,8 +127,11 @@ def integer_splits(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> l
         i = max(cands, key=lambda i: out[i] - raw[i])
         out[i] -= 1
         rest += 1
-    while rest > 0:  # largest remainders first
-        i = max(range(len(out)), key=lambda i: raw[i] - out[i])
+    # a green may not pass its stage's maximum: the seconds go where there is room, largest remainders first
+    caps = [math.floor(p.max_green_s + p.yellow_s + p.all_red_s + EPS_S) for p in plan.phases]
+    while rest > 0:
+        room = [i for i in range(len(out)) if out[i] < caps[i]] or list(range(len(out)))
+        i = max(room, key=lambda i: raw[i] - out[i])
         out[i] += 1
         rest -= 1
     if rest != 0 or any(o < m for o, m in zip(out, mins)):
