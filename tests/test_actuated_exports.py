@@ -83,3 +83,23 @@ def test_a_yellow_that_turns_green_again_stops_nothing_but_a_short_one_before_re
     cut = [(0.0, g1), (20.0, y1), (22.0, r1), (30.0, plan.phases[1].state)]
     assert any(f"link {k} t=20 s: yellow 2 s" in v
                for v in state_violations(signal, plan, cut, begin_s=0, end_s=25, step_s=1.0, horizon_s=30))
+
+
+def test_coordinated_lefts_too_short_for_their_own_clearance_end_together_at_their_force_off(corpus):
+    """With every split at its minimum, grid2_nema's leading lefts cannot give up a yellow and all-red of their
+    own: the pair is held to its split (max recall), ends at one force-off, and the lefts carry on safely."""
+    from signalopt.actuated_encoding import make_coordinated_encoding
+    from signalopt.formats.nema import dual_ring
+
+    entry = next(e for e in corpus if e.name == "grid2_nema")
+    with Session(entry.scenario_path, workers=1) as s:
+        enc = make_coordinated_encoding(s.network, s.existing, s.scenario.timing)
+        plans = s.existing.replace_plans(enc.decode(np.zeros(enc.size)).plans)
+        validate_plans(plans, s.network, timing=s.scenario.timing, source="test")
+        held = {(p.signal_id, ph.number) for p in plans for ph in dual_ring(p, s.network.signal(p.signal_id)).phases
+                if ph.held}
+        assert ("A0", 1) in held and ("A0", 5) in held  # the leading pair, one in each ring
+        text = _text(s, plans, "nema")
+        assert 'key="maxRecall" value="1,' in text or ',1,' in text.split('key="maxRecall"')[1].split("/>")[0]
+        check = actuated_check(s.prepared, plans, s.network, text, duration_s=900)
+        assert check.violations == ()

@@ -105,6 +105,8 @@ class NemaPhase:
     green_s: float
     yellow_s: float
     all_red_s: float
+    #: an actuated plan's phase that times its whole green (max recall), whatever its stages' recall
+    held: bool = False
 
     @property
     def split_s(self) -> float:
@@ -645,20 +647,24 @@ def _number(plan: TimingPlan, signal: Signal, cand: _Candidate, permissive: Mapp
                             f"{','.join(str(s + 1) for s in u.stages)} where no set of phases can carry them as "
                             f"an overlap{_TAIL}")
         overlaps.append(Overlap(chr(ord("A") + j), tuple(parents), u.links, u.stages, state))
-    phases = []
+    timed = []
     stops = _link_clearances_s(plan, signal) if plan.actuation is not None else {}
     for b in built:
         first, last = b["stages"][0], b["stages"][-1]
         stage = plan.phases[last]
         green = round((starts[last] - starts[first]) % plan.cycle_s + stage.green_s, 6)
-        yellow, red = stage.yellow_s, stage.all_red_s
+        yellow, red, hold = stage.yellow_s, stage.all_red_s, False
         if b["kind"] == "dummy":
             green, yellow, red = round(green + yellow + red, 6), 0.0, 0.0
         elif plan.actuation is not None:
-            green, yellow, red = _actuated_clearances(plan, b, built, stops, green, yellow, red, where)
-        phases.append(NemaPhase(b["number"], b["ring"], b["barrier"], b["position"], b["stages"], b["kind"],
-                                b["approaches"], b["links"], frozenset(b["crossings"]), b["state"], starts[first],
-                                green, yellow, red))
+            green, yellow, red, hold = _actuated_clearances(plan, b, built, stops, green, yellow, red)
+        timed.append((b, green, yellow, red, hold))
+    # a held phase ends at its force-off: so must the other ring's phases beside it, for its links to carry on
+    held_stages = {(b["barrier"], b["stages"][-1]) for b, *_, hold in timed if hold}
+    phases = [NemaPhase(b["number"], b["ring"], b["barrier"], b["position"], b["stages"], b["kind"], b["approaches"],
+                        b["links"], frozenset(b["crossings"]), b["state"], starts[b["stages"][0]], green, yellow,
+                        red, (b["barrier"], b["stages"][-1]) in held_stages)
+              for b, green, yellow, red, _ in timed]
     return DualRing(plan.signal_id, plan.cycle_s, tuple(sorted(phases, key=lambda p: p.number)),
                     tuple(numbering), tuple(overlaps))
 
@@ -677,36 +683,34 @@ def _link_clearances_s(plan: TimingPlan, signal: Signal) -> dict[int, tuple[floa
 
 
 def _actuated_clearances(plan: TimingPlan, b: dict, built: list[dict], stops: dict[int, tuple[float, float]],
-                         green: float, yellow: float, red: float, where: str) -> tuple[float, float, float]:
-    """A phase's green, yellow and all-red in an actuated plan.
+                         green: float, yellow: float, red: float) -> tuple[float, float, float, bool]:
+    """A phase's green, yellow and all-red in an actuated plan, and whether it must time its whole green.
 
     Under actuation each ring leaves a phase when it gaps out, whatever the other ring runs: a protected left
     that carries on as a permissive green in the *other* ring's next phase (a stage plan's leading left, with no
     change interval of its own) stops when its ring moves on first.  Such a phase shows the yellow and all-red
-    the plan gives its links where they stop (the yellow arrow before a permissive turn); in coordinated mode
-    they come out of its green, so the split holds.
+    the plan gives its links where they stop (the yellow arrow before a permissive turn).  In coordinated mode
+    they come out of its green, so the split holds; where the green cannot give them up without going below
+    its minimum, the phase and the other ring's phases beside it are held to their splits instead (max
+    recall: they end together at the same force-off, as the stage plan does, and the links carry on).
     """
     nxt = [o for o in built if o["ring"] == b["ring"] and o["barrier"] == b["barrier"]
            and o["position"] == b["position"] + 1]
     if not nxt:
-        return green, yellow, red  # at a barrier both rings cross together: the plan's interstage holds
+        return green, yellow, red, False  # at a barrier both rings cross together: the plan's interstage holds
     losing = [k for k, c in enumerate(b["state"]) if c in GREEN_CHARS and nxt[0]["state"][k] not in GREEN_CHARS
               and k in stops]
-    need_y = max((stops[k][0] for k in losing), default=0.0)
-    need_r = max((stops[k][1] for k in losing), default=0.0)
-    new_y, new_r = max(yellow, need_y), max(red, need_r)
+    new_y = max(yellow, max((stops[k][0] for k in losing), default=0.0))
+    new_r = max(red, max((stops[k][1] for k in losing), default=0.0))
     added = round(new_y + new_r - yellow - red, 6)
     if added <= 0:
-        return green, yellow, red
+        return green, yellow, red, False
     act = plan.actuation
     if act.mode == "coordinated":
-        low = sum(act.stages[i].min_green_s for i in b["stages"])
-        if green - added < low - 1e-6:
-            raise PlanError(f"{where}: phase {b['number']} ends before the other ring's and needs a {added:g} s "
-                            f"yellow and all-red of its own, which its {green:g} s green (minimum {low:g} s) "
-                            f"cannot give up in coordinated mode; lengthen its split")
+        if green - added < sum(act.stages[i].min_green_s for i in b["stages"]) - 1e-6:
+            return green, yellow, red, True
         green = round(green - added, 6)
-    return green, new_y, new_r
+    return green, new_y, new_r, False
 
 
 def reference_offset_s(plan: TimingPlan, ring: DualRing) -> float:
@@ -786,7 +790,7 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str, step_s: f
     numbers = ",".join(str(p.number) for p in ring.phases)
     held = numbers if act is None else ",".join(
         str(p.number) for p in ring.phases
-        if p.kind == "dummy" or all(act.stages[i].recall == "max" for i in p.stages))
+        if p.kind == "dummy" or p.held or all(act.stages[i].recall == "max" for i in p.stages))
     barrier = [ring.groups[-1][0][-1], (ring.groups[-1][1] or ring.groups[-1][0])[-1]]
     params = [
         ("controllerType", "TS2"),

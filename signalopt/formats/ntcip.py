@@ -192,7 +192,7 @@ def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict
                 max1 = math.floor(sum(st.max_green_s for st in stages) + extra + EPS_S)
             max2 = max(max1, math.floor(sum(st.max2_green_s or st.max_green_s for st in stages) + extra + EPS_S))
             passage = _tenths(sid, stages[-1].passage_s, what)
-            if all(st.recall == "max" for st in stages):
+            if p.held or all(st.recall == "max" for st in stages):  # held: ends with the other ring's phase
                 mode = SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL if walk else SPLIT_MODE_MAX_RECALL
             else:
                 mode = SPLIT_MODE_PED_RECALL if walk else SPLIT_MODE_MIN_RECALL
