@@ -359,6 +359,8 @@ def cmd_responsive(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
+    for plans in result.best.patterns:  # completed with the existing plans of signals a pattern file leaves out
+        validate_plans(plans, network, timing=scenario.timing, source=str(out))
     write_responsive(result.best, out, provenance={
         "scenario": scenario.name, "digest": scenario.digest, "seeds": list(result.seeds), "budget": args.budget,
         "objective": args.objective, "rng": args.rng, "patterns": [str(p) for p in args.patterns]})

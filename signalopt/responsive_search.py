@@ -97,12 +97,6 @@ class SelectionResult:
     seeds: tuple[int, ...]
     n_simulations: int
 
-    def to_dict(self) -> dict:
-        return {"best_value": self.best_value, "seeds": list(self.seeds), "n_simulations": self.n_simulations,
-                "best_selection": self.best.selection.to_dict(),
-                "trials": [{"x": list(t.x), "selection": t.selection.to_dict(), "value": t.value}
-                           for t in self.trials]}
-
 
 def responsive_tasks(session: Session, responsive: ResponsivePlans, seeds: Sequence[int], **task_options
                      ) -> list[Task]:
