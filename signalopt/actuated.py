@@ -47,7 +47,9 @@ MIN_PASSAGE_S, MAX_PASSAGE_S = 0.5, 10.0
 MAX_DETECTOR_M = 150.0
 
 
-def _number(where: str, name: str, value: Any, *, low: float = 0.0, high: float = math.inf) -> float:
+def checked_number(where: str, name: str, value: Any, *, low: float = 0.0, high: float = math.inf) -> float:
+    """``value`` as a float, or a :class:`PlanError` naming ``where``, ``name`` and the value: not a finite
+    number (booleans included), or outside ``[low, high]``."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(float(value)):
         raise PlanError(f"{where}: {name} must be a finite number ({value!r})")
     v = float(value)
@@ -83,14 +85,14 @@ class StageActuation:
 
     def __post_init__(self) -> None:
         where = "stage actuation"
-        lo = _number(where, "min_green_s", self.min_green_s, low=1.0)
-        hi = _number(where, "max_green_s", self.max_green_s, low=lo)
-        _number(where, "passage_s", self.passage_s, low=MIN_PASSAGE_S, high=MAX_PASSAGE_S)
+        lo = checked_number(where, "min_green_s", self.min_green_s, low=1.0)
+        hi = checked_number(where, "max_green_s", self.max_green_s, low=lo)
+        checked_number(where, "passage_s", self.passage_s, low=MIN_PASSAGE_S, high=MAX_PASSAGE_S)
         if self.recall not in RECALLS:
             raise PlanError(f"{where}: recall must be one of {', '.join(RECALLS)} ({self.recall!r}); "
                             f"'none' and 'ped' need a controller that skips stages")
         if self.max2_green_s is not None:
-            _number(where, "max2_green_s", self.max2_green_s, low=lo)
+            checked_number(where, "max2_green_s", self.max2_green_s, low=lo)
         object.__setattr__(self, "min_green_s", lo)
         object.__setattr__(self, "max_green_s", hi)
 
@@ -119,8 +121,8 @@ class Detector:
         where = f"detector on lane {self.lane!r}"
         if not isinstance(self.lane, str) or not self.lane:
             raise PlanError(f"detector: lane must be a lane id ({self.lane!r})")
-        _number(where, "distance_m", self.distance_m, low=0.0, high=MAX_DETECTOR_M)
-        _number(where, "pos_m", self.pos_m)
+        checked_number(where, "distance_m", self.distance_m, low=0.0, high=MAX_DETECTOR_M)
+        checked_number(where, "pos_m", self.pos_m)
         if not isinstance(self.stage, int) or isinstance(self.stage, bool) or self.stage < 0:
             raise PlanError(f"{where}: stage must be a stage index ({self.stage!r})")
 

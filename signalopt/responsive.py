@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .actuated import checked_number
 from .errors import PlanError
 from .network import Network
 from .plan import PlanSet, show_value
@@ -51,15 +52,7 @@ INTERVAL_RANGE_S = (60.0, 3600.0)
 DETECTOR_RANGE_M = (5.0, 150.0)
 MAX_HYSTERESIS = 0.5
 MAX_THRESHOLD = 2.0
-
-
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(float(value)):
-        raise PlanError(f"pattern selection: {name} must be a finite number ({show_value(value)})")
-    v = float(value)
-    if not low <= v <= high:
-        raise PlanError(f"pattern selection: {name} must be in [{low:g}, {high:g}] ({v:g})")
-    return v
+_WHERE = "pattern selection"
 
 
 @dataclass(frozen=True)
@@ -93,21 +86,24 @@ class PatternSelection:
         if isinstance(self.thresholds, (str, bytes)) or not isinstance(self.thresholds, Sequence) \
                 or not self.thresholds:
             raise PlanError(f"pattern selection: thresholds must be a non-empty list ({show_value(self.thresholds)})")
-        levels = tuple(_number("threshold", t, 0.0, MAX_THRESHOLD) for t in self.thresholds)
+        levels = tuple(checked_number(_WHERE, "threshold", t, high=MAX_THRESHOLD) for t in self.thresholds)
         if any(b <= a for a, b in zip(levels, levels[1:])):
             raise PlanError(f"pattern selection: thresholds must increase ({', '.join(f'{t:g}' for t in levels)})")
         object.__setattr__(self, "thresholds", levels)
-        object.__setattr__(self, "hysteresis", _number("hysteresis", self.hysteresis, 0.0, MAX_HYSTERESIS))
-        object.__setattr__(self, "occupancy_weight", _number("occupancy_weight", self.occupancy_weight, 0.0, 1.0))
-        s = _number("smoothing", self.smoothing, 0.0, 1.0)
+        object.__setattr__(self, "hysteresis", checked_number(_WHERE, "hysteresis", self.hysteresis,
+                                                               high=MAX_HYSTERESIS))
+        object.__setattr__(self, "occupancy_weight", checked_number(_WHERE, "occupancy_weight", self.occupancy_weight,
+                                                                     high=1.0))
+        s = checked_number(_WHERE, "smoothing", self.smoothing, high=1.0)
         if s <= 0.0:
             raise PlanError("pattern selection: smoothing must be above 0 (0 would never change pattern)")
         object.__setattr__(self, "smoothing", s)
-        iv = _number("interval_s", self.interval_s, *INTERVAL_RANGE_S)
+        iv = checked_number(_WHERE, "interval_s", self.interval_s, low=INTERVAL_RANGE_S[0], high=INTERVAL_RANGE_S[1])
         if abs(iv - round(iv)) > 1e-9:
             raise PlanError(f"pattern selection: interval_s must be whole seconds ({iv:g})")
         object.__setattr__(self, "interval_s", float(round(iv)))
-        object.__setattr__(self, "detector_m", _number("detector_m", self.detector_m, *DETECTOR_RANGE_M))
+        object.__setattr__(self, "detector_m", checked_number(_WHERE, "detector_m", self.detector_m,
+                                                               low=DETECTOR_RANGE_M[0], high=DETECTOR_RANGE_M[1]))
 
     def to_dict(self) -> dict[str, Any]:
         return {"thresholds": list(self.thresholds), "hysteresis": self.hysteresis,
