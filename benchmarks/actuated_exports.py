@@ -121,7 +121,8 @@ def main() -> int:
                     violations += [f"{path.stem} {name} {fmt}: {v}" for v in check.violations]
             gaps += row["gap"]
             maxes += row["max"]
-            print(f"{path.stem:<28} {sum(1 for _, p in sets if isinstance(p, PlanSet)):>5} {row['files']:>9} {row['violations']:>10} "
+            n_sets = sum(1 for _, p in sets if isinstance(p, PlanSet))
+            print(f"{path.stem:<28} {n_sets:>5} {row['files']:>9} {row['violations']:>10} "
                   f"{row['gap']:>8} {row['max']:>8}")
     print(f"\n{n_plans} actuated plan sets; {written} files written, {ran} simulated; refusals by reason:")
     for text, n in refused.most_common():

@@ -198,7 +198,8 @@ def window_scenario(scenario: Scenario, *, begin_s: float, end_s: float, folder:
     warm = scenario.warmup_s if warmup_s is None else float(warmup_s)
     if not (scenario.begin_s - 1e-6 <= begin_s and end_s <= scenario.end_s + 1e-6 and end_s - begin_s > warm >= 0):
         raise InputError(scenario.path, "a window must lie inside the scenario and outlast its warm-up",
-                         f"{begin_s:g}-{end_s:g} s with {warm:g} s warm-up in {scenario.begin_s:g}-{scenario.end_s:g} s")
+                         f"{begin_s:g}-{end_s:g} s with {warm:g} s warm-up in "
+                         f"{scenario.begin_s:g}-{scenario.end_s:g} s")
     if scenario.counts_path is None:
         raise InputError(scenario.path, "a window of a scenario needs its counts ([demand] counts)", None)
     folder = Path(folder)
