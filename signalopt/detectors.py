@@ -35,6 +35,12 @@ def lane_lengths_m(signal: Signal) -> dict[str, float]:
     return {lane: a.length_m for a in signal.approaches for lane in a.lanes}
 
 
+def loop_position_m(length_m: float, distance_m: float) -> float:
+    """Position [m from the lane's start] of a loop ``distance_m`` before the stop line of a lane ``length_m``
+    long, kept :data:`LANE_MARGIN_M` inside the lane (at its start when the lane is shorter)."""
+    return min(max(LANE_MARGIN_M, length_m - distance_m), length_m - LANE_MARGIN_M)
+
+
 def place_detectors(plan: TimingPlan, signal: Signal, *, distance_m: float) -> tuple[Detector, ...]:
     """One extension detector per incoming vehicle lane, ``distance_m`` before the stop line.
 
@@ -53,8 +59,7 @@ def place_detectors(plan: TimingPlan, signal: Signal, *, distance_m: float) -> t
         if lane not in first_green:
             continue  # a lane the plan never serves (right on red, a closed lane) has no green to extend
         length = lengths[lane]
-        pos = max(LANE_MARGIN_M, length - distance_m)
-        pos = min(pos, length - LANE_MARGIN_M)
+        pos = loop_position_m(length, distance_m)
         out.append(Detector(lane, round(length - pos, 3), round(pos, 3), first_green[lane]))
     return tuple(out)
 

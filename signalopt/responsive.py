@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .actuated import checked_number
+from .detectors import LANE_MARGIN_M, loop_position_m
 from .errors import PlanError
 from .network import Network
 from .plan import PlanSet, show_value
@@ -185,10 +186,6 @@ class SystemDetector:
         return f"so_sys|{self.lane}"
 
 
-#: Lanes shorter than twice this margin get no system detector [m] (SUMO refuses a loop at a lane's very ends).
-_LANE_MARGIN_M = 0.5
-
-
 def place_system_detectors(network: Network, signal_ids: Sequence[str], *, distance_m: float
                            ) -> tuple[SystemDetector, ...]:
     """One loop per incoming car lane of every signal, ``distance_m`` before the stop line (at the lane's start
@@ -196,10 +193,10 @@ def place_system_detectors(network: Network, signal_ids: Sequence[str], *, dista
     out = []
     for sid in signal_ids:
         for a in network.signal(sid).approaches:
-            if a.length_m <= 2 * _LANE_MARGIN_M:
+            if a.length_m <= 2 * LANE_MARGIN_M:  # SUMO refuses a loop at a lane's very ends
                 continue
-            pos = min(max(_LANE_MARGIN_M, a.length_m - distance_m), a.length_m - _LANE_MARGIN_M)
-            out += [SystemDetector(a.label, lane, round(pos, 3)) for lane in a.lanes]
+            out += [SystemDetector(a.label, lane, round(loop_position_m(a.length_m, distance_m), 3))
+                    for lane in a.lanes]
     return tuple(out)
 
 

@@ -27,6 +27,7 @@ from .formats.sumo import RUN_PROGRAM_ID, plans_additional
 from ._xml import xml_escape
 from .errors import SimulationError
 from .metrics import RunMetrics
+from .movements import read_switches
 from .network import Network, Signal
 from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, PlanSet, TimingPlan
 from .prepare import Prepared
@@ -380,13 +381,9 @@ def actuated_check(prepared: Prepared, plans: PlanSet, network: Network, text: s
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
         if proc.returncode != 0:
             raise SimulationError(f"sumo failed on the export: {_sumo.failure_reason(proc)}")
-        switches: dict[str, list[tuple[float, str]]] = {}
-        for _, el in ET.iterparse(work / "switches.xml"):
-            if el.tag == "tlsState":
-                series = switches.setdefault(el.get("id"), [])
-                if not series or series[-1][1] != el.get("state"):  # a programme change repeats the state
-                    series.append((float(el.get("time")), el.get("state")))
-            el.clear()
+        # a programme change repeats the state: one entry per change of indication
+        switches = {sid: [x for i, x in enumerate(rows) if i == 0 or rows[i - 1][1] != x[1]]
+                    for sid, rows in read_switches(work / "switches.xml").items()}
     greens: dict[tuple[str, int], tuple[float, float, tuple[float, ...]]] = {}
     violations: list[str] = []
     for plan in plans:
