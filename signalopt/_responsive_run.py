@@ -41,13 +41,11 @@ class ResponsiveLog:
     """What the controller did in one run.
 
     ``cycle_starts``: per signal, every start of its first phase (any programme) [s];
-    ``decisions``: (time [s], smoothed section index [-], pattern chosen) at each computation instant;
-    ``takeovers``: (time [s], signal, pattern) when a signal began running a pattern after its transition.
+    ``decisions``: (time [s], smoothed section index [-], pattern chosen) at each computation instant.
     """
 
     cycle_starts: dict[str, list[float]] = field(default_factory=dict)
     decisions: list[tuple[float, float, int]] = field(default_factory=list)
-    takeovers: list[tuple[float, str, int]] = field(default_factory=list)
 
 
 def run_responsive(libsumo, responsive: ResponsivePlans, *, begin_s: float, end_s: float  # noqa: ANN001
@@ -77,11 +75,10 @@ def run_responsive(libsumo, responsive: ResponsivePlans, *, begin_s: float, end_
                 elif step == "transition":
                     tls.setProgram(sid, PATTERN_PROGRAM.format(target))
                     tls.setPhase(sid, 0)
-                    log.takeovers.append((t, sid, target))
                     del pending[sid]
                     if not pending:
                         pattern = target
-            previous[sid] = tls.getPhase(sid)
+            previous[sid] = phase  # a switch above starts the new programme at its phase 0 too
         if t >= next_decision - 1e-9:
             values: dict[str, list[float]] = {}
             for d in responsive.detectors:

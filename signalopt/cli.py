@@ -332,17 +332,19 @@ def cmd_responsive(args: argparse.Namespace) -> int:
     from .evaluator import parse_seeds, simulate
     from .formats.planfile import read_plans, write_responsive
     from .objective import objective_value, parse_objective
-    from .prepare import load_network
+    from .prepare import load_network, scenario_plans
     from .responsive_search import optimise_selection
     from .safety import validate_plans
     from .scenario import read_scenario
 
     scenario = read_scenario(args.scenario)
     network = load_network(scenario)
+    existing = scenario_plans(scenario, network)[0]
     patterns = []
     for path in args.patterns:
         plans = read_plans(path, network=network)
-        validate_plans(plans, network, timing=scenario.timing, source=str(path))
+        # as the section runs it: signals the file leaves out keep their existing plans
+        validate_plans(existing.replace_plans(plans.plans), network, timing=scenario.timing, source=str(path))
         patterns.append(type(plans)(plans.plans, name=Path(path).stem))
     out = Path(args.out)
     seeds = parse_seeds(args.seeds) if args.seeds is not None else None
@@ -359,8 +361,6 @@ def cmd_responsive(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
-    for plans in result.best.patterns:  # completed with the existing plans of signals a pattern file leaves out
-        validate_plans(plans, network, timing=scenario.timing, source=str(out))
     write_responsive(result.best, out, provenance={
         "scenario": scenario.name, "digest": scenario.digest, "seeds": list(result.seeds), "budget": args.budget,
         "objective": args.objective, "rng": args.rng, "patterns": [str(p) for p in args.patterns]})
