@@ -1,8 +1,8 @@
 """Which objective should be the default: each one's optimised plans against the true existing timing.
 
 For every corpus network (all carry demand) and the bundled scenarios, optimise with each objective as
-`signalopt run` does by default (budget 12 new plan sets on the scenario's optimiser seeds, the analytic
-pre-search where there are counts), then simulate the existing timing and every objective's plans on the
+`signalopt run` does by default (its default budget, sized by the existing timing's simulation time, on the
+scenario's optimiser seeds, the analytic pre-search where there are counts), then simulate the existing timing and every objective's plans on the
 held-out seeds 101-110 and pair them per seed.  Per objective it prints, for every scenario, the change in mean
 delay and in 95th-percentile queue against the existing timing (paired, 95% CI), and counts:
   * worse: the CI of the paired difference lies wholly above zero on delay or on the 95th-percentile queue;
@@ -12,7 +12,9 @@ existing timing unchanged when they were worse on delay or 95th-percentile queue
 signalopt.comparison.recommendation), marked "kept".
 Target (the issue's): the default objective is worse nowhere and better by >= 10% where the existing timing is
 not already near-optimal.
-Usage: python benchmarks/objectives.py [--objectives queue,delay,pi] [--budget 12] [--names grid3_turn,...]
+`queue/guarded` (the default's first) is the queue objective held to the existing timing on delay and the
+95th-percentile queue on the optimiser's seeds (signalopt.objective.NoWorseThan), as `signalopt run` optimises.
+Usage: python benchmarks/objectives.py [--objectives queue/guarded,queue,pi] [--budget 12] [--names grid3_turn,...]
        [--no-bundled] [--workers 2]
 """
 
@@ -23,13 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from _common import ROOT, build_corpus, report, run_main
 
 from signalopt.comparison import compare, paired_pct, recommendation
 from signalopt.evaluator import simulate
 from signalopt.errors import SignaloptError
-from signalopt.job import DEFAULT_BUDGET, DEFAULT_PRESEARCH, check_retimable
-from signalopt.objective import parse_objective
+from signalopt.job import DEFAULT_PRESEARCH, check_retimable, default_budget
+from signalopt.objective import NoWorseThan, parse_objective
 from signalopt.optimiser import optimise
 from signalopt.plan import PlanSet
 from signalopt.session import Session
@@ -39,7 +43,7 @@ COMPARE_SEEDS = tuple(range(101, 111))
 BETTER_PCT = -10.0
 
 
-def measure(scenario: Path, objectives: list[str], *, budget: int, workers: int) -> dict[str, tuple] | str:
+def measure(scenario: Path, objectives: list[str], *, budget: int | None, workers: int) -> dict[str, tuple] | str:
     """Per objective: (delay %, its CI, p95 queue %, its CI, recommended) against the existing timing, or why
     not run."""
     with Session(scenario, workers=workers) as session:
@@ -49,9 +53,14 @@ def measure(scenario: Path, objectives: list[str], *, budget: int, workers: int)
             return f"not retimable: {str(exc).splitlines()[0]}"
         plans = []
         existing = simulate(session, seeds=session.scenario.optimise_seeds)
+        if budget is None:  # as signalopt run sizes it
+            budget = default_budget(float(np.median([r.sim_time_s for r in existing.runs])),
+                                    n_opt_seeds=len(existing.runs), workers=workers)
         recommended = {}
         for name in objectives:
-            res = optimise(session, objective=parse_objective(name), budget=budget, rng=0,
+            base, _, guarded = name.partition("/")
+            objective = NoWorseThan(parse_objective(base), existing) if guarded else parse_objective(base)
+            res = optimise(session, objective=objective, budget=budget, rng=0,
                            options={"analytic_presearch": DEFAULT_PRESEARCH})
             plans.append(PlanSet(res.best_plans.plans, name=name))
             recommended[name] = recommendation(res.best_metrics, existing)[0]
@@ -62,21 +71,27 @@ def measure(scenario: Path, objectives: list[str], *, budget: int, workers: int)
         m = table.row(name).metrics
         d, dlo, dhi = paired_pct(m.values("delay_s"), ref.values("delay_s"))
         q, qlo, qhi = paired_pct(m.values("p95_max_queue_m"), ref.values("p95_max_queue_m"))
-        out[name] = (d, (dlo, dhi), q, (qlo, qhi), recommended[name])
+        out[name] = (d, (dlo, dhi), q, (qlo, qhi), recommended[name], budget)
     return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--objectives", default="queue,delay,pi")
-    ap.add_argument("--budget", type=int, default=DEFAULT_BUDGET)
+    ap.add_argument("--objectives", default="queue/guarded,queue",
+                    help="objectives to measure; NAME/guarded is NAME held to the existing timing, as signalopt run "
+                         "optimises by default")
+    ap.add_argument("--budget", type=int, help="new plan sets per search (default: signalopt run's, sized by "
+                                               "the scenario's simulation time)")
     ap.add_argument("--names", help="corpus networks to run (default: all)")
     ap.add_argument("--no-bundled", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     objectives = [o.strip() for o in args.objectives.split(",")]
     for o in objectives:
-        parse_objective(o)
+        base, _, guarded = o.partition("/")
+        parse_objective(base)
+        if guarded not in ("", "guarded"):
+            raise SystemExit(f"--objectives: {o}: only NAME/guarded is known")
     corpus = build_corpus(Path(tempfile.mkdtemp(prefix="signalopt-corpus-")))
     wanted = set(args.names.split(",")) if args.names else None
     scenarios = [e.scenario_path for e in corpus if wanted is None or e.name in wanted]
@@ -90,12 +105,12 @@ def main() -> int:
         if isinstance(got, str):
             print(f"{scenario.stem:<28} skipped: {got}")
             continue
-        for o, (d, dci, q, qci, ok) in got.items():
+        for o, (d, dci, q, qci, ok, used) in got.items():
             worse = dci[0] > 0 or qci[0] > 0
             kind = "worse" if worse else "better" if min(d, q) <= BETTER_PCT else "level"
             counts[o][kind].append(scenario.stem)
             advised[o][kind if ok else "kept"].append(scenario.stem)
-            print(f"{scenario.stem:<28} {o:<6} delay {d:+6.1f}% [{dci[0]:+6.1f}, {dci[1]:+6.1f}]  p95 queue "
+            print(f"{scenario.stem:<28} {o:<6} budget {used:>3}  delay {d:+6.1f}% [{dci[0]:+6.1f}, {dci[1]:+6.1f}]  p95 queue "
                   f"{q:+6.1f}% [{qci[0]:+6.1f}, {qci[1]:+6.1f}]  {kind.upper() if worse else kind}"
                   f"{'' if ok else '  (kept: existing recommended)'}")
     print(f"({(time.perf_counter() - t0) / 60:.1f} min)")

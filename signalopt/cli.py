@@ -428,20 +428,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .baselines import parse_baselines
     from .evaluator import parse_seeds
-    from .job import DEFAULT_BUDGET, run_job
+    from .job import run_job
     from .objective import parse_objective
 
-    budget = args.budget if args.budget is not None else DEFAULT_BUDGET
     if args.objectives is not None and args.objective != "queue":
         raise InputError("--objectives", "a front trades the objectives it names; drop --objective", args.objectives)
     _output_folder(Path(args.out), "--out")
     executor = _executor(args)
     try:
-        job = run_job(args.scenario, budget=budget, out_dir=args.out, workers=args.workers, rng=args.rng,
+        job = run_job(args.scenario, budget=args.budget, out_dir=args.out, workers=args.workers, rng=args.rng,
                       seeds=parse_seeds(args.seeds) if args.seeds is not None else None, resume=args.resume,
                       baselines=parse_baselines(args.baselines), progress=not args.quiet, executor=executor,
                       objectives=args.objectives, objective=parse_objective(args.objective),
-                      control=args.control,
+                      control=args.control, guard=not args.no_guard,
                       **({"compare_seeds": parse_seeds(args.compare_seeds, source="--compare-seeds")}
                          if args.compare_seeds is not None else {}))
     finally:
@@ -713,7 +712,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="the main job: optimise, compare with baselines, report, export")
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled qixiangtai_summer_am)")
-    p.add_argument("--budget", type=int, help="new candidate plan sets to simulate (default sized for ~5 min)")
+    p.add_argument("--budget", type=int, help="new candidate plan sets to simulate (default: what fits in about 1.5 min of "
+                                                "simulation, 12 to 100)")
     p.add_argument("--out", default="out", help="output directory (default ./out)")
     p.add_argument("--seeds", help="optimiser seeds (default: the scenario's)")
     p.add_argument("--compare-seeds", help="held-out comparison seeds (default 101-110)")
@@ -725,6 +725,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objective", default="queue",
                    help="what the optimiser minimises: queue (default), delay, pi (delay + 20 s per stop, spillback "
                         "penalised), or weights like delay=1,stops=20")
+    p.add_argument("--no-guard", action="store_true",
+                   help="let the optimiser trade delay or the 95th-percentile queue against its objective (by "
+                        "default plans worse than the existing timing on either are penalised)")
     p.add_argument("--objectives", metavar="A,B[,...]",
                    help="optimise the Pareto front over two or more of delay, queue, stops, spillback, ped_delay and "
                         "compare its knee and each objective's best (knee, best-<objective>)")

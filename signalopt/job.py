@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from .errors import InputError
 from .evaluator import simulate
 from .export import export_plans
 from .optimiser import OptimiseResult, check_budget, optimise
-from .objective import Objective, objective_name
+from .objective import NoWorseThan, Objective, objective_name
 from .pareto import FrontResult, optimise_front, parse_objectives
 from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_ring_diagrams,
                      plot_split_monitor, plot_time_space, write_report)
@@ -32,8 +33,14 @@ from .trace import find_corridor, pcd_groups, run_trace
 
 #: Scenario ``signalopt run`` uses when none is named.
 DEFAULT_SCENARIO = "qixiangtai_summer_am.toml"
-#: Default budget: sized for about five minutes on a 2-core laptop (see estimate_minutes).
+#: The default budget [new plan sets] is what fits in this much simulation wall time [min] at the speed the
+#: existing timing's runs were measured at (:func:`default_budget`), at least :data:`DEFAULT_BUDGET` and at
+#: most :data:`MAX_DEFAULT_BUDGET`: the bundled corridor gets 12 (about five minutes for the whole job on 2
+#: cores); a junction that simulates in a fraction of a second gets 100, which on the corpus turned plans that
+#: a budget of 12 left worse than the existing timing into plans 10% better (docs/benchmarks.md).
+DEFAULT_SEARCH_MIN = 1.5
 DEFAULT_BUDGET = 12
+MAX_DEFAULT_BUDGET = 100
 #: Candidates searched on the analytic model first (milliseconds each) to seed the simulated search.
 DEFAULT_PRESEARCH = 400
 
@@ -63,6 +70,25 @@ def check_retimable(session: Session, *, control: str = "fixed") -> list[str]:
 #: programmes have no force-offs, its NEMA controller does.
 SUMO_FORMAT = {"fixed": "sumo", "actuated": "sumo", "coordinated": "nema"}
 _CONTROL_NOTE = {"fixed": "", "actuated": ", actuated settings", "coordinated": ", coordinated-actuated"}
+
+
+def default_budget(sim_s: float, *, n_opt_seeds: int, workers: int) -> int:
+    """New plan sets [-] that fit in :data:`DEFAULT_SEARCH_MIN` of simulation, given one simulation's wall time
+    ``sim_s`` [s] on ``n_opt_seeds`` seeds and ``workers`` processes, clipped to [:data:`DEFAULT_BUDGET`,
+    :data:`MAX_DEFAULT_BUDGET`]."""
+    # a generation's plan sets and seeds share the workers
+    per_plan_s = max(sim_s, 1e-3) * n_opt_seeds / max(1, workers)
+    return int(np.clip(DEFAULT_SEARCH_MIN * 60.0 // per_plan_s, DEFAULT_BUDGET, MAX_DEFAULT_BUDGET))
+
+
+def _resumed_budget(run_dir: Path) -> int | None:
+    """The budget an interrupted job started with (its journal's meta), so that a resumed job does not size
+    its default again from a simulation time measured on a differently loaded machine."""
+    try:
+        budget = json.loads((run_dir / "meta.json").read_text(encoding="utf-8")).get("budget")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return budget if isinstance(budget, int) and budget > 0 else None
 
 
 def estimate_minutes(sim_s: float, *, budget: int, n_opt_seeds: int, n_compare: int, workers: int) -> float:
@@ -95,17 +121,20 @@ class JobResult:
         return tuple(p.name for p in self.front.candidates()) if self.front is not None else ("optimised",)
 
 
-def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: int = DEFAULT_BUDGET,
+def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: int | None = None,
             out_dir: str | Path = "out", seeds: Sequence[int] | None = None,
             compare_seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = BASELINES,
             workers: int = 2, rng: int = 0, resume: bool = False, progress: bool = True,
             analytic_presearch: int = DEFAULT_PRESEARCH, objective: Objective = "queue",
-            objectives: str | Sequence[str] | None = None, control: str = "fixed",
+            objectives: str | Sequence[str] | None = None, control: str = "fixed", guard: bool = True,
             log=print, executor: Any = None) -> JobResult:  # noqa: ANN001 - any print-like callable
     """Run the main job end to end (see module docstring); returns where everything went.
 
     ``objective`` is what the optimiser minimises (:func:`signalopt.objective.objective_value`; ``queue``, chosen
-    by measurement: docs/cli.md).  With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`)
+    by measurement: docs/cli.md).  With ``guard`` (the default) a named or weighted objective is held to the
+    existing timing as it runs (:class:`~signalopt.objective.NoWorseThan`): the optimiser pays heavily for
+    plans with more delay or a longer 95th-percentile queue than the existing timing on its seeds, so it does
+    not buy a shorter queue with delay.  With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`)
     the optimiser searches the Pareto front (:func:`~signalopt.pareto.optimise_front`, no analytic pre-search: its first generation holds the
     warm starts), and the front's knee and each objective's best are compared and exported as ``knee``,
     ``best-<objective>``.  ``control="actuated"`` optimises actuated settings over the existing stages instead
@@ -118,7 +147,8 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     a process pool of ``workers``.  The caller closes it.
     """
     t0 = time.perf_counter()
-    check_budget(budget)  # before the first simulation, not after it
+    if budget is not None:
+        check_budget(budget)  # before the first simulation, not after it
     if control not in CONTROLS:
         raise InputError("--control", f"control must be one of {', '.join(CONTROLS)}", control)
     objectives = parse_objectives(objectives) if objectives is not None else None
@@ -132,16 +162,16 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
         return _run(session, budget=budget, out=Path(out_dir), opt_seeds=opt_seeds, compare_seeds=compare_seeds,
                     baselines=baselines, workers=workers, rng=rng, resume=resume, progress=progress,
                     analytic_presearch=analytic_presearch, objective=objective, objectives=objectives, log=log,
-                    t0=t0, control=control)
+                    t0=t0, control=control, guard=guard)
     finally:
         if own:
             session.close()
 
 
-def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...], compare_seeds: Sequence[int],
+def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[int, ...], compare_seeds: Sequence[int],
          baselines: Sequence[str], workers: int, rng: int, resume: bool, progress: bool, analytic_presearch: int,
          objective: Objective, objectives: tuple[str, ...] | None, log,  # noqa: ANN001 - any print-like callable
-         t0: float, control: str = "fixed") -> JobResult:
+         t0: float, control: str = "fixed", guard: bool = True) -> JobResult:
     scen, network, existing = session.scenario, session.network, session.existing
     prepared = session.prepared  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
@@ -158,6 +188,11 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
     # recommended (and the time one simulation takes)
     existing_metrics = simulate(session, seeds=opt_seeds)
     sim_s = float(np.median([r.sim_time_s for r in existing_metrics.runs]))
+    if budget is None:
+        budget = _resumed_budget(out / "run") if resume else None
+        budget = budget or default_budget(sim_s, n_opt_seeds=len(opt_seeds), workers=workers)
+        log(f"budget: {budget} new plan sets (what fits in about {DEFAULT_SEARCH_MIN:g} min of simulation, "
+            f"{DEFAULT_BUDGET} to {MAX_DEFAULT_BUDGET}; --budget sets it)")
     # the existing timing, the baselines, the optimised plans (a front's knee and ends)
     n_compare = len(compare_seeds) * (len(others) + 1 + (1 + len(objectives) if objectives else 1))
     minutes = estimate_minutes(sim_s, budget=budget, n_opt_seeds=len(opt_seeds), n_compare=n_compare,
@@ -180,6 +215,8 @@ def _run(session: Session, *, budget: int, out: Path, opt_seeds: tuple[int, ...]
         log(f"front: {len(front.members)} plan sets ({front.nsim_run} new simulations; {front.message})\n"
             f"{front.table()}")
     else:
+        if guard and not callable(objective):
+            objective = NoWorseThan(objective, existing_metrics)
         result = optimise(session, objective=objective, budget=budget, seeds=opt_seeds, rng=rng,
                           run_dir=out / "run", resume=resume, progress=progress, control=control,
                           options={"analytic_presearch": analytic_presearch})

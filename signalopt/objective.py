@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from .errors import InputError
 from .metrics import Metrics
@@ -82,8 +83,90 @@ def _weights(objective: str | Mapping[str, float]) -> dict[str, float]:
     return weights
 
 
+#: Measures a guarded objective holds at the reference's level (:class:`NoWorseThan`): mean delay [s/veh] and
+#: the 95th-percentile of the per-cycle max queue [m] -- the measures ``signalopt run`` recommends by.
+GUARD_MEASURES = ("delay_s", "p95_max_queue_m")
+#: Penalty of a guarded objective per unit of relative excess over the reference on a guarded measure, in units
+#: of the reference's own score: 1% more delay than the reference costs as much as 10% of its objective, so
+#: no plausible gain on the objective buys a worse delay or 95th-percentile queue.
+GUARD_PENALTY = 10.0
+
+
+@dataclass(frozen=True)
+class NoWorseThan:
+    """An objective that must not be bought with a worse delay or 95th-percentile queue than a reference.
+
+    Scores ``objective`` plus, for each of ``measures`` on which a plan set's mean over the seeds exceeds the
+    reference's, ``penalty`` x the reference's score x the relative excess.  ``signalopt run`` guards its
+    objective with the existing timing as it runs on the optimiser's seeds: a queue objective alone shortened
+    cycles until the per-cycle queues looked small while every driver waited longer (issue 22's corpus: +8%
+    delay on ``grid2_incoming``); guarded, the search may only spend what the reference leaves free.  Where
+    nothing in the search space is as good as the reference on a measure (its clearances are shorter than
+    ITE's, or it is actuated), the least excess wins and the recommendation keeps the existing timing.
+
+    Parameters
+    ----------
+    objective
+        The objective guarded: a name or a weighting (:func:`objective_value`).
+    reference
+        The reference's metrics, on the seeds every scored plan set runs on.
+    measures
+        :class:`~signalopt.metrics.Metrics` means held at the reference's level (:data:`GUARD_MEASURES`).
+    penalty
+        Cost of a unit of relative excess [reference scores] (:data:`GUARD_PENALTY`).
+    """
+
+    objective: str | Mapping[str, float]
+    reference: Metrics
+    measures: tuple[str, ...] = GUARD_MEASURES
+    penalty: float = GUARD_PENALTY
+
+    def __post_init__(self) -> None:
+        if callable(self.objective) or isinstance(self.objective, NoWorseThan):
+            raise InputError("objective", "a guard holds a named or weighted objective", self.objective)
+        _weights(self.objective)
+        if not (math.isfinite(self.penalty) and self.penalty > 0):
+            raise InputError("objective", "a guard's penalty must be finite and positive", self.penalty)
+        if not self.reference.runs:
+            raise InputError("objective", "a guard's reference needs at least one run", self.reference.plans)
+        unknown = [k for k in self.measures if not hasattr(self.reference.runs[0], k)]
+        if unknown or not self.measures:  # fails here, not mid-search
+            raise InputError("objective", "a guard holds run measures such as delay_s, p95_max_queue_m",
+                             ", ".join(unknown) or "none")
+
+    @property
+    def reference_score(self) -> float:
+        """The guarded objective's value for the reference."""
+        return objective_value(self.objective, self.reference)
+
+    def excess(self, metrics: Metrics) -> dict[str, float]:
+        """Per guarded measure, ``metrics``' relative excess over the reference [-] (0 where no worse)."""
+        if sorted(metrics.seeds) != sorted(self.reference.seeds):
+            raise InputError("objective", f"a guard compares plans on its reference's seeds "
+                                          f"{list(self.reference.seeds)}", list(metrics.seeds))
+        out = {}
+        for key in self.measures:
+            ref = self.reference.mean(key)
+            out[key] = max(0.0, metrics.mean(key) / ref - 1.0) if ref > 0 else 0.0
+        return out
+
+    def __call__(self, metrics: Metrics) -> float:
+        scale = self.reference_score if self.reference_score > 0 else 1.0
+        return objective_value(self.objective, metrics) + self.penalty * scale * sum(self.excess(metrics).values())
+
+
+def base_objective(objective: Objective) -> Objective:
+    """The objective a guard holds (``objective`` itself when unguarded): what a model that cannot reproduce the
+    guard's reference (the analytic pre-search) minimises."""
+    return objective.objective if isinstance(objective, NoWorseThan) else objective
+
+
 def objective_name(objective: Objective) -> str:
-    """How an objective reads in notes: its name, its weights (``delay=1,stops=20``) or ``custom``."""
+    """How an objective reads in notes: its name, its weights (``delay=1,stops=20``), ``custom``, or a guarded
+    one as ``queue, no worse than existing on delay_s, p95_max_queue_m``."""
+    if isinstance(objective, NoWorseThan):
+        return (f"{objective_name(objective.objective)}, no worse than {objective.reference.plans} on "
+                f"{', '.join(objective.measures)}")
     if isinstance(objective, str):
         return objective
     if callable(objective):

@@ -26,7 +26,7 @@ from .errors import InputError, SignaloptError
 from .executors import Executor
 from .metrics import Metrics
 from .plan import PlanSet
-from .objective import Objective, objective_name, objective_value
+from .objective import Objective, base_objective, objective_name, objective_value
 from .provenance import run_provenance
 from .scenario import Scenario
 from .session import Session, borrow_session
@@ -383,7 +383,7 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
     opts = method_options(method, options)
     settings = {"kind": "optimise", "method": method, "rng": rng, "budget": budget, "signalopt": __version__,
                 **({"control": control} if control != "fixed" else {}),
-                "objective": objective if not callable(objective) else "custom",
+                "objective": objective if not callable(objective) else objective_name(objective),
                 "options": {k: v for k, v in opts.items() if k != "starts"}}
     session, own = borrow_session(scenario, workers=workers, executor=executor)
     try:
@@ -501,7 +501,8 @@ def _analytic_presearch(session: Session, study: Study, starts: list[np.ndarray]
     """
     coordinated = isinstance(study.encoding, CoordinatedEncoding)
     fixed = study.encoding.fixed if coordinated else study.encoding
-    with Study(session, seeds=(0,), objective=study.objective, evaluator=AnalyticEvaluator(session.scenario,
+    # a guard's reference ran in SUMO, which the model does not reproduce: the model minimises what it guards
+    with Study(session, seeds=(0,), objective=base_objective(study.objective), evaluator=AnalyticEvaluator(session.scenario,
                network=session.network), per_signal_cycle=fixed.per_signal_cycle,
                lead_lag=fixed.lead_lag) as pre_study:
         pre = _Search(pre_study, budget=budget, time_budget_s=None, callback=None, progress=False)

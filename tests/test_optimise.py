@@ -446,6 +446,44 @@ def test_performance_index_is_delay_plus_k_stops_with_a_storage_penalty() -> Non
     assert objective_value("pi", quicker_but_spilling) > objective_value("pi", metrics(m.runs[0]))
 
 
+def test_a_guarded_objective_does_not_buy_a_shorter_queue_with_delay() -> None:
+    """The guard (signalopt run's default) scores the objective plus 10 reference scores per unit of relative
+    excess over the reference on delay and 95th-percentile queue: a plan with a 40% shorter queue and 3% more
+    delay loses to one with a 20% shorter queue and the reference's delay."""
+    from signalopt.objective import GUARD_PENALTY, NoWorseThan, objective_name
+
+    reference = metrics(run_metrics(1, queue=50.0, delay=40.0), run_metrics(2, queue=50.0, delay=40.0))
+    guard = NoWorseThan("queue", reference)
+    trades = metrics(run_metrics(1, queue=30.0, delay=41.2), run_metrics(2, queue=30.0, delay=41.2))
+    level = metrics(run_metrics(1, queue=40.0, delay=40.0), run_metrics(2, queue=40.0, delay=40.0))
+    assert objective_value("queue", trades) < objective_value("queue", level)  # unguarded, the trade wins
+    assert guard(trades) == pytest.approx(30.0 + GUARD_PENALTY * 50.0 * 0.03)
+    assert guard(level) == pytest.approx(40.0)  # no excess: the objective itself
+    assert guard(trades) > guard(level)
+    assert guard.excess(trades) == pytest.approx({"delay_s": 0.03, "p95_max_queue_m": 0.0})
+    # better than the reference on both costs nothing extra; the guard holds the mean over the seeds
+    mixed = metrics(run_metrics(1, queue=60.0, delay=30.0), run_metrics(2, queue=30.0, delay=50.0))
+    assert guard(mixed) == pytest.approx(45.0)
+    assert objective_name(guard) == "queue, no worse than p on delay_s, p95_max_queue_m"
+    assert objective_value(guard, level) == pytest.approx(40.0)  # a guard is an objective like any other
+
+
+def test_a_guard_refuses_what_it_cannot_compare() -> None:
+    from signalopt.objective import NoWorseThan
+
+    reference = metrics(run_metrics(1), run_metrics(2))
+    with pytest.raises(InputError, match=r"on its reference's seeds \[1, 2\] \(\[1, 3\]\)"):
+        NoWorseThan("queue", reference)(metrics(run_metrics(1), run_metrics(3)))
+    with pytest.raises(InputError, match=r"run measures .* \(speed_kmh\)"):
+        NoWorseThan("delay", reference, measures=("speed_kmh",))
+    with pytest.raises(InputError, match=r"penalty must be finite and positive \(0\)"):
+        NoWorseThan("delay", reference, penalty=0)
+    with pytest.raises(InputError, match="objective must be"):
+        NoWorseThan("speed", reference)
+    with pytest.raises(InputError, match="named or weighted objective"):
+        NoWorseThan(lambda m: 0.0, reference)
+
+
 def test_parse_objective() -> None:
     assert parse_objective("queue") == "queue"
     assert parse_objective("delay") == "delay"
