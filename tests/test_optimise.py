@@ -448,21 +448,25 @@ def test_performance_index_is_delay_plus_k_stops_with_a_storage_penalty() -> Non
 
 def test_a_guarded_objective_does_not_buy_a_shorter_queue_with_delay() -> None:
     """The guard (signalopt run's default) scores the objective plus 10 reference scores per unit of relative
-    excess over the reference on delay and 95th-percentile queue: a plan with a 40% shorter queue and 3% more
-    delay loses to one with a 20% shorter queue and the reference's delay."""
-    from signalopt.objective import GUARD_PENALTY, NoWorseThan, objective_name
+    excess over 98% of the reference's delay and 95th-percentile queue: a plan with a 40% shorter queue and 3%
+    more delay loses to one with a 20% shorter queue and 2% less delay."""
+    from signalopt.objective import GUARD_MARGIN, GUARD_PENALTY, NoWorseThan, objective_name
 
+    assert GUARD_MARGIN == 0.02
     reference = metrics(run_metrics(1, queue=50.0, delay=40.0), run_metrics(2, queue=50.0, delay=40.0))
     guard = NoWorseThan("queue", reference)
     trades = metrics(run_metrics(1, queue=30.0, delay=41.2), run_metrics(2, queue=30.0, delay=41.2))
-    level = metrics(run_metrics(1, queue=40.0, delay=40.0), run_metrics(2, queue=40.0, delay=40.0))
+    level = metrics(run_metrics(1, queue=40.0, delay=39.2), run_metrics(2, queue=40.0, delay=39.2))
     assert objective_value("queue", trades) < objective_value("queue", level)  # unguarded, the trade wins
-    assert guard(trades) == pytest.approx(30.0 + GUARD_PENALTY * 50.0 * 0.03)
-    assert guard(level) == pytest.approx(40.0)  # no excess: the objective itself
+    assert guard.excess(trades) == pytest.approx({"delay_s": 0.05, "p95_max_queue_m": 0.0})
+    assert guard(trades) == pytest.approx(30.0 + GUARD_PENALTY * 50.0 * 0.05)
+    assert guard(level) == pytest.approx(40.0)  # 2% better on both: the objective itself
     assert guard(trades) > guard(level)
-    assert guard.excess(trades) == pytest.approx({"delay_s": 0.03, "p95_max_queue_m": 0.0})
-    # better than the reference on both costs nothing extra; the guard holds the mean over the seeds
-    mixed = metrics(run_metrics(1, queue=60.0, delay=30.0), run_metrics(2, queue=30.0, delay=50.0))
+    # the reference itself pays for the margin; without one, it pays nothing
+    assert guard(reference) == pytest.approx(50.0 + GUARD_PENALTY * 50.0 * 0.04)
+    assert NoWorseThan("queue", reference, margin=0.0)(reference) == pytest.approx(50.0)
+    # the guard holds the mean over the seeds
+    mixed = metrics(run_metrics(1, queue=60.0, delay=30.0), run_metrics(2, queue=30.0, delay=48.0))
     assert guard(mixed) == pytest.approx(45.0)
     assert objective_name(guard) == "queue, no worse than p on delay_s, p95_max_queue_m"
     assert objective_value(guard, level) == pytest.approx(40.0)  # a guard is an objective like any other
@@ -478,6 +482,8 @@ def test_a_guard_refuses_what_it_cannot_compare() -> None:
         NoWorseThan("delay", reference, measures=("speed_kmh",))
     with pytest.raises(InputError, match=r"penalty must be finite and positive \(0\)"):
         NoWorseThan("delay", reference, penalty=0)
+    with pytest.raises(InputError, match=r"margin must lie in \[0, 1\) \(1.5\)"):
+        NoWorseThan("delay", reference, margin=1.5)
     with pytest.raises(InputError, match="objective must be"):
         NoWorseThan("speed", reference)
     with pytest.raises(InputError, match="named or weighted objective"):
