@@ -12,19 +12,19 @@ import argparse
 from _common import report, run_main
 
 from signalopt.cli import _compare_table
-from signalopt.job import DEFAULT_BUDGET, run_job
+from signalopt.job import run_job
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default="out-benchmark")
-    ap.add_argument("--budget", type=int, default=DEFAULT_BUDGET)
+    ap.add_argument("--budget", type=int, help="default: signalopt run's, sized by the simulation time")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     job = run_job(None, budget=args.budget, out_dir=args.out, workers=args.workers, progress=False)
     rows = {r["name"]: r for r in job.comparison.to_dict()}
     print(_compare_table(list(rows.values())))
-    print(f"wall time {job.wall_s / 60:.1f} min (budget {args.budget})")
+    print(f"wall time {job.wall_s / 60:.1f} min (budget {job.budget})")
     opt = rows["optimised"]
     for name in ("existing", "webster", "sumo-webster"):
         if name not in rows:

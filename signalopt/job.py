@@ -113,6 +113,8 @@ class JobResult:
     #: timing on the optimiser's seeds (:func:`~signalopt.comparison.recommendation`), and why
     recommended: str = ""
     advice: str = ""
+    #: new plan sets the optimiser was given (the default sized by the simulation time, or ``budget``)
+    budget: int = 0
 
     @property
     def candidates(self) -> tuple[str, ...]:
@@ -277,4 +279,4 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
     report = write_report(out, comparison, figures=figures, title=f"signalopt: {scen.name}",
                           provenance=provenance, notes=notes, recommendation=advice, recommended=recommended)
     return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0, front, recommended,
-                     advice)
+                     advice, budget)

@@ -1,11 +1,15 @@
-"""Multi-objective retiming: the Pareto front of plan sets over two or more objectives (NSGA-II).
+"""Multi-objective retiming: the Pareto front of plan sets over two or more objectives (optuna's TPE or NSGA-II),
+then its knee polished toward the ideal point.
 
-``optimise_front`` asks optuna's :class:`~optuna.samplers.NSGAIISampler` for points of the unit box through
-optuna's ask/tell interface (an in-memory optuna study), and hands every point to a signalopt
+``optimise_front`` asks an optuna sampler (:class:`~optuna.samplers.TPESampler` or
+:class:`~optuna.samplers.NSGAIISampler`) for points of the unit box through optuna's ask/tell interface (an
+in-memory optuna study), and hands every point to a signalopt
 :class:`~signalopt.study.Study`, which decodes it into a safe plan set, simulates it on the optimiser's seeds
 (common random numbers), journals every simulation and answers repeats from memory.  So ``resume=True``
 replays a killed run from its journal without simulating anything twice: the sampler is seeded and is told
-the same values in the same order, so it proposes the same points again.
+the same values in the same order, so it proposes the same points again.  The second half of the budget
+polishes the knee with Powell on an achievement scalarising function (:func:`optimise_front`), deterministic
+in the same way.
 
 Why optuna's NSGA-II and not pymoo (or a hand-written NSGA-II):
 
@@ -348,8 +352,9 @@ def optimise_front(scenario: Scenario | str | Path | Session, *, objectives: str
         ``max_k s_k + rho sum_k s_k``, ``s_k`` objective ``k`` scaled from the front's ideal (0) to its nadir (1)
         as they stood when the polish began (Wierzbicki 1980): it pushes the knee toward the ideal point, as
         differential evolution's polish pushes its best plans, and every point it scores joins the front.  A
-        sampler spreads its budget along the front; without the polish the knee lagged the single-objective
-        optima by up to 41% on one of them (``benchmarks/pareto.py``).
+        sampler spreads its budget along the front: the knee came within 5% of the single-objective plans of
+        the same budget on 8 of 24 scenario-objectives without the polish, on 14 of 24 with it
+        (``benchmarks/pareto.py``).
 
     Returns
     -------

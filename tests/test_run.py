@@ -31,6 +31,7 @@ def test_outputs(job):
     names = [r["name"] for r in summary["rows"]]
     # the existing programme as it runs, then made safe (its 3 s yellows are below ITE), then the baselines
     assert names == ["existing", "existing-safe", "webster", "actuated", "optimised"]
+    assert job.budget == 4
     for row in summary["rows"]:
         for key in ("delay_s", "delay_s_ci95", "mean_max_queue_m", "mean_max_queue_m_ci95", "not_inserted",
                     "delta_vs_existing_pct"):
