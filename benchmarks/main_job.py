@@ -11,7 +11,6 @@ import argparse
 
 from _common import report, run_main
 
-from signalopt.cli import _compare_table
 from signalopt.job import run_job
 
 
@@ -23,7 +22,7 @@ def main() -> int:
     args = ap.parse_args()
     job = run_job(None, budget=args.budget, out_dir=args.out, workers=args.workers, progress=False)
     rows = {r["name"]: r for r in job.comparison.to_dict()}
-    print(_compare_table(list(rows.values())))
+    print(job.comparison.table())
     print(f"wall time {job.wall_s / 60:.1f} min (budget {job.budget})")
     opt = rows["optimised"]
     for name in ("existing", "webster", "sumo-webster"):
