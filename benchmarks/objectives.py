@@ -2,8 +2,8 @@
 
 For every corpus network (all carry demand) and the bundled scenarios, optimise with each objective as
 `signalopt run` does by default (its default budget, sized by the existing timing's simulation time, on the
-scenario's optimiser seeds, the analytic pre-search where there are counts), then simulate the existing timing and every objective's plans on the
-held-out seeds 101-110 and pair them per seed.  Per objective it prints, for every scenario, the change in mean
+scenario's optimiser seeds, the analytic pre-search where there are counts), then simulate the existing timing
+and every objective's plans on the held-out seeds 101-110 and pair them per seed.  Per objective it prints, for every scenario, the change in mean
 delay and in 95th-percentile queue against the existing timing (paired, 95% CI), and counts:
   * worse: the CI of the paired difference lies wholly above zero on delay or on the 95th-percentile queue;
   * better: at least 10% better on one of them (mean) and worse on neither.
@@ -32,6 +32,7 @@ from _common import ROOT, build_corpus, report, run_main
 
 from signalopt.comparison import compare, paired_pct, recommendation
 from signalopt.evaluator import simulate
+from signalopt.metrics import Metrics
 from signalopt.errors import SignaloptError
 from signalopt.job import DEFAULT_PRESEARCH, check_retimable, default_budget
 from signalopt.objective import NoWorseThan, parse_objective
@@ -42,6 +43,19 @@ from signalopt.session import Session
 BUNDLED = ("isolated", "qixiangtai_summer_am", "qixiangtai_school_am", "qixiangtai_summer_offpeak")
 COMPARE_SEEDS = tuple(range(101, 111))
 BETTER_PCT = -10.0
+
+
+def objective_of(spec: str, existing: Metrics | None):  # noqa: ANN201 - a name, weights or a NoWorseThan
+    """``NAME`` or ``NAME/guarded[MARGIN_PCT]``: the objective, held to ``existing`` when guarded (``existing``
+    None only checks the spelling)."""
+    base, _, guard = spec.partition("/")
+    objective = parse_objective(base)
+    margin = guard[len("guarded"):]
+    if guard and not (guard.startswith("guarded") and (not margin or margin.replace(".", "", 1).isdigit())):
+        raise SystemExit(f"--objectives: {spec}: only NAME or NAME/guarded[MARGIN_PCT] is known")
+    if not guard or existing is None:
+        return objective
+    return NoWorseThan(objective, existing, **({"margin": float(margin) / 100} if margin else {}))
 
 
 def measure(scenario: Path, objectives: list[str], *, budget: int | None, workers: int) -> dict[str, tuple] | str:
@@ -59,10 +73,7 @@ def measure(scenario: Path, objectives: list[str], *, budget: int | None, worker
                                     n_opt_seeds=len(existing.runs), workers=workers)
         recommended = {}
         for name in objectives:
-            base, _, guarded = name.partition("/")
-            margin = {"margin": float(guarded[len("guarded"):]) / 100} if guarded[len("guarded"):] else {}
-            objective = NoWorseThan(parse_objective(base), existing, **margin) if guarded else parse_objective(base)
-            res = optimise(session, objective=objective, budget=budget, rng=0,
+            res = optimise(session, objective=objective_of(name, existing), budget=budget, rng=0,
                            options={"analytic_presearch": DEFAULT_PRESEARCH})
             plans.append(PlanSet(res.best_plans.plans, name=name))
             recommended[name] = recommendation(res.best_metrics, existing)[0]
@@ -90,11 +101,7 @@ def main() -> int:
     args = ap.parse_args()
     objectives = [o.strip() for o in args.objectives.split(",")]
     for o in objectives:
-        base, _, guarded = o.partition("/")
-        parse_objective(base)
-        if guarded and not (guarded.startswith("guarded") and (guarded == "guarded" or
-                                                               guarded[7:].replace(".", "", 1).isdigit())):
-            raise SystemExit(f"--objectives: {o}: only NAME/guarded is known")
+        objective_of(o, None)
     corpus = build_corpus(Path(tempfile.mkdtemp(prefix="signalopt-corpus-")))
     wanted = set(args.names.split(",")) if args.names else None
     scenarios = [e.scenario_path for e in corpus if wanted is None or e.name in wanted]
@@ -113,8 +120,8 @@ def main() -> int:
             kind = "worse" if worse else "better" if min(d, q) <= BETTER_PCT else "level"
             counts[o][kind].append(scenario.stem)
             advised[o][kind if ok else "kept"].append(scenario.stem)
-            print(f"{scenario.stem:<28} {o:<6} budget {used:>3}  delay {d:+6.1f}% [{dci[0]:+6.1f}, {dci[1]:+6.1f}]  p95 queue "
-                  f"{q:+6.1f}% [{qci[0]:+6.1f}, {qci[1]:+6.1f}]  {kind.upper() if worse else kind}"
+            print(f"{scenario.stem:<28} {o:<6} budget {used:>3}  delay {d:+6.1f}% [{dci[0]:+6.1f}, {dci[1]:+6.1f}]  "
+                  f"p95 queue {q:+6.1f}% [{qci[0]:+6.1f}, {qci[1]:+6.1f}]  {kind.upper() if worse else kind}"
                   f"{'' if ok else '  (kept: existing recommended)'}")
     print(f"({(time.perf_counter() - t0) / 60:.1f} min)")
     for o in objectives:
