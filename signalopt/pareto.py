@@ -500,12 +500,13 @@ class _FrontSearch:
         if not pool:
             return "no candidate could be evaluated, so there was no knee to polish"
         values = np.array([t.values for t in pool])
-        front = values[non_dominated(values)]
+        on_front = np.flatnonzero(non_dominated(values))
+        front = values[on_front]
         ideal = front.min(axis=0)
         span = front.max(axis=0) - ideal
         # an objective the front does not spread is scaled by its own size (any positive scale keeps its order)
         span = np.where(span > 0, span, np.maximum(np.abs(ideal), 1.0))
-        knee = pool[int(np.flatnonzero(non_dominated(values))[knee_index(front)])]
+        knee = pool[int(on_front[knee_index(front)])]
         target = _Scalarised(self, ideal, span, knee)
         before = self.nplan
         try:
