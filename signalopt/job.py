@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from .encoding import make_encoding
 from .errors import InputError
 from .evaluator import simulate
 from .export import export_plans
+from .journal import read_meta
 from .optimiser import OptimiseResult, check_budget, optimise
 from .objective import NoWorseThan, Objective, objective_name
 from .pareto import FrontResult, optimise_front, parse_objectives
@@ -86,7 +86,7 @@ def _resumed_budget(run_dir: Path) -> int | None:
     """The budget an interrupted job started with (its journal's meta), so that a resumed job does not size
     its default again from a simulation time measured on a differently loaded machine."""
     try:
-        budget = json.loads((run_dir / "meta.json").read_text(encoding="utf-8")).get("budget")
+        budget = read_meta(run_dir).get("budget")
     except (OSError, ValueError, AttributeError):
         return None
     return budget if isinstance(budget, int) and budget > 0 else None

@@ -41,6 +41,23 @@ class Entry:
     error: str | None = None
 
 
+#: The settings a journal's run started with, beside ``journal.jsonl``.
+META_FILE = "meta.json"
+
+
+def read_meta(run_dir: str | Path) -> dict[str, Any]:
+    """The settings the run journalled in ``run_dir`` started with (its :data:`META_FILE`); ``{}`` where there is
+    none.
+
+    Raises
+    ------
+    ValueError
+        The file is not JSON.
+    """
+    path = Path(run_dir) / META_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 class Journal:
     """Append-only journal at ``run_dir/journal.jsonl`` (see module docstring)."""
 
@@ -48,7 +65,7 @@ class Journal:
                  resume: bool = False) -> None:
         self.dir = Path(run_dir)
         self.path = self.dir / "journal.jsonl"
-        self.meta_path = self.dir / "meta.json"
+        self.meta_path = self.dir / META_FILE
         self.digest = digest
         self.entries: dict[str, Entry] = {}
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -68,10 +85,8 @@ class Journal:
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
 
     def _read_meta(self) -> dict[str, Any]:
-        if not self.meta_path.exists():
-            return {}
         try:
-            return json.loads(self.meta_path.read_text(encoding="utf-8"))
+            return read_meta(self.dir)
         except json.JSONDecodeError:
             warnings.warn(f"{self.meta_path}: unreadable, ignored", stacklevel=2)
             return {}
