@@ -400,10 +400,10 @@ def optimise_front(scenario: Scenario | str | Path | Session, *, objectives: str
                               progress=progress)
         # the sampler's share: what the first generation needs at least, and what the polish leaves
         sampled = min(budget, max(size, budget - int(POLISH_SHARE * budget))) if polish else budget
-        with _quiet_optuna() as optuna:
-            message = search.run(optuna, _make_sampler(optuna, sampler, size, rng), first, size, rng,
-                                 limit=sampled)
         try:
+            with _quiet_optuna() as optuna:
+                message = search.run(optuna, _make_sampler(optuna, sampler, size, rng), first, size, rng,
+                                     limit=sampled)
             if polish and search.nplan < budget:
                 message = search.polish(rng)
         finally:
@@ -452,24 +452,20 @@ class _FrontSearch:
         for x in _initial_population(np.random.default_rng(rng), starts, size, dim):
             sampler_study.enqueue_trial({f"x{i}": float(v) for i, v in enumerate(x)})
         asks, max_asks = 0, REPEAT_ALLOWANCE * self.budget  # a sampler that proposes only repeats still ends
-        try:
-            while self.nplan < limit and asks < max_asks:
-                batch: list[tuple[Any, Trial]] = []
-                while len(batch) < size and asks < max_asks:
-                    proposal = sampler_study.ask(space)
-                    asks += 1
-                    batch.append((proposal, self.study.ask([proposal.params[f"x{i}"] for i in range(dim)])))
-                    # a generation is simulated together; it stops early where the budget ends
-                    new = self.study.simulations_needed([t for _, t in batch])
-                    if self.nplan + sum(n > 0 for n in new) >= limit:
-                        break
-                for (proposal, _), told in zip(batch, self._record([t for _, t in batch])):
-                    if self.limit is not None:
-                        proposal.set_constraint("spillback", told.spillback_share - self.limit)
-                    sampler_study.tell(proposal, list(told.values))
-        except BaseException:
-            self.close()
-            raise
+        while self.nplan < limit and asks < max_asks:
+            batch: list[tuple[Any, Trial]] = []
+            while len(batch) < size and asks < max_asks:
+                proposal = sampler_study.ask(space)
+                asks += 1
+                batch.append((proposal, self.study.ask([proposal.params[f"x{i}"] for i in range(dim)])))
+                # a generation is simulated together; it stops early where the budget ends
+                new = self.study.simulations_needed([t for _, t in batch])
+                if self.nplan + sum(n > 0 for n in new) >= limit:
+                    break
+            for (proposal, _), told in zip(batch, self._record([t for _, t in batch])):
+                if self.limit is not None:
+                    proposal.set_constraint("spillback", told.spillback_share - self.limit)
+                sampler_study.tell(proposal, list(told.values))
         if self.nplan >= self.budget:
             return f"evaluation budget of {self.budget} reached"
         if self.nplan >= limit:
@@ -496,7 +492,7 @@ class _FrontSearch:
     def polish(self, rng: int | None) -> str:
         """Powell from the knee on the achievement scalarising function (see :func:`optimise_front`) until the
         budget is spent."""
-        pool = self._pool()
+        pool = self._pool(self._distinct())
         if not pool:
             return "no candidate could be evaluated, so there was no knee to polish"
         values = np.array([t.values for t in pool])
@@ -530,16 +526,15 @@ class _FrontSearch:
                 distinct.setdefault(json.dumps(t.trial.plans.to_dict()["plans"], sort_keys=True), t)
         return list(distinct.values())
 
-    def _pool(self) -> list[_Told]:
-        """The distinct plan sets scored, within the spillback limit where any is (else all of them)."""
-        pool = self._distinct()
+    def _pool(self, distinct: list[_Told]) -> list[_Told]:
+        """Of the ``distinct`` plan sets, those within the spillback limit where any is (else all of them)."""
         if self.limit is not None:
-            feasible = [t for t in pool if t.spillback_share <= self.limit]
-            return feasible or pool
-        return pool
+            return [t for t in distinct if t.spillback_share <= self.limit] or distinct
+        return distinct
 
     def result(self, size: int, message: str, provenance: dict[str, Any]) -> FrontResult:
-        pool = self._pool()
+        distinct = self._distinct()
+        pool = self._pool(distinct)
         if not pool:
             raise SignaloptError(f"no candidate could be evaluated: {message}")
         if self.limit is not None and all(t.spillback_share > self.limit for t in pool):
@@ -553,5 +548,5 @@ class _FrontSearch:
             members.append(FrontMember(name, t.trial.x, plans, Metrics(t.metrics.scenario, name, "static",
                                                                          t.metrics.runs), t.values))
         return FrontResult(self.objectives, tuple(members), self.study.seeds, len(self.told), self.nsim,
-                           self.study.n_simulations, len(self._distinct()), size, message, self.limit, provenance)
+                           self.study.n_simulations, len(distinct), size, message, self.limit, provenance)
 
