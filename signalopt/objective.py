@@ -163,7 +163,8 @@ class NoWorseThan:
         return out
 
     def __call__(self, metrics: Metrics) -> float:
-        scale = self.reference_score if self.reference_score > 0 else 1.0
+        reference = self.reference_score
+        scale = reference if reference > 0 else 1.0
         return objective_value(self.objective, metrics) + self.penalty * scale * sum(self.excess(metrics).values())
 
 
