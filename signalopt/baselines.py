@@ -3,8 +3,8 @@
 * ``existing``: the timing the network runs today, as it runs (its own
   programmes, actuated and NEMA ones included, or the scenario's plan file);
 * ``existing-safe``: the existing plans with every stage raised to its
-  minimums (ITE yellow and all-red, vehicle and pedestrian minimum green),
-  the cycle kept where the greens above their minimums can pay for it --
+  minimums (yellow and all-red by ITE or the fixed standard, vehicle and
+  pedestrian minimum green), the cycle kept where the greens above their minimums can pay for it --
   shown beside ``existing`` when it differs, so that what safety costs and
   what retiming gains are seen apart;
 * ``webster``: pedestrian-safe Webster plans from the counts (analytic);

@@ -242,8 +242,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(f"{scenario.name}: objective {existing_fun:.2f} for the existing timing as it runs; "
-              f"{result.x0_fun:.2f} at the optimiser's start (the existing plans within its encoding: ITE "
-              f"clearances, {'a cycle per signal' if args.per_signal_cycle else 'one common cycle'}) -> "
+              f"{result.x0_fun:.2f} at the optimiser's start (the existing plans within its encoding: "
+              f"{scenario.timing.clearance_rule}, {'a cycle per signal' if args.per_signal_cycle else 'one common cycle'}) -> "
               f"{result.fun:.2f} optimised after "
               f"{result.nfev} candidates ({result.nsim_run} new simulations); {result.message}")
         if result.fun > existing_fun:

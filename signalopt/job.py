@@ -224,7 +224,7 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
                           run_dir=out / "run", resume=resume, progress=progress, control=control,
                           options={"analytic_presearch": analytic_presearch})
         log(f"optimised: objective ({objective_name(objective)}) {result.x0_fun:.1f} at the start (the existing plans as the encoding holds "
-            f"them: ITE clearances, one common cycle) "
+            f"them: {scen.timing.clearance_rule}, one common cycle) "
             f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
         chosen = [result.best_plans]
         note = (f"Optimiser: {result.method}{_CONTROL_NOTE[control]}, "
@@ -236,7 +236,8 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
     ok, advice = recommendation(best_metrics, existing_metrics, name=best.name)
     recommended = best.name if ok else "existing"
     if not ok and safety_notes:
-        advice += " The existing timing's clearances are below ITE's (existing-safe: the same plans made safe)."
+        advice += (f" The existing timing falls short of a minimum ({scen.timing.clearance_rule}; "
+                   f"existing-safe: the same plans made safe).")
     log(advice)
 
     log(f"comparing against {', '.join(names)} on {len(compare_seeds)} held-out seeds ...")

@@ -49,7 +49,8 @@ def stage_requirements(signal: Signal, state: str, next_state: str, timing: Timi
     Yellow: ITE formula at the fastest approach speed among the links that
     lose the right of way; all-red: ITE ``(W + L) / v`` with ``W`` the length
     of each stopping through movement's path across the junction, the
-    longest result.  Pedestrians: walk plus the longest served crossing at the
+    longest result.  A fixed standard (``timing.yellow_s``,
+    ``timing.all_red_s``) replaces either formula.  Pedestrians: walk plus the longest served crossing at the
     walking speed.  Minimum green: ``min_green_left_s`` when every vehicle
     link served is a left or U-turn, else ``min_green_s``.
     """
@@ -58,15 +59,21 @@ def stage_requirements(signal: Signal, state: str, next_state: str, timing: Timi
               and not signal.links[k].is_crossing and signal.links[k].speed_m_s > 0]
     # a stage after which no vehicle loses the right of way (pedestrians only, or every link carries on)
     # needs no change interval
-    yellow = max((ite_yellow_s(l.speed_m_s, perception_reaction_s=timing.perception_reaction_s,
-                               deceleration_m_s2=timing.deceleration_m_s2) for l in losing), default=0.0)
+    if timing.yellow_s is not None:
+        yellow = timing.yellow_s if losing else 0.0
+    else:
+        yellow = max((ite_yellow_s(l.speed_m_s, perception_reaction_s=timing.perception_reaction_s,
+                                   deceleration_m_s2=timing.deceleration_m_s2) for l in losing), default=0.0)
     # ITE all-red: the path across the junction (W) of the through movements
     # losing the right of way, at their approach speed; turning paths only
     # when no through movement stops
     through = [l for l in losing if l.direction == "s"] or losing
-    all_red = max((ite_all_red_s(l.speed_m_s, intersection_width_m=l.length_m or signal.width_m,
-                                 vehicle_length_m=timing.vehicle_length_m) for l in through),
-                  default=0.0)
+    if timing.all_red_s is not None:
+        all_red = timing.all_red_s if losing else 0.0
+    else:
+        all_red = max((ite_all_red_s(l.speed_m_s, intersection_width_m=l.length_m or signal.width_m,
+                                     vehicle_length_m=timing.vehicle_length_m) for l in through),
+                      default=0.0)
     crossings = [signal.links[k] for k, c in enumerate(state)
                  if c in GREEN_CHARS and k < signal.n_links and signal.links[k].is_crossing]
     walk = timing.walk_s if crossings else 0.0
@@ -136,9 +143,9 @@ def plan_from_program(signal: Signal, phases: tuple[tuple[float, str], ...], *, 
         if green < req.min_green_s - 1e-6:
             warnings.append(f"{where}: green {green:g} s below minimum {req.min_green_s:g} s")
         if yellow < req.min_yellow_s - 1e-6:
-            warnings.append(f"{where}: yellow {yellow:g} s below ITE {req.min_yellow_s:g} s")
+            warnings.append(f"{where}: yellow {yellow:g} s below {timing.yellow_rule} {req.min_yellow_s:g} s")
         if all_red < req.min_all_red_s - 1e-6:
-            warnings.append(f"{where}: all-red {all_red:g} s below ITE {req.min_all_red_s:g} s")
+            warnings.append(f"{where}: all-red {all_red:g} s below {timing.all_red_rule} {req.min_all_red_s:g} s")
         programmed_max = (max_durations_s[stage.first_phase] if stage.first_phase < len(max_durations_s)
                           else None)
         min_yellow = min(req.min_yellow_s, yellow)
@@ -166,8 +173,9 @@ def _downgrade(state: str, links: set[int]) -> str:
 def safe_phase(signal: Signal, phase: Phase, next_state: str, timing: TimingOptions) -> tuple[Phase, list[str]]:
     """``phase`` with every minimum of :func:`stage_requirements` kept, and a note per change made.
 
-    Yellow and all-red are raised to the ITE values (a longer programmed
-    interval is the engineer's choice and stays), the green to the vehicle
+    Yellow and all-red are raised to the minimums (ITE's, or the fixed
+    standard of ``timing``; a longer programmed interval is the engineer's
+    choice and stays), the green to the vehicle
     minimum and, where the stage serves a crossing, to walk + pedestrian
     clearance.  Two foes both given a protected ``G`` (which SUMO runs, and
     no safe plan may) are resolved where SUMO makes one yield to the other:

@@ -1,9 +1,9 @@
 """Safety check run before any plan is written: conflicts, clearances, minimums.
 
 The check is independent of the minimums a plan carries: it recomputes every
-requirement from the network (SUMO foes, ITE yellow and all-red, walk and
-pedestrian clearance) so a plan edited by hand, or read from a file, is held
-to the same rules as one signalopt built.
+requirement from the network (SUMO foes, ITE's or the fixed standard's yellow
+and all-red, walk and pedestrian clearance) so a plan edited by hand, or read
+from a file, is held to the same rules as one signalopt built.
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
         name = ph.name
         if req.min_yellow_s > 0 and ph.yellow_s < max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s) - EPS_S:
             out.append(Violation(sid, name, "yellow cut", f"{ph.yellow_s:g} s",
-                                 f"{max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s):g} s (ITE, >= 3 s)"))
+                                 f"{max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s):g} s ({timing.yellow_rule}, >= 3 s)"))
         if ph.all_red_s < req.min_all_red_s - EPS_S:
-            out.append(Violation(sid, name, "all-red cut", f"{ph.all_red_s:g} s", f"{req.min_all_red_s:g} s (ITE)"))
+            out.append(Violation(sid, name, "all-red cut", f"{ph.all_red_s:g} s",
+                                 f"{req.min_all_red_s:g} s ({timing.all_red_rule})"))
         if ph.green_s < req.min_green_s - EPS_S:
             out.append(Violation(sid, name, "green below vehicle minimum", f"{ph.green_s:g} s",
                                  f"{req.min_green_s:g} s"))

@@ -46,7 +46,8 @@ _TOP_KEYS = {"schema_version", "name", "description", "sumocfg", "network", "pla
              "begin_s", "end_s", "warmup_s", "demand", "timing", "signals", "optimise"}
 _DEMAND_KEYS = {"counts", "pedestrians", "interval_s", "route_seed"}
 _TIMING_KEYS = {"min_green_s", "min_green_left_s", "max_green_s", "walk_s", "walking_speed_m_s",
-                "min_cycle_s", "max_cycle_s", "vehicle_length_m", "deceleration_m_s2", "perception_reaction_s"}
+                "min_cycle_s", "max_cycle_s", "vehicle_length_m", "deceleration_m_s2", "perception_reaction_s",
+                "yellow_s", "all_red_s"}
 _OPTIMISE_KEYS = {"seeds"}
 #: Longest run a scenario may ask for [s]: a week of traffic; beyond that a typo (``end_s = 1e12``) would keep
 #: route sampling and SUMO busy for ever.

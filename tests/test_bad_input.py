@@ -239,6 +239,8 @@ CASES: dict[str, Case] = {
                                   ("scenario.toml", "optimise.seeds", "2147483648")),
     "absurd reaction time": Case(lambda f: _toml(f, BASE_TOML + "[timing]\nperception_reaction_s = 1e308\n"),
                                  ("scenario.toml", "perception_reaction_s", "1e+308")),
+    "standard yellow under 3 s": Case(lambda f: _toml(f, BASE_TOML + "[timing]\nyellow_s = 2.5\n"),
+                                      ("scenario.toml", "timing.yellow_s", "2.5")),
     "signal named twice": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s", 'signals = ["center", "center"]\nbegin_s')),
                                ("scenario.toml", "signals", "center")),
     "description not text": Case(lambda f: _toml(f, BASE_TOML.replace("begin_s", "description = 5\nbegin_s")),

@@ -293,3 +293,41 @@ def test_staggered_interstage_checked_link_by_link() -> None:
     bad = forge(plan, phases=(replace(ph, change=((y_dur, cut), *rest)), *plan.phases[1:]))
     v = only(check_plan(bad, net(ISOLATED), TIMING), "green ends without yellow")
     assert v.phase == f"link {k}"
+
+
+# ------------------------------------------------------------------ a fixed clearance standard
+
+#: An agency that sets every yellow to 3 s and asks for no all-red by policy (timing.yellow_s, all_red_s).
+STANDARD = TimingOptions(yellow_s=3.0, all_red_s=0.0)
+
+
+def test_fixed_standard_replaces_ite_and_never_shortens_the_programme() -> None:
+    """Under a 3 s / 0 s standard the bundled programmes' 3 s yellows are safe; built plans keep every interval
+    the programme runs longer (Weidi's 4 s yellows, the 2 s all-reds) and still cannot go under the standard."""
+    for path in (ISOLATED, QIXIANGTAI):
+        existing, warnings = existing_plans(net(path), STANDARD)
+        assert warnings == [] and check_plans(existing, net(path), timing=STANDARD) == []
+        enc = make_encoding(net(path), existing, STANDARD)
+        built = enc.decode(np.full(enc.size, 0.5))
+        assert check_plans(built, net(path), timing=STANDARD) == []
+        for old, new in zip(existing, built):
+            assert [(p.yellow_s, p.all_red_s) for p in new.phases] == [(p.yellow_s, p.all_red_s)
+                                                                         for p in old.phases]
+    assert {p.yellow_s for p in existing_plans(net(QIXIANGTAI), STANDARD)[0]["weidi"].phases} == {3.0, 4.0}
+    plan = safe(ISOLATED)["center"]
+    short = with_phase(plan, 0, forge(plan.phases[0], yellow_s=2.9, min_yellow_s=2.9))
+    assert str(only(check_plan(short, net(ISOLATED), STANDARD), "yellow cut")) == \
+        "center stage 1: yellow cut (2.9 s; limit 3 s (standard 3 s, >= 3 s))"
+    # a standard all-red of 1 s holds a plan to it where ITE would ask for more or less
+    one = TimingOptions(all_red_s=1.0)
+    bare = with_phase(plan, 1, forge(plan.phases[1], all_red_s=0.5, min_all_red_s=0.5))
+    assert str(only(check_plan(bare, net(ISOLATED), one), "all-red cut")) == \
+        "center stage 2: all-red cut (0.5 s; limit 1 s (standard 1 s))"
+    assert one.clearance_rule == "yellow ITE, all-red standard 1 s" and TIMING.clearance_rule == "ITE clearances"
+
+
+@pytest.mark.parametrize(("field", "value"), [("yellow_s", 2.5), ("yellow_s", 6.5), ("all_red_s", -1.0),
+                                               ("all_red_s", 7.0), ("yellow_s", True)])
+def test_fixed_standard_out_of_range_is_refused(field: str, value: object) -> None:
+    with pytest.raises(PlanError, match=rf"timing\.{field} .*\({value!r}\)"):
+        TimingOptions(**{field: value})

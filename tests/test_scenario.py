@@ -163,13 +163,16 @@ def test_counts_scenario_paths_are_relative_to_the_scenario_file(tmp_path: Path,
     toml.write_text(f'schema_version = {SCHEMA_VERSION}\nname = "c"\ndescription = "test"\n'
                     f'network = "{isolated_net}"\nbegin_s = 0\nend_s = 900\n'
                     '[demand]\ncounts = "../data/c.csv"\ninterval_s = 450\nroute_seed = 9\n'
-                    '[timing]\nmin_green_s = 8\nmax_cycle_s = 150\n[optimise]\nseeds = [4, 5]\n', encoding="utf-8")
+                    '[timing]\nmin_green_s = 8\nmax_cycle_s = 150\nyellow_s = 3\n'
+                    '[optimise]\nseeds = [4, 5]\n', encoding="utf-8")
     s = read_scenario(toml)
     assert s.counts_path == (tmp_path / "data" / "c.csv").resolve()
     assert s.network_path == isolated_net.resolve() and s.route_files == ()
     assert (s.interval_s, s.route_seed, s.description) == (450.0, 9, "test")
     assert s.timing.min_green_s == 8.0 and s.timing.max_cycle_s == 150.0
     assert s.timing.walk_s == TimingOptions().walk_s
+    # a fixed standard yellow; the all-red left to ITE's formula
+    assert (s.timing.yellow_s, s.timing.all_red_s) == (3.0, None)
     assert s.optimise_seeds == (4, 5)
     assert s.to_dict()["network"] == str(isolated_net.resolve())
 
