@@ -298,3 +298,42 @@ def test_a_pareto_front_of_coordinated_actuated_plans(tmp_path: Path, isolated_n
         assert all(p.actuation is not None and p.actuation.mode == "coordinated" for p in m.plans)
         assert check_plans(m.plans, net()) == []
     assert json.loads((tmp_path / "run" / "meta.json").read_text())["control"] == "coordinated"
+
+
+def test_the_event_log_writer_logs_a_coordinated_actuated_plan(tmp_path: Path) -> None:
+    """A controller log of the isolated junction run coordinated-actuated in SUMO's NEMA controller: the
+    coordinated phases yield at the same point of every cycle; the others gap out early, and none runs past
+    its force-off (where its green ends in the fixed-time plan, counted from its ring's yield point)."""
+    import csv
+
+    from signalopt.eventlog_writer import write_event_log
+
+    scenario = read_scenario(ROOT / "scenarios" / "isolated.toml")
+    base = made_safe(scenario_plans(scenario, net())[0], net(), TIMING)[0]["center"]
+    plan = coordinated(replace(base, offset_s=OFFSET_S))
+    prepared = prepare(scenario, net())
+    run = write_event_log(replace(prepared, end_s=prepared.begin_s + 1800), net(), PlanSet((plan,), name="c"),
+                          tmp_path)
+    with run.log_path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    events: dict[tuple[int, str], list[float]] = {}
+    for r in rows:
+        clock = r["Timestamp"][11:]
+        t = int(clock[:2]) * 3600 + int(clock[3:5]) * 60 + float(clock[6:])
+        events.setdefault((int(r["EventParam"]), r["EventCode"]), []).append(t)
+    phases = [ph for ph in dual_ring(plan, net().signal("center")).phases if ph.kind != "dummy"]
+    cycle = plan.cycle_s
+    yields = {ph.ring: ph for ph in phases if np.allclose(np.diff(events[(ph.number, "7")]), cycle, atol=0.15)}
+    assert sorted(yields) == [1, 2], "one coordinated phase per ring yields at the same point every cycle"
+    gapped = 0
+    for ph in phases:
+        starts, ends = events[(ph.number, "1")], events[(ph.number, "7")]
+        ends = [e for e in ends if e > starts[0]]
+        assert len(ends) >= 1800 / cycle - 2, ph.number
+        if ph is yields[ph.ring]:
+            continue
+        ref, ref_time = yields[ph.ring], events[(yields[ph.ring].number, "7")][0]
+        force_off = (ph.start_s + ph.green_s - ref.start_s - ref.green_s) % cycle
+        assert all((e - ref_time) % cycle <= force_off + 0.15 for e in ends), (ph.number, force_off)
+        gapped += sum(e - s < ph.green_s - 1.0 for s, e in zip(starts, ends))
+    assert gapped > 0
