@@ -15,8 +15,11 @@ not already near-optimal.
 `queue/guarded` (the default's first) is the queue objective held to the existing timing on delay and the
 95th-percentile queue on the optimiser's seeds (signalopt.objective.NoWorseThan, its default 2% margin), as
 `signalopt run` optimises; `queue/guarded0` sets the margin in percent.
+`--clearance-standard 3,0` runs every scenario with a fixed clearance standard ([timing] yellow_s = 3,
+all_red_s = 0) instead of ITE's formulas: a diagnostic that shows what the ITE clearances cost against existing
+timing that runs shorter ones (netconvert writes 3 s yellows and no all-red); the target is measured without it.
 Usage: python benchmarks/objectives.py [--objectives queue/guarded,queue,pi] [--budget 12] [--names grid3_turn,...]
-       [--no-bundled] [--workers 2]
+       [--no-bundled] [--workers 2] [--clearance-standard YELLOW_S,ALL_RED_S]
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +41,9 @@ from signalopt.errors import SignaloptError
 from signalopt.job import DEFAULT_PRESEARCH, check_retimable, default_budget
 from signalopt.objective import NoWorseThan, parse_objective
 from signalopt.optimiser import optimise
+from signalopt.options import TimingOptions
 from signalopt.plan import PlanSet
+from signalopt.scenario import Scenario, read_scenario
 from signalopt.session import Session
 
 BUNDLED = ("isolated", "qixiangtai_summer_am", "qixiangtai_school_am", "qixiangtai_summer_offpeak")
@@ -58,7 +64,17 @@ def objective_of(spec: str, existing: Metrics | None):  # noqa: ANN201 - a name,
     return NoWorseThan(objective, existing, **({"margin": float(margin) / 100} if margin else {}))
 
 
-def measure(scenario: Path, objectives: list[str], *, budget: int | None, workers: int) -> dict[str, tuple] | str:
+def _standard(text: str) -> tuple[float, float]:
+    try:
+        yellow, all_red = (float(v) for v in text.split(","))
+        TimingOptions(yellow_s=yellow, all_red_s=all_red)
+    except (ValueError, SignaloptError) as exc:
+        raise SystemExit(f"--clearance-standard: {text!r}: give YELLOW_S,ALL_RED_S ({exc})") from None
+    return yellow, all_red
+
+
+def measure(scenario: Path | Scenario, objectives: list[str], *, budget: int | None,
+            workers: int) -> dict[str, tuple] | str:
     """Per objective: (delay %, its CI, p95 queue %, its CI, recommended) against the existing timing, or why
     not run."""
     with Session(scenario, workers=workers) as session:
@@ -98,6 +114,8 @@ def main() -> int:
     ap.add_argument("--names", help="corpus networks to run (default: all)")
     ap.add_argument("--no-bundled", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--clearance-standard", metavar="YELLOW_S,ALL_RED_S",
+                    help="a fixed clearance standard for every scenario instead of ITE's (a diagnostic)")
     args = ap.parse_args()
     objectives = [o.strip() for o in args.objectives.split(",")]
     for o in objectives:
@@ -107,11 +125,15 @@ def main() -> int:
     scenarios = [e.scenario_path for e in corpus if wanted is None or e.name in wanted]
     if not args.no_bundled:
         scenarios += [ROOT / "scenarios" / f"{name}.toml" for name in BUNDLED]
+    standard = _standard(args.clearance_standard) if args.clearance_standard else None
     counts = {o: {"worse": [], "better": [], "level": []} for o in objectives}
     advised = {o: {"worse": [], "better": [], "level": [], "kept": []} for o in objectives}
     t0 = time.perf_counter()
     for scenario in scenarios:
-        got = measure(scenario, objectives, budget=args.budget, workers=args.workers)
+        scen = read_scenario(scenario)
+        if standard is not None:
+            scen = replace(scen, timing=replace(scen.timing, yellow_s=standard[0], all_red_s=standard[1]))
+        got = measure(scen, objectives, budget=args.budget, workers=args.workers)
         if isinstance(got, str):
             print(f"{scenario.stem:<28} skipped: {got}")
             continue
