@@ -272,6 +272,8 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
         figures.append(plot_split_monitor(traces, figs_dir / "split_monitor.png"))
     notes = [note,
              *comparison.notes,
+             f"Clearances: {scen.timing.clearance_rule}; no plan shortens a yellow or all-red the network's own "
+             f"programme runs longer.",
              "Adaptive baselines (actuated, delay_based, max_pressure) drive the existing stages; sumo-webster is "
              "SUMO's tlsCycleAdaptation.py on the same demand; webster is signalopt's pedestrian-safe Webster.",
              f"Traces (queue over time, time-space, coordination diagrams, split monitor) use seed {trace_seed}; the "

@@ -157,6 +157,21 @@ def test_the_job_keeps_an_actuated_programme_that_fixed_time_does_not_beat(corpu
     assert job.comparison.row("optimised").worse  # and flagged on the held-out seeds
 
 
+def test_a_clearance_standard_the_programme_meets_leaves_the_existing_timing_safe(tmp_path) -> None:
+    """Under the isolated junction's own standard (3 s yellow, 2 s all-red: [timing] yellow_s, all_red_s) its
+    programme is safe as it runs, so no existing-safe row; the optimised plans keep exactly those clearances and
+    the report names the standard (under ITE the programme is not safe: test_outputs' existing-safe row)."""
+    scenario = write_isolated_scenario(tmp_path / "scenario", name="iso_standard")
+    scenario.write_text(scenario.read_text() + "[timing]\nyellow_s = 3\nall_red_s = 2\n", encoding="utf-8")
+    job = run_job(scenario, budget=2, out_dir=tmp_path / "out", seeds=[1], compare_seeds=(101, 102),
+                  baselines=("existing",), workers=2, progress=False, log=lambda *_: None)
+    summary = json.loads((job.out_dir / "summary.json").read_text())
+    assert [r["name"] for r in summary["rows"]] == ["existing", "optimised"]
+    plans = read_plans(job.out_dir / "plans" / "optimised.json")
+    assert {(ph.yellow_s, ph.all_red_s) for ph in plans["center"].phases} == {(3.0, 2.0)}
+    assert "Clearances: yellow standard 3 s, all-red standard 2 s;" in job.report.read_text()
+
+
 def test_run_optimises_the_objective_asked_for(tmp_path, capsys) -> None:
     from signalopt.cli import main
 
