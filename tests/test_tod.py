@@ -110,9 +110,9 @@ def test_cli_tod_refuses_overlapping_seeds(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_period_scenarios_keep_counts_on_a_ten_minute_grid(tmp_path):
+def test_period_scenarios_keep_counts_on_a_ten_minute_grid_and_the_timing_options(tmp_path):
     """With 10-minute counts the period's warm-up (15 min) rounds up to whole intervals (20 min), so the
-    period scenario tod writes reads back with every count on its grid."""
+    period scenario tod writes reads back with every count on its grid, and with the day's timing options."""
     from signalopt.demand import TurnCount, read_turn_counts
     from signalopt.prepare import scenario_plans
     from signalopt.scenario import read_scenario
@@ -124,11 +124,13 @@ def test_period_scenarios_keep_counts_on_a_ten_minute_grid(tmp_path):
         f"{t},center,N,T,30\n" for t in range(25200, 32400, 600)), encoding="utf-8")
     (folder / "day.toml").write_text(
         f'schema_version = 1\nname = "day"\nnetwork = "{ISOLATED_NET.as_posix()}"\nbegin_s = 25200\n'
-        'end_s = 32400\n[demand]\ncounts = "counts.csv"\ninterval_s = 600\n', encoding="utf-8")
+        'end_s = 32400\n[demand]\ncounts = "counts.csv"\ninterval_s = 600\n'
+        '[timing]\nyellow_s = 3\nperception_reaction_s = 1.5\nmin_green_s = 8\n', encoding="utf-8")
     day = read_scenario(folder / "day.toml")
     hour = [TurnCount(28800.0 + k * 600, "center", "N", "T", 30.0) for k in range(6)]
     toml = _write_period_scenario(tmp_path / "period", day, hour, [], scenario_plans(day)[0], 28800.0)
     period = read_scenario(toml)
+    assert period.timing == day.timing  # the clearance standard and ITE's parameters too
     assert (period.begin_s, period.warmup_s) == (28800.0 - 1200, 1200.0)
     counts = read_turn_counts(period.counts_path, begin_s=period.begin_s, end_s=period.end_s,
                               interval_s=period.interval_s)

@@ -89,11 +89,8 @@ def _write_period_scenario(folder: Path, scenario: Scenario, counts: list[TurnCo
         prow += [f"{p.begin_s:g},{p.signal_id},{p.crossing},{p.pedestrians:g}" for p in [*warm_p, *peds]]
         atomic_write_text(folder / "pedestrians.csv", "\n".join(prow) + "\n")
         toml.append('pedestrians = "pedestrians.csv"')
-    t = scenario.timing
-    toml += ["[timing]", f"min_green_s = {t.min_green_s:g}", f"min_green_left_s = {t.min_green_left_s:g}",
-             f"max_green_s = {t.max_green_s:g}", f"walk_s = {t.walk_s:g}",
-             f"walking_speed_m_s = {t.walking_speed_m_s:g}",
-             f"min_cycle_s = {t.min_cycle_s:g}", f"max_cycle_s = {t.max_cycle_s:g}",
+    # every timing option the day scenario sets, the clearance standard and ITE's parameters included
+    toml += ["[timing]", *(f"{k} = {v!r}" for k, v in vars(scenario.timing).items() if v is not None),
              "[optimise]", f"seeds = [{', '.join(map(str, scenario.optimise_seeds))}]"]
     write_plans(existing, folder / "existing.json")
     return atomic_write_text(folder / "scenario.toml", "\n".join(toml) + "\n")
