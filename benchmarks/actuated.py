@@ -18,7 +18,11 @@ the free actuated one's ("-" where SUMO's NEMA controller cannot run a signal's 
 
 Targets (issue "lights watch cars"): optimised actuated delay <= 0.9 x the best of the others on every scenario;
 the actuated optimisation of the 4-signal corridor finishes in <= 15 minutes on 2 cores.
+`--clearance-standard 3,0` runs every scenario under a fixed clearance standard ([timing] yellow_s = 3,
+all_red_s = 0) instead of ITE's formulas, so signalopt's plans and the stock controllers run the same clearances on
+networks that run netconvert's (a diagnostic; the target is measured without it).
 Usage: python benchmarks/actuated.py [--names grid3_turn,...] [--no-corpus] [--budget 16] [--seeds 101-110]
+       [--clearance-standard YELLOW_S,ALL_RED_S]
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, build_corpus, report, run_main
+from _common import ROOT, add_clearance_standard, build_corpus, report, run_main, scenario_under
 
 from signalopt.baselines import Candidate, made_safe
 from signalopt.comparison import compare, paired_pct
@@ -37,6 +41,7 @@ from signalopt.evaluator import parse_seeds
 from signalopt.job import check_retimable
 from signalopt.optimiser import optimise
 from signalopt.plan import PlanSet
+from signalopt.scenario import Scenario
 from signalopt.session import Session
 
 CORRIDOR = ROOT / "scenarios" / "qixiangtai_summer_am.toml"
@@ -49,7 +54,7 @@ TARGET_RATIO = 0.9
 TARGET_CORRIDOR_MIN = 15.0
 
 
-def measure(scenario: Path, *, budget: int, seeds: tuple[int, ...], workers: int) -> dict | str:
+def measure(scenario: Path | Scenario, *, budget: int, seeds: tuple[int, ...], workers: int) -> dict | str:
     with Session(scenario, workers=workers) as session:
         try:
             check_retimable(session)
@@ -98,6 +103,7 @@ def main() -> int:
     ap.add_argument("--budget", type=int, default=16, help="new plan sets per optimisation (default 16)")
     ap.add_argument("--seeds", default="101-110", help="held-out seeds (default 101-110)")
     ap.add_argument("--workers", type=int, default=2)
+    add_clearance_standard(ap)
     args = ap.parse_args()
     seeds = parse_seeds(args.seeds)
     scenarios = [CORRIDOR]
@@ -111,7 +117,8 @@ def main() -> int:
           + f" {'coordinated to best [95% CI]':>34} {'coord. min':>10}")
     met, n, corridor_min = 0, 0, None
     for scenario in scenarios:
-        got = measure(scenario, budget=args.budget, seeds=seeds, workers=args.workers)
+        got = measure(scenario_under(scenario, args.clearance_standard), budget=args.budget, seeds=seeds,
+                      workers=args.workers)
         if isinstance(got, str):
             print(f"{scenario.stem:<24} skipped: {got}")
             continue

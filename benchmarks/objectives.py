@@ -27,12 +27,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from _common import ROOT, build_corpus, report, run_main
+from _common import ROOT, add_clearance_standard, build_corpus, report, run_main, scenario_under
 
 from signalopt.comparison import compare, paired_pct, recommendation
 from signalopt.evaluator import simulate
@@ -41,9 +40,8 @@ from signalopt.errors import SignaloptError
 from signalopt.job import DEFAULT_PRESEARCH, check_retimable, default_budget
 from signalopt.objective import NoWorseThan, parse_objective
 from signalopt.optimiser import optimise
-from signalopt.options import TimingOptions
 from signalopt.plan import PlanSet
-from signalopt.scenario import Scenario, read_scenario
+from signalopt.scenario import Scenario
 from signalopt.session import Session
 
 BUNDLED = ("isolated", "qixiangtai_summer_am", "qixiangtai_school_am", "qixiangtai_summer_offpeak")
@@ -62,15 +60,6 @@ def objective_of(spec: str, existing: Metrics | None):  # noqa: ANN201 - a name,
     if not guard or existing is None:
         return objective
     return NoWorseThan(objective, existing, **({"margin": float(margin) / 100} if margin else {}))
-
-
-def _standard(text: str) -> tuple[float, float]:
-    try:
-        yellow, all_red = (float(v) for v in text.split(","))
-        TimingOptions(yellow_s=yellow, all_red_s=all_red)
-    except (ValueError, SignaloptError) as exc:
-        raise SystemExit(f"--clearance-standard: {text!r}: give YELLOW_S,ALL_RED_S ({exc})") from None
-    return yellow, all_red
 
 
 def measure(scenario: Path | Scenario, objectives: list[str], *, budget: int | None,
@@ -114,8 +103,7 @@ def main() -> int:
     ap.add_argument("--names", help="corpus networks to run (default: all)")
     ap.add_argument("--no-bundled", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--clearance-standard", metavar="YELLOW_S,ALL_RED_S",
-                    help="a fixed clearance standard for every scenario instead of ITE's (a diagnostic)")
+    add_clearance_standard(ap)
     args = ap.parse_args()
     objectives = [o.strip() for o in args.objectives.split(",")]
     for o in objectives:
@@ -125,15 +113,12 @@ def main() -> int:
     scenarios = [e.scenario_path for e in corpus if wanted is None or e.name in wanted]
     if not args.no_bundled:
         scenarios += [ROOT / "scenarios" / f"{name}.toml" for name in BUNDLED]
-    standard = _standard(args.clearance_standard) if args.clearance_standard else None
     counts = {o: {"worse": [], "better": [], "level": []} for o in objectives}
     advised = {o: {"worse": [], "better": [], "level": [], "kept": []} for o in objectives}
     t0 = time.perf_counter()
     for scenario in scenarios:
-        scen = read_scenario(scenario)
-        if standard is not None:
-            scen = replace(scen, timing=replace(scen.timing, yellow_s=standard[0], all_red_s=standard[1]))
-        got = measure(scen, objectives, budget=args.budget, workers=args.workers)
+        got = measure(scenario_under(scenario, args.clearance_standard), objectives, budget=args.budget,
+                      workers=args.workers)
         if isinstance(got, str):
             print(f"{scenario.stem:<28} skipped: {got}")
             continue
