@@ -27,7 +27,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -282,6 +282,54 @@ def check_nema_in_sumo(plans: PlanSet, network: Network, *, source: str) -> None
 SCHEDULE_FORMATS = ("json", "sumo", "ntcip")
 
 
+def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence[str], network: Network,
+                   timing: TimingOptions, *, kind: str) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """NTCIP tables per signal for a library of named plan sets (each a ``kind``: period, pattern): pattern and
+    split table ``k`` (1-based) run ``patterns[k - 1]``; one phase table serves them all (``phaseMaximum1`` the longest green of any pattern);
+    patterns that order their phases otherwise (leading or lagging lefts) get their own sequence."""
+    units: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for sid in signal_ids:
+        signal = network.signal(sid)
+        tables: dict[str, list[dict[str, Any]]] = {"phaseTable": [], "splitTable": [], "patternTable": [],
+                                                   "sequenceTable": [], "overlapTable": []}
+        phases: dict[int, dict[str, Any]] = {}
+        sequences: list[list[dict[str, Any]]] = []
+        for k, (name, plans) in enumerate(patterns, start=1):
+            t = unit_tables(plans[sid], signal, timing)
+            for row in t["phaseTable"]:
+                if row["phaseNumber"] not in phases:
+                    phases[row["phaseNumber"]] = dict(row)
+                    continue
+                kept = phases[row["phaseNumber"]]
+                # one phase table serves every pattern: the phase must mean the same movements, and its
+                # clearances and minimums must cover every pattern's
+                for what in ("phaseRing", "phaseConcurrency", "description"):
+                    if kept[what] != row[what]:
+                        raise PlanError(f"signal {sid}: {kind} {name!r} gives phase {row['phaseNumber']} another "
+                                        f"{what} ({row[what]} against {kept[what]}); one NTCIP phase table cannot "
+                                        f"hold both: export the {kind}s one by one")
+                for what in ("phaseMinimumGreen", "phaseYellowChange", "phaseRedClear", "phaseWalk",
+                             "phasePedestrianClear", "phaseMaximum1", "phaseMaximum2", "phasePassage"):
+                    kept[what] = max(kept[what], row[what])
+            if k == 1:
+                tables["overlapTable"] = t["overlapTable"]
+            elif [(o["overlapIncludedPhases"], o["description"]) for o in t["overlapTable"]] != [
+                    (o["overlapIncludedPhases"], o["description"]) for o in tables["overlapTable"]]:
+                raise PlanError(f"signal {sid}: {kind} {name!r} has other overlaps than the first; one NTCIP overlap "
+                                f"table cannot hold both: export the {kind}s one by one")
+            seq = [r["sequenceData"] for r in t["sequenceTable"]]
+            if seq not in [[r["sequenceData"] for r in known] for known in sequences]:
+                sequences.append([{**r, "sequenceNumber": len(sequences) + 1} for r in t["sequenceTable"]])
+            seq_number = [[r["sequenceData"] for r in known] for known in sequences].index(seq) + 1
+            tables["splitTable"] += [{**r, "splitNumber": k} for r in t["splitTable"]]
+            tables["patternTable"] += [{**r, "patternNumber": k, "patternSplitNumber": k,
+                                        "patternSequenceNumber": seq_number} for r in t["patternTable"]]
+        tables["phaseTable"] = [phases[n] for n in sorted(phases)]
+        tables["sequenceTable"] = [row for seq in sequences for row in seq]
+        units[sid] = tables
+    return units
+
+
 def schedule_ntcip_units(schedule: Schedule, network: Network,
                          timing: TimingOptions | None = None) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """NTCIP tables per signal for a day: one pattern and split table per period, and the day plan.
@@ -292,53 +340,15 @@ def schedule_ntcip_units(schedule: Schedule, network: Network,
     of any period.  Periods that order their phases otherwise (leading or
     lagging lefts) get their own sequence, named by their pattern.
     """
-    timing = timing or TimingOptions()
-    units: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for sid in schedule.signal_ids:
-        signal = network.signal(sid)
-        tables: dict[str, list[dict[str, Any]]] = {"phaseTable": [], "splitTable": [], "patternTable": [],
-                                                   "sequenceTable": [], "overlapTable": [], "dayPlanTable": [],
-                                                   "actionTable": []}
-        phases: dict[int, dict[str, Any]] = {}
-        sequences: list[list[dict[str, Any]]] = []
+    units = _pattern_units([(p.name, p.plans) for p in schedule.periods], schedule.signal_ids, network,
+                           timing or TimingOptions(), kind="period")
+    for tables in units.values():
+        tables["dayPlanTable"], tables["actionTable"] = [], []
         for k, period in enumerate(schedule.periods, start=1):
-            t = unit_tables(period.plans[sid], signal, timing)
-            for row in t["phaseTable"]:
-                if row["phaseNumber"] not in phases:
-                    phases[row["phaseNumber"]] = dict(row)
-                    continue
-                kept = phases[row["phaseNumber"]]
-                # one phase table serves every pattern: the phase must mean the same movements, and its
-                # clearances and minimums must cover every period's
-                for what in ("phaseRing", "phaseConcurrency", "description"):
-                    if kept[what] != row[what]:
-                        raise PlanError(f"signal {sid}: period {period.name!r} gives phase {row['phaseNumber']} "
-                                        f"another {what} ({row[what]} against {kept[what]}); one NTCIP phase table "
-                                        f"cannot hold both: export the periods one by one")
-                for what in ("phaseMinimumGreen", "phaseYellowChange", "phaseRedClear", "phaseWalk",
-                             "phasePedestrianClear", "phaseMaximum1", "phaseMaximum2", "phasePassage"):
-                    kept[what] = max(kept[what], row[what])
-            if k == 1:
-                tables["overlapTable"] = t["overlapTable"]
-            elif [(o["overlapIncludedPhases"], o["description"]) for o in t["overlapTable"]] != [
-                    (o["overlapIncludedPhases"], o["description"]) for o in tables["overlapTable"]]:
-                raise PlanError(f"signal {sid}: period {period.name!r} has other overlaps than the first period; one "
-                                f"NTCIP overlap table cannot hold both: export the periods one by one")
-            # a period that orders its phases otherwise (leading or lagging lefts) gets its own sequence
-            seq = [r["sequenceData"] for r in t["sequenceTable"]]
-            if seq not in [[r["sequenceData"] for r in known] for known in sequences]:
-                sequences.append([{**r, "sequenceNumber": len(sequences) + 1} for r in t["sequenceTable"]])
-            seq_number = [[r["sequenceData"] for r in known] for known in sequences].index(seq) + 1
-            tables["splitTable"] += [{**r, "splitNumber": k} for r in t["splitTable"]]
-            tables["patternTable"] += [{**r, "patternNumber": k, "patternSplitNumber": k,
-                                        "patternSequenceNumber": seq_number} for r in t["patternTable"]]
             hour, minute = int(period.begin_s // 3600) % 24, int(period.begin_s % 3600 // 60)
             tables["dayPlanTable"].append({"dayPlanNumber": 1, "dayPlanEventNumber": k, "dayPlanHour": hour,
                                            "dayPlanMinute": minute, "dayPlanActionNumberOID": k})
             tables["actionTable"].append({"actionNumber": k, "actionPattern": k, "actionName": period.name})
-        tables["phaseTable"] = [phases[n] for n in sorted(phases)]
-        tables["sequenceTable"] = [row for seq in sequences for row in seq]
-        units[sid] = tables
     return units
 
 
