@@ -496,15 +496,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_paths, export_plans
+    from .export import export_paths, export_plans, export_responsive
     from .network import read_network
-    from .formats.planfile import read_plan_file
+    from .formats.planfile import is_responsive_file, read_plan_file, read_responsive
 
     network = read_network(args.network)
-    plans, provenance = read_plan_file(args.planfile, network=network)
+    # a responsive plan file is a pattern library with its selection settings
+    responsive = is_responsive_file(args.planfile)
+    content, provenance = (read_responsive if responsive else read_plan_file)(args.planfile, network=network)
     for path in export_paths(args.format, args.out):
         _output_file(path, "--out")
-    export_plans(plans, args.format, args.out, network=network, provenance=provenance)
+    (export_responsive if responsive else export_plans)(content, args.format, args.out, network=network,
+                                                        provenance=provenance)
     for path in export_paths(args.format, args.out):
         print(f"wrote {path}")
     return 0
@@ -747,7 +750,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("export", help="export a plan file (validated first)")
-    p.add_argument("planfile", help="signalopt JSON plan file, or a SUMO additional file (.xml) with static tlLogic")
+    p.add_argument("planfile", help="signalopt JSON plan file, a responsive plan file (json or ntcip: its patterns "
+                                    "and pattern selection settings), or a SUMO additional file (.xml) with static "
+                                    "tlLogic")
     p.add_argument("--network", required=True, help="SUMO .net.xml the plans are for")
     p.add_argument("--format", default="sumo", choices=export_formats,
                    help="json, sumo (static tlLogic), nema (SUMO NEMA dual ring), ntcip (NTCIP 1202 sheet: "

@@ -39,11 +39,13 @@ from ._xml import atomic_write_text, xml_escape
 from .errors import InputError, PlanError, UnsafePlanError
 from .formats.nema import actuated_phase_times_s, dual_ring, nema_additional_text
 from .formats.ntcip import DAY_TABLES as _DAY_TABLES
+from .formats.ntcip import RESPONSIVE_FIELD_UNITS, RESPONSIVE_TABLES
 from .formats.ntcip import ntcip_csv_text, ntcip_json_text, ntcip_units, unit_tables
 from .formats.utdf import utdf_text
 from .network import Network
 from .plan import PlanSet
-from .formats.planfile import plans_to_json
+from .responsive import SATURATION_FLOW_VEH_H, ResponsivePlans
+from .formats.planfile import plans_to_json, responsive_to_json
 from .roundtrip import nema_check
 from .safety import validate_plans, validate_schedule
 from .schedule import Schedule
@@ -377,5 +379,73 @@ def export_schedule(schedule: Schedule, fmt: str, out: str | Path, *, network: N
                      for path in paths}
     except PlanError as exc:
         raise PlanError(f"{out}: {fmt} schedule export refused: {exc}") from None
+    written = [atomic_write_text(path, text) for path, text in texts.items()]
+    return written[0]
+
+
+RESPONSIVE_FORMATS = ("json", "ntcip")
+#: How the section index is formed, for the sheet (see :mod:`signalopt.responsive`).
+_INDEX_RULE = ("section index = largest over approaches of the lane mean of (1 - w) x volume / saturation flow + "
+               "w x occupancy, smoothed exponentially; a pattern is entered at its entry level and left below its exit "
+               "level")
+
+
+def responsive_ntcip_units(responsive: ResponsivePlans, network: Network,
+                           timing: TimingOptions | None = None) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """NTCIP tables per signal for traffic-responsive plan selection: pattern ``k`` (1-based) runs
+    ``responsive.patterns[k - 1]`` (lightest first), then the TRPS settings (:data:`RESPONSIVE_TABLES`).
+
+    A pattern's entry level is the smoothed section index [%] at which the controller moves up to it (0 for
+    the first), its exit level the index below which it moves down again (the entry level less the
+    hysteresis).  Each signal's system detectors are listed with their distance from the stop line [m].
+    """
+    sel = responsive.selection
+    units = _pattern_units([(p.name, p) for p in responsive.patterns], responsive.signal_ids, network,
+                           timing or TimingOptions(), kind="pattern")
+    levels = [0.0, *sel.thresholds]
+    trps = [{"patternNumber": k, "entryLevelPct": round(100 * level, 1),
+             "exitLevelPct": round(100 * max(level - sel.hysteresis, 0.0), 1) if k > 1 else 0.0,
+             "description": plans.name} for k, (level, plans) in enumerate(zip(levels, responsive.patterns), 1)]
+    parameters = [{"computationInterval": int(sel.interval_s), "smoothingPct": round(100 * sel.smoothing, 1),
+                   "occupancyWeightPct": round(100 * sel.occupancy_weight, 1),
+                   "saturationFlow": int(SATURATION_FLOW_VEH_H), "description": _INDEX_RULE}]
+    lengths = {a.label: a.length_m for sid in responsive.signal_ids for a in network.signal(sid).approaches}
+    for sid, tables in units.items():
+        tables["trpsPatternTable"] = [dict(r) for r in trps]
+        tables["trpsParameterTable"] = [dict(r) for r in parameters]
+        own = [d for d in responsive.detectors if d.approach.partition(":")[0] == sid]
+        tables["systemDetectorTable"] = [
+            {"detectorNumber": k, "approach": d.approach, "lane": d.lane,
+             "distanceFromStopLine": round(lengths.get(d.approach, d.pos_m) - d.pos_m, 1)}
+            for k, d in enumerate(own, start=1)]
+    return units
+
+
+def export_responsive(responsive: ResponsivePlans, fmt: str, out: str | Path, *, network: Network,
+                      timing: TimingOptions | None = None, provenance: Mapping[str, Any] | None = None) -> Path:
+    """Validate traffic-responsive plans (every pattern) and write them.
+
+    ``json``: signalopt's responsive plan file; ``ntcip``: every pattern as an NTCIP 1202 pattern and split
+    table sharing one phase table, plus the pattern selection settings and system detectors
+    (:func:`responsive_ntcip_units`; CSV and/or JSON by the file name, as for plans).
+    """
+    if fmt not in RESPONSIVE_FORMATS:
+        raise InputError("--format", f"responsive plans export as {', '.join(RESPONSIVE_FORMATS)}", fmt)
+    for plans in responsive.patterns:
+        validate_plans(plans, network, timing=timing, source=f"{out} (pattern {plans.name})")
+    stamp = provenance_stamp(provenance, network, fmt=fmt)
+    paths = export_paths(fmt, out)
+    try:
+        if fmt == "json":
+            texts = {paths[0]: responsive_to_json(responsive, provenance=stamp)}
+        else:
+            units = responsive_ntcip_units(responsive, network, timing)
+            texts = {path: ntcip_json_text(units, provenance=stamp, field_units=RESPONSIVE_FIELD_UNITS)
+                     if path.suffix.lower() == ".json"
+                     else ntcip_csv_text(units, header_lines=_stamp_lines(stamp), tables=RESPONSIVE_TABLES,
+                                         field_units=RESPONSIVE_FIELD_UNITS)
+                     for path in paths}
+    except PlanError as exc:
+        raise PlanError(f"{out}: {fmt} responsive export refused: {exc}") from None
     written = [atomic_write_text(path, text) for path, text in texts.items()]
     return written[0]

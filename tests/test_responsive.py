@@ -4,6 +4,7 @@ search (journalled, resumable), the plan file and the command line."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -210,3 +211,43 @@ def test_the_command_writes_a_section_that_compare_runs(rising, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert any(line.startswith("trps ") for line in proc.stdout.splitlines())
+
+
+def test_the_section_exports_as_an_ntcip_pattern_library_with_its_selection_settings(rising, tmp_path):
+    """`signalopt export` of a responsive file: ntcip writes both patterns over one phase table, the entry and
+    exit levels, the selection settings and each system detector's distance from the stop line; json writes the
+    file back; an unsafe pattern is refused in one line and nothing is written."""
+    from signalopt.formats.ntcip import read_ntcip_csv
+
+    session, p0, p1, _ = rising
+    section = _section(session, p0, p1, 0.3)
+    path = write_responsive(section, tmp_path / "trps.json")
+    net = str(session.scenario.network_path)
+    proc = subprocess.run([sys.executable, "-m", "signalopt.cli", "export", str(path), "--network", net,
+                           "--format", "ntcip", "--out", str(tmp_path / "sheet")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    unit = read_ntcip_csv((tmp_path / "sheet.csv").read_text())["center"]
+    assert [r["patternCycleTime"] for r in unit["patternTable"]] == [90, 120]
+    assert sorted({r["splitNumber"] for r in unit["splitTable"]}) == [1, 2]
+    assert [(r["entryLevelPct"], r["exitLevelPct"], r["description"]) for r in unit["trpsPatternTable"]] == [
+        (0.0, 0.0, "ordinary"), (30.0, 28.0, "heavy")]
+    (params,) = unit["trpsParameterTable"]
+    assert (params["computationInterval"], params["smoothingPct"], params["saturationFlow"]) == (120, 100.0, 1800)
+    detectors = unit["systemDetectorTable"]
+    assert [d["lane"] for d in detectors] == [d.lane for d in section.detectors]
+    assert all(d["distanceFromStopLine"] == 40.0 for d in detectors)  # every approach is longer than 40 m
+    assert json.loads((tmp_path / "sheet.json").read_text())["units"]["center"]["trpsPatternTable"][1][
+        "entryLevelPct"] == 30.0
+    proc = subprocess.run([sys.executable, "-m", "signalopt.cli", "export", str(path), "--network", net,
+                           "--format", "json", "--out", str(tmp_path / "copy.json")], capture_output=True, text=True)
+    assert proc.returncode == 0 and read_responsive(tmp_path / "copy.json", network=session.network)[0] == section
+    # a pattern whose yellow is cut: refused before anything is written
+    cut = json.loads(path.read_text())
+    cut["patterns"][1]["plans"][0]["phases"][0]["yellow_s"] = 3.0  # ITE asks 3.3 s
+    cut["patterns"][1]["plans"][0]["phases"][0]["min_yellow_s"] = 3.0
+    cut["patterns"][1]["plans"][0]["phases"][0]["all_red_s"] += 0.3  # the same cycle
+    (tmp_path / "cut.json").write_text(json.dumps(cut))
+    proc = subprocess.run([sys.executable, "-m", "signalopt.cli", "export", str(tmp_path / "cut.json"), "--network",
+                           net, "--format", "ntcip", "--out", str(tmp_path / "cut")], capture_output=True, text=True)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "yellow cut" in proc.stderr and "pattern heavy" in proc.stderr and not list(tmp_path.glob("cut.*sv"))

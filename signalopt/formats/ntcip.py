@@ -71,7 +71,10 @@ TABLES = {"phaseTable": PHASE_FIELDS, "splitTable": SPLIT_FIELDS, "patternTable"
 OVERLAP_TYPE_NORMAL = 2
 #: Fields that hold a list of phase numbers, and free text (``description`` is signalopt's, not NTCIP's).
 LIST_FIELDS = frozenset({"phaseConcurrency", "sequenceData", "overlapIncludedPhases", "overlapModifierPhases"})
-TEXT_FIELDS = frozenset({"description"})
+TEXT_FIELDS = frozenset({"description", "approach", "lane"})
+#: Fields of the responsive sheet's TRPS tables that hold a decimal number.
+DECIMAL_FIELDS = frozenset({"entryLevelPct", "exitLevelPct", "smoothingPct", "occupancyWeightPct",
+                            "distanceFromStopLine"})
 #: NTCIP 1202 splitMode values used: maximum vehicle recall, and with pedestrian recall.
 SPLIT_MODE_MIN_RECALL = 3
 SPLIT_MODE_MAX_RECALL = 4
@@ -253,9 +256,10 @@ def ntcip_units(plans: PlanSet, network: Network,
     return {plan.signal_id: unit_tables(plan, network.signal(plan.signal_id), timing) for plan in plans}
 
 
-def ntcip_json_text(units: Mapping[str, Any], *, provenance: Mapping[str, Any]) -> str:
+def ntcip_json_text(units: Mapping[str, Any], *, provenance: Mapping[str, Any],
+                    field_units: Mapping[str, str] = FIELD_UNITS) -> str:
     doc = {"format": "NTCIP 1202 timing sheet (signalopt)", "provenance": dict(provenance),
-           "field_units": FIELD_UNITS, "offset_reference": "start of green of the earlier coordinated phase (splitCoordPhase)",
+           "field_units": dict(field_units), "offset_reference": "start of green of the earlier coordinated phase (splitCoordPhase)",
            "units": units}
     return json.dumps(doc, indent=2) + "\n"
 
@@ -268,16 +272,30 @@ DAY_PLAN_FIELDS = ("dayPlanNumber", "dayPlanEventNumber", "dayPlanHour", "dayPla
 ACTION_FIELDS = ("actionNumber", "actionPattern", "actionName")
 #: Tables of a time-of-day sheet: the unit tables plus the day plan and its actions.
 DAY_TABLES = {**TABLES, "dayPlanTable": DAY_PLAN_FIELDS, "actionTable": ACTION_FIELDS}
+TRPS_PATTERN_FIELDS = ("patternNumber", "entryLevelPct", "exitLevelPct", "description")
+TRPS_PARAMETER_FIELDS = ("computationInterval", "smoothingPct", "occupancyWeightPct", "saturationFlow",
+                         "description")
+SYSTEM_DETECTOR_FIELDS = ("detectorNumber", "approach", "lane", "distanceFromStopLine")
+#: Tables of a traffic-responsive sheet: the unit tables over every pattern, then the pattern selection (TRPS)
+#: settings and the system detectors.  NTCIP 1202 has no TRPS objects (field masters keep them, NTCIP 1210):
+#: these three tables are signalopt's layout of the settings an engineer keys into the master or controller.
+RESPONSIVE_TABLES = {**TABLES, "trpsPatternTable": TRPS_PATTERN_FIELDS, "trpsParameterTable": TRPS_PARAMETER_FIELDS,
+                     "systemDetectorTable": SYSTEM_DETECTOR_FIELDS}
+#: Units of a responsive sheet's fields (TRPS levels in percent of the section index, which is a share of
+#: saturation flow and of time).
+RESPONSIVE_FIELD_UNITS = {**FIELD_UNITS, "entryLevelPct": "%", "exitLevelPct": "%", "computationInterval": "s",
+                          "smoothingPct": "%", "occupancyWeightPct": "%", "saturationFlow": "veh/h/lane",
+                          "distanceFromStopLine": "m"}
 
 
 def ntcip_csv_text(units: Mapping[str, Any], *, header_lines: Sequence[str],
-                   tables: Mapping[str, Sequence[str]] = TABLES) -> str:
+                   tables: Mapping[str, Sequence[str]] = TABLES, field_units: Mapping[str, str] = FIELD_UNITS) -> str:
     """CSV: ``#`` comment lines, then per signal a ``unit,<id>`` line and its tables
     (a ``table,<name>`` line, the field names, the rows; lists space-separated)."""
     buf = io.StringIO()
     for line in header_lines:
         buf.write(f"# {line}\n")
-    buf.write("# units: " + "; ".join(f"{k} {v}" for k, v in FIELD_UNITS.items()) + "\n")
+    buf.write("# units: " + "; ".join(f"{k} {v}" for k, v in field_units.items()) + "\n")
     buf.write("# patternOffsetTime: to the start of green of the earlier coordinated phase (splitCoordPhase 1); "
               "description: signalopt's note on the row, not an NTCIP object\n")
     w = csv.writer(buf, lineterminator="\n")
@@ -293,7 +311,8 @@ def ntcip_csv_text(units: Mapping[str, Any], *, header_lines: Sequence[str],
 
 
 def read_ntcip_csv(text: str, *, source: str = "NTCIP CSV") -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Parse a sheet written by :func:`ntcip_csv_text` back into its tables (integers, lists of integers)."""
+    """Parse a sheet written by :func:`ntcip_csv_text` back into its tables (integers, lists of integers, the
+    text and decimal fields as such)."""
     units: dict[str, dict[str, list[dict[str, Any]]]] = {}
     unit = table = None
     fields: list[str] | None = None
@@ -320,6 +339,8 @@ def read_ntcip_csv(text: str, *, source: str = "NTCIP CSV") -> dict[str, dict[st
                     rec[f] = [int(x) for x in v.split()]
                 elif f in TEXT_FIELDS:
                     rec[f] = v
+                elif f in DECIMAL_FIELDS:
+                    rec[f] = float(v)
                 else:
                     rec[f] = int(v)
             units[unit][table].append(rec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,12 @@ def write_plans(plans: PlanSet, path: str | Path, *, provenance: dict[str, Any] 
 def read_plans(path: str | Path, *, network: Network | None = None) -> PlanSet:
     """Read a signalopt JSON plan file; with ``network``, check its signals and link counts."""
     return read_plan_file(path, network=network)[0]
+
+
+def is_responsive_file(path: str | Path) -> bool:
+    """Whether ``path`` is a responsive plan file (a JSON object whose ``kind`` is ``responsive``)."""
+    path = check_file(Path(path), "plan file")
+    return path.suffix.lower() != ".xml" and read_json_object(path, "plan file").get("kind") == "responsive"
 
 
 def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple[PlanSet, dict[str, Any]]:
@@ -82,13 +89,18 @@ def _check_links(path: Path, plans: PlanSet, network: Network) -> None:
                                    f"the network {signal.n_links}", plan.phases[0].state)
 
 
+def responsive_to_json(section: ResponsivePlans, *, provenance: Mapping[str, Any] | None = None) -> str:
+    """A traffic-responsive section (patterns, selection settings, system detectors) as signalopt JSON text."""
+    doc = section.to_dict()
+    doc = {"schema_version": doc.pop("schema_version"), "kind": doc.pop("kind"),
+           "generator": f"signalopt {__version__}", "provenance": dict(provenance or {}), **doc}
+    return json.dumps(doc, indent=2) + "\n"
+
+
 def write_responsive(section: ResponsivePlans, path: str | Path, *, provenance: dict[str, Any] | None = None
                      ) -> Path:
     """Write a traffic-responsive section (patterns, selection settings, system detectors) as signalopt JSON."""
-    doc = section.to_dict()
-    doc = {"schema_version": doc.pop("schema_version"), "kind": doc.pop("kind"),
-           "generator": f"signalopt {__version__}", "provenance": provenance or {}, **doc}
-    return atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
+    return atomic_write_text(path, responsive_to_json(section, provenance=provenance))
 
 
 def read_responsive(path: str | Path, *, network: Network | None = None) -> tuple[ResponsivePlans, dict[str, Any]]:
