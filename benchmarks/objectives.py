@@ -19,7 +19,7 @@ not already near-optimal.
 all_red_s = 0) instead of ITE's formulas: a diagnostic that shows what the ITE clearances cost against existing
 timing that runs shorter ones (netconvert writes 3 s yellows and no all-red); the target is measured without it.
 Usage: python benchmarks/objectives.py [--objectives queue/guarded,queue,pi] [--budget 12] [--names grid3_turn,...]
-       [--no-bundled] [--workers 2] [--clearance-standard YELLOW_S,ALL_RED_S]
+       [--no-bundled] [--workers 2] [--clearance-standard YELLOW_S,ALL_RED_S] [--control fixed|actuated|coordinated]
 """
 
 from __future__ import annotations
@@ -62,13 +62,13 @@ def objective_of(spec: str, existing: Metrics | None):  # noqa: ANN201 - a name,
     return NoWorseThan(objective, existing, **({"margin": float(margin) / 100} if margin else {}))
 
 
-def measure(scenario: Path | Scenario, objectives: list[str], *, budget: int | None,
-            workers: int) -> dict[str, tuple] | str:
+def measure(scenario: Path | Scenario, objectives: list[str], *, budget: int | None, workers: int,
+            control: str = "fixed") -> dict[str, tuple] | str:
     """Per objective: (delay %, its CI, p95 queue %, its CI, recommended) against the existing timing, or why
     not run."""
     with Session(scenario, workers=workers) as session:
         try:
-            check_retimable(session)
+            check_retimable(session, control=control)
         except SignaloptError as exc:
             return f"not retimable: {str(exc).splitlines()[0]}"
         plans = []
@@ -78,7 +78,7 @@ def measure(scenario: Path | Scenario, objectives: list[str], *, budget: int | N
                                     n_opt_seeds=len(existing.runs), workers=workers)
         recommended = {}
         for name in objectives:
-            res = optimise(session, objective=objective_of(name, existing), budget=budget, rng=0,
+            res = optimise(session, objective=objective_of(name, existing), budget=budget, rng=0, control=control,
                            options={"analytic_presearch": DEFAULT_PRESEARCH})
             plans.append(PlanSet(res.best_plans.plans, name=name))
             recommended[name] = recommendation(res.best_metrics, existing)[0]
@@ -104,6 +104,8 @@ def main() -> int:
     ap.add_argument("--no-bundled", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
     add_clearance_standard(ap)
+    ap.add_argument("--control", choices=("fixed", "actuated", "coordinated"), default="fixed",
+                    help="what the optimiser retimes, as signalopt run --control (default fixed)")
     args = ap.parse_args()
     objectives = [o.strip() for o in args.objectives.split(",")]
     for o in objectives:
@@ -118,7 +120,7 @@ def main() -> int:
     t0 = time.perf_counter()
     for scenario in scenarios:
         got = measure(scenario_under(scenario, args.clearance_standard), objectives, budget=args.budget,
-                      workers=args.workers)
+                      workers=args.workers, control=args.control)
         if isinstance(got, str):
             print(f"{scenario.stem:<28} skipped: {got}")
             continue

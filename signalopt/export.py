@@ -286,9 +286,12 @@ SCHEDULE_FORMATS = ("json", "sumo", "ntcip")
 
 def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence[str], network: Network,
                    timing: TimingOptions, *, kind: str) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """NTCIP tables per signal for a library of named plan sets (each a ``kind``: period, pattern): pattern and
-    split table ``k`` (1-based) run ``patterns[k - 1]``; one phase table serves them all (``phaseMaximum1`` the longest green of any pattern);
-    patterns that order their phases otherwise (leading or lagging lefts) get their own sequence."""
+    """NTCIP tables per signal for a library of named plan sets (each a ``kind``: period, pattern).
+
+    Pattern and split table ``k`` (1-based) run ``patterns[k - 1]``; one phase table serves them all
+    (``phaseMaximum1`` the longest green of any pattern); patterns that order their phases otherwise (leading or
+    lagging lefts) get their own sequence.
+    """
     units: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for sid in signal_ids:
         signal = network.signal(sid)
