@@ -244,7 +244,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         print(f"{scenario.name}: objective {existing_fun:.2f} for the existing timing as it runs; "
               f"{result.x0_fun:.2f} at the optimiser's start (the existing plans within its encoding: "
               f"{scenario.timing.clearance_rule}, "
-              f"{'a cycle per signal' if args.per_signal_cycle else 'one common cycle'}) -> {result.fun:.2f} optimised after "
+              f"{'a cycle per signal' if args.per_signal_cycle else 'one common cycle'}) -> "
+              f"{result.fun:.2f} optimised after "
               f"{result.nfev} candidates ({result.nsim_run} new simulations); {result.message}")
         if result.fun > existing_fun:
             print("  warning: the optimised plans score worse than the existing timing as it runs "
