@@ -58,6 +58,11 @@ class TimingOptions:
             lo, hi = TIMING_RANGES[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
                 raise PlanError(f"timing.{name} must be a number from {lo:g} to {hi:g} ({value!r})")
+        for name in OPTIONAL_TIMING:
+            value = getattr(self, name)
+            # plans are written in tenths of a second: a standard between two would be rounded up silently
+            if value is not None and abs(value * 10 - round(value * 10)) > 1e-9:
+                raise PlanError(f"timing.{name} must be a multiple of 0.1 s ({value!r})")
         if self.min_cycle_s >= self.max_cycle_s:
             raise PlanError(f"timing.min_cycle_s must be below max_cycle_s ({self.max_cycle_s:g}) "
                             f"({self.min_cycle_s:g})")
@@ -68,17 +73,19 @@ class TimingOptions:
 
     @property
     def yellow_rule(self) -> str:
-        """Where the minimum yellow comes from, for messages: ``"ITE"`` or the fixed standard."""
-        return "ITE" if self.yellow_s is None else f"standard {self.yellow_s:g} s"
+        """Where the minimum yellow comes from, for messages beside its value: ``"ITE"`` or ``"standard"``."""
+        return "ITE" if self.yellow_s is None else "standard"
 
     @property
     def all_red_rule(self) -> str:
-        """Where the minimum all-red comes from, for messages: ``"ITE"`` or the fixed standard."""
-        return "ITE" if self.all_red_s is None else f"standard {self.all_red_s:g} s"
+        """Where the minimum all-red comes from, for messages beside its value: ``"ITE"`` or ``"standard"``."""
+        return "ITE" if self.all_red_s is None else "standard"
 
     @property
     def clearance_rule(self) -> str:
-        """Both clearance rules in words, for logs and reports."""
+        """Both clearance rules in words, with a standard's values, for logs and reports."""
         if self.yellow_s is None and self.all_red_s is None:
             return "ITE clearances"
-        return f"yellow {self.yellow_rule}, all-red {self.all_red_rule}"
+        yellow = "ITE" if self.yellow_s is None else f"standard {self.yellow_s:g} s"
+        all_red = "ITE" if self.all_red_s is None else f"standard {self.all_red_s:g} s"
+        return f"yellow {yellow}, all-red {all_red}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from signalopt.encoding import make_encoding
 from signalopt.errors import PlanError, UnsafePlanError
 from signalopt.network import Network, read_network
 from signalopt.plan import Phase, PlanSet, TimingPlan
-from signalopt.programs import existing_plans
+from signalopt.programs import existing_plans, stage_requirements
 from signalopt.safety import MAX_CYCLE_S, Violation, check_plan, check_plans, validate_plans
 from signalopt.options import TimingOptions
 
@@ -317,17 +318,34 @@ def test_fixed_standard_replaces_ite_and_never_shortens_the_programme() -> None:
     plan = safe(ISOLATED)["center"]
     short = with_phase(plan, 0, forge(plan.phases[0], yellow_s=2.9, min_yellow_s=2.9))
     assert str(only(check_plan(short, net(ISOLATED), STANDARD), "yellow cut")) == \
-        "center stage 1: yellow cut (2.9 s; limit 3 s (standard 3 s, >= 3 s))"
+        "center stage 1: yellow cut (2.9 s; limit 3 s (standard, >= 3 s))"
     # a standard all-red of 1 s holds a plan to it where ITE would ask for more or less
     one = TimingOptions(all_red_s=1.0)
     bare = with_phase(plan, 1, forge(plan.phases[1], all_red_s=0.5, min_all_red_s=0.5))
     assert str(only(check_plan(bare, net(ISOLATED), one), "all-red cut")) == \
-        "center stage 2: all-red cut (0.5 s; limit 1 s (standard 1 s))"
+        "center stage 2: all-red cut (0.5 s; limit 1 s (standard))"
     assert one.clearance_rule == "yellow ITE, all-red standard 1 s" and TIMING.clearance_rule == "ITE clearances"
 
 
+def test_a_standard_above_ite_raises_every_yellow_and_holds_plans_to_it() -> None:
+    """A 4 s standard yellow is above ITE's 3.3 s at 50 km/h: built plans get it and a 3.5 s yellow is refused;
+    a stage after which no vehicle stops (the next stage keeps every green) needs no change interval at all."""
+    four = TimingOptions(yellow_s=4.0, all_red_s=1.5)
+    existing = existing_plans(net(ISOLATED), four)[0]
+    enc = make_encoding(net(ISOLATED), existing, four)
+    built = enc.decode(np.full(enc.size, 0.5))["center"]
+    assert {(p.yellow_s, p.all_red_s) for p in built.phases} == {(4.0, 2.0)}  # the programme's 2 s all-red stays
+    short = with_phase(built, 0, forge(built.phases[0], yellow_s=3.5, min_yellow_s=3.5))
+    assert str(only(check_plan(short, net(ISOLATED), four), "yellow cut")) == \
+        "center stage 1: yellow cut (3.5 s; limit 4 s (standard, >= 3 s))"
+    assert check_plan(short, net(ISOLATED), TimingOptions(all_red_s=1.5)) == []  # ITE's yellow is only 3.3 s
+    state = built.phases[0].state
+    carried = stage_requirements(net(ISOLATED).signal("center"), state, state, four)
+    assert (carried.min_yellow_s, carried.min_all_red_s) == (0.0, 0.0)
+
+
 @pytest.mark.parametrize(("field", "value"), [("yellow_s", 2.5), ("yellow_s", 6.5), ("all_red_s", -1.0),
-                                               ("all_red_s", 7.0), ("yellow_s", True)])
+                                               ("all_red_s", 7.0), ("yellow_s", True), ("yellow_s", 3.05)])
 def test_fixed_standard_out_of_range_is_refused(field: str, value: object) -> None:
-    with pytest.raises(PlanError, match=rf"timing\.{field} .*\({value!r}\)"):
+    with pytest.raises(PlanError, match=rf"timing\.{field} .*\({re.escape(repr(value))}\)"):
         TimingOptions(**{field: value})
