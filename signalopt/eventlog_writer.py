@@ -359,8 +359,8 @@ def _write(prepared: Prepared, network: Network, plans: PlanSet, out: Path, work
     lines.append("</additional>")
     (work / "loops.add.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # a coordinated actuated plan runs in SUMO's NEMA controller, whose rings come from the network
-    (work / "plans.add.xml").write_text(plans_additional(plans, program_id=RUN_PROGRAM_ID, network=network),
-                                        encoding="utf-8")
+    (work / "plans.add.xml").write_text(plans_additional(plans, program_id=RUN_PROGRAM_ID, network=network,
+                                                         step_s=step_s), encoding="utf-8")
     cmd = [str(_sumo.binary("sumo")), "-n", prepared.network_path, "-r", ",".join(prepared.route_files),
            "-a", ",".join([*prepared.additional_files, str(work / "plans.add.xml"), str(work / "loops.add.xml")]),
            "--begin", f"{prepared.begin_s:g}", "--end", f"{prepared.end_s:g}", "--seed", str(seed),

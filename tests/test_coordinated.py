@@ -25,7 +25,7 @@ from signalopt.detectors import actuated_plan
 from signalopt.errors import InputError, PlanError
 from signalopt.evaluator import simulate
 from signalopt.export import export_plans
-from signalopt.formats.nema import dual_ring
+from signalopt.formats.nema import STEP_LAG, dual_ring
 from signalopt.movements import SWITCHES_FILE, read_switches
 from signalopt.network import Network, read_network
 from signalopt.optimiser import optimise
@@ -301,15 +301,20 @@ def test_a_pareto_front_of_coordinated_actuated_plans(tmp_path: Path, isolated_n
 
 
 def test_the_event_log_writer_logs_a_coordinated_actuated_plan(tmp_path: Path) -> None:
-    """A controller log of the isolated junction run coordinated-actuated in SUMO's NEMA controller: the
-    coordinated phases yield at the same point of every cycle; the others gap out early, and none runs past
-    its force-off (where its green ends in the fixed-time plan, counted from its ring's yield point)."""
+    """A controller log of the isolated junction run coordinated-actuated in SUMO's NEMA controller (at the
+    log's 0.1 s steps), its left turns' splits at their 5 s minimum: the coordinated phases yield at the same
+    point of every cycle; the others gap out early, none runs past its force-off (where its green ends in the
+    fixed-time plan, counted from its ring's yield point) and none is cut below its minimum green by more than
+    the controller's step lag."""
     import csv
 
     from signalopt.eventlog_writer import write_event_log
 
     scenario = read_scenario(ROOT / "scenarios" / "isolated.toml")
     base = made_safe(scenario_plans(scenario, net())[0], net(), TIMING)[0]["center"]
+    greens = [p.green_s for p in base.phases]
+    spare = greens[0] + greens[2] - 2 * TIGHT_LEFT_S
+    base = base.with_timings([TIGHT_LEFT_S, greens[1] + spare / 2, TIGHT_LEFT_S, greens[3] + spare / 2])
     plan = coordinated(replace(base, offset_s=OFFSET_S))
     prepared = prepare(scenario, net())
     run = write_event_log(replace(prepared, end_s=prepared.begin_s + 1800), net(), PlanSet((plan,), name="c"),
@@ -335,5 +340,10 @@ def test_the_event_log_writer_logs_a_coordinated_actuated_plan(tmp_path: Path) -
         ref, ref_time = yields[ph.ring], events[(yields[ph.ring].number, "7")][0]
         force_off = (ph.start_s + ph.green_s - ref.start_s - ref.green_s) % cycle
         assert all((e - ref_time) % cycle <= force_off + 0.15 for e in ends), (ph.number, force_off)
-        gapped += sum(e - s < ph.green_s - 1.0 for s, e in zip(starts, ends))
+        minimum = min(plan.actuation.stages[k].min_green_s for k in ph.stages)
+        logged = [e - s for s, e in zip(starts, ends)]
+        # SUMO's NEMA controller may enter a tight phase STEP_LAG steps late (nema_tllogic's step_s): 0.2 s at
+        # the log's 0.1 s steps, where a programme written for 1 s steps would cut it by 2 s
+        assert min(logged) >= minimum - STEP_LAG * 0.1 - 0.05, (ph.number, minimum, min(logged))
+        gapped += sum(g < ph.green_s - 1.0 for g in logged)
     assert gapped > 0

@@ -94,7 +94,7 @@ RUN_PROGRAM_ID = "signalopt-eval"
 
 
 def plans_additional(plans: PlanSet, *, program_id: str | None = None, controller: str = "static",
-                     network: Network | None = None) -> str:
+                     network: Network | None = None, step_s: float = SIMULATION_STEP_S) -> str:
     """SUMO additional XML with one ``tlLogic`` per plan.
 
     ``controller="static"`` writes the plans as they are: fixed time;
@@ -102,7 +102,7 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
     a plan with a free :class:`~signalopt.actuated.Actuation` (:func:`_actuated_lines`);
     SUMO's ``NEMA`` controller for a coordinated one (its force-offs hold the
     plan's cycle, offset and splits: :func:`~signalopt.formats.nema.nema_tllogic`,
-    with its detectors), which needs the plans' ``network``.
+    with its detectors), which needs the plans' ``network`` and the ``step_s`` [s] SUMO will run it at.
     ``"actuated"`` and ``"delay_based"`` write SUMO's stock adaptive
     programmes over the same stages: each green may run from its minimum
     (vehicle minimum, or walk plus pedestrian clearance) to its maximum
@@ -121,7 +121,7 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
     for plan in plans:
         pid = xml_escape(program_id or plan.program_id)
         if kind == "static" and plan.actuation is not None:
-            lines += (_coordinated_lines(plan, network, program_id or plan.program_id)
+            lines += (_coordinated_lines(plan, network, program_id or plan.program_id, step_s=step_s)
                       if plan.actuation.mode == "coordinated"
                       else _actuated_lines(plan, plan.actuation, pid))
             continue
@@ -154,18 +154,19 @@ def check_programmes(plans: PlanSet, network: Network) -> None:
             _coordinated_lines(plan, network, RUN_PROGRAM_ID)
 
 
-def _coordinated_lines(plan: TimingPlan, network: Network | None, program_id: str) -> list[str]:
+def _coordinated_lines(plan: TimingPlan, network: Network | None, program_id: str, *,
+                       step_s: float = SIMULATION_STEP_S) -> list[str]:
     """Lane-area detectors and a ``NEMA`` tlLogic running a coordinated actuated ``plan``.
 
     SUMO's stage-based actuated controller has no force-offs; its NEMA controller has them, and needs the
-    signal's links and approaches to build the rings and barriers.  Written for a run at
-    :data:`SIMULATION_STEP_S` (a phase with a tight split keeps being served: see ``nema_tllogic``'s ``step_s``).
+    signal's links and approaches to build the rings and barriers.  Written for a run at ``step_s`` [s] (a phase
+    with a tight split keeps being served: see ``nema_tllogic``'s ``step_s``).
     """
     if network is None:
         raise PlanError(f"signal {plan.signal_id}: a coordinated actuated plan needs force-offs, which SUMO's "
                         f"stage-based actuated controller does not have; export it with --format nema (SUMO's "
                         f"NEMA controller) or ntcip")
-    return nema_tllogic(plan, network.signal(plan.signal_id), program_id=program_id, step_s=SIMULATION_STEP_S)
+    return nema_tllogic(plan, network.signal(plan.signal_id), program_id=program_id, step_s=step_s)
 
 
 def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str) -> list[str]:
