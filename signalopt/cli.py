@@ -507,6 +507,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     content, provenance = (read_responsive if responsive else read_plan_file)(args.planfile, network=network)
     for path in export_paths(args.format, args.out):
         _output_file(path, "--out")
+        if path.resolve() == Path(args.planfile).resolve():
+            raise InputError("--out", "would overwrite the plan file it exports", str(path))
     (export_responsive if responsive else export_plans)(content, args.format, args.out, network=network,
                                                         provenance=provenance)
     for path in export_paths(args.format, args.out):

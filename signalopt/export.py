@@ -285,8 +285,9 @@ SCHEDULE_FORMATS = ("json", "sumo", "ntcip")
 
 
 def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence[str], network: Network,
-                   timing: TimingOptions, *, kind: str) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """NTCIP tables per signal for a library of named plan sets (each a ``kind``: period, pattern).
+                   timing: TimingOptions, *, kind: str, hint: str) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """NTCIP tables per signal for a library of named plan sets (each a ``kind``: period, pattern; ``hint`` ends
+    a refusal with what the user can do).
 
     Pattern and split table ``k`` (1-based) run ``patterns[k - 1]``; one phase table serves them all
     (``phaseMaximum1`` the longest green of any pattern); patterns that order their phases otherwise (leading or
@@ -312,7 +313,7 @@ def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence
                     if kept[what] != row[what]:
                         raise PlanError(f"signal {sid}: {kind} {name!r} gives phase {row['phaseNumber']} another "
                                         f"{what} ({row[what]} against {kept[what]}); one NTCIP phase table cannot "
-                                        f"hold both: export the {kind}s one by one")
+                                        f"hold both: {hint}")
                 for what in ("phaseMinimumGreen", "phaseYellowChange", "phaseRedClear", "phaseWalk",
                              "phasePedestrianClear", "phaseMaximum1", "phaseMaximum2", "phasePassage"):
                     kept[what] = max(kept[what], row[what])
@@ -321,7 +322,7 @@ def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence
             elif [(o["overlapIncludedPhases"], o["description"]) for o in t["overlapTable"]] != [
                     (o["overlapIncludedPhases"], o["description"]) for o in tables["overlapTable"]]:
                 raise PlanError(f"signal {sid}: {kind} {name!r} has other overlaps than the first; one NTCIP overlap "
-                                f"table cannot hold both: export the {kind}s one by one")
+                                f"table cannot hold both: {hint}")
             seq = [r["sequenceData"] for r in t["sequenceTable"]]
             if seq not in [[r["sequenceData"] for r in known] for known in sequences]:
                 sequences.append([{**r, "sequenceNumber": len(sequences) + 1} for r in t["sequenceTable"]])
@@ -346,7 +347,7 @@ def schedule_ntcip_units(schedule: Schedule, network: Network,
     lagging lefts) get their own sequence, named by their pattern.
     """
     units = _pattern_units([(p.name, p.plans) for p in schedule.periods], schedule.signal_ids, network,
-                           timing or TimingOptions(), kind="period")
+                           timing or TimingOptions(), kind="period", hint="export the periods one by one")
     for tables in units.values():
         tables["dayPlanTable"], tables["actionTable"] = [], []
         for k, period in enumerate(schedule.periods, start=1):
@@ -404,7 +405,9 @@ def responsive_ntcip_units(responsive: ResponsivePlans, network: Network,
     """
     sel = responsive.selection
     units = _pattern_units([(p.name, p) for p in responsive.patterns], responsive.signal_ids, network,
-                           timing or TimingOptions(), kind="pattern")
+                           timing or TimingOptions(), kind="pattern",
+                           hint="a controller switching between them needs patterns over the same phases (give "
+                                "every pattern the same stages in the same order)")
     levels = [0.0, *sel.thresholds]
     trps = [{"patternNumber": k, "entryLevelPct": round(100 * level, 1),
              "exitLevelPct": round(100 * max(level - sel.hysteresis, 0.0), 1) if k > 1 else 0.0,
@@ -412,15 +415,14 @@ def responsive_ntcip_units(responsive: ResponsivePlans, network: Network,
     parameters = [{"computationInterval": int(sel.interval_s), "smoothingPct": round(100 * sel.smoothing, 1),
                    "occupancyWeightPct": round(100 * sel.occupancy_weight, 1),
                    "saturationFlow": int(SATURATION_FLOW_VEH_H), "description": _INDEX_RULE}]
-    lengths = {a.label: a.length_m for sid in responsive.signal_ids for a in network.signal(sid).approaches}
     for sid, tables in units.items():
         tables["trpsPatternTable"] = [dict(r) for r in trps]
         tables["trpsParameterTable"] = [dict(r) for r in parameters]
-        own = [d for d in responsive.detectors if d.approach.partition(":")[0] == sid]
+        lengths = {a.label: a.length_m for a in network.signal(sid).approaches}
+        own = [d for d in responsive.detectors if d.approach in lengths]
         tables["systemDetectorTable"] = [
             {"detectorNumber": k, "approach": d.approach, "lane": d.lane,
-             "distanceFromStopLine": round(lengths.get(d.approach, d.pos_m) - d.pos_m, 1)}
-            for k, d in enumerate(own, start=1)]
+             "distanceFromStopLine": round(lengths[d.approach] - d.pos_m, 1)} for k, d in enumerate(own, start=1)]
     return units
 
 

@@ -246,8 +246,14 @@ def test_the_section_exports_as_an_ntcip_pattern_library_with_its_selection_sett
     cut["patterns"][1]["plans"][0]["phases"][0]["yellow_s"] = 3.0  # ITE asks 3.3 s
     cut["patterns"][1]["plans"][0]["phases"][0]["min_yellow_s"] = 3.0
     cut["patterns"][1]["plans"][0]["phases"][0]["all_red_s"] += 0.3  # the same cycle
-    (tmp_path / "cut.json").write_text(json.dumps(cut))
-    proc = subprocess.run([sys.executable, "-m", "signalopt.cli", "export", str(tmp_path / "cut.json"), "--network",
-                           net, "--format", "ntcip", "--out", str(tmp_path / "cut")], capture_output=True, text=True)
+    (tmp_path / "cut_in.json").write_text(json.dumps(cut))
+    proc = subprocess.run([sys.executable, "-m", "signalopt.cli", "export", str(tmp_path / "cut_in.json"),
+                           "--network", net, "--format", "ntcip", "--out", str(tmp_path / "cut")],
+                          capture_output=True, text=True)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    assert "yellow cut" in proc.stderr and "pattern heavy" in proc.stderr and not list(tmp_path.glob("cut.*sv"))
+    assert "yellow cut" in proc.stderr and "pattern heavy" in proc.stderr
+    assert not (tmp_path / "cut.csv").exists() and not (tmp_path / "cut.json").exists()
+    # and an export onto its own input is refused before anything is written
+    proc = subprocess.run([sys.executable, "-m", "signalopt.cli", "export", str(path), "--network", net,
+                           "--format", "json", "--out", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "would overwrite the plan file it exports" in proc.stderr
