@@ -737,10 +737,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objectives", metavar="A,B[,...]",
                    help="optimise the Pareto front over two or more of delay, queue, stops, spillback, ped_delay and "
                         "compare its knee and each objective's best (knee, best-<objective>)")
-    p.add_argument("--control", choices=("fixed", "actuated", "coordinated"), default="fixed",
-                   help="fixed: retime cycle, splits, offsets (default); actuated: tune actuated settings over the "
-                        "existing stages; coordinated: retime cycle, splits, offsets run coordinated-actuated "
-                        "(SUMO's NEMA controller; plans exported as nema)")
+    p.add_argument("--control", choices=("auto", "fixed", "actuated", "coordinated"), default="auto",
+                   help="auto (default): the kind of controller the signals run today (actuated where every one "
+                        "runs actuated or NEMA control, else fixed time); fixed: retime cycle, splits, offsets; "
+                        "actuated: tune actuated settings over the existing stages; coordinated: retime cycle, "
+                        "splits, offsets run coordinated-actuated (SUMO's NEMA controller; plans exported as nema)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_run)
 

@@ -28,6 +28,7 @@ from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_
                      plot_split_monitor, plot_time_space, write_report)
 from .scenario import Scenario
 from .session import Session, borrow_session, scenario_of
+from .programs import running_control
 from .study import CONTROLS
 from .trace import find_corridor, pcd_groups, run_trace
 
@@ -70,7 +71,23 @@ def check_retimable(session: Session, *, control: str = "fixed") -> list[str]:
 #: Control run by plans each ``--control`` writes, and the SUMO format that holds them: SUMO's stage-based
 #: programmes have no force-offs, its NEMA controller does.
 SUMO_FORMAT = {"fixed": "sumo", "actuated": "sumo", "coordinated": "nema"}
+#: ``control`` that retimes the kind of controller the signals run today (:func:`resolve_control`).
+AUTO_CONTROL = "auto"
 _CONTROL_NOTE = {"fixed": "", "actuated": ", actuated settings", "coordinated": ", coordinated-actuated"}
+
+
+def resolve_control(session: Session, control: str) -> tuple[str, str]:
+    """``control`` as the optimiser takes it, and why: ``"auto"`` is the kind of controller the retimed signals
+    run today (:func:`~signalopt.programs.running_control`), fixed time where the existing timing is a plan file
+    or a schedule (fixed-time plans); any other value is returned as given."""
+    if control != AUTO_CONTROL:
+        if control not in CONTROLS:
+            raise InputError("--control", f"control must be {AUTO_CONTROL} or one of {', '.join(CONTROLS)}", control)
+        return control, f"--control {control}"
+    scen = session.scenario
+    if scen.plans_path is not None or scen.schedule_path is not None:
+        return "fixed", "the existing timing is a fixed-time plan file: retiming its cycle, splits and offsets"
+    return running_control(session.network, [p.signal_id for p in session.existing])
 
 
 def default_budget(sim_s: float, *, n_opt_seeds: int, workers: int) -> int:
@@ -116,6 +133,8 @@ class JobResult:
     advice: str = ""
     #: new plan sets the optimiser was given (the default sized by the simulation time, or ``budget``)
     budget: int = 0
+    #: what was retimed (``fixed``, ``actuated``, ``coordinated``: ``auto`` resolved, :func:`resolve_control`)
+    control: str = ""
 
     @property
     def candidates(self) -> tuple[str, ...]:
@@ -129,7 +148,7 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
             compare_seeds: Sequence[int] = DEFAULT_COMPARE_SEEDS, baselines: Sequence[str] = BASELINES,
             workers: int = 2, rng: int = 0, resume: bool = False, progress: bool = True,
             analytic_presearch: int = DEFAULT_PRESEARCH, objective: Objective = "queue",
-            objectives: str | Sequence[str] | None = None, control: str = "fixed", guard: bool = True,
+            objectives: str | Sequence[str] | None = None, control: str = AUTO_CONTROL, guard: bool = True,
             log=print, executor: Any = None) -> JobResult:  # noqa: ANN001 - any print-like callable
     """Run the main job end to end (see module docstring); returns where everything went.
 
@@ -140,10 +159,11 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     not buy a shorter queue with delay.  With ``objectives`` (two or more of :data:`signalopt.pareto.FRONT_OBJECTIVES`)
     the optimiser searches the Pareto front (:func:`~signalopt.pareto.optimise_front`, no analytic pre-search: its first generation holds the
     warm starts), and the front's knee and each objective's best are compared and exported as ``knee``,
-    ``best-<objective>``.  ``control="actuated"`` optimises actuated settings over the existing stages instead
-    of fixed-time plans (:mod:`signalopt.actuated_encoding`); ``control="coordinated"`` optimises fixed-time
-    plans run coordinated-actuated (:class:`~signalopt.actuated_encoding.CoordinatedEncoding`), exported for
-    SUMO's NEMA controller (``--format nema``) beside the signalopt JSON.
+    ``best-<objective>``.  ``control`` is what is retimed: ``"fixed"`` fixed-time plans; ``"actuated"``
+    actuated settings over the existing stages (:mod:`signalopt.actuated_encoding`); ``"coordinated"``
+    fixed-time plans run coordinated-actuated (:class:`~signalopt.actuated_encoding.CoordinatedEncoding`),
+    exported for SUMO's NEMA controller (``--format nema``) beside the signalopt JSON; ``"auto"`` (the
+    default) the kind of controller the signals run today (:func:`resolve_control`).
 
     One :class:`~signalopt.session.Session` (network, existing plans, prepared demand, executor) serves
     every stage.  ``executor`` (an :class:`~signalopt.executors.Executor`) runs every simulation; default
@@ -152,8 +172,8 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     t0 = time.perf_counter()
     if budget is not None:
         check_budget(budget)  # before the first simulation, not after it
-    if control not in CONTROLS:
-        raise InputError("--control", f"control must be one of {', '.join(CONTROLS)}", control)
+    if control != AUTO_CONTROL and control not in CONTROLS:
+        raise InputError("--control", f"control must be {AUTO_CONTROL} or one of {', '.join(CONTROLS)}", control)
     objectives = parse_objectives(objectives) if objectives is not None else None
     scen = scenario_of(scenario if scenario is not None else find_default_scenario())
     opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
@@ -174,11 +194,13 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
 def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[int, ...], compare_seeds: Sequence[int],
          baselines: Sequence[str], workers: int, rng: int, resume: bool, progress: bool, analytic_presearch: int,
          objective: Objective, objectives: tuple[str, ...] | None, log,  # noqa: ANN001 - any print-like callable
-         t0: float, control: str = "fixed", guard: bool = True) -> JobResult:
+         t0: float, control: str = AUTO_CONTROL, guard: bool = True) -> JobResult:
     scen, network, existing = session.scenario, session.network, session.existing
     prepared = session.prepared  # route generation, once, before any timing
     log(f"scenario {scen.name}: {len(network.signals)} signals, {scen.duration_s / 60:.0f} min simulated, "
         f"optimiser seeds {','.join(map(str, opt_seeds))}, comparison seeds {compare_seeds[0]}..{compare_seeds[-1]}")
+    control, why = resolve_control(session, control)
+    log(f"control: {control} ({why})")
     # everything that would stop the job after the budget is refused or settled now, before any simulation:
     # plans that cannot be made safe, minimum splits that do not fit, baselines that cannot run
     safety_notes = check_retimable(session, control=control)
@@ -283,4 +305,4 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
     report = write_report(out, comparison, figures=figures, title=f"signalopt: {scen.name}",
                           provenance=provenance, notes=notes, recommendation=advice, recommended=recommended)
     return JobResult(out, result, comparison, report, plans_dir, time.perf_counter() - t0, front, recommended,
-                     advice, budget)
+                     advice, budget, control)

@@ -342,3 +342,34 @@ def existing_plans(network: Network, timing: TimingOptions, *,
         plans.append(plan)
         warnings.extend(w)
     return PlanSet(tuple(plans), name="existing"), warnings
+
+
+def running_control(network: Network, signal_ids: Sequence[str]) -> tuple[str, str]:
+    """The control that retimes ``signal_ids`` as the kind of controller they run today, and why (a sentence).
+
+    ``"actuated"`` where every one runs an adaptive programme (``actuated``, ``delay_based``, or a NEMA
+    programme that is not coordinated), ``"coordinated"`` where every one runs a coordinated NEMA programme,
+    ``"fixed"`` otherwise: where any of them runs fixed time, the set is retimed as fixed time so the
+    corridor's cycle and offsets hold.  An engineer retunes the controller the street has; replacing actuated
+    control by fixed time gives back what the actuation gains whenever demand varies.
+    """
+    kinds = {}
+    for sid in signal_ids:
+        program = network.signal(sid).program
+        if program.type not in ADAPTIVE_TYPES:
+            kinds[sid] = "fixed"
+        elif program.type == "NEMA" and program.param("coordinate-mode", "false").lower() == "true":
+            kinds[sid] = "coordinated"
+        else:
+            kinds[sid] = "actuated"
+    found = set(kinds.values())
+    if found == {"coordinated"}:
+        return "coordinated", "every signal runs coordinated NEMA control: retiming its cycle, splits and offsets"
+    if "fixed" not in found:
+        return "actuated", (f"every signal runs {'adaptive' if len(found) > 1 else 'actuated'} control: tuning its "
+                            f"actuated settings")
+    if found == {"fixed"}:
+        return "fixed", "every signal runs fixed time: retiming its cycle, splits and offsets"
+    adaptive = sorted(sid for sid, kind in kinds.items() if kind != "fixed")
+    return "fixed", (f"{len(adaptive)} of {len(kinds)} signals run actuated control ({', '.join(adaptive[:3])}"
+                     f"{', ...' if len(adaptive) > 3 else ''}), the others fixed time: retiming all as fixed time")

@@ -350,3 +350,31 @@ def test_stage_starts_and_every_interval_kept(phases, greens) -> None:
 
 def test_a_programme_without_green_has_no_stage() -> None:
     assert read_stages([(30.0, "rrrr"), (3.0, "yyrr")]) == []
+
+
+# ------------------------------------------------------------------ what run retimes by default
+
+
+def test_running_control_follows_the_programmes_the_signals_run(corpus) -> None:
+    """Actuated and free NEMA programmes are retimed as actuated control, fixed-time ones as fixed time; a set
+    with both is retimed as fixed time (so its offsets hold), a set of coordinated NEMA programmes as
+    coordinated-actuated control."""
+    from dataclasses import replace
+
+    from signalopt.programs import running_control
+
+    nets = {e.name: read_network(e.net_path) for e in corpus if e.name in ("grid2_actuated", "grid2_nema",
+                                                                            "grid3_turn", "t_junctions_nema")}
+    for name, want in (("grid2_actuated", "actuated"), ("grid2_nema", "actuated"), ("t_junctions_nema", "actuated"),
+                       ("grid3_turn", "fixed")):
+        control, why = running_control(nets[name], nets[name].signal_ids)
+        assert control == want, (name, why)
+    fixed, actuated = nets["grid3_turn"].signals[0], nets["grid2_actuated"].signals[0]
+    mixed = Network(nets["grid3_turn"].path, (fixed, replace(actuated, id="act")))
+    control, why = running_control(mixed, ["act", fixed.id])
+    assert control == "fixed" and why.startswith("1 of 2 signals run actuated control (act)")
+    nema = nets["t_junctions_nema"]
+    coordinated = tuple(replace(s, programs=(replace(s.program, params=(*s.program.params,
+                                                                         ("coordinate-mode", "true"))),))
+                        for s in nema.signals)
+    assert running_control(Network(nema.path, coordinated), nema.signal_ids)[0] == "coordinated"

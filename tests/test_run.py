@@ -8,11 +8,12 @@ import os
 import pytest
 
 from signalopt.evaluator import simulate
-from signalopt.job import run_job
+from signalopt.job import resolve_control, run_job
 from signalopt.network import read_network
 from signalopt.objective import NoWorseThan
 from signalopt.formats.planfile import read_plans
 from signalopt.safety import check_plans
+from signalopt.session import Session
 from tests._browser import chromium_path, page
 from tests._optimise_helpers import ISOLATED_NET, existing_score, write_isolated_scenario
 
@@ -31,7 +32,7 @@ def test_outputs(job):
     names = [r["name"] for r in summary["rows"]]
     # the existing programme as it runs, then made safe (its 3 s yellows are below ITE), then the baselines
     assert names == ["existing", "existing-safe", "webster", "actuated", "optimised"]
-    assert job.budget == 4
+    assert job.budget == 4 and job.control == "fixed"  # "auto": the junction runs a fixed-time programme
     for row in summary["rows"]:
         for key in ("delay_s", "delay_s_ci95", "mean_max_queue_m", "mean_max_queue_m_ci95", "not_inserted",
                     "delta_vs_existing_pct"):
@@ -145,11 +146,14 @@ def test_the_network_is_read_once_per_run(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_the_job_keeps_an_actuated_programme_that_fixed_time_does_not_beat(corpus, tmp_path) -> None:
-    """On a corpus grid whose existing control is actuated, the fixed-time retiming does not beat it on the
-    optimiser's seeds: the job recommends keeping it, says so first, and the held-out seeds agree."""
+    """On a corpus grid whose existing control is actuated, the fixed-time retiming (asked for: by default the
+    job would tune actuated control) does not beat it on the optimiser's seeds: the job recommends keeping it,
+    says so first, and the held-out seeds agree."""
     entry = next(e for e in corpus if e.name == "grid2_actuated")
+    with Session(entry.scenario_path, workers=1) as session:
+        assert resolve_control(session, "auto")[0] == "actuated"
     job = run_job(entry.scenario_path, budget=4, out_dir=tmp_path / "out", seeds=[1, 2], compare_seeds=(101, 102),
-                  baselines=("existing",), workers=2, progress=False, log=lambda *_: None)
+                  baselines=("existing",), workers=2, progress=False, log=lambda *_: None, control="fixed")
     assert job.recommended == "existing" and job.advice.startswith("Recommendation: keep the existing timing.")
     summary = json.loads((job.out_dir / "summary.json").read_text())
     assert summary["recommended"] == "existing"
