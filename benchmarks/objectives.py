@@ -1,8 +1,9 @@
 """Which objective should be the default: each one's optimised plans against the true existing timing.
 
 For every corpus network (all carry demand) and the bundled scenarios, optimise with each objective as
-`signalopt run` does by default (its default budget, sized by the existing timing's simulation time, on the
-scenario's optimiser seeds, the analytic pre-search where there are counts), then simulate the existing timing
+`signalopt run` does by default (the kind of controller the signals run today, `--control auto`; its default
+budget, sized by the existing timing's simulation time, on the scenario's optimiser seeds, the analytic
+pre-search where there are counts), then simulate the existing timing
 and every objective's plans on the held-out seeds 101-110 and pair them per seed.  Per objective it prints, for every scenario, the change in mean
 delay and in 95th-percentile queue against the existing timing (paired, 95% CI), and counts:
   * worse: the CI of the paired difference lies wholly above zero on delay or on the 95th-percentile queue;
@@ -19,7 +20,7 @@ not already near-optimal.
 all_red_s = 0) instead of ITE's formulas: a diagnostic that shows what the ITE clearances cost against existing
 timing that runs shorter ones (netconvert writes 3 s yellows and no all-red); the target is measured without it.
 Usage: python benchmarks/objectives.py [--objectives queue/guarded,queue,pi] [--budget 12] [--names grid3_turn,...]
-       [--no-bundled] [--workers 2] [--clearance-standard YELLOW_S,ALL_RED_S] [--control fixed|actuated|coordinated]
+       [--no-bundled] [--workers 2] [--clearance-standard YELLOW_S,ALL_RED_S] [--control auto|fixed|actuated|...]
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from signalopt.comparison import compare, paired_pct, recommendation
 from signalopt.evaluator import simulate
 from signalopt.metrics import Metrics
 from signalopt.errors import SignaloptError
-from signalopt.job import DEFAULT_PRESEARCH, check_retimable, default_budget
+from signalopt.job import AUTO_CONTROL, DEFAULT_PRESEARCH, check_retimable, default_budget, resolve_control
 from signalopt.objective import NoWorseThan, parse_objective
 from signalopt.optimiser import optimise
 from signalopt.plan import PlanSet
@@ -63,10 +64,11 @@ def objective_of(spec: str, existing: Metrics | None):  # noqa: ANN201 - a name,
 
 
 def measure(scenario: Path | Scenario, objectives: list[str], *, budget: int | None, workers: int,
-            control: str = "fixed") -> dict[str, tuple] | str:
+            control: str = AUTO_CONTROL) -> dict[str, tuple] | str:
     """Per objective: (delay %, its CI, p95 queue %, its CI, recommended) against the existing timing, or why
     not run."""
     with Session(scenario, workers=workers) as session:
+        control = resolve_control(session, control)[0]  # "auto" as signalopt run resolves it
         try:
             check_retimable(session, control=control)
         except SignaloptError as exc:
@@ -104,8 +106,8 @@ def main() -> int:
     ap.add_argument("--no-bundled", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
     add_clearance_standard(ap)
-    ap.add_argument("--control", choices=("fixed", "actuated", "coordinated"), default="fixed",
-                    help="what the optimiser retimes, as signalopt run --control (default fixed)")
+    ap.add_argument("--control", choices=(AUTO_CONTROL, "fixed", "actuated", "coordinated"), default=AUTO_CONTROL,
+                    help="what the optimiser retimes, as signalopt run --control (default auto, run's)")
     args = ap.parse_args()
     objectives = [o.strip() for o in args.objectives.split(",")]
     for o in objectives:
