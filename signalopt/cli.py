@@ -230,9 +230,11 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         if executor is not None:
             executor.close()
     from .safety import validate_plans
-    from .prepare import load_network
+    from .prepare import load_network, scenario_plans
 
-    validate_plans(result.best_plans, load_network(scenario), timing=scenario.timing, source=str(out))
+    network = load_network(scenario)
+    validate_plans(result.best_plans, network, timing=scenario.timing, source=str(out),
+                   existing=scenario_plans(scenario, network)[0])
     write_plans(result.best_plans, out, provenance=result.provenance)
     summary = {"scenario": scenario.name, "fun": result.fun, "x0_fun": result.x0_fun,
                "existing_fun": existing_fun, "nfev": result.nfev,
@@ -334,6 +336,7 @@ def cmd_responsive(args: argparse.Namespace) -> int:
     from .formats.planfile import read_plans, write_responsive
     from .objective import objective_value, parse_objective
     from .prepare import load_network, scenario_plans
+    from .provenance import TIMING_KEY, timing_fields
     from .responsive_search import optimise_selection
     from .safety import validate_plans
     from .scenario import read_scenario
@@ -364,7 +367,8 @@ def cmd_responsive(args: argparse.Namespace) -> int:
             executor.close()
     write_responsive(result.best, out, provenance={
         "scenario": scenario.name, "digest": scenario.digest, "seeds": list(result.seeds), "budget": args.budget,
-        "objective": args.objective, "rng": args.rng, "patterns": [str(p) for p in args.patterns]})
+        "objective": args.objective, "rng": args.rng, "patterns": [str(p) for p in args.patterns],
+        TIMING_KEY: timing_fields(scenario.timing)})
     sel = result.best.selection
     summary = {"scenario": scenario.name, "fun": result.best_value, "pattern0_fun": alone,
                "selection": sel.to_dict(), "nsim_run": result.n_simulations, "out": str(out)}
@@ -459,14 +463,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .network import read_network
-    from .formats.planfile import read_plans
+    from .formats.planfile import read_plan_file
+    from .provenance import timing_from_provenance
     from .safety import check_plans
 
     network = read_network(args.network) if args.network else None
     if network is None:
         raise InputError("--network", "validate needs the network the plans are for", None)
-    plans = read_plans(args.planfile, network=network)
-    violations = check_plans(plans, network)
+    plans, provenance = read_plan_file(args.planfile, network=network)
+    # held to the minimums and clearance rule the plans were built under (the defaults for a hand-written file)
+    timing = timing_from_provenance(provenance, source=str(args.planfile))
+    violations = check_plans(plans, network, timing=timing)
     rows = [{"intersection": v.signal_id, "phase": v.phase, "rule": v.rule, "value": v.value, "limit": v.limit}
             for v in violations]
     target_error = None
@@ -475,7 +482,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from .export import check_format
 
         try:
-            check_format(plans, args.target, network=network)
+            check_format(plans, args.target, network=network, timing=timing)
         except PlanError as exc:
             target_error = f"{args.planfile}: {args.target} export refused: {exc}"
     if args.format == "json":
@@ -500,6 +507,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_paths, export_plans, export_responsive
     from .network import read_network
     from .formats.planfile import is_responsive_file, read_plan_file, read_responsive
+    from .provenance import timing_from_provenance
 
     network = read_network(args.network)
     # a responsive plan file is a pattern library with its selection settings
@@ -509,8 +517,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         _output_file(path, "--out")
         if path.resolve() == Path(args.planfile).resolve():
             raise InputError("--out", "would overwrite the plan file it exports", str(path))
-    (export_responsive if responsive else export_plans)(content, args.format, args.out, network=network,
-                                                        provenance=provenance)
+    (export_responsive if responsive else export_plans)(
+        content, args.format, args.out, network=network, provenance=provenance,
+        timing=timing_from_provenance(provenance, source=str(args.planfile)))
     for path in export_paths(args.format, args.out):
         print(f"wrote {path}")
     return 0

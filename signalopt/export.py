@@ -218,8 +218,11 @@ def check_format(plans: PlanSet, fmt: str, *, network: Network, timing: TimingOp
 
 
 def export_plans(plans: PlanSet, fmt: str, out: str | Path, *, network: Network, timing: TimingOptions | None = None,
-                 provenance: dict[str, Any] | None = None) -> Path:
+                 provenance: dict[str, Any] | None = None, existing: PlanSet | None = None) -> Path:
     """Validate ``plans`` on ``network`` and write them as ``fmt`` to ``out``.
+
+    With ``existing`` (the timing the street runs, when ``plans`` retime it) no yellow or all-red may be shorter
+    than it runs (:func:`~signalopt.safety.interval_cuts`).
 
     Returns the (first) file written; :func:`export_paths` lists all of them.
 
@@ -235,7 +238,7 @@ def export_plans(plans: PlanSet, fmt: str, out: str | Path, *, network: Network,
     """
     if fmt not in FORMATS:
         raise InputError("--format", f"unknown export format, choose from {', '.join(FORMATS)}", fmt)
-    validate_plans(plans, network, timing=timing, source=str(out))
+    validate_plans(plans, network, timing=timing, source=str(out), existing=existing)
     try:
         texts = render(plans, fmt, out, network=network, timing=timing, provenance=provenance)
     except PlanError as exc:

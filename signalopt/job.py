@@ -269,10 +269,11 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
     plans_dir = out / "plans"
     provenance: dict[str, Any] = {**(front or result).provenance, "compare_seeds": list(compare_seeds)}
     for plans in chosen:
+        # a retiming never shortens a change interval the street runs
         export_plans(plans, "json", plans_dir / f"{plans.name}.json", network=network, timing=scen.timing,
-                     provenance=provenance)
+                     provenance=provenance, existing=existing)
         export_plans(plans, SUMO_FORMAT[control], plans_dir / f"{plans.name}.add.xml", network=network,
-                     timing=scen.timing, provenance=provenance)
+                     timing=scen.timing, provenance=provenance, existing=existing)
 
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]

@@ -160,10 +160,44 @@ def check_plans(plans: PlanSet, network: Network, *, timing: TimingOptions | Non
     return [v for plan in plans for v in check_plan(plan, network, timing)]
 
 
+def _greens(state: str) -> str:
+    """A state as which links may go (G and g alike): a plan made safe may turn a G permissive."""
+    return "".join("G" if c in GREEN_CHARS else "r" for c in state)
+
+
+def interval_cuts(plans: PlanSet, existing: PlanSet) -> list[Violation]:
+    """Every yellow or all-red of ``plans`` shorter than the existing timing runs between the same two stages.
+
+    A retiming may lengthen a change interval but never shortens the one the street runs, even where the
+    minimum (ITE's or a standard) would allow less: that interval is the agency's decision.  Stages are matched
+    by the links they let go; signals or stage pairs the existing timing does not have are not compared.
+    """
+    out = []
+    for plan in plans:
+        if plan.signal_id not in existing.signal_ids:
+            continue
+        old = existing[plan.signal_id]
+        ran = {(_greens(a.state), _greens(old.phases[(i + 1) % len(old.phases)].state)): a
+               for i, a in enumerate(old.phases)}
+        for i, ph in enumerate(plan.phases):
+            before = ran.get((_greens(ph.state), _greens(plan.phases[(i + 1) % len(plan.phases)].state)))
+            if before is None:
+                continue
+            for what, new_s, old_s in (("yellow", ph.yellow_s, before.yellow_s),
+                                       ("all-red", ph.all_red_s, before.all_red_s)):
+                if new_s < old_s - EPS_S:
+                    out.append(Violation(plan.signal_id, ph.name, f"{what} shorter than the existing timing's",
+                                         f"{new_s:g} s", f"{old_s:g} s (existing)"))
+    return out
+
+
 def validate_plans(plans: PlanSet, network: Network, *, timing: TimingOptions | None = None,
-                   source: str | None = None) -> PlanSet:
-    """Return ``plans`` if safe, else raise :class:`UnsafePlanError` listing every violation."""
+                   source: str | None = None, existing: PlanSet | None = None) -> PlanSet:
+    """Return ``plans`` if safe, else raise :class:`UnsafePlanError` listing every violation; with
+    ``existing`` (the timing the street runs, for a retiming of it), also every :func:`interval_cuts`."""
     violations = check_plans(plans, network, timing=timing)
+    if existing is not None:
+        violations += interval_cuts(plans, existing)
     if violations:
         raise UnsafePlanError([str(v) for v in violations], source=source)
     return plans

@@ -22,7 +22,7 @@ from signalopt.errors import PlanError, UnsafePlanError
 from signalopt.network import Network, read_network
 from signalopt.plan import Phase, PlanSet, TimingPlan
 from signalopt.programs import existing_plans, stage_requirements
-from signalopt.safety import MAX_CYCLE_S, Violation, check_plan, check_plans, validate_plans
+from signalopt.safety import MAX_CYCLE_S, Violation, check_plan, check_plans, interval_cuts, validate_plans
 from signalopt.options import TimingOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -349,3 +349,51 @@ def test_a_standard_above_ite_raises_every_yellow_and_holds_plans_to_it() -> Non
 def test_fixed_standard_out_of_range_is_refused(field: str, value: object) -> None:
     with pytest.raises(PlanError, match=rf"timing\.{field} .*\({re.escape(repr(value))}\)"):
         TimingOptions(**{field: value})
+
+
+def test_validate_and_export_hold_a_plan_file_to_the_standard_it_was_built_under(tmp_path, capsys) -> None:
+    """A plan file records the timing options its plans were built under (run_provenance); validate and export
+    check it against them: plans built under a 3 s / 0 s standard pass and export, the same plans without the
+    record are held to ITE and refused, and a record out of range is a one-line error naming the file."""
+    from signalopt.formats.planfile import write_plans
+    from signalopt.provenance import TIMING_KEY, timing_fields
+    from test_bad_input import assert_one_line_error, run_cli
+
+    existing = existing_plans(net(ISOLATED), STANDARD)[0]
+    enc = make_encoding(net(ISOLATED), existing, STANDARD)
+    built = enc.decode(np.full(enc.size, 0.5))
+    recorded = write_plans(built, tmp_path / "standard.json", provenance={TIMING_KEY: timing_fields(STANDARD)})
+    code, out, err = run_cli(["validate", str(recorded), "--network", str(ISOLATED)], capsys)
+    assert code == 0 and "safe" in out, err
+    code, _, err = run_cli(["export", str(recorded), "--network", str(ISOLATED), "--format", "ntcip",
+                            "--out", str(tmp_path / "sheet.csv")], capsys)
+    assert code == 0 and (tmp_path / "sheet.csv").exists(), err
+    bare = write_plans(built, tmp_path / "bare.json")
+    code, out, err = run_cli(["validate", str(bare), "--network", str(ISOLATED)], capsys)
+    assert code == 2 and "yellow cut" in out and "(ITE, >= 3 s)" in out
+    bad = write_plans(built, tmp_path / "bad.json", provenance={TIMING_KEY: {"yellow_s": 2.0}})
+    assert_one_line_error(*run_cli(["export", str(bad), "--network", str(ISOLATED), "--format", "json",
+                                    "--out", str(tmp_path / "x.json")], capsys), "bad.json", "yellow_s", "2")
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_a_retiming_never_shortens_a_change_interval_the_street_runs() -> None:
+    """Under a 3 s / 0 s standard Weidi's 4 s yellows and the corridor's 2 s all-reds are above the minimum; a
+    retiming that shortens one passes the rules but not the comparison with the existing timing."""
+    existing = existing_plans(net(QIXIANGTAI), STANDARD)[0]
+    enc = make_encoding(net(QIXIANGTAI), existing, STANDARD)
+    built = enc.decode(np.full(enc.size, 0.5))
+    assert interval_cuts(built, existing) == []
+    weidi = built["weidi"]
+    i = next(k for k, p in enumerate(weidi.phases) if p.yellow_s == 4.0)
+    ph = weidi.phases[i]
+    cut = with_phase(weidi, i, replace(ph, yellow_s=3.0, min_yellow_s=3.0, all_red_s=0.0, min_all_red_s=0.0,
+                                       green_s=ph.green_s + 1.0 + ph.all_red_s))
+    plans = built.replace_plans((cut,))
+    assert check_plans(plans, net(QIXIANGTAI), timing=STANDARD) == []
+    found = [str(v) for v in interval_cuts(plans, existing)]
+    assert found == [f"weidi {ph.name}: yellow shorter than the existing timing's (3 s; limit 4 s (existing))",
+                     f"weidi {ph.name}: all-red shorter than the existing timing's (0 s; limit 2 s (existing))"]
+    with pytest.raises(UnsafePlanError, match="2 violation"):
+        validate_plans(plans, net(QIXIANGTAI), timing=STANDARD, existing=existing, source="retimed")
+    assert validate_plans(plans, net(QIXIANGTAI), timing=STANDARD) is plans
