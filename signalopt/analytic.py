@@ -623,8 +623,8 @@ def webster_plans(network: Network, base: PlanSet, counts: Sequence[TurnCount], 
     Per signal:
 
     1. stages, their order and link states are kept from ``base``;
-    2. yellow and all-red are the larger of the base value and the ITE
-       minimum for the change to the actual next stage
+    2. yellow and all-red are the larger of the base value and the minimum
+       (ITE's, or the fixed standard) for the change to the actual next stage
        (:func:`signalopt.programs.stage_requirements`), rounded up to 0.1 s;
     3. lost time per stage by :func:`signalopt.webster.lost_time_s`, *y* per
        stage by :func:`stage_flow_ratios` on the peak-hour design flows

@@ -108,7 +108,7 @@ class NoWorseThan:
     (on the corpus's ``five_arm``: 15.7% less queue for 4.7% more delay on held-out seeds; level, guarded);
     guarded, the search may only spend what the reference leaves free.  Where
     nothing in the search space is as good as the reference on a measure (its clearances are shorter than
-    ITE's, or it is actuated), the least excess wins and the recommendation keeps the existing timing.
+    the rule's, or it is actuated), the least excess wins and the recommendation keeps the existing timing.
 
     Parameters
     ----------

@@ -114,7 +114,8 @@ class Phase:
         added through ``walk_s + ped_clearance_s``).
     min_yellow_s, min_all_red_s
         Change and clearance intervals this phase must not cut [s]
-        (ITE values for the approaches it serves; see :mod:`signalopt.clearance`).
+        (ITE values for the approaches it serves, or a fixed standard; see
+        :mod:`signalopt.clearance` and :class:`~signalopt.options.TimingOptions`).
     walk_s, ped_clearance_s
         Minimum walk and the pedestrian clearance (flashing don't walk) [s];
         both 0 when the phase serves no crossing.

@@ -1,7 +1,8 @@
 """Existing plans from a network's SUMO programmes, and each stage's engineering minimums.
 
-The minimums (vehicle and pedestrian minimum green, ITE yellow and all-red)
-come from the network geometry and :class:`~signalopt.scenario.TimingOptions`.
+The minimums (vehicle and pedestrian minimum green, ITE yellow and all-red or a
+fixed standard's) come from the network geometry and
+:class:`~signalopt.options.TimingOptions`.
 A plan signalopt builds always meets them.  An existing programme that falls
 short of one (netconvert writes no all-red by default, for instance) is still
 read so it can be simulated as it runs on the street; its phase promises
