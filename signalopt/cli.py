@@ -763,9 +763,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("export", help="export a plan file (validated first)")
-    p.add_argument("planfile", help="signalopt JSON plan file, a responsive plan file (json or ntcip: its patterns "
-                                    "and pattern selection settings), or a SUMO additional file (.xml) with static "
-                                    "tlLogic")
+    p.add_argument("planfile", help="signalopt JSON plan file, a responsive plan file (written as json, or as ntcip "
+                                    "with its patterns and pattern selection settings), or a SUMO additional file "
+                                    "(.xml) with static tlLogic")
     p.add_argument("--network", required=True, help="SUMO .net.xml the plans are for")
     p.add_argument("--format", default="sumo", choices=export_formats,
                    help="json, sumo (static tlLogic), nema (SUMO NEMA dual ring), ntcip (NTCIP 1202 sheet: "
