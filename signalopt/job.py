@@ -246,7 +246,7 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
                           run_dir=out / "run", resume=resume, progress=progress, control=control,
                           options={"analytic_presearch": analytic_presearch})
         log(f"optimised: objective ({objective_name(objective)}) {result.x0_fun:.1f} at the start (the existing plans as the encoding holds "
-            f"them: {scen.timing.clearance_rule}, one common cycle) "
+            f"them: {scen.timing.clearance_rule}{'' if control == 'actuated' else ', one common cycle'}) "
             f"-> {result.fun:.1f} ({result.nfev} candidates, {result.nsim_run} new simulations; {result.message})")
         chosen = [result.best_plans]
         note = (f"Optimiser: {result.method}{_CONTROL_NOTE[control]}, "
