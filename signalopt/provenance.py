@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
-
 from collections.abc import Mapping
+from typing import Any
 
 from . import __version__
 from .errors import InputError, PlanError

@@ -29,7 +29,7 @@ from ..network import Network
 from ..optimiser import check_budget, optimise
 from ..plan import PlanSet
 from ..formats.planfile import write_plans
-from ..provenance import run_provenance
+from ..provenance import run_provenance, timing_fields
 from ..prepare import load_network, scenario_counts, scenario_ped_counts, scenario_plans, scenario_schedule
 from ..scenario import Scenario, variant_scenario
 from ..session import Session, scenario_of
@@ -90,7 +90,7 @@ def _write_period_scenario(folder: Path, scenario: Scenario, counts: list[TurnCo
         atomic_write_text(folder / "pedestrians.csv", "\n".join(prow) + "\n")
         toml.append('pedestrians = "pedestrians.csv"')
     # every timing option the day scenario sets, the clearance standard and ITE's parameters included
-    toml += ["[timing]", *(f"{k} = {v!r}" for k, v in vars(scenario.timing).items() if v is not None),
+    toml += ["[timing]", *(f"{k} = {v!r}" for k, v in timing_fields(scenario.timing).items()),
              "[optimise]", f"seeds = [{', '.join(map(str, scenario.optimise_seeds))}]"]
     write_plans(existing, folder / "existing.json")
     return atomic_write_text(folder / "scenario.toml", "\n".join(toml) + "\n")
