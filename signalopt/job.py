@@ -76,14 +76,18 @@ AUTO_CONTROL = "auto"
 _CONTROL_NOTE = {"fixed": "", "actuated": ", actuated settings", "coordinated": ", coordinated-actuated"}
 
 
+def _checked_control(control: str) -> str:
+    if control != AUTO_CONTROL and control not in CONTROLS:
+        raise InputError("--control", f"control must be {AUTO_CONTROL} or one of {', '.join(CONTROLS)}", control)
+    return control
+
+
 def resolve_control(session: Session, control: str) -> tuple[str, str]:
     """``control`` as the optimiser takes it, and why: ``"auto"`` is the kind of controller the retimed signals
     run today (:func:`~signalopt.programs.running_control`), fixed time where the existing timing is a plan file
     or a schedule (fixed-time plans); any other value is returned as given."""
     if control != AUTO_CONTROL:
-        if control not in CONTROLS:
-            raise InputError("--control", f"control must be {AUTO_CONTROL} or one of {', '.join(CONTROLS)}", control)
-        return control, f"--control {control}"
+        return _checked_control(control), f"--control {control}"
     scen = session.scenario
     if scen.plans_path is not None or scen.schedule_path is not None:
         return "fixed", "the existing timing is a fixed-time plan file: retiming its cycle, splits and offsets"
@@ -172,8 +176,7 @@ def run_job(scenario: Scenario | str | Path | Session | None = None, *, budget: 
     t0 = time.perf_counter()
     if budget is not None:
         check_budget(budget)  # before the first simulation, not after it
-    if control != AUTO_CONTROL and control not in CONTROLS:
-        raise InputError("--control", f"control must be {AUTO_CONTROL} or one of {', '.join(CONTROLS)}", control)
+    _checked_control(control)
     objectives = parse_objectives(objectives) if objectives is not None else None
     scen = scenario_of(scenario if scenario is not None else find_default_scenario())
     opt_seeds = tuple(seeds) if seeds is not None else scen.optimise_seeds
