@@ -6,7 +6,9 @@
   minimums (yellow and all-red by ITE or the fixed standard, vehicle and
   pedestrian minimum green), the cycle kept where the greens above their minimums can pay for it --
   shown beside ``existing`` when it differs, so that what safety costs and
-  what retiming gains are seen apart;
+  what retiming gains are seen apart; where the street runs actuated or NEMA
+  control, the safe stages run in SUMO's actuated controller (minimum to
+  the programme's maximum green), as the existing control made safe;
 * ``webster``: pedestrian-safe Webster plans from the counts (analytic);
 * ``sumo-webster``: SUMO's own ``tlsCycleAdaptation.py`` run on the
   scenario's demand (as SUMO users would retime), read back as plans;
@@ -29,7 +31,7 @@ from .errors import InputError, SimulationError
 from .network import Network
 from .plan import PlanSet
 from .prepare import existing_controller, sampled_routes, scenario_cache, scenario_counts
-from .programs import plan_from_program, safe_phase
+from .programs import plan_from_program, running_control, safe_phase
 from .responsive import ResponsivePlans
 from .scenario import Scenario
 from .options import TimingOptions
@@ -197,7 +199,10 @@ def baseline_candidates(scenario: Scenario, network: Network, existing: PlanSet,
             out.append(existing_candidate(scenario, existing))
             safe, _ = made_safe(existing, network, scenario.timing)
             if safe.plans != existing.plans:
-                out.append(Candidate("existing-safe", safe))
+                # the same control made safe: an actuated street's stages run actuated, not fixed at their maxima
+                actuated = (existing_controller(scenario) == "network"
+                            and running_control(network, existing.signal_ids)[0] != "fixed")
+                out.append(Candidate("existing-safe", safe, "actuated" if actuated else "static"))
         elif name == "webster":
             out.append(Candidate("webster", webster_baseline(scenario, network, existing)))
         elif name == "sumo-webster":

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from signalopt.baselines import baseline_candidates
 from signalopt.evaluator import simulate
 from signalopt.job import resolve_control, run_job
 from signalopt.network import read_network
@@ -16,6 +17,8 @@ from signalopt.safety import check_plans
 from signalopt.session import Session
 from tests._browser import chromium_path, page
 from tests._optimise_helpers import ISOLATED_NET, existing_score, write_isolated_scenario
+
+ISOLATED_SCENARIO = ISOLATED_NET.parents[2] / "scenarios" / "isolated.toml"
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +155,13 @@ def test_the_job_keeps_an_actuated_programme_that_fixed_time_does_not_beat(corpu
     entry = next(e for e in corpus if e.name == "grid2_actuated")
     with Session(entry.scenario_path, workers=1) as session:
         assert resolve_control(session, "auto")[0] == "actuated"
+        # its existing control made safe runs actuated too, not its stages fixed at their maxima
+        safe = next(c for c in baseline_candidates(session.scenario, session.network, session.existing,
+                                                   ("existing",)) if c.name == "existing-safe")
+        assert safe.controller == "actuated"
+    with Session(ISOLATED_SCENARIO, workers=1) as session:  # a fixed-time junction's runs fixed time
+        assert [c.controller for c in baseline_candidates(session.scenario, session.network, session.existing,
+                                                          ("existing",)) if c.name == "existing-safe"] == ["static"]
     job = run_job(entry.scenario_path, budget=4, out_dir=tmp_path / "out", seeds=[1, 2], compare_seeds=(101, 102),
                   baselines=("existing",), workers=2, progress=False, log=lambda *_: None, control="fixed")
     assert job.recommended == "existing" and job.advice.startswith("Recommendation: keep the existing timing.")
