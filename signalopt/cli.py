@@ -136,7 +136,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from ._clock import clock_text
-    from .job import check_retimable
+    from .job import AUTO_CONTROL, check_retimable, resolve_control
     from .prepare import scenario_schedule
     from .session import Session
 
@@ -144,6 +144,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     scenario, network, plans = session.scenario, session.network, session.existing
     warnings = list(session.existing_warnings)
     schedule = scenario_schedule(scenario, network)
+    control, why = resolve_control(session, AUTO_CONTROL)
     # what optimising would change or refuse, found now rather than after a budget
     try:
         made_safe_notes, refusal = check_retimable(session), None
@@ -163,6 +164,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             {"period": per.name, "begin_s": per.begin_s, "end_s": per.end_s,
              "cycles_s": {p.signal_id: p.cycle_s for p in per.plans}} for per in schedule.periods],
         "warnings": warnings,
+        "clearances": scenario.timing.clearance_rule,
+        "run_control": {"control": control, "why": why},
         "made_safe_before_optimising": made_safe_notes,
         "cannot_optimise": refusal,
     }
@@ -183,6 +186,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         for per in schedule.periods:
             cycles = ", ".join(f"{p.signal_id} {p.cycle_s:g} s" for p in per.plans)
             print(f"    {per.name}: {clock_text(per.begin_s)}-{clock_text(per.end_s)}, cycles {cycles}")
+    print(f"  clearances: {info['clearances']}; signalopt run retimes: {control} ({why})")
     for w in warnings:
         print(f"  warning: {w}")
     for note in made_safe_notes:

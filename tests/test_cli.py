@@ -126,9 +126,11 @@ def test_info_json_and_table(scenario: Path, capsys) -> None:
     assert sig["approaches"] == ["center:N", "center:E", "center:S", "center:W"]
     (plan,) = d["existing_plans"]
     assert plan["cycle_s"] == 90 and len(plan["phases"]) == 4
+    assert d["clearances"] == "ITE clearances" and d["run_control"]["control"] == "fixed"
     assert main(["info", str(scenario)]) == 0
     out = capsys.readouterr().out
     assert "signal center (static): 16 links" in out and "cycle 90 s" in out
+    assert "clearances: ITE clearances; signalopt run retimes: fixed (every signal runs fixed time" in out
 
 
 def test_info_lists_the_time_of_day_schedule(capsys) -> None:
