@@ -215,7 +215,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     if args.objectives is not None:
         return cmd_optimise_front(args)
     from .evaluator import simulate
-    from .objective import objective_value, parse_objective
+    from .objective import NoWorseThan, objective_name, objective_value, parse_objective
     from .optimiser import optimise
     from .formats.planfile import write_plans
 
@@ -223,13 +223,16 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     executor = _executor(args)
     objective = parse_objective(args.objective)
     try:
+        # the optimiser starts from the existing plans made safe; what runs on the street is scored apart (and,
+        # with --guard, is what the plans are held to)
+        existing = simulate(scenario, seeds=seeds, workers=args.workers, executor=executor)
+        if args.guard:
+            objective = NoWorseThan(objective, existing)
         result = optimise(scenario, objective=objective, method=args.method,
                           budget=args.budget, time_budget_s=args.time_budget, seeds=seeds, workers=args.workers,
                           rng=args.rng, run_dir=run_dir, resume=args.resume, per_signal_cycle=args.per_signal_cycle,
                           lead_lag=args.lead_lag, progress=not args.quiet, executor=executor, control=args.control)
-        # the optimiser starts from the existing plans made safe; what runs on the street is scored apart
-        existing_fun = objective_value(objective, simulate(scenario, seeds=seeds, workers=args.workers,
-                                                           executor=executor))
+        existing_fun = objective_value(objective, existing)
     finally:
         if executor is not None:
             executor.close()
@@ -240,8 +243,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     validate_plans(result.best_plans, network, timing=scenario.timing, source=str(out),
                    existing=scenario_plans(scenario, network)[0])
     write_plans(result.best_plans, out, provenance=result.provenance)
-    summary = {"scenario": scenario.name, "fun": result.fun, "x0_fun": result.x0_fun,
-               "existing_fun": existing_fun, "nfev": result.nfev,
+    summary = {"scenario": scenario.name, "objective": objective_name(objective), "fun": result.fun,
+               "x0_fun": result.x0_fun, "existing_fun": existing_fun, "nfev": result.nfev,
                "nsim": result.nsim, "nsim_run": result.nsim_run, "message": result.message, "plans": str(out),
                "control": args.control, "cycles_s": {p.signal_id: p.cycle_s for p in result.best_plans}}
     if args.format == "json":
@@ -276,6 +279,9 @@ def cmd_optimise_front(args: argparse.Namespace) -> int:
     if args.objective != "queue" or args.method != "differential_evolution" or args.time_budget is not None:
         raise InputError("--objectives", "a front is searched by optuna's sampler on an evaluation budget; drop "
                                          "--objective, --method and --time-budget", args.objectives)
+    if args.guard:
+        raise InputError("--guard", "a front shows the trade between its objectives, it is not held to the existing "
+                                    "timing; drop --guard", args.objectives)
     scenario, seeds, run_dir, out = _optimise_io(args)
     front_dir = _output_folder(out.parent / "front", "--out")
     executor = _executor(args)
@@ -667,6 +673,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "delay, stops, spillback like delay=1,stops=20")
     p.add_argument("--method", default="differential_evolution",
                    choices=("differential_evolution", "nelder-mead", "powell", "direct"))
+    p.add_argument("--guard", action="store_true",
+                   help="hold the objective to the existing timing as signalopt run does: plans with more delay or a "
+                        "longer 95th-percentile queue than the existing timing on the seeds are penalised")
     p.add_argument("--objectives", metavar="A,B[,...]",
                    help="search the Pareto front over two or more of delay, queue, stops, spillback, ped_delay "
                         "(optuna); writes the knee's plans to --out and the front beside them")

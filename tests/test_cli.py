@@ -208,3 +208,24 @@ def test_info_shows_each_signal_its_own_plan_whatever_the_plan_files_order(tmp_p
     for p in shifted:
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"signal {p.signal_id} "))
         assert f"cycle {p.cycle_s:g} s" in line, line
+
+
+def test_optimise_guard_holds_the_objective_to_the_existing_timing(scenario: Path, tmp_path: Path, capsys) -> None:
+    """`optimise --guard` scores the plans as `run` does (NoWorseThan the existing timing on the seeds): the
+    summary names the guarded objective and the existing timing's own score carries its 2% margin's penalty;
+    a front is not guarded, and says so in one line."""
+    from signalopt.evaluator import simulate
+    from signalopt.objective import NoWorseThan, objective_value
+    from test_bad_input import assert_one_line_error, run_cli
+
+    d = _json(["optimise", str(scenario), "--guard", "--budget", "2", "--quiet", "--format", "json",
+               "--out", str(tmp_path / "guarded.json")], capsys)
+    assert d["objective"] == "queue, no worse than existing on delay_s, p95_max_queue_m"
+    existing = simulate(scenario, seeds=(4, 5), workers=1)
+    assert d["existing_fun"] == pytest.approx(objective_value(NoWorseThan("queue", existing), existing))
+    assert d["existing_fun"] > existing.mean_max_queue_m  # the margin: level with the reference is penalised
+    plain = _json(["optimise", str(scenario), "--budget", "2", "--quiet", "--format", "json",
+                   "--out", str(tmp_path / "plain.json")], capsys)
+    assert plain["objective"] == "queue" and plain["existing_fun"] == pytest.approx(existing.mean_max_queue_m)
+    assert_one_line_error(*run_cli(["optimise", str(scenario), "--guard", "--objectives", "delay,queue",
+                                    "--out", str(tmp_path / "f.json")], capsys), "--guard")
