@@ -30,8 +30,8 @@ from ._xml import parse_xml
 from .errors import InputError, SimulationError
 from .network import Network
 from .plan import PlanSet
-from .prepare import existing_controller, sampled_routes, scenario_cache, scenario_counts
-from .programs import plan_from_program, running_control, safe_phase
+from .prepare import existing_controller, sampled_routes, scenario_cache, scenario_counts, street_control
+from .programs import plan_from_program, safe_phase
 from .responsive import ResponsivePlans
 from .scenario import Scenario
 from .options import TimingOptions
@@ -200,8 +200,7 @@ def baseline_candidates(scenario: Scenario, network: Network, existing: PlanSet,
             safe, _ = made_safe(existing, network, scenario.timing)
             if safe.plans != existing.plans:
                 # the same control made safe: an actuated street's stages run actuated, not fixed at their maxima
-                actuated = (existing_controller(scenario) == "network"
-                            and running_control(network, existing.signal_ids)[0] != "fixed")
+                actuated = street_control(scenario, network, existing.signal_ids)[0] != "fixed"
                 out.append(Candidate("existing-safe", safe, "actuated" if actuated else "static"))
         elif name == "webster":
             out.append(Candidate("webster", webster_baseline(scenario, network, existing)))

@@ -24,11 +24,11 @@ from .journal import read_meta
 from .optimiser import OptimiseResult, check_budget, optimise
 from .objective import NoWorseThan, Objective, objective_name
 from .pareto import FrontResult, optimise_front, parse_objectives
+from .prepare import street_control
 from .report import (plot_approach_queues, plot_pcd, plot_queue_over_time, plot_ring_diagrams,
                      plot_split_monitor, plot_time_space, write_report)
 from .scenario import Scenario
 from .session import Session, borrow_session, scenario_of
-from .programs import running_control
 from .study import CONTROLS
 from .trace import find_corridor, pcd_groups, run_trace
 
@@ -84,14 +84,10 @@ def _checked_control(control: str) -> str:
 
 def resolve_control(session: Session, control: str) -> tuple[str, str]:
     """``control`` as the optimiser takes it, and why: ``"auto"`` is the kind of controller the retimed signals
-    run today (:func:`~signalopt.programs.running_control`), fixed time where the existing timing is a plan file
-    or a schedule (fixed-time plans); any other value is returned as given."""
+    run today (:func:`~signalopt.prepare.street_control`); any other value is returned as given."""
     if control != AUTO_CONTROL:
         return _checked_control(control), f"--control {control}"
-    scen = session.scenario
-    if scen.plans_path is not None or scen.schedule_path is not None:
-        return "fixed", "the existing timing is a fixed-time plan file: retiming its cycle, splits and offsets"
-    return running_control(session.network, [p.signal_id for p in session.existing])
+    return street_control(session.scenario, session.network, session.existing.signal_ids)
 
 
 def default_budget(sim_s: float, *, n_opt_seeds: int, workers: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from .demand import (PedCount, TurnCount, check_counts, read_ped_counts, read_tu
 from .errors import InputError
 from .network import Approach, Network, read_network, with_additional_programmes
 from .plan import PlanSet
-from .programs import existing_plans
+from .programs import existing_plans, running_control
 from .scenario import Scenario
 from .formats.planfile import read_plans
 from .schedule import read_schedule
@@ -81,6 +82,15 @@ def existing_controller(scenario: Scenario) -> str:
     """How the existing timing runs: ``"network"`` (the network's own programmes, as SUMO runs them,
     actuated and NEMA ones included) or ``"static"`` (the scenario's plan file, fixed time)."""
     return "static" if scenario.plans_path is not None else "network"
+
+
+def street_control(scenario: Scenario, network: Network, signal_ids: Sequence[str]) -> tuple[str, str]:
+    """The kind of control the street runs at ``signal_ids`` (``fixed``, ``actuated``, ``coordinated``), and why:
+    the network's programmes' (:func:`~signalopt.programs.running_control`), fixed time where the existing timing
+    is the scenario's plan file or schedule."""
+    if scenario.plans_path is not None or scenario.schedule_path is not None:
+        return "fixed", "the existing timing is a fixed-time plan file: retiming its cycle, splits and offsets"
+    return running_control(network, signal_ids)
 
 
 def scenario_schedule(scenario: Scenario, network: Network | None = None):  # noqa: ANN201 - Schedule | None
