@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ._schedule_run import load_transition
 from ._xml import xml_escape
 from .formats.sumo import plans_additional
 from .responsive import ResponsivePlans, detector_value, section_index, select_pattern, smoothed
 from .schedule import transition_length_s, transition_plan
 
-#: Programme id of pattern ``k``; transitions are ``so-t``.
+#: Programme id of pattern ``k`` (transitions are :data:`~signalopt._schedule_run.TRANSITION_PROGRAM`).
 PATTERN_PROGRAM = "so-p{}"
-TRANSITION_PROGRAM = "so-t"
 
 
 def responsive_additional(responsive: ResponsivePlans, *, begin_s: float) -> str:
@@ -70,7 +70,7 @@ def run_responsive(libsumo, responsive: ResponsivePlans, *, begin_s: float, end_
                 step = pending.get(sid)
                 if step == "wait":
                     new = responsive.patterns[target][sid]
-                    _set_logic(libsumo, sid, transition_plan(new, transition_length_s(new, t)))
+                    load_transition(libsumo, sid, transition_plan(new, transition_length_s(new, t)))
                     pending[sid] = "transition"
                 elif step == "transition":
                     tls.setProgram(sid, PATTERN_PROGRAM.format(target))
@@ -94,11 +94,3 @@ def run_responsive(libsumo, responsive: ResponsivePlans, *, begin_s: float, end_
             log.decisions.append((t, level, target))
             next_decision += sel.interval_s
     return log
-
-
-def _set_logic(libsumo, sid: str, plan) -> None:  # noqa: ANN001 - libsumo module, a TimingPlan
-    """Load ``plan`` as the transition programme and run it from its first phase now."""
-    phases = [libsumo.TraCIPhase(dur, state) for dur, state in plan.sumo_phases()]
-    libsumo.trafficlight.setProgramLogic(sid, libsumo.TraCILogic(TRANSITION_PROGRAM, 0, 0, phases))
-    libsumo.trafficlight.setProgram(sid, TRANSITION_PROGRAM)
-    libsumo.trafficlight.setPhase(sid, 0)

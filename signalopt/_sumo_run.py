@@ -25,10 +25,12 @@ from .errors import SimulationError
 from .metrics import ApproachMetrics, MovementMetrics, PeriodMetrics, RunMetrics
 from .movements import (EVENTS_FILE, LANES_FILE, SWITCHES_FILE, Crossing, LaneGroup, crossing_measures,
                         detail_additional, group_measures, read_events, read_lane_losses, read_switches)
-from .formats.sumo import RUN_PROGRAM_ID, needs_network, plans_additional, waut_additional
+from .formats.sumo import (RUN_PROGRAM_ID, needs_network, plans_additional, schedule_programs_additional,
+                           waut_additional)
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared, prepared_network
 from ._responsive_run import responsive_additional, run_responsive
+from ._schedule_run import run_schedule
 from .responsive import ResponsivePlans
 from .schedule import program_timeline, Schedule
 
@@ -38,6 +40,8 @@ from .schedule import program_timeline, Schedule
 CONTROLLERS = ("static", "network", "actuated", "delay_based", "max_pressure", "responsive")
 #: Queue sampling window of time-of-day runs, regrouped per cycle afterwards [s].
 FINE_WINDOW_S = 30.0
+#: Programme-id prefix of a schedule's periods and transitions.
+SCHEDULE_PREFIX = "so-"
 #: Step of the day's queue profile [s].
 PROFILE_STEP_S = 900.0
 #: Aggregation window for queues when no plan gives a cycle (adaptive control) [s].
@@ -90,8 +94,12 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
     if task.schedule is not None or task.responsive is not None:
         # queues sampled finely, then regrouped per cycle of whichever plan runs
         windows = {sid: FINE_WINDOW_S for sid in p.signal_ids}
-        body = (waut_additional(task.schedule, program_prefix="so-") if task.schedule is not None
-                else responsive_additional(task.responsive, begin_s=p.begin_s))
+        if task.responsive is not None:
+            body = responsive_additional(task.responsive, begin_s=p.begin_s)
+        elif task.schedule.actuated:  # switched as the run goes (signalopt._schedule_run)
+            body = schedule_programs_additional(task.schedule, program_prefix=SCHEDULE_PREFIX)
+        else:
+            body = waut_additional(task.schedule, program_prefix=SCHEDULE_PREFIX)
         (work / "plans.add.xml").write_text(body, encoding="utf-8")
         additional.append(str(work / "plans.add.xml"))
     else:
@@ -141,6 +149,9 @@ def run_task(task: Task) -> RunMetrics:
             elif task.responsive is not None:
                 log = run_responsive(libsumo, task.responsive, begin_s=task.prepared.begin_s,
                                      end_s=task.prepared.end_s)
+            elif task.schedule is not None and task.schedule.actuated:
+                log = run_schedule(libsumo, task.schedule, begin_s=task.prepared.begin_s,
+                                   end_s=task.prepared.end_s, program_prefix=SCHEDULE_PREFIX)
             else:
                 libsumo.simulationStep(task.prepared.end_s)
         except Exception as exc:  # libsumo raises its own exception types
@@ -151,7 +162,7 @@ def run_task(task: Task) -> RunMetrics:
             except Exception:
                 pass
         metrics = read_outputs(task, work, cycle_starts=log.cycle_starts if log is not None else None)
-        if log is not None:
+        if task.responsive is not None:
             metrics = replace(metrics, patterns=tuple(log.decisions))
         return replace(metrics, sim_time_s=time.perf_counter() - t0)
     finally:

@@ -473,30 +473,41 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .network import read_network
-    from .formats.planfile import read_plan_file
+    from .formats.planfile import plan_file_kind, read_plan_file
     from .provenance import timing_from_provenance
-    from .safety import check_plans
+    from .safety import check_plans, check_schedule
+    from .schedule import read_schedule_file
 
     network = read_network(args.network) if args.network else None
     if network is None:
         raise InputError("--network", "validate needs the network the plans are for", None)
-    plans, provenance = read_plan_file(args.planfile, network=network)
+    kind = plan_file_kind(args.planfile)
+    if kind == "responsive":
+        raise InputError(args.planfile, "validate checks plan and schedule files; a responsive file is checked "
+                                        "pattern by pattern when it is exported (signalopt export)", kind)
+    read = read_schedule_file if kind == "schedule" else read_plan_file
+    plans, provenance = read(args.planfile, network=network)
     # held to the minimums and clearance rule the plans were built under (the defaults for a hand-written file)
     timing = timing_from_provenance(provenance, source=str(args.planfile))
-    violations = check_plans(plans, network, timing=timing)
+    # a schedule: every period's plans and every transition between them
+    violations = (check_schedule if kind == "schedule" else check_plans)(plans, network, timing=timing)
     rows = [{"intersection": v.signal_id, "phase": v.phase, "rule": v.rule, "value": v.value, "limit": v.limit}
             for v in violations]
     target_error = None
     if not violations and args.target:
         from .errors import PlanError
-        from .export import check_format
+        from .export import check_format, check_schedule_format
 
         try:
-            check_format(plans, args.target, network=network, timing=timing)
+            if kind == "schedule":
+                check_schedule_format(plans, args.target, network=network, timing=timing)
+            else:
+                check_format(plans, args.target, network=network, timing=timing)
         except PlanError as exc:
             target_error = f"{args.planfile}: {args.target} export refused: {exc}"
+    n_signals = len(plans.signal_ids) if kind == "schedule" else len(plans)
     if args.format == "json":
-        print(json.dumps({"planfile": str(args.planfile), "signals": len(plans), "safe": not violations,
+        print(json.dumps({"planfile": str(args.planfile), "signals": n_signals, "safe": not violations,
                           "violations": rows, **({"target": args.target, "target_error": target_error}
                                                  if args.target else {})}, indent=2))
     elif violations:  # the report on stdout; the error is the one line on stderr
@@ -509,27 +520,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     if args.format != "json":
         extra = f"; fits {args.target}" if args.target else ""
-        print(f"{args.planfile}: safe ({len(plans)} signals checked{extra})")
+        what = f"{n_signals} signals in {len(plans.periods)} periods" if kind == "schedule" else f"{n_signals} signals"
+        print(f"{args.planfile}: safe ({what} checked{extra})")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_paths, export_plans, export_responsive
+    from .export import export_paths, export_plans, export_responsive, export_schedule
     from .network import read_network
-    from .formats.planfile import is_responsive_file, read_plan_file, read_responsive
+    from .formats.planfile import plan_file_kind, read_plan_file, read_responsive
     from .provenance import timing_from_provenance
+    from .schedule import read_schedule_file
 
     network = read_network(args.network)
-    # a responsive plan file is a pattern library with its selection settings
-    responsive = is_responsive_file(args.planfile)
-    content, provenance = (read_responsive if responsive else read_plan_file)(args.planfile, network=network)
+    # a responsive plan file is a pattern library with its selection settings; a schedule, plans by time of day
+    read, export = {"plans": (read_plan_file, export_plans), "responsive": (read_responsive, export_responsive),
+                    "schedule": (read_schedule_file, export_schedule)}[plan_file_kind(args.planfile)]
+    content, provenance = read(args.planfile, network=network)
     for path in export_paths(args.format, args.out):
         _output_file(path, "--out")
         if path.resolve() == Path(args.planfile).resolve():
             raise InputError("--out", "would overwrite the plan file it exports", str(path))
-    (export_responsive if responsive else export_plans)(
-        content, args.format, args.out, network=network, provenance=provenance,
-        timing=timing_from_provenance(provenance, source=str(args.planfile)))
+    export(content, args.format, args.out, network=network, provenance=provenance,
+           timing=timing_from_provenance(provenance, source=str(args.planfile)))
     for path in export_paths(args.format, args.out):
         print(f"wrote {path}")
     return 0
@@ -769,7 +782,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export_formats = ("json", "sumo", "nema", "ntcip", "utdf", "csv")  # signalopt.export.FORMATS (not imported here)
     p = sub.add_parser("validate", help="safety-check a plan file against its network")
-    p.add_argument("planfile", help="signalopt JSON plan file, or a SUMO additional file (.xml) with static tlLogic")
+    p.add_argument("planfile", help="signalopt JSON plan file, a time-of-day schedule file (every period and "
+                                    "transition), or a SUMO additional file (.xml) with static tlLogic")
     p.add_argument("--network", help="SUMO .net.xml the plans are for")
     p.add_argument("--target", choices=export_formats, help="also check the plans fit this export format")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -777,8 +791,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export a plan file (validated first)")
     p.add_argument("planfile", help="signalopt JSON plan file, a responsive plan file (written as json, or as ntcip "
-                                    "with its patterns and pattern selection settings), or a SUMO additional file "
-                                    "(.xml) with static tlLogic")
+                                    "with its patterns and pattern selection settings), a time-of-day schedule "
+                                    "file (json, sumo WAUT for fixed-time plans, ntcip day plan), or a SUMO "
+                                    "additional file (.xml) with static tlLogic")
     p.add_argument("--network", required=True, help="SUMO .net.xml the plans are for")
     p.add_argument("--format", default="sumo", choices=export_formats,
                    help="json, sumo (static tlLogic), nema (SUMO NEMA dual ring), ntcip (NTCIP 1202 sheet: "

@@ -39,7 +39,7 @@ from ._xml import atomic_write_text, xml_escape
 from .errors import InputError, PlanError, UnsafePlanError
 from .formats.nema import actuated_phase_times_s, dual_ring, nema_additional_text
 from .formats.ntcip import DAY_TABLES as _DAY_TABLES
-from .formats.ntcip import RESPONSIVE_FIELD_UNITS, RESPONSIVE_TABLES
+from .formats.ntcip import COORD_MAXIMUM_MODES, RESPONSIVE_FIELD_UNITS, RESPONSIVE_TABLES
 from .formats.ntcip import ntcip_csv_text, ntcip_json_text, ntcip_units, unit_tables
 from .formats.utdf import utdf_text
 from .network import Network
@@ -288,23 +288,36 @@ SCHEDULE_FORMATS = ("json", "sumo", "ntcip")
 
 
 def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence[str], network: Network,
-                   timing: TimingOptions, *, kind: str, hint: str) -> dict[str, dict[str, list[dict[str, Any]]]]:
+                   timing: TimingOptions, *, kind: str, hint: str
+                   ) -> tuple[dict[str, dict[str, list[dict[str, Any]]]], dict[str, list[int]]]:
     """NTCIP tables per signal for a library of named plan sets (each a ``kind``: period, pattern; ``hint`` ends
-    a refusal with what the user can do).
+    a refusal with what the user can do), and per signal the ``coordMaximumMode`` each pattern runs under.
 
-    Pattern and split table ``k`` (1-based) run ``patterns[k - 1]``; one phase table serves them all
-    (``phaseMaximum1`` the longest green of any pattern); patterns that order their phases otherwise (leading or
-    lagging lefts) get their own sequence.
+    Pattern and split table ``k`` (1-based) run ``patterns[k - 1]``; one phase table serves them all; patterns
+    that order their phases otherwise (leading or lagging lefts) get their own sequence.  Its minimums and
+    clearances cover every pattern's.  The maxima: a fixed-time or coordinated pattern's split governs (mode
+    ``maxInhibit``), and ``phaseMaximum1`` is the longest green of any pattern, unless free actuated patterns
+    set maxima: then the first set they use is ``phaseMaximum1`` (mode ``maximum1``) and a second set, if any,
+    ``phaseMaximum2`` (mode ``maximum2``).  A controller holds two sets and one passage time and minimum per
+    actuated phase: patterns that need more are refused.
     """
     units: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    modes: dict[str, list[int]] = {}
     for sid in signal_ids:
         signal = network.signal(sid)
         tables: dict[str, list[dict[str, Any]]] = {"phaseTable": [], "splitTable": [], "patternTable": [],
                                                    "sequenceTable": [], "overlapTable": []}
         phases: dict[int, dict[str, Any]] = {}
         sequences: list[list[dict[str, Any]]] = []
+        free: list[tuple[str, dict[int, tuple[int, int, int, int]]]] = []  # per free actuated pattern
+        modes[sid] = []
         for k, (name, plans) in enumerate(patterns, start=1):
-            t = unit_tables(plans[sid], signal, timing)
+            plan = plans[sid]
+            t = unit_tables(plan, signal, timing)
+            is_free = plan.actuation is not None and plan.actuation.mode == "free"
+            if is_free:
+                free.append((name, {r["phaseNumber"]: (r["phaseMaximum1"], r["phaseMaximum2"], r["phasePassage"],
+                                                       r["phaseMinimumGreen"]) for r in t["phaseTable"]}))
             for row in t["phaseTable"]:
                 if row["phaseNumber"] not in phases:
                     phases[row["phaseNumber"]] = dict(row)
@@ -320,6 +333,7 @@ def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence
                 for what in ("phaseMinimumGreen", "phaseYellowChange", "phaseRedClear", "phaseWalk",
                              "phasePedestrianClear", "phaseMaximum1", "phaseMaximum2", "phasePassage"):
                     kept[what] = max(kept[what], row[what])
+            modes[sid].append(0 if is_free else COORD_MAXIMUM_MODES["maxInhibit"])
             if k == 1:
                 tables["overlapTable"] = t["overlapTable"]
             elif [(o["overlapIncludedPhases"], o["description"]) for o in t["overlapTable"]] != [
@@ -333,10 +347,55 @@ def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence
             tables["splitTable"] += [{**r, "splitNumber": k} for r in t["splitTable"]]
             tables["patternTable"] += [{**r, "patternNumber": k, "patternSplitNumber": k,
                                         "patternSequenceNumber": seq_number} for r in t["patternTable"]]
+        if free:
+            chosen = _free_maxima(sid, free, kind=kind, hint=hint)
+            for number, (max1, max2, passage, minimum) in chosen["phases"].items():
+                phases[number].update(phaseMaximum1=max1, phaseMaximum2=max2, phasePassage=passage,
+                                      phaseMinimumGreen=max(phases[number]["phaseMinimumGreen"], minimum))
+            it = iter(chosen["modes"])
+            modes[sid] = [m or next(it) for m in modes[sid]]
         tables["phaseTable"] = [phases[n] for n in sorted(phases)]
         tables["sequenceTable"] = [row for seq in sequences for row in seq]
         units[sid] = tables
-    return units
+    return units, modes
+
+
+def _free_maxima(sid: str, free: Sequence[tuple[str, dict[int, tuple[int, int, int, int]]]], *, kind: str,
+                 hint: str) -> dict[str, Any]:
+    """Phase maxima, passage and minimum of one unit's free actuated patterns, and each pattern's maximum mode.
+
+    ``free``: (name, {phase: (Max 1, Max 2, passage, minimum)}) per free actuated pattern, in pattern order.
+    """
+    first_name, first = free[0]
+    sets: list[tuple[str, dict[int, int]]] = []
+    modes = []
+    for name, rows in free:
+        for number, (_, _, passage, minimum) in rows.items():
+            if number in first and (passage, minimum) != first[number][2:]:
+                raise PlanError(f"signal {sid}: {kind} {name!r} gives phase {number} phasePassage {passage} (0.1 s) "
+                                f"and phaseMinimumGreen {minimum} s, {kind} {first_name!r} {first[number][2]} and "
+                                f"{first[number][3]}; a controller keeps one of each per phase: {hint}")
+        maxima = {n: r[0] for n, r in rows.items()}
+        known = [m for _, m in sets]
+        if maxima not in known:
+            sets.append((name, maxima))
+        modes.append(COORD_MAXIMUM_MODES["maximum1"] if maxima == sets[0][1] else COORD_MAXIMUM_MODES["maximum2"])
+    if len(sets) > 2:
+        raise PlanError(f"signal {sid}: {kind}s {', '.join(repr(n) for n, _ in sets)} ask for {len(sets)} sets of "
+                        f"actuated maxima; a controller holds two (phaseMaximum1, phaseMaximum2): {hint}")
+    out = {}
+    for number, (max1, max2, passage, minimum) in first.items():
+        if len(sets) == 2:
+            second = sets[1][1].get(number, max1)
+            asked = {r[number][1] for _, r in free if number in r and r[number][1] != r[number][0]}
+            if asked - {second}:
+                raise PlanError(f"signal {sid}: phase {number} has a second maximum of its own ({sorted(asked)} s) "
+                                f"and {kind} {sets[1][0]!r} needs phaseMaximum2 for its maximum {second} s: {hint}")
+            max2 = second
+        else:
+            max2 = max(r[number][1] for _, r in free if number in r)
+        out[number] = (max1, max2, passage, minimum)
+    return {"phases": out, "modes": modes}
 
 
 def schedule_ntcip_units(schedule: Schedule, network: Network,
@@ -349,16 +408,36 @@ def schedule_ntcip_units(schedule: Schedule, network: Network,
     of any period.  Periods that order their phases otherwise (leading or
     lagging lefts) get their own sequence, named by their pattern.
     """
-    units = _pattern_units([(p.name, p.plans) for p in schedule.periods], schedule.signal_ids, network,
-                           timing or TimingOptions(), kind="period", hint="export the periods one by one")
-    for tables in units.values():
+    units, modes = _pattern_units([(p.name, p.plans) for p in schedule.periods], schedule.signal_ids, network,
+                                  timing or TimingOptions(), kind="period", hint="export the periods one by one")
+    for sid, tables in units.items():
         tables["dayPlanTable"], tables["actionTable"] = [], []
         for k, period in enumerate(schedule.periods, start=1):
             hour, minute = int(period.begin_s // 3600) % 24, int(period.begin_s % 3600 // 60)
             tables["dayPlanTable"].append({"dayPlanNumber": 1, "dayPlanEventNumber": k, "dayPlanHour": hour,
                                            "dayPlanMinute": minute, "dayPlanActionNumberOID": k})
-            tables["actionTable"].append({"actionNumber": k, "actionPattern": k, "actionName": period.name})
+            tables["actionTable"].append({"actionNumber": k, "actionPattern": k,
+                                          "actionCoordMaximumMode": modes[sid][k - 1], "actionName": period.name})
     return units
+
+
+def check_schedule_format(schedule: Schedule, fmt: str, *, network: Network,
+                          timing: TimingOptions | None = None) -> None:
+    """Raise if ``schedule`` cannot be written as ``fmt`` (safety aside); writes nothing."""
+    if fmt not in SCHEDULE_FORMATS:
+        raise PlanError(f"schedules export as {', '.join(SCHEDULE_FORMATS)}, not {fmt}")
+    _schedule_texts(schedule, fmt, [Path(f"check.{fmt}")], network=network, timing=timing, stamp={})
+
+
+def _schedule_texts(schedule: Schedule, fmt: str, paths: Sequence[Path], *, network: Network,
+                    timing: TimingOptions | None, stamp: Mapping[str, Any]) -> dict[Path, str]:
+    if fmt == "json":
+        return {paths[0]: json.dumps({**schedule.to_dict(), "provenance": dict(stamp)}, indent=2) + "\n"}
+    if fmt == "sumo":
+        return {paths[0]: _xml_comment(stamp) + "\n" + waut_additional(schedule, program_prefix="signalopt-")}
+    units = schedule_ntcip_units(schedule, network, timing)
+    return {path: ntcip_json_text(units, provenance=stamp) if path.suffix.lower() == ".json"
+            else ntcip_csv_text(units, header_lines=_stamp_lines(stamp), tables=_DAY_TABLES) for path in paths}
 
 
 def export_schedule(schedule: Schedule, fmt: str, out: str | Path, *, network: Network,
@@ -375,15 +454,7 @@ def export_schedule(schedule: Schedule, fmt: str, out: str | Path, *, network: N
     stamp = provenance_stamp(provenance, network, fmt=fmt)
     paths = export_paths(fmt, out)
     try:
-        if fmt == "json":
-            texts = {paths[0]: json.dumps({**schedule.to_dict(), "provenance": stamp}, indent=2) + "\n"}
-        elif fmt == "sumo":
-            texts = {paths[0]: _xml_comment(stamp) + "\n" + waut_additional(schedule, program_prefix="signalopt-")}
-        else:
-            units = schedule_ntcip_units(schedule, network, timing)
-            texts = {path: ntcip_json_text(units, provenance=stamp) if path.suffix.lower() == ".json"
-                     else ntcip_csv_text(units, header_lines=_stamp_lines(stamp), tables=_DAY_TABLES)
-                     for path in paths}
+        texts = _schedule_texts(schedule, fmt, paths, network=network, timing=timing, stamp=stamp)
     except PlanError as exc:
         raise PlanError(f"{out}: {fmt} schedule export refused: {exc}") from None
     written = [atomic_write_text(path, text) for path, text in texts.items()]
@@ -407,8 +478,8 @@ def responsive_ntcip_units(responsive: ResponsivePlans, network: Network,
     hysteresis).  Each signal's system detectors are listed with their distance from the stop line [m].
     """
     sel = responsive.selection
-    units = _pattern_units([(p.name, p) for p in responsive.patterns], responsive.signal_ids, network,
-                           timing or TimingOptions(), kind="pattern",
+    units, _ = _pattern_units([(p.name, p) for p in responsive.patterns], responsive.signal_ids, network,
+                              timing or TimingOptions(), kind="pattern",
                            hint="a controller switching between them needs patterns over the same phases (give "
                                 "every pattern the same stages in the same order)")
     levels = [0.0, *sel.thresholds]

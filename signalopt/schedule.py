@@ -1,6 +1,7 @@
 """Time-of-day schedules: contiguous control periods, each with its plan set, and safe switching.
 
-Switching rule (what ``to_sumo_waut`` writes, and what a controller should do):
+Switching rule (what :func:`signalopt.formats.sumo.waut_additional` writes, what
+signalopt's switching controller does, and what a controller should do):
 at a period boundary ``T`` each signal finishes its current cycle (it switches
 at the first start of its old plan's first stage at or after ``T``, right after
 the old last stage's yellow and all-red), runs one *transition cycle* of the
@@ -8,7 +9,13 @@ new plan's stages -- greens stretched or shrunk in proportion, never below
 their minimums -- whose length lands exactly on the new plan's coordinated
 start (its offset), and from then on runs the new plan.  Every change of
 indication in the transition is one the plans themselves make, so no yellow
-or all-red is cut and no minimum green is shortened.
+or all-red is cut and no minimum green is shortened.  A free actuated plan
+has no coordinated start: it takes over at that first-stage start directly,
+its first stage's green starting afresh (so never shorter than its minimum).
+An actuated plan's cycle is not known in advance, so a schedule with one is
+switched in the running simulation (:mod:`signalopt._schedule_run`), which
+watches for the first-stage start; coordinated actuated plans are refused,
+because SUMO's NEMA controller cannot be handed over at a known point.
 
 Times are seconds since midnight of the simulated day (simulation time, as
 in the scenarios' ``begin_s``/``end_s``), written as numbers or ``"HH:MM"``
@@ -118,6 +125,19 @@ class Schedule:
             if set(p.plans.signal_ids) != ids:
                 raise PlanError(f"schedule {self.name!r}: period {p.name!r} plans other signals "
                                 f"({sorted(set(p.plans.signal_ids) ^ ids)})")
+        for p in self.periods:
+            for plan in p.plans:
+                if plan.actuation is not None and plan.actuation.mode == "coordinated":
+                    # SUMO's NEMA controller keeps its own ring state and cycle clock: there is no point at
+                    # which signalopt knows it may hand over to another programme without cutting an interval
+                    raise PlanError(f"schedule {self.name!r}: period {p.name!r} runs signal {plan.signal_id} "
+                                    f"coordinated actuated; a schedule switches fixed-time and free actuated plans "
+                                    f"only (coordinated)")
+
+    @property
+    def actuated(self) -> bool:
+        """Whether any period runs an actuated plan (switched by signalopt's controller, not by a WAUT)."""
+        return any(plan.actuation is not None for p in self.periods for plan in p.plans)
 
     @property
     def signal_ids(self) -> tuple[str, ...]:
@@ -202,7 +222,13 @@ class Schedule:
 
 def read_schedule(path: str | Path, *, network: Any = None,
                   window: tuple[float, float] | None = None) -> Schedule:
-    """Read a schedule JSON file (signalopt's format).
+    """Read a schedule JSON file (signalopt's format); :func:`read_schedule_file` says more."""
+    return read_schedule_file(path, network=network, window=window)[0]
+
+
+def read_schedule_file(path: str | Path, *, network: Any = None,
+                       window: tuple[float, float] | None = None) -> tuple[Schedule, dict[str, Any]]:
+    """Read a schedule JSON file (signalopt's format) and its provenance (empty when it records none).
 
     Parameters
     ----------
@@ -239,7 +265,7 @@ def read_schedule(path: str | Path, *, network: Any = None,
                 if plan.n_links != signal.n_links:
                     raise InputError(path, f"period {period.name}: signal {plan.signal_id} has {plan.n_links} links, "
                                            f"the network {signal.n_links}", plan.phases[0].state)
-    return schedule
+    return schedule, dict(doc.get("provenance", {}))
 
 
 def check_covers(schedule: Schedule, begin_s: float, end_s: float, *, source: str | Path | None = None) -> Schedule:
@@ -304,17 +330,24 @@ class Switch:
 
 def plan_switch(old: TimingPlan, new: TimingPlan, at_s: float) -> Switch:
     """The switch from ``old`` to ``new`` requested at ``at_s`` (see module docstring)."""
+    check_switchable(old, new)
     start = first_cycle_start_s(old, at_s)
-    last = old.phases[-1]
-    first = new.phases[0]
-    # links the old plan keeps green into its own first stage must be green in the new first stage too
-    kept = {k for k, c in enumerate(last.state) if c in GREEN_CHARS and old.phases[0].state[k] in GREEN_CHARS}
-    bad = sorted(k for k in kept if first.state[k] not in GREEN_CHARS)
+    length = transition_length_s(new, start)
+    return Switch(new.signal_id, start, transition_plan(new, length), start + length)
+
+
+def check_switchable(old: TimingPlan, new: TimingPlan) -> None:
+    """Raise :class:`PlanError` unless ``new`` may take over at the start of ``old``'s first stage.
+
+    Links the old plan keeps green from its last stage into its own first stage
+    see no yellow there; the new first stage must keep them green too.
+    """
+    kept = {k for k, c in enumerate(old.phases[-1].state)
+            if c in GREEN_CHARS and old.phases[0].state[k] in GREEN_CHARS}
+    bad = sorted(k for k in kept if new.phases[0].state[k] not in GREEN_CHARS)
     if bad:
         raise PlanError(f"signal {new.signal_id}: the old last stage keeps links {bad} green, the new first stage "
                         f"does not; cannot switch safely")
-    length = transition_length_s(new, start)
-    return Switch(new.signal_id, start, transition_plan(new, length), start + length)
 
 
 def transition_length_s(new: TimingPlan, start_s: float) -> float:

@@ -18,7 +18,8 @@ LAYERS = {
         "detectors", "actuated_encoding", "responsive",
         "safety", "formats", "provenance"},
     3: {"metrics", "objective", "executors", "_sumo_run", "evaluator", "analytic", "journal", "runner", "roundtrip",
-        "trace", "session", "movements", "eventlog_writer", "_responsive_run"},
+        "trace", "session", "movements", "eventlog_writer", "_responsive_run",
+        "_schedule_run"},
     4: {"optimiser", "study", "pareto", "responsive_search"},
     5: {"baselines", "comparison", "report", "export", "job", "tod", "cli", "importers", "__init__"},
 }

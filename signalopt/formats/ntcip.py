@@ -269,7 +269,12 @@ def _cell(v: Any) -> str:
 
 
 DAY_PLAN_FIELDS = ("dayPlanNumber", "dayPlanEventNumber", "dayPlanHour", "dayPlanMinute", "dayPlanActionNumberOID")
-ACTION_FIELDS = ("actionNumber", "actionPattern", "actionName")
+#: NTCIP 1202 ``coordMaximumMode`` values: which maximum a pattern's phases time (``maxInhibit``: none, the
+#: split governs, as in a fixed-time or coordinated pattern).
+COORD_MAXIMUM_MODES = {"other": 1, "maximum1": 2, "maximum2": 3, "maxInhibit": 4}
+#: The action table: pattern ``actionPattern`` runs with ``coordMaximumMode`` ``actionCoordMaximumMode`` (how a
+#: day selects Max 2 differs between controllers: by this object, a time-of-day auxiliary function or an input).
+ACTION_FIELDS = ("actionNumber", "actionPattern", "actionCoordMaximumMode", "actionName")
 #: Tables of a time-of-day sheet: the unit tables plus the day plan and its actions.
 DAY_TABLES = {**TABLES, "dayPlanTable": DAY_PLAN_FIELDS, "actionTable": ACTION_FIELDS}
 TRPS_PATTERN_FIELDS = ("patternNumber", "entryLevelPct", "exitLevelPct", "description")

@@ -44,10 +44,20 @@ def read_plans(path: str | Path, *, network: Network | None = None) -> PlanSet:
     return read_plan_file(path, network=network)[0]
 
 
-def is_responsive_file(path: str | Path) -> bool:
-    """Whether ``path`` is a responsive plan file (a JSON object whose ``kind`` is ``responsive``)."""
+#: What a plan file may hold (a JSON file's ``kind``; a plan set has none).
+PLAN_FILE_KINDS = ("plans", "responsive", "schedule")
+
+
+def plan_file_kind(path: str | Path) -> str:
+    """What ``path`` holds: ``plans`` (a plan set, or a SUMO ``.xml`` file), ``responsive`` (a pattern library
+    with its selection settings) or ``schedule`` (a time-of-day schedule); another ``kind`` is refused."""
     path = check_file(Path(path), "plan file")
-    return path.suffix.lower() != ".xml" and read_json_object(path, "plan file").get("kind") == "responsive"
+    if path.suffix.lower() == ".xml":
+        return "plans"
+    kind = read_json_object(path, "plan file").get("kind", "plans")
+    if kind not in PLAN_FILE_KINDS:
+        raise InputError(path, f"kind must be one of {', '.join(PLAN_FILE_KINDS)}", show_value(kind))
+    return kind
 
 
 def read_plan_file(path: str | Path, *, network: Network | None = None) -> tuple[PlanSet, dict[str, Any]]:

@@ -169,22 +169,24 @@ def _coordinated_lines(plan: TimingPlan, network: Network | None, program_id: st
     return nema_tllogic(plan, network.signal(plan.signal_id), program_id=program_id, step_s=step_s)
 
 
-def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str) -> list[str]:
+def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str, *, detector_tag: str = "") -> list[str]:
     """Induction loops and an ``actuated`` tlLogic running ``plan`` with its :class:`Actuation`.
 
     Each lane's loop is its custom detector (SUMO's ``<lane id>`` parameter)
-    with the passage time of the stage it extends as ``max-gap:<lane id>``.
+    with the passage time of the stage it extends as ``max-gap:<lane id>``;
+    ``detector_tag`` tells apart the loops of several programmes of one signal.
     A stage's stretchable interval (its green, or the walk part of it) runs
     from the stage's minimum to its maximum (both at the maximum on max
     recall); pedestrian clearance and the interstage are fixed.
     """
     sid = xml_escape(plan.signal_id)
-    lines = [f'  <inductionLoop id="{xml_escape(detector_id(plan.signal_id, d.lane))}" lane="{xml_escape(d.lane)}" '
-             f'pos="{d.pos_m:.3f}" period="86400" file="NUL"/>' for d in act.detectors]
+    ids = [xml_escape(detector_id(plan.signal_id, d.lane) + detector_tag) for d in act.detectors]
+    lines = [f'  <inductionLoop id="{i}" lane="{xml_escape(d.lane)}" pos="{d.pos_m:.3f}" period="86400" file="NUL"/>'
+             for i, d in zip(ids, act.detectors)]
     lines.append(f'  <tlLogic id="{sid}" type="actuated" programID="{program_id}" offset="{plan.offset_s:.3f}">')
     lines.append(f'    <param key="max-gap" value="{max(s.passage_s for s in act.stages):.3f}"/>')
-    for d in act.detectors:
-        lines.append(f'    <param key="{xml_escape(d.lane)}" value="{xml_escape(detector_id(plan.signal_id, d.lane))}"/>')
+    for i, d in zip(ids, act.detectors):
+        lines.append(f'    <param key="{xml_escape(d.lane)}" value="{i}"/>')
         lines.append(f'    <param key="max-gap:{xml_escape(d.lane)}" value="{act.stages[d.stage].passage_s:.3f}"/>')
     n = len(plan.phases)
     for i, (p, st) in enumerate(zip(plan.phases, act.stages)):
@@ -223,8 +225,40 @@ def _adaptive_phases(plan: TimingPlan) -> list[tuple[float, str, float | None, f
     return out
 
 
+def period_program(k: int, prefix: str) -> str:
+    """Programme id of a schedule's period ``k`` in :func:`schedule_programs_additional`."""
+    return f"{prefix}p{k}"
+
+
+def schedule_programs_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
+    """SUMO additional XML: every period's programme of every signal (``<prefix>p<k>``, each actuated one with
+    its own loops; period 0 written last, so it runs first), for a controller that switches them as it goes
+    (:mod:`signalopt._schedule_run`; a WAUT cannot switch an actuated programme safely)."""
+    lines = ["<additional>"]
+    order = [*range(1, len(schedule.periods)), 0]
+    for sid in schedule.signal_ids:
+        for k in order:
+            plan = schedule.periods[k].plans[sid]
+            pid = period_program(k, program_prefix)
+            if plan.actuation is not None:
+                lines += _actuated_lines(plan, plan.actuation, xml_escape(pid), detector_tag=f"|{pid}")
+            else:
+                lines += plans_additional(PlanSet((plan,)), program_id=pid).splitlines()[1:-1]
+    lines.append("</additional>")
+    return "\n".join(lines) + "\n"
+
+
 def waut_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
-    """SUMO additional XML: every period's and transition's programme plus a WAUT per signal."""
+    """SUMO additional XML: every period's and transition's programme plus a WAUT per signal.
+
+    Raises
+    ------
+    PlanError
+        The schedule runs an actuated plan, whose state at a switching time a WAUT cannot know.
+    """
+    if schedule.actuated:
+        raise PlanError(f"schedule {schedule.name!r} runs actuated plans, which SUMO's WAUT cannot switch without "
+                        f"risking a cut yellow; export it as json or ntcip (actuated)")
     lines = ["<additional>"]
     timeline = program_timeline(schedule)
     for sid, items in timeline.items():
