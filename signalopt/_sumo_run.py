@@ -413,7 +413,7 @@ def read_outputs(task: Task, work: Path, *, cycle_starts: dict[str, list[float]]
               else fine.get(a.id, []) for a in p.approaches}
     approaches = tuple(_approach_metrics(a, cycles[a.id]) for a in p.approaches) if fine else ()
     periods = tuple(_bin_metrics(task, cycles, trips, waiting, wait_delay))
-    profile = _queue_profile(p, fine) if task.schedule is not None else ()
+    profile = _queue_profile(p, fine) if task.schedule is not None or task.bins else ()  # a day's, for its report
     switches = read_switches(work / SWITCHES_FILE) if task.groups or task.crossings else {}
     movements = read_movements(task, work, switches, jam_rows or []) if task.groups else ()
     crossing_rows = tuple(crossing_measures(c, switches=switches.get(c.signal_id, []), begin_s=p.begin_s + p.warmup_s,

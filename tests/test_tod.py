@@ -12,7 +12,7 @@ from signalopt.cli import main
 from signalopt.schedule import read_schedule
 from signalopt.network import read_network
 from signalopt.session import Session
-from signalopt.tod import time_of_day
+from signalopt.tod import simulate_day, time_of_day
 from tests._optimise_helpers import ISOLATED_NET
 
 #: veh per 15 min (L, T, R) per leg in three regimes: quiet, N-S peak, E-W peak
@@ -135,3 +135,33 @@ def test_period_scenarios_keep_counts_on_a_ten_minute_grid_and_the_timing_option
     counts = read_turn_counts(period.counts_path, begin_s=period.begin_s, end_s=period.end_s,
                               interval_s=period.interval_s)
     assert min(c.begin_s for c in counts) == period.begin_s and len(counts) == 8
+
+
+def test_the_existing_day_of_an_actuated_street_runs_its_own_programmes(corpus, tmp_path):
+    """Where the existing timing is the network's programmes and some of them are actuated, the existing day is
+    simulated as the street runs it (SUMO's own actuated controller), not as the programmes' nominal fixed-time
+    form; a fixed-time network's day runs its plans as a schedule."""
+    from signalopt.prepare import load_network, scenario_plans
+    from signalopt.scenario import read_scenario
+    from signalopt.schedule import Schedule, SchedulePeriod
+    from signalopt.tod.job import NETWORK_PROGRAMS, existing_day_control
+
+    def nominal(scen, network):
+        plans = scenario_plans(scen, network)[0]
+        return Schedule("existing", (SchedulePeriod("all day", scen.begin_s, scen.end_s, plans),))
+
+    scen = read_scenario(next(e for e in corpus if e.name == "grid2_actuated").scenario_path)
+    network = load_network(scen)
+    fixed_form = nominal(scen, network)
+    day, why = existing_day_control(scen, network, fixed_form)
+    assert day == NETWORK_PROGRAMS and why.startswith("the existing day runs the network's own programmes")
+    mid = (scen.begin_s + scen.end_s) / 2
+    bins = (("first", scen.begin_s, mid), ("second", mid, scen.end_s))
+    runs = simulate_day(scen, {"street": NETWORK_PROGRAMS, "nominal": fixed_form}, seeds=(101,), bins=bins,
+                        workers=1)
+    street, fixed = runs["street"].runs[0], runs["nominal"].runs[0]
+    assert [b.name for b in street.periods] == ["first", "second"] and street.queue_profile_m
+    assert street.delay_s != pytest.approx(fixed.delay_s, rel=0.02)  # actuation is not its nominal fixed form
+    iso = read_scenario(write_day(tmp_path))
+    iso_net = load_network(iso)
+    assert existing_day_control(iso, iso_net, nominal(iso, iso_net)) == (nominal(iso, iso_net), "")

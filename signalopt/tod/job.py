@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .._sumo_run import Task
@@ -30,7 +30,9 @@ from ..optimiser import check_budget, optimise
 from ..plan import PlanSet
 from ..formats.planfile import write_plans
 from ..provenance import run_provenance, timing_fields
-from ..prepare import load_network, scenario_counts, scenario_ped_counts, scenario_plans, scenario_schedule
+from ..prepare import (existing_controller, load_network, scenario_counts, scenario_ped_counts, scenario_plans,
+                       scenario_schedule)
+from ..programs import ADAPTIVE_TYPES
 from ..scenario import Scenario, variant_scenario
 from ..session import Session, scenario_of
 from .._clock import clock_text
@@ -126,13 +128,21 @@ def retime_periods(scenario: Scenario, segmentation: Segmentation, existing: Sch
     return Schedule("retimed", tuple(periods))
 
 
-def simulate_day(scenario: Scenario, schedules: dict[str, Schedule], *, seeds: Sequence[int],
+#: In :func:`simulate_day`, the network's own programmes as SUMO runs them (actuated and NEMA ones included).
+NETWORK_PROGRAMS = "network"
+
+
+def simulate_day(scenario: Scenario, schedules: Mapping[str, Schedule | str], *, seeds: Sequence[int],
                  bins: tuple[tuple[str, float, float], ...], workers: int,
                  executor: Executor | None = None) -> dict[str, Metrics]:
-    """Simulate whole days under each schedule on ``seeds`` (one batch through the executor)."""
+    """Simulate whole days under each schedule (or :data:`NETWORK_PROGRAMS`) on ``seeds`` (one batch through the
+    executor)."""
     with SumoEvaluator(scenario, executor=executor, workers=workers) as ev:
         names = list(schedules)
-        tasks = [Task(ev.prepared, int(s), None, schedule=schedules[n], bins=bins) for n in names for s in seeds]
+        tasks = [Task(ev.prepared, int(s), None, controller="network", bins=bins)
+                 if schedules[n] == NETWORK_PROGRAMS else Task(ev.prepared, int(s), None, schedule=schedules[n],
+                                                               bins=bins)
+                 for n in names for s in seeds]
         outcomes = ev.run_tasks(tasks)
         failed = [o.error for o in outcomes if not o.ok]
         if failed:
@@ -196,6 +206,9 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
     else:
         existing = existing_sched
     existing = _cover(existing, scen.begin_s, scen.end_s)
+    existing_day, why = existing_day_control(scen, network, existing)
+    if why:
+        log(why)
     bins = tuple((_period_name(k, p.begin_s, p.end_s), p.begin_s, p.end_s) for k, p in enumerate(seg.periods))
     names = ["default", *(v for v, _ in scen.variants)] if variants else ["default"]
     schedules: dict[str, Schedule] = {}
@@ -209,7 +222,7 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
                              run_dir=out / "periods" / variant, resume=resume, executor=executor, log=log)
         schedules[variant] = new
         log(f"simulating the day under the existing and the retimed schedule on seeds {list(day_seeds)} ...")
-        day = simulate_day(vs, {"existing": existing, "retimed": new}, seeds=day_seeds, bins=bins, workers=workers,
+        day = simulate_day(vs, {"existing": existing_day, "retimed": new}, seeds=day_seeds, bins=bins, workers=workers,
                            executor=executor)
         for k, m in day.items():
             metrics[(variant, k)] = m
@@ -217,6 +230,23 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
     result = TodResult(seg, schedules, tuple(rows), metrics, out, time.perf_counter() - t0)
     _write_outputs(result, scen, network, existing, counts, opt_seeds, day_seeds)
     return result
+
+
+def existing_day_control(scenario: Scenario, network: Network, existing: Schedule) -> tuple[Schedule | str, str]:
+    """What the existing day runs in simulation: ``existing``, or :data:`NETWORK_PROGRAMS` where it comes from
+    the network's programmes and any of them is actuated (a sentence then says so).
+
+    The plans read from an actuated programme are its nominal fixed-time form, not what the street runs; a
+    scenario's schedule or plan file is fixed time as written.
+    """
+    if scenario.schedule_path is not None or existing_controller(scenario) != "network":
+        return existing, ""
+    adaptive = sorted(sid for sid in existing.signal_ids if network.signal(sid).program.type in ADAPTIVE_TYPES)
+    if not adaptive:
+        return existing, ""
+    return NETWORK_PROGRAMS, (f"the existing day runs the network's own programmes, as the street does "
+                              f"({len(adaptive)} of {len(existing.signal_ids)} signals actuated: "
+                              f"{', '.join(adaptive[:3])}{', ...' if len(adaptive) > 3 else ''})")
 
 
 def _cover(schedule: Schedule, begin_s: float, end_s: float) -> Schedule:
