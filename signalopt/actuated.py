@@ -18,10 +18,15 @@ Passage time is NTCIP 1202's ``phasePassage`` (SUMO's ``max-gap``: the
 largest time gap between vehicles at the detector that still extends the
 green).  Recall: ``min`` serves the stage every cycle for at least its
 minimum (SUMO's actuated controller always does), ``max`` holds it to its
-maximum (fixed time for that stage).  ``none`` and ``ped`` recall need a
-controller that skips stages without demand, which SUMO's stage-based
-actuated controller does not do; they are refused rather than simulated as
-something else.
+maximum (fixed time for that stage), ``ped`` serves it every cycle with its
+walk and pedestrian clearance (the stage must have a crossing; its minimum
+already covers both, so it runs as ``min`` does), ``none`` serves it only
+when a vehicle calls it (is detected on a lane it serves) and skips it
+otherwise.  SUMO's stage-based actuated controller cannot skip a stage, so a
+plan with a ``none`` stage runs in SUMO's NEMA controller, whose dual ring
+skips an uncalled phase (:func:`runs_in_nema`); where that controller cannot
+run the plan's rings, the plan is refused rather than simulated as something
+else.
 
 References: FHWA Traffic Signal Timing Manual, 2nd ed. (2015), ch. 5
 (actuated timing parameters); NTCIP 1202 v03 (phase table objects).
@@ -37,8 +42,8 @@ from typing import Any
 
 from .errors import PlanError
 
-#: Recall modes SUMO's controllers simulate.
-RECALLS = ("min", "max")
+#: Recall modes: NTCIP's none (skipped without a call), minimum vehicle, maximum vehicle and pedestrian recall.
+RECALLS = ("none", "min", "max", "ped")
 #: Operating modes.
 MODES = ("free", "coordinated")
 #: Passage times signalopt sets [s] (NTCIP allows 0-25.5 s; FHWA's manual recommends 1-4 s for most detectors).
@@ -71,7 +76,7 @@ class StageActuation:
     passage_s
         Passage time: the green ends when no vehicle reaches a detector within it [s].
     recall
-        ``min`` or ``max`` (see the module docstring).
+        ``none``, ``min``, ``max`` or ``ped`` (see the module docstring).
     max2_green_s
         Second maximum for a time-of-day plan (NTCIP ``phaseMaximum2``) [s]; written to the controller
         sheet, not simulated.
@@ -89,8 +94,7 @@ class StageActuation:
         hi = checked_number(where, "max_green_s", self.max_green_s, low=lo)
         checked_number(where, "passage_s", self.passage_s, low=MIN_PASSAGE_S, high=MAX_PASSAGE_S)
         if self.recall not in RECALLS:
-            raise PlanError(f"{where}: recall must be one of {', '.join(RECALLS)} ({self.recall!r}); "
-                            f"'none' and 'ped' need a controller that skips stages")
+            raise PlanError(f"{where}: recall must be one of {', '.join(RECALLS)} ({self.recall!r})")
         if self.max2_green_s is not None:
             checked_number(where, "max2_green_s", self.max2_green_s, low=lo)
         object.__setattr__(self, "min_green_s", lo)
@@ -154,6 +158,11 @@ class Actuation:
         if len(set(lanes)) != len(lanes):
             raise PlanError(f"actuation: two detectors on one lane ({sorted(l for l in lanes if lanes.count(l) > 1)[0]})")
 
+    @property
+    def skips_stages(self) -> bool:
+        """Whether a stage is skipped when nobody calls it (``none`` recall)."""
+        return any(s.recall == "none" for s in self.stages)
+
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "stages": [s.to_dict() for s in self.stages],
                 "detectors": [d.to_dict() for d in self.detectors]}
@@ -174,3 +183,9 @@ class Actuation:
         except PlanError as exc:
             raise PlanError(f"{where}: {exc}") from None
         return cls(stages, detectors, data.get("mode", "free"))
+
+
+def runs_in_nema(actuation: Actuation | None) -> bool:
+    """Whether a plan with ``actuation`` runs in SUMO's NEMA controller: coordinated (force-offs) or skipping
+    stages (``none`` recall), neither of which SUMO's stage-based actuated controller has."""
+    return actuation is not None and (actuation.mode == "coordinated" or actuation.skips_stages)

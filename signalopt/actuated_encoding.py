@@ -3,7 +3,12 @@
 By default one detector distance and one passage time for all signals and a
 maximum green per stage (the settings that matter most, few enough for a
 budget of tens); ``full``: per signal the detectors' distance from the stop
-line, per stage minimum green, maximum green and passage time.  Every point decodes
+line, per stage minimum green, maximum green and passage time.  Where some
+signal has stages that may skip (:func:`skippable_stages`: off the major
+through phases, with a detector, without a crossing), a last component
+chooses between serving every stage every cycle (below 0.5: minimum recall,
+SUMO's stage-based actuated controller) and skipping those stages when no
+vehicle calls them (recall none, SUMO's NEMA controller).  Every point decodes
 to a safe actuated plan: the stages and their change intervals are the base
 plan's made safe (:func:`signalopt.programs.safe_phase`), a minimum green
 never falls below the stage's vehicle and pedestrian minimum, a maximum never
@@ -13,7 +18,9 @@ fallback would run, and controller sheets carry it).
 
 Coordinated-actuated control (:class:`CoordinatedEncoding`) searches the fixed-time
 plan (:class:`signalopt.encoding.PlanEncoding`: common or per-signal cycle,
-splits, offsets) plus the shared detector distance and passage time; each
+splits, offsets) plus the shared detector distance and passage time (and
+the skip component, as above: the minor phases then skip and leave their
+split to the coordinated phases when nobody calls them); each
 decoded plan keeps its cycle, offset and splits, and its coordinated
 :class:`~signalopt.actuated.Actuation` holds every stage between the stage's
 own minimum and its split green (split-based maximum: the force-off), so the
@@ -42,7 +49,7 @@ from .errors import InputError, PlanError
 from .formats.nema import dual_ring
 from .network import Network, Signal
 from .options import TimingOptions
-from .plan import PlanSet, TimingPlan
+from .plan import GREEN_CHARS, PlanSet, TimingPlan
 from .programs import ceil_tenth, safe_phase
 
 MIN_GREEN_SPAN_S = 10.0
@@ -67,19 +74,26 @@ class ActuatedEncoding:
     in): one detector distance and one passage time for every signal, and
     per stage the maximum green; minimums stay at the stages' own.
     ``full=True``: per signal the detector distance, per stage the minimum,
-    the maximum and the passage.  Build with :func:`make_actuated_encoding`.
+    the maximum and the passage.  Both end with the skip component where a
+    signal has stages that may skip.  Build with :func:`make_actuated_encoding`.
     """
 
     signals: tuple[Signal, ...]
     base: PlanSet  # stages made safe
     minimums_s: tuple[tuple[float, ...], ...]
     full: bool = False
+    #: per signal, the stages that may skip when not called (:func:`skippable_stages`)
+    skippable: tuple[tuple[int, ...], ...] = ()
+
+    @property
+    def skip_dimension(self) -> bool:
+        """Whether the last component chooses stage skipping (some signal has a stage that may skip)."""
+        return any(self.skippable)
 
     @property
     def size(self) -> int:
-        if self.full:
-            return sum(1 + 3 * len(p.phases) for p in self.base)
-        return 2 + sum(len(p.phases) for p in self.base)
+        n = sum(1 + 3 * len(p.phases) for p in self.base) if self.full else 2 + sum(len(p.phases) for p in self.base)
+        return n + int(self.skip_dimension)
 
     @property
     def bounds(self) -> list[tuple[float, float]]:
@@ -94,7 +108,7 @@ class ActuatedEncoding:
             for i in range(len(plan.phases)):
                 out += ([f"{sid}:min{i + 1}", f"{sid}:max{i + 1}", f"{sid}:passage{i + 1}"] if self.full
                         else [f"{sid}:max{i + 1}"])
-        return out
+        return out + (["skip"] if self.skip_dimension else [])
 
     def decode(self, x: Sequence[float], *, name: str = "candidate") -> PlanSet:
         """A safe actuated plan set for any ``x`` in the unit box (values outside are clipped)."""
@@ -103,7 +117,9 @@ class ActuatedEncoding:
             raise PlanError(f"decision vector has {x.size} components, the encoding {self.size}")
         pos, plans = (0, []) if self.full else (2, [])
         shared_distance, shared_gap = _distance_m(x[0]), _passage_s(x[1])
-        for signal, plan, mins in zip(self.signals, self.base, self.minimums_s):
+        skip = self.skip_dimension and x[-1] >= 0.5
+        for signal, plan, mins, may_skip in zip(self.signals, self.base, self.minimums_s,
+                                                self.skippable or [()] * len(self.base)):
             distance = shared_distance
             if self.full:
                 distance = _distance_m(x[pos])
@@ -118,8 +134,9 @@ class ActuatedEncoding:
                 highs.append(hi)
                 gaps.append(_passage_s(x[pos + 2]) if self.full else shared_gap)
                 pos += 3 if self.full else 1
+            recalls = ["none" if skip and i in may_skip else "min" for i in range(len(mins))]
             plans.append(actuated_plan(plan, signal, min_greens_s=lows, max_greens_s=highs, passages_s=gaps,
-                                       distance_m=distance))
+                                       distance_m=distance, recalls=recalls))
         return PlanSet(tuple(plans), name=name)
 
     def encode(self, plans: PlanSet) -> np.ndarray:
@@ -145,6 +162,8 @@ class ActuatedEncoding:
                            _unit(gap, *PASSAGE_RANGE_S)]
                 else:
                     xs.append(_unit(hi, lo + MAX_GREEN_ABOVE_MIN_S, top))
+        if self.skip_dimension:
+            xs.append(1.0 if any(a is not None and a.skips_stages for a in acts) else 0.0)
         return np.asarray(xs)
 
 
@@ -189,7 +208,35 @@ def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOption
         plans.append(TimingPlan(safe.signal_id, safe.phases, offset_s=0.0, ped_links=safe.ped_links,
                                 program_id=safe.program_id))
         minimums.append(tuple(ceil_tenth(p.effective_min_green_s) for p in phases))
-    return ActuatedEncoding(tuple(signals), PlanSet(tuple(plans), name=base.name), tuple(minimums), full)
+    skippable = tuple(skippable_stages(p, s) for p, s in zip(plans, signals))
+    return ActuatedEncoding(tuple(signals), PlanSet(tuple(plans), name=base.name), tuple(minimums), full, skippable)
+
+
+def skippable_stages(plan: TimingPlan, signal: Signal) -> tuple[int, ...]:
+    """The stages of ``plan`` that may run on recall none (skipped when no vehicle calls them), as an engineer
+    sets a free controller: every stage but those of the major-street through phases (NEMA's coordinated
+    phases, which keep minimum recall and take the time the others leave), a stage with a crossing
+    (pedestrians press no button in SUMO) and a stage with no detector on its lanes.  None where SUMO's NEMA
+    controller, which skips stages, cannot run the plan's rings (:meth:`~signalopt.formats.nema.DualRing.sumo_problem`) or leaves a
+    single-ring sequence partly unserved in free mode."""
+    n = len(plan.phases)
+    probe = actuated_plan(plan, signal, max_greens_s=[STOCK_MAX_GREEN_S] * n, passages_s=[STOCK_PASSAGE_S] * n,
+                          distance_m=STOCK_DETECTOR_M)
+    try:
+        ring = dual_ring(probe, signal)
+    except PlanError:
+        return ()
+    if ring.sumo_problem() or ring.single_ring_groups:
+        return ()
+    major = {i for p in ring.phases if p.number in ring.coordinated for i in p.stages}
+    detected = {d.lane for d in probe.actuation.detectors}
+    out = []
+    for i, ph in enumerate(plan.phases):
+        green = [k for k, c in enumerate(ph.state) if c in GREEN_CHARS]
+        lanes = {lane for k in green if k not in signal.ped_links for lane in signal.links[k].from_lanes}
+        if i not in major and not any(k in signal.ped_links for k in green) and lanes & detected:
+            out.append(i)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -205,33 +252,40 @@ class CoordinatedEncoding:
     """
 
     fixed: PlanEncoding
+    #: whether some signal has stages that may skip (:func:`skippable_stages`): a last component chooses it
+    skip_dimension: bool = False
 
     @property
     def size(self) -> int:
-        return self.fixed.size + 2
+        return self.fixed.size + 2 + int(self.skip_dimension)
 
     @property
     def bounds(self) -> list[tuple[float, float]]:
         return [(0.0, 1.0)] * self.size
 
     def labels(self) -> list[str]:
-        return [*self.fixed.labels(), "detector", "passage"]
+        return [*self.fixed.labels(), "detector", "passage", *(["skip"] if self.skip_dimension else [])]
 
     def decode(self, x: Sequence[float], *, name: str = "candidate") -> PlanSet:
         """A safe coordinated-actuated plan set for any ``x`` in the unit box (values outside are clipped)."""
         x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
         if x.shape != (self.size,):
             raise PlanError(f"decision vector has {x.size} components, the encoding {self.size}")
-        distance, gap = _distance_m(x[-2]), _passage_s(x[-1])
+        settings = x[self.fixed.size:]
+        distance, gap = _distance_m(settings[0]), _passage_s(settings[1])
+        skip = self.skip_dimension and settings[2] >= 0.5
         signals = {t.base.signal_id: t.signal for t in self.fixed.templates}
         plans = []
-        for plan in self.fixed.decode(x[:-2], name=name):
+        for plan in self.fixed.decode(x[:self.fixed.size], name=name):
             n = len(plan.phases)
+            # stages as decoded (leading or lagging lefts reorder them)
+            may_skip = skippable_stages(plan, signals[plan.signal_id]) if skip else ()
             # the decoded greens never fall below the minimums rounded up to 0.1 s: min <= split always holds
             plans.append(actuated_plan(plan, signals[plan.signal_id],
                                        min_greens_s=[ceil_tenth(p.effective_min_green_s) for p in plan.phases],
                                        max_greens_s=[p.green_s for p in plan.phases], passages_s=[gap] * n,
-                                       distance_m=distance, mode="coordinated"))
+                                       distance_m=distance, mode="coordinated",
+                                       recalls=["none" if i in may_skip else "min" for i in range(n)]))
         return PlanSet(tuple(plans), name=name)
 
     def encode(self, plans: PlanSet) -> np.ndarray:
@@ -239,11 +293,14 @@ class CoordinatedEncoding:
         distance and passage for plans without actuation: the existing timing run coordinated-actuated)."""
         acts = [p.actuation if p.actuation is not None and len(p.actuation.stages) == len(p.phases) else None
                 for p in plans if p.signal_id in {t.base.signal_id for t in self.fixed.templates}]
-        return np.concatenate([self.fixed.encode(plans), _shared_units(acts or [None])])
+        skip = [1.0 if any(a is not None and a.skips_stages for a in acts) else 0.0] if self.skip_dimension else []
+        return np.concatenate([self.fixed.encode(plans), _shared_units(acts or [None]), skip])
 
     def with_stock_settings(self, x_fixed: Sequence[float]) -> np.ndarray:
-        """A point of the fixed encoding (e.g. a warm start) run with SUMO's stock detector distance and passage."""
-        return np.concatenate([np.asarray(x_fixed, dtype=float), _shared_units([None])])
+        """A point of the fixed encoding (e.g. a warm start) run with SUMO's stock detector distance and passage,
+        every stage served every cycle."""
+        return np.concatenate([np.asarray(x_fixed, dtype=float), _shared_units([None]),
+                               [0.0] if self.skip_dimension else []])
 
 
 def make_coordinated_encoding(network: Network, base: PlanSet, timing: TimingOptions, *,
@@ -277,4 +334,5 @@ def make_coordinated_encoding(network: Network, base: PlanSet, timing: TimingOpt
                 raise InputError(source, f"signal {sid}: coordinated-actuated control runs in SUMO's NEMA "
                                          f"controller, which cannot run its stages: {problem}; --control fixed "
                                          f"or actuated can", "--control coordinated")
-    return CoordinatedEncoding(fixed)
+    skip = any(skippable_stages(t.base, t.signal) for t in fixed.templates)
+    return CoordinatedEncoding(fixed, skip)

@@ -122,9 +122,11 @@ def sumo_additional_text(plans: PlanSet, *, provenance: Mapping[str, Any] | None
 def nema_text(plans: PlanSet, network: Network, *, provenance: Mapping[str, Any]) -> str:
     """SUMO additional file with one NEMA ``tlLogic`` per plan (see :mod:`signalopt.formats_nema`)."""
     modes = {p.actuation.mode if p.actuation is not None else "fixed" for p in plans}
+    skip = "; phases on recall none skipped without a call" if any(
+        p.actuation is not None and p.actuation.skips_stages for p in plans) else ""
     control = {"fixed": "coordinated fixed time (every phase on max recall)",
-               "coordinated": "coordinated actuated (phases gap out, forced off at their splits)",
-               "free": "free actuated (phases gap out or max out)"}
+               "coordinated": f"coordinated actuated (phases gap out, forced off at their splits{skip})",
+               "free": f"free actuated (phases gap out or max out{skip})"}
     note = (f"<!-- SUMO NEMA dual-ring controllers, {'; '.join(control[m] for m in sorted(modes))}; phases 2+6 "
             "coordinated, offset to the start of their green (TS2). SUMO's NEMA controller has no walk or "
             "pedestrian clearance timing: a crossing shows its phase's green for the whole green. -->\n")

@@ -94,7 +94,10 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
                 out.append(Violation(sid, name, "pedestrian clearance cut", f"{ph.ped_clearance_s:g} s",
                                      f"{req.ped_clearance_s:g} s"))
         if plan.actuation is not None:
-            out += _actuation_violations(sid, name, plan.actuation.stages[i], req, serves_ped)
+            lanes = {lane for k, c in enumerate(ph.state) if c in GREEN_CHARS and k not in signal.ped_links
+                     for lane in signal.links[k].from_lanes}
+            called = any(d.lane in lanes for d in plan.actuation.detectors)
+            out += _actuation_violations(sid, name, plan.actuation.stages[i], req, serves_ped, called)
             if plan.actuation.mode == "coordinated" and plan.actuation.stages[i].min_green_s > ph.green_s + EPS_S:
                 out.append(Violation(sid, name, "actuated minimum green longer than the split allows (coordinated)",
                                      f"{plan.actuation.stages[i].min_green_s:g} s", f"{ph.green_s:g} s"))
@@ -112,13 +115,25 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
 
 
 def _actuation_violations(sid: str, name: str, st: StageActuation, req: StageRequirements,
-                          serves_ped: bool) -> list[Violation]:
-    """A gap-out may end a green at its actuated minimum: that minimum must keep the stage's own."""
+                          serves_ped: bool, called: bool) -> list[Violation]:
+    """A gap-out may end a green at its actuated minimum: that minimum must keep the stage's own.  A stage
+    skipped without a call must have a detector to call it (``called``) and no crossing: SUMO's pedestrians
+    press no button, so they would wait until a vehicle happened to call it."""
+    out = []
     need = max(req.min_green_s, req.walk_s + req.ped_clearance_s if serves_ped else 0.0)
     if st.min_green_s < need - EPS_S:
-        return [Violation(sid, name, "actuated minimum green below the stage minimum", f"{st.min_green_s:g} s",
-                          f"{need:g} s (vehicle, walk + clearance)")]
-    return []
+        out.append(Violation(sid, name, "actuated minimum green below the stage minimum", f"{st.min_green_s:g} s",
+                             f"{need:g} s (vehicle, walk + clearance)"))
+    if st.recall == "none" and not called:
+        out.append(Violation(sid, name, "recall none without a detector to call the stage", "no detector on its lanes",
+                             "a detector on a lane the stage serves, or recall min"))
+    if st.recall == "none" and serves_ped:
+        out.append(Violation(sid, name, "recall none on a stage with a crossing", "pedestrians have no call",
+                             "recall ped (or min)"))
+    if st.recall == "ped" and not serves_ped:
+        out.append(Violation(sid, name, "pedestrian recall on a stage without a crossing", "recall ped",
+                             "a stage whose green serves a crossing"))
+    return out
 
 
 def _link_change_violations(plan: TimingPlan, signal: Signal) -> list[Violation]:

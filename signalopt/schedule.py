@@ -39,6 +39,7 @@ import numpy as np
 from ._xml import check_file, check_schema_version, read_json_object
 from ._alloc import round_preserving_sum, water_fill
 from ._clock import clock_text, parse_time_s
+from .actuated import runs_in_nema
 from .errors import InputError, PlanError
 from .plan import GREEN_CHARS, PlanSet, show_value, TimingPlan
 
@@ -127,12 +128,13 @@ class Schedule:
                                 f"({sorted(set(p.plans.signal_ids) ^ ids)})")
         for p in self.periods:
             for plan in p.plans:
-                if plan.actuation is not None and plan.actuation.mode == "coordinated":
+                if runs_in_nema(plan.actuation):
                     # SUMO's NEMA controller keeps its own ring state and cycle clock: there is no point at
                     # which signalopt knows it may hand over to another programme without cutting an interval
+                    what = "coordinated" if plan.actuation.mode == "coordinated" else "skipping stages (recall none)"
                     raise PlanError(f"schedule {self.name!r}: period {p.name!r} runs signal {plan.signal_id} "
-                                    f"coordinated actuated; a schedule switches fixed-time and free actuated plans "
-                                    f"only (coordinated)")
+                                    f"actuated in SUMO's NEMA controller; a schedule switches fixed-time and free "
+                                    f"actuated plans that serve every stage only ({what})")
 
     @property
     def actuated(self) -> bool:

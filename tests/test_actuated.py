@@ -65,7 +65,8 @@ def actuated(max_green_s: float = 40.0, passage_s: float = 2.5, distance_m: floa
     ({"min_green_s": 0.5, "max_green_s": 30, "passage_s": 3}, r"min_green_s must be in \[1, inf\] \(0.5\)"),
     ({"min_green_s": 10, "max_green_s": 8, "passage_s": 3}, r"max_green_s must be in \[10, inf\] \(8\)"),
     ({"min_green_s": 10, "max_green_s": 30, "passage_s": 20}, r"passage_s must be in \[0.5, 10\] \(20\)"),
-    ({"min_green_s": 10, "max_green_s": 30, "passage_s": 3, "recall": "none"}, "need a controller that skips"),
+    ({"min_green_s": 10, "max_green_s": 30, "passage_s": 3, "recall": "soft"},
+     r"recall must be one of none, min, max, ped \(.soft.\)"),
     ({"min_green_s": float("nan"), "max_green_s": 30, "passage_s": 3}, "must be a finite number"),
 ])
 def test_stage_settings_are_validated(kwargs: dict, match: str) -> None:
@@ -132,14 +133,18 @@ def test_actuated_plans_round_trip_through_json_and_are_checked_for_safety(tmp_p
 def test_encoding_decodes_safe_plans_and_starts_at_sumos_stock_settings(full: bool) -> None:
     enc = make_actuated_encoding(net(), base(), TIMING, full=full)
     n = len(base()["center"].phases)
-    assert enc.size == (1 + 3 * n if full else 2 + n) and len(enc.labels()) == enc.size
+    # the isolated junction's left turns and minor through may skip: one more component chooses it
+    assert enc.skippable == ((0, 2, 3),) and enc.labels()[-1] == "skip"
+    assert enc.size == (1 + 3 * n if full else 2 + n) + 1 and len(enc.labels()) == enc.size
     rng = np.random.default_rng(3)
     for _ in range(20):
         x = rng.random(enc.size)
         plans = enc.decode(x)
         assert check_plans(plans, net()) == []
-        assert np.allclose(enc.encode(plans), x, atol=0.02)  # tenths of a second
+        assert np.allclose(enc.encode(plans)[:-1], x[:-1], atol=0.02)  # tenths of a second
+        assert enc.encode(plans)[-1] == float(x[-1] >= 0.5)
         act = plans["center"].actuation
+        assert [s.recall for s in act.stages] == (["none", "min", "none", "none"] if x[-1] >= 0.5 else ["min"] * n)
         if not full:  # one passage for every stage, minimums at the stages' own
             assert len({s.passage_s for s in act.stages}) == 1
             assert [s.min_green_s for s in act.stages] == [p.effective_min_green_s for p in base()["center"].phases]

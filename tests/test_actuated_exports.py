@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def isolated():
     with Session(ROOT / "scenarios" / "isolated.toml", workers=1) as s:
         enc = make_actuated_encoding(s.network, s.existing, s.scenario.timing)
-        plans = s.existing.replace_plans(enc.decode(np.random.default_rng(1).random(enc.size)).plans)
+        x = np.random.default_rng(1).random(enc.size)
+        x[-1] = 0.0  # every stage every cycle: SUMO's stage-based controller runs it (the sumo format)
+        plans = s.existing.replace_plans(enc.decode(x).plans)
         validate_plans(plans, s.network, timing=s.scenario.timing, source="test")
         yield s, plans
 
@@ -40,6 +42,36 @@ def test_an_exported_actuated_plan_gaps_out_and_maxes_out_without_cutting_anythi
     assert check.count("gap") >= 10 and check.count("max") >= 1
     for (sid, i), (low, high, runs) in check.greens.items():
         assert runs and min(runs) >= low - 1.0 and max(runs) <= high + 1.0
+
+
+def test_stages_on_recall_none_are_skipped_when_no_vehicle_calls_them(corpus):
+    """The encoding's skip component puts grid2_actuated's minor stages on recall none: SUMO's NEMA controller
+    runs them (the sumo format, SUMO's stage-based controller, refuses), skips them in cycles without a call,
+    and cuts nothing when it serves them; the evaluator simulates the same programme."""
+    from signalopt._sumo_run import Task, run_task
+    from signalopt.errors import PlanError
+
+    entry = next(e for e in corpus if e.name == "grid2_actuated")
+    with Session(entry.scenario_path, workers=1) as session:
+        enc = make_actuated_encoding(session.network, session.existing, session.scenario.timing)
+        x = enc.encode(session.existing)
+        x[-1] = 1.0
+        plans = session.existing.replace_plans(enc.decode(x).plans)
+        validate_plans(plans, session.network, timing=session.scenario.timing, source="test")
+        for plan in plans:
+            recalls = [st.recall for st in plan.actuation.stages]
+            assert recalls[0] == "min" and "none" in recalls  # the major throughs keep their recall
+        with pytest.raises(PlanError, match="skips stages without calls"):
+            _text(session, plans, "sumo")
+        check = actuated_check(session.prepared, plans, session.network, _text(session, plans, "nema"))
+        assert check.violations == ()
+        served = {key: len(runs) for key, (_, _, runs) in check.greens.items()}
+        minor = [(sid, i) for sid, i in served if plans[sid].actuation.stages[i].recall == "none"]
+        assert minor and any(served[(sid, i)] < served[(sid, 0)] for sid, i in minor)  # skipped in some cycles
+        for low, high, runs in check.greens.values():
+            assert min(runs) >= low - 1.0 and max(runs) <= high + 1.0
+        metrics = run_task(Task(session.prepared, 101, plans))
+        assert metrics.n_vehicles > 100 and metrics.not_inserted == 0
 
 
 def test_a_file_with_a_cut_yellow_or_minimum_is_caught(isolated):

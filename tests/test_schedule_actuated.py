@@ -43,9 +43,14 @@ def coordinated(plan: TimingPlan) -> TimingPlan:
 
 
 # pure -------------------------------------------------------------------------------------------------------
-def test_a_schedule_refuses_coordinated_actuated_plans_naming_period_and_signal() -> None:
-    with pytest.raises(PlanError, match=r"period 'P2' runs signal center coordinated actuated"):
+def test_a_schedule_refuses_plans_run_in_nema_naming_period_signal_and_why() -> None:
+    with pytest.raises(PlanError, match=r"period 'P2' runs signal center actuated in SUMO's NEMA .*\(coordinated\)"):
         day([actuated(), coordinated(actuated())])
+    plan = actuated()
+    skipping = replace(plan, actuation=replace(plan.actuation, stages=(
+        replace(plan.actuation.stages[0], recall="none"), *plan.actuation.stages[1:])))
+    with pytest.raises(PlanError, match=r"period 'P1' .*\(skipping stages \(recall none\)\)"):
+        day([skipping, plan])
 
 
 def test_a_waut_refuses_to_switch_actuated_plans() -> None:

@@ -201,6 +201,11 @@ class DualRing:
                         f"hold it")
         return None
 
+    @property
+    def single_ring_groups(self) -> tuple[int, ...]:
+        """Barrier groups (1-based) in which ring 2 is idle: ring 1's sequence runs there alone."""
+        return tuple(g for g, (_, r2) in enumerate(self.groups, start=1) if not r2)
+
     def describe(self) -> str:
         """``ring 1: 2,1 | 4; ring 2: 6,5 | 4`` style summary."""
         rings = []
@@ -761,7 +766,9 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str, step_s: f
     passage times (``vehext``) on signalopt's detectors (a lane-area detector
     from each lane's extension detector to the stop line), free or
     coordinated (``coordinate-mode``; maximums at the plan's splits), stages
-    on max recall held to their maximum.
+    on max recall held to their maximum; a phase whose stages all have recall
+    ``none`` is left off ``minRecall``, so the controller skips it when no
+    vehicle calls it.
 
     ``step_s``: the simulation step [s] the programme runs at, for a simulation rather than an export.  In
     coordinated mode SUMO's NEMA controller enters a phase only if the clearance before it and its minimum fit
@@ -785,9 +792,19 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str, step_s: f
         raise PlanError(f"signal {plan.signal_id}: {problem}")
     act = plan.actuation
     coordinated = act is None or act.mode == "coordinated"
+    if act is not None and act.skips_stages and not coordinated and ring.single_ring_groups:
+        # measured: on netconvert's incoming layout (one phase per approach) the free controller never showed
+        # one of the phases, with or without a recall on it
+        raise PlanError(f"signal {plan.signal_id}: recall none on a sequence with a single ring in barrier group(s) "
+                        f"{', '.join(map(str, ring.single_ring_groups))} ({ring.describe()}); SUMO's NEMA controller "
+                        f"in free mode does not serve every phase of such a ring: use recall min")
     ring1, ring2 = sumo_rings(ring)
     offset = reference_offset_s(plan, ring) if coordinated else 0.0
     numbers = ",".join(str(p.number) for p in ring.phases)
+    # a phase is recalled unless every stage it times skips when not called (recall none)
+    recalled = numbers if act is None else ",".join(
+        str(p.number) for p in ring.phases
+        if p.kind == "dummy" or any(act.stages[i].recall != "none" for i in p.stages))
     held = numbers if act is None else ",".join(
         str(p.number) for p in ring.phases
         if p.kind == "dummy" or p.held or all(act.stages[i].recall == "max" for i in p.stages))
@@ -800,7 +817,7 @@ def nema_tllogic(plan: TimingPlan, signal: Signal, *, program_id: str, step_s: f
         ("barrierPhases", ",".join(map(str, barrier))),
         ("coordinatePhases", ",".join(map(str, ring.coordinated))),
         ("coordinate-mode", "true" if coordinated else "false"),
-        ("minRecall", numbers),
+        ("minRecall", recalled),
         ("maxRecall", held),
         ("fixForceOff", "false"),
     ]

@@ -75,7 +75,8 @@ TEXT_FIELDS = frozenset({"description", "approach", "lane"})
 #: Fields of the responsive sheet's TRPS tables that hold a decimal number.
 DECIMAL_FIELDS = frozenset({"entryLevelPct", "exitLevelPct", "smoothingPct", "occupancyWeightPct",
                             "distanceFromStopLine"})
-#: NTCIP 1202 splitMode values used: maximum vehicle recall, and with pedestrian recall.
+#: NTCIP 1202 splitMode values used: no recall, minimum and maximum vehicle recall, pedestrian recall, and both.
+SPLIT_MODE_NONE = 2
 SPLIT_MODE_MIN_RECALL = 3
 SPLIT_MODE_MAX_RECALL = 4
 SPLIT_MODE_PED_RECALL = 5
@@ -197,6 +198,8 @@ def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict
             passage = _tenths(sid, stages[-1].passage_s, what)
             if p.held or all(st.recall == "max" for st in stages):  # held: ends with the other ring's phase
                 mode = SPLIT_MODE_MAX_VEHICLE_AND_PED_RECALL if walk else SPLIT_MODE_MAX_RECALL
+            elif all(st.recall == "none" for st in stages):
+                mode = SPLIT_MODE_NONE
             else:
                 mode = SPLIT_MODE_PED_RECALL if walk else SPLIT_MODE_MIN_RECALL
         if max1 < min_green:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .._xml import parse_xml, xml_escape
-from ..actuated import Actuation
+from ..actuated import Actuation, runs_in_nema
 from ..detectors import detector_id
 from ..errors import InputError, PlanError
 from ..network import Network
@@ -121,8 +121,8 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
     for plan in plans:
         pid = xml_escape(program_id or plan.program_id)
         if kind == "static" and plan.actuation is not None:
-            lines += (_coordinated_lines(plan, network, program_id or plan.program_id, step_s=step_s)
-                      if plan.actuation.mode == "coordinated"
+            lines += (_nema_lines(plan, network, program_id or plan.program_id, step_s=step_s)
+                      if runs_in_nema(plan.actuation)
                       else _actuated_lines(plan, plan.actuation, pid))
             continue
         lines.append(f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="{kind}" '
@@ -140,8 +140,9 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
 
 
 def needs_network(plans: PlanSet) -> bool:
-    """Whether :func:`plans_additional` needs the network to write ``plans`` (a coordinated actuated plan)."""
-    return any(p.actuation is not None and p.actuation.mode == "coordinated" for p in plans)
+    """Whether :func:`plans_additional` needs the network to write ``plans`` (an actuated plan SUMO's NEMA
+    controller runs: coordinated, or skipping stages)."""
+    return any(runs_in_nema(p.actuation) for p in plans)
 
 
 def check_programmes(plans: PlanSet, network: Network) -> None:
@@ -150,22 +151,24 @@ def check_programmes(plans: PlanSet, network: Network) -> None:
     Called before the first simulation: a worker would otherwise fail on it once per seed.
     """
     for plan in plans:
-        if plan.actuation is not None and plan.actuation.mode == "coordinated":
-            _coordinated_lines(plan, network, RUN_PROGRAM_ID)
+        if runs_in_nema(plan.actuation):
+            _nema_lines(plan, network, RUN_PROGRAM_ID)
 
 
-def _coordinated_lines(plan: TimingPlan, network: Network | None, program_id: str, *,
-                       step_s: float = SIMULATION_STEP_S) -> list[str]:
-    """Lane-area detectors and a ``NEMA`` tlLogic running a coordinated actuated ``plan``.
+def _nema_lines(plan: TimingPlan, network: Network | None, program_id: str, *,
+                step_s: float = SIMULATION_STEP_S) -> list[str]:
+    """Lane-area detectors and a ``NEMA`` tlLogic running an actuated ``plan`` that is coordinated or skips
+    stages.
 
-    SUMO's stage-based actuated controller has no force-offs; its NEMA controller has them, and needs the
-    signal's links and approaches to build the rings and barriers.  Written for a run at ``step_s`` [s] (a phase
-    with a tight split keeps being served: see ``nema_tllogic``'s ``step_s``).
+    SUMO's stage-based actuated controller has no force-offs and cannot skip a stage; its NEMA controller does
+    both, and needs the signal's links and approaches to build the rings and barriers.  Written for a run at
+    ``step_s`` [s] (a phase with a tight split keeps being served: see ``nema_tllogic``'s ``step_s``).
     """
     if network is None:
-        raise PlanError(f"signal {plan.signal_id}: a coordinated actuated plan needs force-offs, which SUMO's "
-                        f"stage-based actuated controller does not have; export it with --format nema (SUMO's "
-                        f"NEMA controller) or ntcip")
+        what = ("needs force-offs" if plan.actuation.mode == "coordinated"
+                else "skips stages without calls (recall none)")
+        raise PlanError(f"signal {plan.signal_id}: an actuated plan that {what} runs in SUMO's NEMA controller, "
+                        f"not its stage-based actuated one; export it with --format nema or ntcip")
     return nema_tllogic(plan, network.signal(plan.signal_id), program_id=program_id, step_s=step_s)
 
 
