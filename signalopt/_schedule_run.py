@@ -4,22 +4,30 @@
 A WAUT switches at a fixed time, which is safe only when the programme's state at that time is known: a
 fixed-time plan's is, an actuated plan's is not (its greens gap out).  Here every period's programme is loaded
 (:func:`signalopt.formats.sumo.schedule_programs_additional`) and SUMO runs them; this loop watches each signal
-and, once a period boundary has passed, acts at the next start of the running programme's first phase -- right
-after its last stage's yellow and all-red -- by the rule in :mod:`signalopt.schedule`: a free actuated plan takes
-over there, its first green starting afresh; a fixed-time plan takes over after one transition cycle that lands
-on its offset.
+and, once a period boundary has passed, switches by the rule in :mod:`signalopt.schedule`, one period at a time:
+
+* into a fixed-time plan: at the next start of the running programme's first stage, one transition cycle of the
+  new stages that lands on the new plan's offset, then the plan;
+* into a free actuated plan: during the running programme's last interval before its first stage (the last
+  stage's all-red, or its yellow), when the new programme's last interval shows the same state: the new
+  programme takes over for what is left of that interval, and SUMO's own controller then starts its first stage,
+  timing its minimum green from there.  Where the two last intervals differ, a transition cycle of the new
+  stages runs first, whose last interval is the new programme's.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from .actuated import runs_in_nema
+from .errors import PlanError
 from .formats.sumo import period_program
 from .plan import TimingPlan
 from .schedule import check_switchable, Schedule, transition_length_s, transition_plan
 
-#: Programme id of the transition cycle into a fixed-time plan.
+#: Programme id of a transition cycle.
 TRANSITION_PROGRAM = "so-t"
 
 
@@ -28,19 +36,33 @@ class ScheduleLog:
     """What the controller did in one run.
 
     ``cycle_starts``: per signal, every start of its first phase (any programme) [s];
-    ``takeovers``: per signal, (time [s], period index) whenever a period's plan started running.
+    ``takeovers``: per signal, (time [s], period index) whenever a period's programme started running.
     """
 
     cycle_starts: dict[str, list[float]] = field(default_factory=dict)
     takeovers: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
 
 
-def check_schedule_switches(schedule: Schedule) -> None:
-    """Raise the :class:`~signalopt.errors.PlanError` of the first period change that cannot be made safely."""
+def check_schedule_runs(schedule: Schedule) -> None:
+    """Raise :class:`~signalopt.errors.PlanError` for a schedule that cannot be simulated: a period change that
+    cannot be made safely, or a plan SUMO's NEMA controller runs (it keeps its own ring state and cycle clock, so
+    there is no point at which signalopt knows it may hand over without cutting an interval)."""
+    for p in schedule.periods:
+        for plan in p.plans:
+            if runs_in_nema(plan.actuation):
+                what = "coordinated" if plan.actuation.mode == "coordinated" else "skipping stages (recall none)"
+                raise PlanError(f"schedule {schedule.name!r}: period {p.name!r} runs signal {plan.signal_id} "
+                                f"actuated in SUMO's NEMA controller ({what}); a schedule is simulated with "
+                                f"fixed-time and free actuated plans that serve every stage only")
     for sid in schedule.signal_ids:
         for a, b in zip(schedule.periods, schedule.periods[1:]):
             if a.plans[sid] != b.plans[sid]:
                 check_switchable(a.plans[sid], b.plans[sid])
+
+
+def first_period(schedule: Schedule, begin_s: float) -> int:
+    """Index of the period in force when a run starts at ``begin_s``."""
+    return schedule.periods.index(schedule.period_at(begin_s))
 
 
 def load_transition(libsumo, sid: str, plan: TimingPlan) -> None:  # noqa: ANN001 - the libsumo module
@@ -54,13 +76,20 @@ def load_transition(libsumo, sid: str, plan: TimingPlan) -> None:  # noqa: ANN00
 def run_schedule(libsumo, schedule: Schedule, *, begin_s: float, end_s: float,  # noqa: ANN001
                  program_prefix: str = "so-") -> ScheduleLog:
     """Step the simulation to ``end_s`` under ``schedule``, switching each signal's programme safely."""
-    check_schedule_switches(schedule)
-    tls = libsumo.trafficlight
+    check_schedule_runs(schedule)
     sids = schedule.signal_ids
-    log = ScheduleLog(cycle_starts={sid: [begin_s] for sid in sids}, takeovers={sid: [(begin_s, 0)] for sid in sids})
-    requests = {sid: deque((p.begin_s, k) for k, p in enumerate(schedule.periods) if k > 0) for sid in sids}
-    running = {sid: 0 for sid in sids}  # the period whose plan runs, or which a transition leads to
-    in_transition: set[str] = set()
+    k0 = first_period(schedule, begin_s)
+    log = ScheduleLog(cycle_starts={sid: [begin_s] for sid in sids}, takeovers={sid: [(begin_s, k0)] for sid in sids})
+    switcher = {sid: _Switcher(libsumo, schedule, sid, k0, program_prefix, log) for sid in sids}
+    _step(libsumo, sids, end_s, log, lambda sid, phase, t: switcher[sid].entered(phase, t))
+    return log
+
+
+def _step(libsumo, sids: Sequence[str], end_s: float, log: ScheduleLog,  # noqa: ANN001
+          entered: Callable[[str, int, float], None] | None = None) -> None:
+    """Step to ``end_s``, recording each start of a signal's first phase and telling ``entered`` of every
+    phase a signal enters."""
+    tls = libsumo.trafficlight
     previous = {sid: tls.getPhase(sid) for sid in sids}
     t = libsumo.simulation.getTime()
     while t < end_s - 1e-9:
@@ -68,30 +97,109 @@ def run_schedule(libsumo, schedule: Schedule, *, begin_s: float, end_s: float,  
         t = libsumo.simulation.getTime()
         for sid in sids:
             phase = tls.getPhase(sid)
-            if phase == 0 and previous[sid] != 0:
-                log.cycle_starts[sid].append(t)
-                if sid in in_transition:
-                    in_transition.discard(sid)
-                    _take_over(tls, sid, running[sid], program_prefix, log, t)
-                else:
-                    due = None
-                    while requests[sid] and requests[sid][0][0] <= t + 1e-9:
-                        due = requests[sid].popleft()[1]
-                    if due is not None:
-                        old, new = schedule.periods[running[sid]].plans[sid], schedule.periods[due].plans[sid]
-                        running[sid] = due
-                        if new == old:
-                            pass
-                        elif new.actuation is not None:
-                            _take_over(tls, sid, due, program_prefix, log, t)
-                        else:
-                            load_transition(libsumo, sid, transition_plan(new, transition_length_s(new, t)))
-                            in_transition.add(sid)
-            previous[sid] = tls.getPhase(sid)  # a switch above starts the new programme at its phase 0 too
-    return log
+            if phase != previous[sid]:
+                if phase == 0:
+                    log.cycle_starts[sid].append(t)
+                if entered is not None:
+                    entered(sid, phase, t)
+            previous[sid] = tls.getPhase(sid)  # after a switch: the phase the new programme runs
 
 
-def _take_over(tls, sid: str, k: int, prefix: str, log: ScheduleLog, t: float) -> None:  # noqa: ANN001
+class _Switcher:
+    """One signal's switching: the period running, the requests still to serve, a transition under way."""
+
+    def __init__(self, libsumo, schedule: Schedule, sid: str, k0: int, prefix: str,  # noqa: ANN001
+                 log: ScheduleLog) -> None:
+        self.libsumo, self.tls, self.schedule, self.sid, self.prefix, self.log = (
+            libsumo, libsumo.trafficlight, schedule, sid, prefix, log)
+        self.running = k0
+        self.requests = deque(range(k0 + 1, len(schedule.periods)))
+        self.pending: tuple[str, int] | None = None  # ("fixed" | "actuated", period) after a transition
+        logics = {lg.programID: lg for lg in self.tls.getAllProgramLogics(sid)}
+        self.last_state = {k: logics[period_program(k, prefix)].phases[-1].state
+                           for k in range(len(schedule.periods))}
+
+    def _plan(self, k: int) -> TimingPlan:
+        return self.schedule.periods[k].plans[self.sid]
+
+    def _in_last_interval(self, phase: int) -> bool:
+        program = self.tls.getProgram(self.sid)
+        logic = next(lg for lg in self.tls.getAllProgramLogics(self.sid) if lg.programID == program)
+        return phase == len(logic.phases) - 1
+
+    def _shows_last_of(self, k: int) -> bool:
+        return self.tls.getRedYellowGreenState(self.sid) == self.last_state[k]
+
+    def entered(self, phase: int, t: float) -> None:
+        """The running programme entered ``phase`` at ``t``: switch if this is the point to."""
+        if self.pending is not None:
+            kind, k = self.pending
+            if kind == "fixed" and phase == 0:
+                self.pending = None
+                _take_over_at_start(self.tls, self.sid, k, self.prefix, self.log, t)
+            elif kind == "actuated" and self._in_last_interval(phase) and self._shows_last_of(k):
+                self.pending = None
+                _take_over_in_last_interval(self.tls, self.sid, k, self.prefix, self.log, t)
+            return
+        if not self.requests or self.schedule.periods[self.requests[0]].begin_s > t + 1e-9:
+            return
+        k = self.requests[0]
+        old, new = self._plan(self.running), self._plan(k)
+        if new == old:
+            self.requests.popleft()
+            self.running = k
+        elif new.actuation is None:
+            if phase == 0:  # one transition cycle landing on the new plan's offset
+                self._start_transition(k, transition_plan(new, transition_length_s(new, t)), "fixed")
+        elif self.last_state[self.running] == self.last_state[k]:
+            if self._in_last_interval(phase) and self._shows_last_of(k):
+                self.requests.popleft()
+                self.running = k
+                _take_over_in_last_interval(self.tls, self.sid, k, self.prefix, self.log, t)
+        elif phase == 0:  # the last intervals differ: one cycle of the new stages, whose last is the new one's
+            self._start_transition(k, transition_plan(new, new.cycle_s), "actuated")
+
+    def _start_transition(self, k: int, transition: TimingPlan, kind: str) -> None:
+        self.requests.popleft()
+        self.running = k
+        load_transition(self.libsumo, self.sid, transition)
+        self.pending = (kind, k)
+
+
+def _take_over_at_start(tls, sid: str, k: int, prefix: str, log: ScheduleLog, t: float) -> None:  # noqa: ANN001
+    """A fixed-time programme takes over at the start of its first phase (SUMO times a static phase afresh)."""
     tls.setProgram(sid, period_program(k, prefix))
     tls.setPhase(sid, 0)
     log.takeovers[sid].append((t, k))
+
+
+def _take_over_in_last_interval(tls, sid: str, k: int, prefix: str, log: ScheduleLog,  # noqa: ANN001
+                                t: float) -> None:
+    """An actuated programme takes over in its last interval for what is left of the running one's.
+
+    SUMO's actuated controller times a phase's minimum from the moment its own logic enters it; a programme
+    set to its first phase from outside keeps the timing it had in the background.  Entering at the last
+    interval and letting SUMO move on to the first phase keeps every minimum.
+    """
+    left = max(tls.getNextSwitch(sid) - t, 0.1)
+    program = period_program(k, prefix)
+    tls.setProgram(sid, program)
+    logic = next(lg for lg in tls.getAllProgramLogics(sid) if lg.programID == program)
+    tls.setPhase(sid, len(logic.phases) - 1)
+    tls.setPhaseDuration(sid, left)
+    log.takeovers[sid].append((t, k))
+
+
+def watch_cycles(libsumo, signal_ids: tuple[str, ...], *, begin_s: float, end_s: float,  # noqa: ANN001
+                 fallback_s: float) -> ScheduleLog:
+    """Step the simulation to ``end_s`` recording every start of each signal's first phase: the cycles of
+    programmes that run as they are (the network's own, actuated ones included), so that their queues are
+    regrouped per cycle as a schedule's are.  A signal whose first phase starts less than three times (a
+    programme that rests elsewhere) gets a regular grid of ``fallback_s`` [s] instead."""
+    log = ScheduleLog(cycle_starts={sid: [begin_s] for sid in signal_ids})
+    _step(libsumo, signal_ids, end_s, log)
+    for sid, starts in log.cycle_starts.items():
+        if len(starts) < 3:
+            n = int((end_s - begin_s) // fallback_s) + 1
+            log.cycle_starts[sid] = [begin_s + k * fallback_s for k in range(n)]
+    return log

@@ -30,7 +30,7 @@ from .formats.sumo import (RUN_PROGRAM_ID, needs_network, plans_additional, sche
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared, prepared_network
 from ._responsive_run import responsive_additional, run_responsive
-from ._schedule_run import run_schedule
+from ._schedule_run import check_schedule_runs, first_period, run_schedule, watch_cycles
 from .responsive import ResponsivePlans
 from .schedule import program_timeline, Schedule
 
@@ -73,6 +73,10 @@ class Task:
     crossings: tuple[Crossing, ...] = ()
     responsive: ResponsivePlans | None = None
 
+    def __post_init__(self) -> None:
+        if self.schedule is not None:  # refused here, before any simulation, rather than once per seed
+            check_schedule_runs(self.schedule)
+
 
 def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_file: str) -> str:
     lines = ["<additional>"]
@@ -97,11 +101,15 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
         if task.responsive is not None:
             body = responsive_additional(task.responsive, begin_s=p.begin_s)
         elif task.schedule.actuated:  # switched as the run goes (signalopt._schedule_run)
-            body = schedule_programs_additional(task.schedule, program_prefix=SCHEDULE_PREFIX)
+            body = schedule_programs_additional(task.schedule, program_prefix=SCHEDULE_PREFIX,
+                                                first=first_period(task.schedule, p.begin_s))
         else:
             body = waut_additional(task.schedule, program_prefix=SCHEDULE_PREFIX)
         (work / "plans.add.xml").write_text(body, encoding="utf-8")
         additional.append(str(work / "plans.add.xml"))
+    elif task.controller == "network" and task.bins:
+        # a day of the network's own programmes: queues sampled finely, regrouped per cycle as a schedule's are
+        windows = {sid: FINE_WINDOW_S for sid in p.signal_ids}
     else:
         windows = {pl.signal_id: pl.cycle_s for pl in task.plans} if task.plans is not None else {}
         if task.plans is not None and task.controller != "network":
@@ -152,6 +160,9 @@ def run_task(task: Task) -> RunMetrics:
             elif task.schedule is not None and task.schedule.actuated:
                 log = run_schedule(libsumo, task.schedule, begin_s=task.prepared.begin_s,
                                    end_s=task.prepared.end_s, program_prefix=SCHEDULE_PREFIX)
+            elif task.controller == "network" and task.bins:
+                log = watch_cycles(libsumo, task.prepared.signal_ids, begin_s=task.prepared.begin_s,
+                                   end_s=task.prepared.end_s, fallback_s=DEFAULT_WINDOW_S)
             else:
                 libsumo.simulationStep(task.prepared.end_s)
         except Exception as exc:  # libsumo raises its own exception types

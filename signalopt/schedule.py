@@ -10,12 +10,15 @@ their minimums -- whose length lands exactly on the new plan's coordinated
 start (its offset), and from then on runs the new plan.  Every change of
 indication in the transition is one the plans themselves make, so no yellow
 or all-red is cut and no minimum green is shortened.  A free actuated plan
-has no coordinated start: it takes over at that first-stage start directly,
-its first stage's green starting afresh (so never shorter than its minimum).
-An actuated plan's cycle is not known in advance, so a schedule with one is
-switched in the running simulation (:mod:`signalopt._schedule_run`), which
-watches for the first-stage start; coordinated actuated plans are refused,
-because SUMO's NEMA controller cannot be handed over at a known point.
+has no coordinated start: it takes over in the running programme's last
+interval (the all-red, or yellow, before the first stage) where its own last
+interval shows the same, and its controller then starts the first stage and
+times its minimum from there.  An actuated plan's cycle is not known in
+advance, so a schedule with one is switched in the running simulation
+(:mod:`signalopt._schedule_run`), which hands over at a point it sees the
+running programme reach; plans that run in SUMO's NEMA controller
+(coordinated, or skipping stages) are refused in simulation, because that
+controller cannot be handed over at a known point.
 
 Times are seconds since midnight of the simulated day (simulation time, as
 in the scenarios' ``begin_s``/``end_s``), written as numbers or ``"HH:MM"``
@@ -39,7 +42,6 @@ import numpy as np
 from ._xml import check_file, check_schema_version, read_json_object
 from ._alloc import round_preserving_sum, water_fill
 from ._clock import clock_text, parse_time_s
-from .actuated import runs_in_nema
 from .errors import InputError, PlanError
 from .plan import GREEN_CHARS, PlanSet, show_value, TimingPlan
 
@@ -126,15 +128,6 @@ class Schedule:
             if set(p.plans.signal_ids) != ids:
                 raise PlanError(f"schedule {self.name!r}: period {p.name!r} plans other signals "
                                 f"({sorted(set(p.plans.signal_ids) ^ ids)})")
-        for p in self.periods:
-            for plan in p.plans:
-                if runs_in_nema(plan.actuation):
-                    # SUMO's NEMA controller keeps its own ring state and cycle clock: there is no point at
-                    # which signalopt knows it may hand over to another programme without cutting an interval
-                    what = "coordinated" if plan.actuation.mode == "coordinated" else "skipping stages (recall none)"
-                    raise PlanError(f"schedule {self.name!r}: period {p.name!r} runs signal {plan.signal_id} "
-                                    f"actuated in SUMO's NEMA controller; a schedule switches fixed-time and free "
-                                    f"actuated plans that serve every stage only ({what})")
 
     @property
     def actuated(self) -> bool:

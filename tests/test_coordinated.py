@@ -193,9 +193,7 @@ def test_the_encoding_round_trips_and_every_point_is_a_safe_coordinated_actuated
     network = load_network(scen)
     base = scenario_plans(scen, network)[0]
     enc = make_coordinated_encoding(network, base, scen.timing, lead_lag=lead_lag, per_signal_cycle=per_signal_cycle)
-    # the minor phases may skip (recall none) on both networks: a last component chooses it
-    n = enc.fixed.size
-    assert enc.skip_dimension and enc.size == n + 3 and enc.labels()[n:] == ["detector", "passage", "skip"]
+    assert enc.size == enc.fixed.size + 2 and enc.labels()[-2:] == ["detector", "passage"]
     rng = np.random.default_rng(5)
     for _ in range(25):
         plans = enc.decode(rng.random(enc.size))
@@ -212,21 +210,15 @@ def test_the_encoding_round_trips_and_every_point_is_a_safe_coordinated_actuated
             assert all(s.min_green_s >= p.effective_min_green_s - 1e-9 for s, p in zip(a.actuation.stages,
                                                                                      a.phases))
             assert dual_ring(a, network.signal(a.signal_id)).sumo_problem() is None
-    # the existing plans: the fixed encoding's point plus SUMO's stock detector distance and passage, every stage
-    # served every cycle
+    # the existing plans: the fixed encoding's point plus SUMO's stock detector distance and passage
     x = enc.encode(base)
-    assert np.array_equal(x[:n], enc.fixed.encode(base)) and x[-1] == 0.0
+    assert np.array_equal(x[:-2], enc.fixed.encode(base))
     start = enc.decode(x)
-    fixed = enc.fixed.decode(x[:n])
+    fixed = enc.fixed.decode(x[:-2])
     for a, f in zip(start, fixed):
         assert (a.cycle_s, a.offset_s, a.phases) == (f.cycle_s, f.offset_s, f.phases)
         assert {s.passage_s for s in a.actuation.stages} == {STOCK_PASSAGE_S}
         assert max(d.distance_m for d in a.actuation.detectors) == pytest.approx(STOCK_DETECTOR_M, abs=0.1)
-        assert {s.recall for s in a.actuation.stages} == {"min"}
-    x[-1] = 1.0  # skipping: the major through phases keep their recall, the minor ones skip without a call
-    for a in enc.decode(x):
-        assert {s.recall for s in a.actuation.stages} == {"min", "none"}
-        assert check_plans(PlanSet((a,)), network) == []
 
 
 def test_optimise_coordinated_returns_safe_coordinated_actuated_plans_that_export_for_nema(
@@ -235,7 +227,7 @@ def test_optimise_coordinated_returns_safe_coordinated_actuated_plans_that_expor
                             end_s=600, warmup_s=120)
     result = optimise(toml, control="coordinated", budget=4, seeds=(1,), workers=2, objective="delay",
                       run_dir=tmp_path / "run")
-    assert result.labels[-3:] == ("detector", "passage", "skip")
+    assert result.labels[-2:] == ("detector", "passage")
     assert result.fun <= result.x0_fun + 1e-9
     plans = result.best_plans
     act = plans["center"].actuation
@@ -264,11 +256,10 @@ def test_coordinated_control_warm_starts_from_the_fixed_time_starts() -> None:
         assert len(starts) == len(fixed) >= 3
         stock = [(STOCK_DETECTOR_M - DETECTOR_RANGE_M[0]) / (DETECTOR_RANGE_M[1] - DETECTOR_RANGE_M[0]),
                  (STOCK_PASSAGE_S - PASSAGE_RANGE_S[0]) / (PASSAGE_RANGE_S[1] - PASSAGE_RANGE_S[0])]
-        n = enc.fixed.size
-        for x, f in zip(starts, fixed):  # every stage served every cycle (no skip)
-            assert np.array_equal(x[:n], f) and list(x[n:]) == pytest.approx([*stock, 0.0])
+        for x, f in zip(starts, fixed):
+            assert np.array_equal(x[:-2], f) and x[-2:] == pytest.approx(stock)
         best = _analytic_presearch(session, study, starts, 0, 12)
-        assert best.shape == (enc.size,) and list(best[n:]) == pytest.approx([*stock, 0.0])
+        assert best.shape == (enc.size,) and best[-2:] == pytest.approx(stock)
         assert check_plans(enc.decode(best), session.network) == []
         study.close()
 

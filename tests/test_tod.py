@@ -161,6 +161,15 @@ def test_the_existing_day_of_an_actuated_street_runs_its_own_programmes(corpus, 
                         workers=1)
     street, fixed = runs["street"].runs[0], runs["nominal"].runs[0]
     assert [b.name for b in street.periods] == ["first", "second"] and street.queue_profile_m
+    # what ran: the network's own actuated programmes (no programme of signalopt's), queues per cycle as the
+    # schedule's are (fine windows)
+    from signalopt._sumo_run import FINE_WINDOW_S, Task, sumo_command
+    from signalopt.prepare import prepare
+
+    task = Task(prepare(scen), 101, None, controller="network", bins=bins)
+    command = sumo_command(task, tmp_path)
+    assert "plans.add.xml" not in " ".join(command)
+    assert f'period="{FINE_WINDOW_S:.3f}"' in (tmp_path / "detectors.add.xml").read_text(encoding="utf-8")
     assert street.delay_s != pytest.approx(fixed.delay_s, rel=0.02)  # actuation is not its nominal fixed form
     iso = read_scenario(write_day(tmp_path))
     iso_net = load_network(iso)

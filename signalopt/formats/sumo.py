@@ -99,10 +99,12 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
 
     ``controller="static"`` writes the plans as they are: fixed time;
     SUMO's ``actuated`` controller with signalopt's detectors and settings for
-    a plan with a free :class:`~signalopt.actuated.Actuation` (:func:`_actuated_lines`);
+    a plan with a free :class:`~signalopt.actuated.Actuation` that serves every stage (:func:`_actuated_lines`);
     SUMO's ``NEMA`` controller for a coordinated one (its force-offs hold the
-    plan's cycle, offset and splits: :func:`~signalopt.formats.nema.nema_tllogic`,
-    with its detectors), which needs the plans' ``network`` and the ``step_s`` [s] SUMO will run it at.
+    plan's cycle, offset and splits) or one that skips stages on recall none
+    (:func:`~signalopt.formats.nema.nema_tllogic`, with its detectors;
+    :func:`~signalopt.actuated.runs_in_nema`), which needs the plans' ``network`` and the ``step_s`` [s]
+    SUMO will run it at.
     ``"actuated"`` and ``"delay_based"`` write SUMO's stock adaptive
     programmes over the same stages: each green may run from its minimum
     (vehicle minimum, or walk plus pedestrian clearance) to its maximum
@@ -113,8 +115,8 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
     Raises
     ------
     PlanError
-        A coordinated actuated plan without ``network``, or one whose stages SUMO's NEMA controller cannot
-        run (more than two barrier groups, ...), naming the signal.
+        An actuated plan that runs in SUMO's NEMA controller without ``network``, or one whose stages that
+        controller cannot run (more than two barrier groups, ...), naming the signal.
     """
     kind = "static" if controller in ("static", "max_pressure") else controller
     lines = ["<additional>"]
@@ -233,12 +235,12 @@ def period_program(k: int, prefix: str) -> str:
     return f"{prefix}p{k}"
 
 
-def schedule_programs_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
+def schedule_programs_additional(schedule: Schedule, *, program_prefix: str = "", first: int = 0) -> str:
     """SUMO additional XML: every period's programme of every signal (``<prefix>p<k>``, each actuated one with
-    its own loops; period 0 written last, so it runs first), for a controller that switches them as it goes
-    (:mod:`signalopt._schedule_run`; a WAUT cannot switch an actuated programme safely)."""
+    its own loops; period ``first`` written last, so it runs from the start), for a controller that switches
+    them as it goes (:mod:`signalopt._schedule_run`; a WAUT cannot switch an actuated programme safely)."""
     lines = ["<additional>"]
-    order = [*range(1, len(schedule.periods)), 0]
+    order = [k for k in range(len(schedule.periods)) if k != first] + [first]
     for sid in schedule.signal_ids:
         for k in order:
             plan = schedule.periods[k].plans[sid]
@@ -260,8 +262,10 @@ def waut_additional(schedule: Schedule, *, program_prefix: str = "") -> str:
         The schedule runs an actuated plan, whose state at a switching time a WAUT cannot know.
     """
     if schedule.actuated:
-        raise PlanError(f"schedule {schedule.name!r} runs actuated plans, which SUMO's WAUT cannot switch without "
-                        f"risking a cut yellow; export it as json or ntcip (actuated)")
+        period, plan = next((p, q) for p in schedule.periods for q in p.plans if q.actuation is not None)
+        raise PlanError(f"schedule {schedule.name!r} runs actuated plans (period {period.name!r}, signal "
+                        f"{plan.signal_id}), which SUMO's WAUT cannot switch without risking a cut yellow; export it "
+                        f"as json or ntcip")
     lines = ["<additional>"]
     timeline = program_timeline(schedule)
     for sid, items in timeline.items():

@@ -206,9 +206,6 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
     else:
         existing = existing_sched
     existing = _cover(existing, scen.begin_s, scen.end_s)
-    existing_day, why = existing_day_control(scen, network, existing)
-    if why:
-        log(why)
     bins = tuple((_period_name(k, p.begin_s, p.end_s), p.begin_s, p.end_s) for k, p in enumerate(seg.periods))
     names = ["default", *(v for v, _ in scen.variants)] if variants else ["default"]
     schedules: dict[str, Schedule] = {}
@@ -221,6 +218,10 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
         new = retime_periods(vs, seg, existing, budget=budget, seeds=opt_seeds, workers=workers, rng=rng,
                              run_dir=out / "periods" / variant, resume=resume, executor=executor, log=log)
         schedules[variant] = new
+        # a lane-use variant runs its own network's programmes
+        existing_day, why = existing_day_control(vs, network if variant == "default" else load_network(vs), existing)
+        if why:
+            log(why)
         log(f"simulating the day under the existing and the retimed schedule on seeds {list(day_seeds)} ...")
         day = simulate_day(vs, {"existing": existing_day, "retimed": new}, seeds=day_seeds, bins=bins, workers=workers,
                            executor=executor)
