@@ -3,8 +3,8 @@
 For the bundled corridor and isolated junction and every corpus network with demand: actuated plans over the
 existing stages made safe -- free mode at SUMO's stock settings and at two random points of the actuated encoding
 (signalopt.actuated_encoding), coordinated mode (split-based maximums) at the existing timing and at two random
-points of the coordinated encoding -- each safety-checked (signalopt.safety) and exported to `sumo` (free plans:
-SUMO's actuated controller), `nema` (SUMO's NEMA controller) and `ntcip`; every SUMO file written is run for 30
+points of the coordinated encoding -- each safety-checked (signalopt.safety) and exported to `sumo` (free plans that serve every
+stage: SUMO's actuated controller), `nema` (SUMO's NEMA controller) and `ntcip`; every SUMO file written is run for 30
 minutes of the scenario's traffic after its warm-up (signalopt.roundtrip.actuated_check): no conflicting greens, no
 yellow or all-red shorter than the plan's, no green shorter than its actuated minimum (a gap-out or force-off never
 cuts one), with the gap-outs and max-outs that show the actuation was exercised. A refusal must be one line with
@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from _common import ROOT, build_corpus, report, run_main
 
+from signalopt.actuated import runs_in_nema
 from signalopt.actuated_encoding import make_actuated_encoding, make_coordinated_encoding
 from signalopt.errors import InputError, PlanError, SignaloptError, SimulationError
 from signalopt.export import render
@@ -91,8 +92,8 @@ def main() -> int:
                     violations.append(f"{path.stem} {name}: unsafe: {str(exc).splitlines()[0]}")
                     continue
                 for fmt in FORMATS:
-                    if fmt == "sumo" and any(p.actuation is not None and p.actuation.mode != "free" for p in plans):
-                        continue  # SUMO's actuated controller has no force-offs: coordinated plans go to nema
+                    if fmt == "sumo" and any(runs_in_nema(p.actuation) for p in plans):
+                        continue  # no force-offs, no skipping in SUMO's actuated controller: such plans go to nema
                     try:
                         text = next(iter(render(plans, fmt, f"x.{'csv' if fmt == 'ntcip' else 'xml'}",
                                                 network=session.network,

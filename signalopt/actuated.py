@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,3 +189,20 @@ def runs_in_nema(actuation: Actuation | None) -> bool:
     """Whether a plan with ``actuation`` runs in SUMO's NEMA controller: coordinated (force-offs) or skipping
     stages (``none`` recall), neither of which SUMO's stage-based actuated controller has."""
     return actuation is not None and (actuation.mode == "coordinated" or actuation.skips_stages)
+
+
+def stage_successors(recalls: Sequence[str]) -> tuple[tuple[int, ...], ...]:
+    """Per stage, the stages that may follow it: the next one, and while that one is on recall ``none`` (skipped
+    without a call) the one after it too, up to the first stage that is always served.  A change interval must
+    clear every one of them."""
+    n = len(recalls)
+    out = []
+    for i in range(n):
+        nxt, j = [], (i + 1) % n
+        while j != i:
+            nxt.append(j)
+            if recalls[j] != "none":
+                break
+            j = (j + 1) % n
+        out.append(tuple(nxt))
+    return tuple(out)

@@ -8,7 +8,9 @@ signal has stages that may skip (:func:`skippable_stages`: off the major
 through phases, with a detector, without a crossing), a last component
 chooses between serving every stage every cycle (below 0.5: minimum recall,
 SUMO's stage-based actuated controller) and skipping those stages when no
-vehicle calls them (recall none, SUMO's NEMA controller).  Every point decodes
+vehicle calls them (recall none, SUMO's NEMA controller; the change interval
+before such a stage then clears every stage that may follow it:
+:func:`~signalopt.programs.cover_skips`).  Every point decodes
 to a safe actuated plan: the stages and their change intervals are the base
 plan's made safe (:func:`signalopt.programs.safe_phase`), a minimum green
 never falls below the stage's vehicle and pedestrian minimum, a maximum never
@@ -18,9 +20,7 @@ fallback would run, and controller sheets carry it).
 
 Coordinated-actuated control (:class:`CoordinatedEncoding`) searches the fixed-time
 plan (:class:`signalopt.encoding.PlanEncoding`: common or per-signal cycle,
-splits, offsets) plus the shared detector distance and passage time (and
-the skip component, as above: the minor phases then skip and leave their
-split to the coordinated phases when nobody calls them); each
+splits, offsets) plus the shared detector distance and passage time; each
 decoded plan keeps its cycle, offset and splits, and its coordinated
 :class:`~signalopt.actuated.Actuation` holds every stage between the stage's
 own minimum and its split green (split-based maximum: the force-off), so the
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -50,7 +50,7 @@ from .formats.nema import dual_ring
 from .network import Network, Signal
 from .options import TimingOptions
 from .plan import GREEN_CHARS, PlanSet, TimingPlan
-from .programs import ceil_tenth, safe_phase
+from .programs import ceil_tenth, cover_skips, safe_phase
 
 MIN_GREEN_SPAN_S = 10.0
 MAX_GREEN_ABOVE_MIN_S = 10.0
@@ -84,6 +84,8 @@ class ActuatedEncoding:
     full: bool = False
     #: per signal, the stages that may skip when not called (:func:`skippable_stages`)
     skippable: tuple[tuple[int, ...], ...] = ()
+    #: the clearance rules a skipping stage's predecessor is raised to (:func:`~signalopt.programs.cover_skips`)
+    timing: TimingOptions | None = None
 
     @property
     def skip_dimension(self) -> bool:
@@ -135,8 +137,9 @@ class ActuatedEncoding:
                 gaps.append(_passage_s(x[pos + 2]) if self.full else shared_gap)
                 pos += 3 if self.full else 1
             recalls = ["none" if skip and i in may_skip else "min" for i in range(len(mins))]
-            plans.append(actuated_plan(plan, signal, min_greens_s=lows, max_greens_s=highs, passages_s=gaps,
-                                       distance_m=distance, recalls=recalls))
+            decoded = actuated_plan(plan, signal, min_greens_s=lows, max_greens_s=highs, passages_s=gaps,
+                                    distance_m=distance, recalls=recalls)
+            plans.append(cover_skips(decoded, signal, self.timing or TimingOptions()))
         return PlanSet(tuple(plans), name=name)
 
     def encode(self, plans: PlanSet) -> np.ndarray:
@@ -209,7 +212,21 @@ def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOption
                                 program_id=safe.program_id))
         minimums.append(tuple(ceil_tenth(p.effective_min_green_s) for p in phases))
     skippable = tuple(skippable_stages(p, s) for p, s in zip(plans, signals))
-    return ActuatedEncoding(tuple(signals), PlanSet(tuple(plans), name=base.name), tuple(minimums), full, skippable)
+    return ActuatedEncoding(tuple(signals), PlanSet(tuple(plans), name=base.name), tuple(minimums), full, skippable,
+                            timing)
+
+
+def servable_skips(encoding: ActuatedEncoding, network: Network,
+                   unserved: Callable[[Network, PlanSet], list[str]]) -> ActuatedEncoding:
+    """``encoding`` without stage skipping at signals where SUMO's NEMA controller, which runs it, leaves a
+    phase unserved in free mode (``unserved``: :func:`signalopt.roundtrip.unserved_free_phases`, measured in
+    SUMO); the skip component goes where no signal can skip."""
+    if not encoding.skip_dimension:
+        return encoding
+    probe = encoding.decode(np.r_[np.full(encoding.size - 1, 0.5), 1.0])
+    bad = {line.split(" phase ")[0] for line in unserved(network, probe)}
+    return replace(encoding, skippable=tuple(() if plan.signal_id in bad else stages
+                                             for plan, stages in zip(encoding.base, encoding.skippable)))
 
 
 def skippable_stages(plan: TimingPlan, signal: Signal) -> tuple[int, ...]:
@@ -252,40 +269,33 @@ class CoordinatedEncoding:
     """
 
     fixed: PlanEncoding
-    #: whether some signal has stages that may skip (:func:`skippable_stages`): a last component chooses it
-    skip_dimension: bool = False
 
     @property
     def size(self) -> int:
-        return self.fixed.size + 2 + int(self.skip_dimension)
+        return self.fixed.size + 2
 
     @property
     def bounds(self) -> list[tuple[float, float]]:
         return [(0.0, 1.0)] * self.size
 
     def labels(self) -> list[str]:
-        return [*self.fixed.labels(), "detector", "passage", *(["skip"] if self.skip_dimension else [])]
+        return [*self.fixed.labels(), "detector", "passage"]
 
     def decode(self, x: Sequence[float], *, name: str = "candidate") -> PlanSet:
         """A safe coordinated-actuated plan set for any ``x`` in the unit box (values outside are clipped)."""
         x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
         if x.shape != (self.size,):
             raise PlanError(f"decision vector has {x.size} components, the encoding {self.size}")
-        settings = x[self.fixed.size:]
-        distance, gap = _distance_m(settings[0]), _passage_s(settings[1])
-        skip = self.skip_dimension and settings[2] >= 0.5
+        distance, gap = _distance_m(x[-2]), _passage_s(x[-1])
         signals = {t.base.signal_id: t.signal for t in self.fixed.templates}
         plans = []
-        for plan in self.fixed.decode(x[:self.fixed.size], name=name):
+        for plan in self.fixed.decode(x[:-2], name=name):
             n = len(plan.phases)
-            # stages as decoded (leading or lagging lefts reorder them)
-            may_skip = skippable_stages(plan, signals[plan.signal_id]) if skip else ()
             # the decoded greens never fall below the minimums rounded up to 0.1 s: min <= split always holds
             plans.append(actuated_plan(plan, signals[plan.signal_id],
                                        min_greens_s=[ceil_tenth(p.effective_min_green_s) for p in plan.phases],
                                        max_greens_s=[p.green_s for p in plan.phases], passages_s=[gap] * n,
-                                       distance_m=distance, mode="coordinated",
-                                       recalls=["none" if i in may_skip else "min" for i in range(n)]))
+                                       distance_m=distance, mode="coordinated"))
         return PlanSet(tuple(plans), name=name)
 
     def encode(self, plans: PlanSet) -> np.ndarray:
@@ -293,14 +303,11 @@ class CoordinatedEncoding:
         distance and passage for plans without actuation: the existing timing run coordinated-actuated)."""
         acts = [p.actuation if p.actuation is not None and len(p.actuation.stages) == len(p.phases) else None
                 for p in plans if p.signal_id in {t.base.signal_id for t in self.fixed.templates}]
-        skip = [1.0 if any(a is not None and a.skips_stages for a in acts) else 0.0] if self.skip_dimension else []
-        return np.concatenate([self.fixed.encode(plans), _shared_units(acts or [None]), skip])
+        return np.concatenate([self.fixed.encode(plans), _shared_units(acts or [None])])
 
     def with_stock_settings(self, x_fixed: Sequence[float]) -> np.ndarray:
-        """A point of the fixed encoding (e.g. a warm start) run with SUMO's stock detector distance and passage,
-        every stage served every cycle."""
-        return np.concatenate([np.asarray(x_fixed, dtype=float), _shared_units([None]),
-                               [0.0] if self.skip_dimension else []])
+        """A point of the fixed encoding (e.g. a warm start) run with SUMO's stock detector distance and passage."""
+        return np.concatenate([np.asarray(x_fixed, dtype=float), _shared_units([None])])
 
 
 def make_coordinated_encoding(network: Network, base: PlanSet, timing: TimingOptions, *,
@@ -334,5 +341,4 @@ def make_coordinated_encoding(network: Network, base: PlanSet, timing: TimingOpt
                 raise InputError(source, f"signal {sid}: coordinated-actuated control runs in SUMO's NEMA "
                                          f"controller, which cannot run its stages: {problem}; --control fixed "
                                          f"or actuated can", "--control coordinated")
-    skip = any(skippable_stages(t.base, t.signal) for t in fixed.templates)
-    return CoordinatedEncoding(fixed, skip)
+    return CoordinatedEncoding(fixed)

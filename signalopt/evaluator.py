@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ._sumo_run import CONTROLLERS, Task, run_task
-from .errors import InputError, SimulationError
+from .errors import InputError, PlanError, SimulationError
 from .executors import Executor, Outcome
 from .formats.sumo import check_programmes
 from .metrics import Metrics, RunMetrics
 from .network import Network
 from .plan import PlanSet
 from .prepare import Prepared, existing_controller, scenario_schedule
+from .roundtrip import unserved_free_phases
 from .scenario import MAX_SEED, Scenario
 from .session import Session, borrow_session
 
@@ -111,12 +112,18 @@ class SumoEvaluator:
         Raises
         ------
         PlanError
-            Before any simulation, for plans whose programme SUMO cannot run (a coordinated actuated plan
-            whose stages SUMO's NEMA controller cannot run).
+            Before any simulation, for plans whose programme SUMO cannot run (an actuated plan, coordinated or
+            skipping stages, whose stages SUMO's NEMA controller cannot run, or would leave a phase unserved).
         """
         static = {id(t.plans): t.plans for t in tasks if t.plans is not None and t.controller == "static"}
         for plans in static.values():
             check_programmes(plans, self.network)
+            skipping = tuple(p for p in plans if p.actuation is not None and p.actuation.skips_stages)
+            unserved = unserved_free_phases(self.network, PlanSet(skipping)) if skipping else []
+            if unserved:
+                raise PlanError(f"signal {unserved[0].split(' phase ')[0]}: recall none runs in SUMO's NEMA "
+                                f"controller, which in free mode never serves {unserved[0].split(' ', 1)[1]} of "
+                                f"these stages (measured without traffic); use recall min there")
         return self.executor.map(run_task, list(tasks), on_result=on_result)
 
     def tasks(self, plans: PlanSet | None, seeds: Sequence[int]) -> list[Task]:

@@ -43,7 +43,7 @@ from .formats.ntcip import COORD_MAXIMUM_MODES, RESPONSIVE_FIELD_UNITS, RESPONSI
 from .formats.ntcip import ntcip_csv_text, ntcip_json_text, ntcip_units, unit_tables
 from .formats.utdf import utdf_text
 from .network import Network
-from .plan import PlanSet
+from .plan import PlanSet, TimingPlan
 from .responsive import SATURATION_FLOW_VEH_H, ResponsivePlans
 from .formats.planfile import plans_to_json, responsive_to_json
 from .roundtrip import nema_check
@@ -259,12 +259,16 @@ def check_nema_in_sumo(plans: PlanSet, network: Network, *, source: str) -> None
     cut yellow or all-red) and every phase's green must be the plan's (within one 0.1 s step; for an
     actuated plan, between its minimum and its maximum).
 
+    The check runs without traffic, so a phase on recall none would never be called: it runs with every phase
+    recalled (the same phases, timings and clearances); the clearances of the transitions that skipping adds
+    are checked on the plans (:func:`~signalopt.safety.check_plan`).
+
     Raises
     ------
     UnsafePlanError
         Listing what the simulation showed; nothing is written.
     """
-    check = nema_check(network, plans)
+    check = nema_check(network, plans.replace_plans([_every_stage_called(p) for p in plans]))
     problems = list(check.violations)
     bounds: dict[tuple[str, int], tuple[float, float]] = {}
     for plan in plans:
@@ -284,6 +288,15 @@ def check_nema_in_sumo(plans: PlanSet, network: Network, *, source: str) -> None
                             f"{', '.join(f'{m:g}' for m in bad) or 'never'} s for {want}")
     if problems:
         raise UnsafePlanError(problems, source=f"{source}: nema export simulated in SUMO")
+
+
+def _every_stage_called(plan: TimingPlan) -> TimingPlan:
+    """``plan`` with its stages on recall none recalled to their minimum instead."""
+    act = plan.actuation
+    if act is None or not act.skips_stages:
+        return plan
+    stages = tuple(replace(st, recall="min") if st.recall == "none" else st for st in act.stages)
+    return replace(plan, actuation=replace(act, stages=stages))
 
 
 SCHEDULE_FORMATS = ("json", "sumo", "ntcip")
@@ -317,9 +330,11 @@ def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence
             plan = plans[sid]
             t = unit_tables(plan, signal, timing)
             is_free = plan.actuation is not None and plan.actuation.mode == "free"
-            if is_free:
+            if is_free:  # a dummy phase times a ring's idle interval, no actuated maximum
+                dummies = {p.number for p in dual_ring(plan, signal).phases if p.kind == "dummy"}
                 free.append((name, {r["phaseNumber"]: (r["phaseMaximum1"], r["phaseMaximum2"], r["phasePassage"],
-                                                       r["phaseMinimumGreen"]) for r in t["phaseTable"]}))
+                                                       r["phaseMinimumGreen"]) for r in t["phaseTable"]
+                                    if r["phaseNumber"] not in dummies}))
             for row in t["phaseTable"]:
                 if row["phaseNumber"] not in phases:
                     phases[row["phaseNumber"]] = dict(row)
@@ -352,8 +367,12 @@ def _pattern_units(patterns: Sequence[tuple[str, PlanSet]], signal_ids: Sequence
         if free:
             chosen = _free_maxima(sid, free, kind=kind, hint=hint)
             for number, (max1, max2, passage, minimum) in chosen["phases"].items():
-                phases[number].update(phaseMaximum1=max1, phaseMaximum2=max2, phasePassage=passage,
-                                      phaseMinimumGreen=max(phases[number]["phaseMinimumGreen"], minimum))
+                row = phases[number]
+                row.update(phaseMaximum1=max1, phaseMaximum2=max2, phasePassage=passage,
+                           phaseMinimumGreen=max(row["phaseMinimumGreen"], minimum))
+                if min(max1, max2) < row["phaseMinimumGreen"]:  # another pattern's minimum is longer
+                    raise PlanError(f"signal {sid}: phase {number}'s maximum {min(max1, max2)} s is below the "
+                                    f"minimum another {kind} needs ({row['phaseMinimumGreen']} s): {hint}")
             it = iter(chosen["modes"])
             modes[sid] = [m or next(it) for m in modes[sid]]
         tables["phaseTable"] = [phases[n] for n in sorted(phases)]
@@ -368,34 +387,43 @@ def _free_maxima(sid: str, free: Sequence[tuple[str, dict[int, tuple[int, int, i
 
     ``free``: (name, {phase: (Max 1, Max 2, passage, minimum)}) per free actuated pattern, in pattern order.
     """
-    first_name, first = free[0]
+    numbers = sorted({n for _, rows in free for n in rows})
+    seen: dict[int, tuple[str, int, int]] = {}  # phase -> (pattern, passage, minimum) where first seen
+    for name, rows in free:
+        for number, (_, _, passage, minimum) in rows.items():
+            first = seen.setdefault(number, (name, passage, minimum))
+            if (passage, minimum) != first[1:]:
+                raise PlanError(f"signal {sid}: {kind} {name!r} gives phase {number} phasePassage {passage} (0.1 s) "
+                                f"and phaseMinimumGreen {minimum} s, {kind} {first[0]!r} {first[1]} and {first[2]}; "
+                                f"a controller keeps one of each per phase: {hint}")
     sets: list[tuple[str, dict[int, int]]] = []
     modes = []
     for name, rows in free:
-        for number, (_, _, passage, minimum) in rows.items():
-            if number in first and (passage, minimum) != first[number][2:]:
-                raise PlanError(f"signal {sid}: {kind} {name!r} gives phase {number} phasePassage {passage} (0.1 s) "
-                                f"and phaseMinimumGreen {minimum} s, {kind} {first_name!r} {first[number][2]} and "
-                                f"{first[number][3]}; a controller keeps one of each per phase: {hint}")
         maxima = {n: r[0] for n, r in rows.items()}
-        known = [m for _, m in sets]
-        if maxima not in known:
+        if maxima not in [m for _, m in sets]:
             sets.append((name, maxima))
         modes.append(COORD_MAXIMUM_MODES["maximum1"] if maxima == sets[0][1] else COORD_MAXIMUM_MODES["maximum2"])
     if len(sets) > 2:
         raise PlanError(f"signal {sid}: {kind}s {', '.join(repr(n) for n, _ in sets)} ask for {len(sets)} sets of "
                         f"actuated maxima; a controller holds two (phaseMaximum1, phaseMaximum2): {hint}")
     out = {}
-    for number, (max1, max2, passage, minimum) in first.items():
+    for number in numbers:
+        own = {(name, r[number][1]) for name, r in free if number in r and r[number][1] != r[number][0]}
+        max1 = sets[0][1].get(number, max(r[number][0] for _, r in free if number in r))
         if len(sets) == 2:
-            second = sets[1][1].get(number, max1)
-            asked = {r[number][1] for _, r in free if number in r and r[number][1] != r[number][0]}
-            if asked - {second}:
-                raise PlanError(f"signal {sid}: phase {number} has a second maximum of its own ({sorted(asked)} s) "
-                                f"and {kind} {sets[1][0]!r} needs phaseMaximum2 for its maximum {second} s: {hint}")
-            max2 = second
+            max2 = sets[1][1].get(number, max1)
+            others = sorted(v for _, v in own if v != max2)
+            if others:
+                raise PlanError(f"signal {sid}: phase {number} has a second maximum of its own ({others[0]} s, "
+                                f"{kind} {next(n for n, v in own if v == others[0])!r}) and {kind} "
+                                f"{sets[1][0]!r} needs phaseMaximum2 for its maximum {max2} s: {hint}")
         else:
-            max2 = max(r[number][1] for _, r in free if number in r)
+            asked = sorted({v for _, v in own})
+            if len(asked) > 1:
+                raise PlanError(f"signal {sid}: phase {number} has second maximums {asked} s in different {kind}s; "
+                                f"a controller holds one phaseMaximum2: {hint}")
+            max2 = asked[0] if asked else max1
+        _, passage, minimum = seen[number]
         out[number] = (max1, max2, passage, minimum)
     return {"phases": out, "modes": modes}
 
@@ -405,10 +433,13 @@ def schedule_ntcip_units(schedule: Schedule, network: Network,
     """NTCIP tables per signal for a day: one pattern and split table per period, and the day plan.
 
     Pattern ``k`` runs period ``k`` (1-based); the day plan (``dayPlanNumber`` 1)
-    has one event per period start, whose action ``k`` selects pattern ``k``.
-    The phase table is the unit's own: ``phaseMaximum1`` is the longest green
-    of any period.  Periods that order their phases otherwise (leading or
-    lagging lefts) get their own sequence, named by their pattern.
+    has one event per period start, whose action ``k`` selects pattern ``k``
+    and names the ``coordMaximumMode`` it runs under (``actionCoordMaximumMode``).
+    The phase table is the unit's own: free actuated periods' maxima are its
+    ``phaseMaximum1`` and ``phaseMaximum2`` (:func:`_pattern_units`);
+    without them ``phaseMaximum1`` is the longest green of any period.
+    Periods that order their phases otherwise (leading or lagging lefts) get
+    their own sequence, named by their pattern.
     """
     units, modes = _pattern_units([(p.name, p.plans) for p in schedule.periods], schedule.signal_ids, network,
                                   timing or TimingOptions(), kind="period", hint="export the periods one by one")

@@ -20,6 +20,7 @@ from .encoding import make_encoding
 from .errors import InputError
 from .evaluator import simulate
 from .export import export_plans
+from .formats.sumo import needs_network
 from .journal import read_meta
 from .optimiser import OptimiseResult, check_budget, optimise
 from .objective import NoWorseThan, Objective, objective_name
@@ -68,9 +69,6 @@ def check_retimable(session: Session, *, control: str = "fixed") -> list[str]:
     return notes
 
 
-#: Control run by plans each ``--control`` writes, and the SUMO format that holds them: SUMO's stage-based
-#: programmes have no force-offs, its NEMA controller does.
-SUMO_FORMAT = {"fixed": "sumo", "actuated": "sumo", "coordinated": "nema"}
 #: ``control`` that retimes the kind of controller the signals run today (:func:`resolve_control`).
 AUTO_CONTROL = "auto"
 _CONTROL_NOTE = {"fixed": "", "actuated": ", actuated settings", "coordinated": ", coordinated-actuated"}
@@ -271,8 +269,9 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
         # a retiming never shortens a change interval the street runs
         export_plans(plans, "json", plans_dir / f"{plans.name}.json", network=network, timing=scen.timing,
                      provenance=provenance, existing=existing)
-        export_plans(plans, SUMO_FORMAT[control], plans_dir / f"{plans.name}.add.xml", network=network,
-                     timing=scen.timing, provenance=provenance, existing=existing)
+        # SUMO's stage-based programmes have no force-offs and skip no stage; its NEMA controller does both
+        export_plans(plans, "nema" if needs_network(plans) else "sumo", plans_dir / f"{plans.name}.add.xml",
+                     network=network, timing=scen.timing, provenance=provenance, existing=existing)
 
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)
     trace_seed = compare_seeds[0]

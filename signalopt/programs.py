@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from .actuated import stage_successors
 from .clearance import ite_all_red_s, ite_yellow_s, ped_clearance_s
 from .errors import InputError, PlanError
 from .network import Network, Program, Signal
@@ -217,6 +218,34 @@ def safe_phase(signal: Signal, phase: Phase, next_state: str, timing: TimingOpti
                   min_yellow_s=req.min_yellow_s, min_all_red_s=req.min_all_red_s, yellow_s=yellow,
                   all_red_s=all_red, walk_s=req.walk_s, ped_clearance_s=req.ped_clearance_s if serves else 0.0)
     return out, notes
+
+
+def cover_skips(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> TimingPlan:
+    """``plan`` with each stage's yellow and all-red raised to clear every stage that may follow it.
+
+    A stage followed by one on recall ``none`` may be followed by the stage after that one instead
+    (:func:`~signalopt.actuated.stage_successors`); other links may stop there, other foes start.  Each such
+    stage's change interval is raised to the longest minimum over its successors (ITE, or the fixed
+    standard of ``timing``), never lowered, and its programmed interstage (``change``, which fits one next
+    stage) gives way to the standard one of the same yellow and all-red: SUMO's NEMA controller, which runs
+    skipping stages, times each phase's yellow and red itself.  A plan without skipping stages is returned
+    as it is.
+    """
+    if plan.actuation is None or not plan.actuation.skips_stages:
+        return plan
+    successors = stage_successors([st.recall for st in plan.actuation.stages])
+    phases = []
+    for ph, following in zip(plan.phases, successors):
+        if len(following) < 2:
+            phases.append(ph)
+            continue
+        reqs = [stage_requirements(signal, ph.state, plan.phases[j].state, timing) for j in following]
+        yellow = max(r.min_yellow_s for r in reqs)
+        yellow = max(ABSOLUTE_MIN_YELLOW_S, yellow) if yellow > 0 else 0.0
+        red = max(r.min_all_red_s for r in reqs)
+        phases.append(replace(ph, change=(), yellow_s=max(ph.yellow_s, yellow), all_red_s=max(ph.all_red_s, red),
+                              min_yellow_s=max(ph.min_yellow_s, yellow), min_all_red_s=max(ph.min_all_red_s, red)))
+    return replace(plan, phases=tuple(phases))
 
 
 #: SUMO programme types whose phases run as written.

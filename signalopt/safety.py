@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .errors import PlanError, UnsafePlanError
 from .network import Network, Signal
-from .actuated import StageActuation
+from .actuated import StageActuation, stage_successors
 from .plan import ABSOLUTE_MIN_YELLOW_S, EPS_S, GREEN_CHARS, PlanSet, TimingPlan
 from .programs import StageRequirements, stage_requirements
 from .options import TimingOptions
@@ -98,6 +98,7 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
                      for lane in signal.links[k].from_lanes}
             called = any(d.lane in lanes for d in plan.actuation.detectors)
             out += _actuation_violations(sid, name, plan.actuation.stages[i], req, serves_ped, called)
+            out += _skip_violations(plan, signal, i, timing)
             if plan.actuation.mode == "coordinated" and plan.actuation.stages[i].min_green_s > ph.green_s + EPS_S:
                 out.append(Violation(sid, name, "actuated minimum green longer than the split allows (coordinated)",
                                      f"{plan.actuation.stages[i].min_green_s:g} s", f"{ph.green_s:g} s"))
@@ -133,6 +134,29 @@ def _actuation_violations(sid: str, name: str, st: StageActuation, req: StageReq
     if st.recall == "ped" and not serves_ped:
         out.append(Violation(sid, name, "pedestrian recall on a stage without a crossing", "recall ped",
                              "a stage whose green serves a crossing"))
+    return out
+
+
+def _skip_violations(plan: TimingPlan, signal: Signal, i: int, timing: TimingOptions) -> list[Violation]:
+    """Stage ``i``'s change interval against every stage that may follow it when the next ones skip (recall
+    none): other links may stop there and other foes start, so each needs its own minimums."""
+    successors = stage_successors([st.recall for st in plan.actuation.stages])[i][1:]
+    if not successors:
+        return []
+    ph = plan.phases[i]
+    if ph.change:
+        return [Violation(plan.signal_id, ph.name, "programmed interstage before a stage that may be skipped",
+                          f"skips to stage {successors[0] + 1}", "the standard interstage (no programmed change)")]
+    out = []
+    for j in successors:
+        req = stage_requirements(signal, ph.state, plan.phases[j].state, timing)
+        need_yellow = max(ABSOLUTE_MIN_YELLOW_S, req.min_yellow_s) if req.min_yellow_s > 0 else 0.0
+        if ph.yellow_s < need_yellow - EPS_S:
+            out.append(Violation(plan.signal_id, ph.name, f"yellow cut when skipping to stage {j + 1}",
+                                 f"{ph.yellow_s:g} s", f"{need_yellow:g} s ({timing.yellow_rule}, >= 3 s)"))
+        if ph.all_red_s < req.min_all_red_s - EPS_S:
+            out.append(Violation(plan.signal_id, ph.name, f"all-red cut when skipping to stage {j + 1}",
+                                 f"{ph.all_red_s:g} s", f"{req.min_all_red_s:g} s ({timing.all_red_rule})"))
     return out
 
 

@@ -12,6 +12,7 @@ import functools
 import json
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -197,6 +198,26 @@ def test_sumo_gaps_out_under_light_traffic_and_maxes_out_under_heavy(fmt: str, t
     assert any(max(heavy[i]) == pytest.approx(plan.actuation.stages[i].max_green_s) for i in throughs)
 
 
+def test_stages_on_recall_none_are_skipped_without_a_call_and_served_with_one(tmp_path: Path) -> None:
+    """The encoding's skip component: the minor stages on recall none run in SUMO's NEMA controller (exported
+    with --format nema, simulated first).  With straight-ahead traffic on every leg, the left-turn stages are
+    never called and never shown; the minor through stage is called and served, within its minimum and
+    maximum."""
+    enc = make_actuated_encoding(net(), base(), TIMING)
+    x = enc.encode(base())
+    x[-1] = 1.0
+    plan = enc.decode(x)["center"]
+    greens = _greens(plan, tmp_path, period_s=6.0, fmt="nema")
+    lefts = [i for i, ph in enumerate(plan.phases) if ph.state.count("G") == 2]
+    assert lefts and all(plan.actuation.stages[i].recall == "none" for i in lefts)
+    for i, (runs, st) in enumerate(zip(greens, plan.actuation.stages)):
+        if i in lefts:
+            assert runs == [], (i, runs)  # nobody turns left: skipped every cycle
+        else:
+            assert runs and all(g >= st.min_green_s - 1e-6 for g in runs), (i, st.recall, runs)
+    assert {plan.actuation.stages[i].recall for i in range(len(plan.phases)) if i not in lefts} == {"min", "none"}
+
+
 # ------------------------------------------------------------------ optimiser, CLI and exports
 def run_cli(argv: list, capsys) -> tuple[int, str, str]:  # noqa: ANN001
     return _run_cli([str(a) for a in argv], capsys)
@@ -257,3 +278,37 @@ def test_coordinated_actuated_plans_run_in_sumos_nema_controller(tmp_path: Path)
         assert f'maxDur="{p.green_s:g}"' in text
     with pytest.raises(PlanError, match="needs force-offs.*--format nema"):
         export_plans(plans, "sumo", tmp_path / "s.add.xml", network=net())
+
+
+def test_recall_none_and_ped_are_checked_against_the_stage_and_the_stages_that_may_follow() -> None:
+    """recall none needs a detector on the stage's lanes and no crossing; ped needs a crossing; a stage
+    before one that may be skipped must clear every stage that may follow it, with the standard interstage
+    (its programmed one fits one next stage): the encoding's plans do (cover_skips), a hand-made one is
+    refused."""
+    from signalopt.programs import cover_skips
+
+    plan = actuated()
+    n = len(plan.phases)
+
+    def with_recalls(p: TimingPlan, recalls: list[str], detectors=None) -> TimingPlan:  # noqa: ANN001
+        stages = tuple(replace(st, recall=r) for st, r in zip(p.actuation.stages, recalls))
+        return replace(p, actuation=replace(p.actuation, stages=stages,
+                                            detectors=p.actuation.detectors if detectors is None else detectors))
+
+    def rules(p: TimingPlan) -> set[str]:
+        return {v.rule for v in check_plans(PlanSet((p,)), net(), timing=TIMING)}
+
+    skipping = with_recalls(plan, ["min", "none", "min", "min"])
+    assert "programmed interstage before a stage that may be skipped" in rules(skipping)
+    covered = cover_skips(skipping, net().signal("center"), TIMING)
+    assert rules(covered) == set() and not covered.phases[0].change
+    assert [(p.yellow_s, p.all_red_s) for p in covered.phases] >= [(p.yellow_s, p.all_red_s) for p in plan.phases]
+    short = replace(covered, phases=(replace(covered.phases[0], all_red_s=1.0, min_all_red_s=1.0),
+                                     *covered.phases[1:]))
+    assert {"all-red cut", "all-red cut when skipping to stage 3"} <= rules(short)
+    lanes_of_stage_2 = {lane for k, c in enumerate(plan.phases[1].state) if c in "Gg"
+                        for lane in net().signal("center").links[k].from_lanes}
+    blind = tuple(d for d in plan.actuation.detectors if d.lane not in lanes_of_stage_2)
+    assert "recall none without a detector to call the stage" in rules(
+        cover_skips(with_recalls(plan, ["min", "none", "min", "min"], blind), net().signal("center"), TIMING))
+    assert "pedestrian recall on a stage without a crossing" in rules(with_recalls(plan, ["ped"] + ["min"] * (n - 1)))

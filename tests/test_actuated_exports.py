@@ -24,6 +24,7 @@ def isolated():
     with Session(ROOT / "scenarios" / "isolated.toml", workers=1) as s:
         enc = make_actuated_encoding(s.network, s.existing, s.scenario.timing)
         x = np.random.default_rng(1).random(enc.size)
+        assert enc.labels()[-1] == "skip"
         x[-1] = 0.0  # every stage every cycle: SUMO's stage-based controller runs it (the sumo format)
         plans = s.existing.replace_plans(enc.decode(x).plans)
         validate_plans(plans, s.network, timing=s.scenario.timing, source="test")
@@ -44,34 +45,54 @@ def test_an_exported_actuated_plan_gaps_out_and_maxes_out_without_cutting_anythi
         assert runs and min(runs) >= low - 1.0 and max(runs) <= high + 1.0
 
 
-def test_stages_on_recall_none_are_skipped_when_no_vehicle_calls_them(corpus):
-    """The encoding's skip component puts grid2_actuated's minor stages on recall none: SUMO's NEMA controller
-    runs them (the sumo format, SUMO's stage-based controller, refuses), skips them in cycles without a call,
-    and cuts nothing when it serves them; the evaluator simulates the same programme."""
+def test_a_plan_that_skips_stages_runs_in_nema_exports_for_nema_and_cuts_nothing(isolated, tmp_path):
+    """The encoding's skip component on the isolated junction: SUMO's NEMA controller runs the plans (the sumo
+    format, SUMO's stage-based controller, refuses; the nema export, simulated first, writes them); with the
+    scenario's traffic no gap-out or skip cuts a minimum, a yellow or an all-red; the evaluator simulates the
+    same programme."""
     from signalopt._sumo_run import Task, run_task
     from signalopt.errors import PlanError
+    from signalopt.export import export_plans
+
+    session, served_every_cycle = isolated
+    enc = make_actuated_encoding(session.network, session.existing, session.scenario.timing)
+    x = enc.encode(served_every_cycle)
+    x[-1] = 1.0
+    plans = session.existing.replace_plans(enc.decode(x).plans)
+    validate_plans(plans, session.network, timing=session.scenario.timing, source="test")
+    with pytest.raises(PlanError, match="skips stages without calls"):
+        _text(session, plans, "sumo")
+    out = export_plans(plans, "nema", tmp_path / "skip.nema.add.xml", network=session.network,
+                       timing=session.scenario.timing)
+    text = out.read_text(encoding="utf-8")
+    assert "phases on recall none skipped without a call" in text
+    check = actuated_check(session.prepared, plans, session.network, text)
+    assert check.violations == ()
+    for low, high, runs in check.greens.values():
+        assert runs and min(runs) >= low - 1.0 and max(runs) <= high + 1.0
+    metrics = run_task(Task(session.prepared, 101, plans))
+    assert metrics.n_vehicles > 1000 and metrics.not_inserted == 0
+
+
+def test_skipping_is_not_offered_nor_run_where_sumos_free_nema_controller_leaves_a_phase_unserved(corpus):
+    """grid2_actuated's lagging protected lefts (ring 1: 2,1 | 4,3): SUMO's NEMA controller in free mode never
+    shows phases 1 and 5 (measured), so the optimiser's encoding has no skip component there and a hand-made
+    plan that skips is refused before any simulation, in one line naming the signal and the phase."""
+    from signalopt.errors import PlanError
+    from signalopt.evaluator import SumoEvaluator
+    from signalopt.study import Study
 
     entry = next(e for e in corpus if e.name == "grid2_actuated")
     with Session(entry.scenario_path, workers=1) as session:
         enc = make_actuated_encoding(session.network, session.existing, session.scenario.timing)
+        assert enc.skip_dimension  # structurally it could skip ...
+        with Study(session, control="actuated") as study:
+            assert not study.encoding.skip_dimension and "skip" not in study.encoding.labels()  # ... SUMO cannot
         x = enc.encode(session.existing)
         x[-1] = 1.0
-        plans = session.existing.replace_plans(enc.decode(x).plans)
-        validate_plans(plans, session.network, timing=session.scenario.timing, source="test")
-        for plan in plans:
-            recalls = [st.recall for st in plan.actuation.stages]
-            assert recalls[0] == "min" and "none" in recalls  # the major throughs keep their recall
-        with pytest.raises(PlanError, match="skips stages without calls"):
-            _text(session, plans, "sumo")
-        check = actuated_check(session.prepared, plans, session.network, _text(session, plans, "nema"))
-        assert check.violations == ()
-        served = {key: len(runs) for key, (_, _, runs) in check.greens.items()}
-        minor = [(sid, i) for sid, i in served if plans[sid].actuation.stages[i].recall == "none"]
-        assert minor and any(served[(sid, i)] < served[(sid, 0)] for sid, i in minor)  # skipped in some cycles
-        for low, high, runs in check.greens.values():
-            assert min(runs) >= low - 1.0 and max(runs) <= high + 1.0
-        metrics = run_task(Task(session.prepared, 101, plans))
-        assert metrics.n_vehicles > 100 and metrics.not_inserted == 0
+        plans = enc.decode(x)
+        with pytest.raises(PlanError, match=r"signal A0: .* never serves phase 1 of these stages"):
+            SumoEvaluator(session).evaluate(plans, (101,))
 
 
 def test_a_file_with_a_cut_yellow_or_minimum_is_caught(isolated):
