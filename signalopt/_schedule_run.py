@@ -33,14 +33,10 @@ TRANSITION_PROGRAM = "so-t"
 
 @dataclass
 class ScheduleLog:
-    """What the controller did in one run.
-
-    ``cycle_starts``: per signal, every start of its first phase (any programme) [s];
-    ``takeovers``: per signal, (time [s], period index) whenever a period's programme started running.
-    """
+    """What the controller saw in one run: ``cycle_starts``, per signal, every start of its first phase (any
+    programme) [s]."""
 
     cycle_starts: dict[str, list[float]] = field(default_factory=dict)
-    takeovers: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
 
 
 def check_schedule_runs(schedule: Schedule) -> None:
@@ -79,8 +75,8 @@ def run_schedule(libsumo, schedule: Schedule, *, begin_s: float, end_s: float,  
     check_schedule_runs(schedule)
     sids = schedule.signal_ids
     k0 = first_period(schedule, begin_s)
-    log = ScheduleLog(cycle_starts={sid: [begin_s] for sid in sids}, takeovers={sid: [(begin_s, k0)] for sid in sids})
-    switcher = {sid: _Switcher(libsumo, schedule, sid, k0, program_prefix, log) for sid in sids}
+    log = ScheduleLog(cycle_starts={sid: [begin_s] for sid in sids})
+    switcher = {sid: _Switcher(libsumo, schedule, sid, k0, program_prefix) for sid in sids}
     _step(libsumo, sids, end_s, log, lambda sid, phase, t: switcher[sid].entered(phase, t))
     return log
 
@@ -108,24 +104,23 @@ def _step(libsumo, sids: Sequence[str], end_s: float, log: ScheduleLog,  # noqa:
 class _Switcher:
     """One signal's switching: the period running, the requests still to serve, a transition under way."""
 
-    def __init__(self, libsumo, schedule: Schedule, sid: str, k0: int, prefix: str,  # noqa: ANN001
-                 log: ScheduleLog) -> None:
-        self.libsumo, self.tls, self.schedule, self.sid, self.prefix, self.log = (
-            libsumo, libsumo.trafficlight, schedule, sid, prefix, log)
+    def __init__(self, libsumo, schedule: Schedule, sid: str, k0: int, prefix: str) -> None:  # noqa: ANN001
+        self.libsumo, self.tls, self.schedule, self.sid, self.prefix = (
+            libsumo, libsumo.trafficlight, schedule, sid, prefix)
         self.running = k0
         self.requests = deque(range(k0 + 1, len(schedule.periods)))
         self.pending: tuple[str, int] | None = None  # ("fixed" | "actuated", period) after a transition
         logics = {lg.programID: lg for lg in self.tls.getAllProgramLogics(sid)}
         self.last_state = {k: logics[period_program(k, prefix)].phases[-1].state
                            for k in range(len(schedule.periods))}
+        # phases per programme, read once: the check runs at every phase change
+        self.n_phases = {pid: len(lg.phases) for pid, lg in logics.items()}
 
     def _plan(self, k: int) -> TimingPlan:
         return self.schedule.periods[k].plans[self.sid]
 
     def _in_last_interval(self, phase: int) -> bool:
-        program = self.tls.getProgram(self.sid)
-        logic = next(lg for lg in self.tls.getAllProgramLogics(self.sid) if lg.programID == program)
-        return phase == len(logic.phases) - 1
+        return phase == self.n_phases[self.tls.getProgram(self.sid)] - 1
 
     def _shows_last_of(self, k: int) -> bool:
         return self.tls.getRedYellowGreenState(self.sid) == self.last_state[k]
@@ -136,10 +131,10 @@ class _Switcher:
             kind, k = self.pending
             if kind == "fixed" and phase == 0:
                 self.pending = None
-                _take_over_at_start(self.tls, self.sid, k, self.prefix, self.log, t)
+                _take_over_at_start(self.tls, self.sid, k, self.prefix)
             elif kind == "actuated" and self._in_last_interval(phase) and self._shows_last_of(k):
                 self.pending = None
-                _take_over_in_last_interval(self.tls, self.sid, k, self.prefix, self.log, t)
+                self._take_over_in_last_interval(k, t)
             return
         if not self.requests or self.schedule.periods[self.requests[0]].begin_s > t + 1e-9:
             return
@@ -155,7 +150,7 @@ class _Switcher:
             if self._in_last_interval(phase) and self._shows_last_of(k):
                 self.requests.popleft()
                 self.running = k
-                _take_over_in_last_interval(self.tls, self.sid, k, self.prefix, self.log, t)
+                self._take_over_in_last_interval(k, t)
         elif phase == 0:  # the last intervals differ: one cycle of the new stages, whose last is the new one's
             self._start_transition(k, transition_plan(new, new.cycle_s), "actuated")
 
@@ -163,31 +158,27 @@ class _Switcher:
         self.requests.popleft()
         self.running = k
         load_transition(self.libsumo, self.sid, transition)
+        self.n_phases[TRANSITION_PROGRAM] = len(transition.sumo_phases())
         self.pending = (kind, k)
 
+    def _take_over_in_last_interval(self, k: int, t: float) -> None:
+        """An actuated programme takes over in its last interval for what is left of the running one's.
 
-def _take_over_at_start(tls, sid: str, k: int, prefix: str, log: ScheduleLog, t: float) -> None:  # noqa: ANN001
+        SUMO's actuated controller times a phase's minimum from the moment its own logic enters it; a programme
+        set to its first phase from outside keeps the timing it had in the background.  Entering at the last
+        interval and letting SUMO move on to the first phase keeps every minimum.
+        """
+        left = max(self.tls.getNextSwitch(self.sid) - t, 0.1)
+        program = period_program(k, self.prefix)
+        self.tls.setProgram(self.sid, program)
+        self.tls.setPhase(self.sid, self.n_phases[program] - 1)
+        self.tls.setPhaseDuration(self.sid, left)
+
+
+def _take_over_at_start(tls, sid: str, k: int, prefix: str) -> None:  # noqa: ANN001
     """A fixed-time programme takes over at the start of its first phase (SUMO times a static phase afresh)."""
     tls.setProgram(sid, period_program(k, prefix))
     tls.setPhase(sid, 0)
-    log.takeovers[sid].append((t, k))
-
-
-def _take_over_in_last_interval(tls, sid: str, k: int, prefix: str, log: ScheduleLog,  # noqa: ANN001
-                                t: float) -> None:
-    """An actuated programme takes over in its last interval for what is left of the running one's.
-
-    SUMO's actuated controller times a phase's minimum from the moment its own logic enters it; a programme
-    set to its first phase from outside keeps the timing it had in the background.  Entering at the last
-    interval and letting SUMO move on to the first phase keeps every minimum.
-    """
-    left = max(tls.getNextSwitch(sid) - t, 0.1)
-    program = period_program(k, prefix)
-    tls.setProgram(sid, program)
-    logic = next(lg for lg in tls.getAllProgramLogics(sid) if lg.programID == program)
-    tls.setPhase(sid, len(logic.phases) - 1)
-    tls.setPhaseDuration(sid, left)
-    log.takeovers[sid].append((t, k))
 
 
 def watch_cycles(libsumo, signal_ids: tuple[str, ...], *, begin_s: float, end_s: float,  # noqa: ANN001

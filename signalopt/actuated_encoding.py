@@ -217,14 +217,14 @@ def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOption
 
 
 def servable_skips(encoding: ActuatedEncoding, network: Network,
-                   unserved: Callable[[Network, PlanSet], list[str]]) -> ActuatedEncoding:
+                   unserved: Callable[[Network, PlanSet], list[tuple[str, int]]]) -> ActuatedEncoding:
     """``encoding`` without stage skipping at signals where SUMO's NEMA controller, which runs it, leaves a
     phase unserved in free mode (``unserved``: :func:`signalopt.roundtrip.unserved_free_phases`, measured in
     SUMO); the skip component goes where no signal can skip."""
     if not encoding.skip_dimension:
         return encoding
     probe = encoding.decode(np.r_[np.full(encoding.size - 1, 0.5), 1.0])
-    bad = {line.split(" phase ")[0] for line in unserved(network, probe)}
+    bad = {sid for sid, _ in unserved(network, probe)}
     return replace(encoding, skippable=tuple(() if plan.signal_id in bad else stages
                                              for plan, stages in zip(encoding.base, encoding.skippable)))
 
@@ -234,8 +234,9 @@ def skippable_stages(plan: TimingPlan, signal: Signal) -> tuple[int, ...]:
     sets a free controller: every stage but those of the major-street through phases (NEMA's coordinated
     phases, which keep minimum recall and take the time the others leave), a stage with a crossing
     (pedestrians press no button in SUMO) and a stage with no detector on its lanes.  None where SUMO's NEMA
-    controller, which skips stages, cannot run the plan's rings (:meth:`~signalopt.formats.nema.DualRing.sumo_problem`) or leaves a
-    single-ring sequence partly unserved in free mode."""
+    controller, which skips stages, cannot run the plan's rings
+    (:meth:`~signalopt.formats.nema.DualRing.sumo_problem`) or leaves a single-ring sequence partly unserved in
+    free mode."""
     n = len(plan.phases)
     probe = actuated_plan(plan, signal, max_greens_s=[STOCK_MAX_GREEN_S] * n, passages_s=[STOCK_PASSAGE_S] * n,
                           distance_m=STOCK_DETECTOR_M)

@@ -121,9 +121,10 @@ class SumoEvaluator:
             skipping = tuple(p for p in plans if p.actuation is not None and p.actuation.skips_stages)
             unserved = unserved_free_phases(self.network, PlanSet(skipping)) if skipping else []
             if unserved:
-                raise PlanError(f"signal {unserved[0].split(' phase ')[0]}: recall none runs in SUMO's NEMA "
-                                f"controller, which in free mode never serves {unserved[0].split(' ', 1)[1]} of "
-                                f"these stages (measured without traffic); use recall min there")
+                sid, number = unserved[0]
+                raise PlanError(f"signal {sid}: recall none runs in SUMO's NEMA controller, which in free mode "
+                                f"never serves phase {number} of these stages (measured without traffic); use "
+                                f"recall min there")
         return self.executor.map(run_task, list(tasks), on_result=on_result)
 
     def tasks(self, plans: PlanSet | None, seeds: Sequence[int]) -> list[Task]:
