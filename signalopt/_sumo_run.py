@@ -29,6 +29,7 @@ from .formats.sumo import (RUN_PROGRAM_ID, needs_network, plans_additional, sche
                            waut_additional)
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared, prepared_network
+from .programs import ADAPTIVE_TYPES
 from ._responsive_run import responsive_additional, run_responsive
 from ._schedule_run import check_schedule_runs, first_period, run_schedule, watch_cycles
 from .responsive import ResponsivePlans
@@ -91,6 +92,22 @@ def _detectors_additional(prepared: Prepared, windows: dict[str, float], out_fil
     return "\n".join(lines) + "\n"
 
 
+def observed_cycle_signals(task: Task) -> tuple[str, ...]:
+    """Signals of ``task`` whose cycles are not known in advance, so the run records when each began: those
+    under SUMO's stock actuated and delay_based controllers, under the network's own adaptive programmes (all of
+    them for a day with reporting periods), and those running a free actuated plan.  A schedule's and a
+    responsive run's are recorded by their own controllers; max-pressure has no cycle."""
+    p = task.prepared
+    if task.schedule is not None or task.responsive is not None or task.controller == "max_pressure":
+        return ()
+    if task.controller in ("actuated", "delay_based") or (task.controller == "network" and task.bins):
+        return p.signal_ids
+    if task.controller == "network":
+        network = prepared_network(p)
+        return tuple(sid for sid in p.signal_ids if network.signal(sid).program.type in ADAPTIVE_TYPES)
+    return tuple(pl.signal_id for pl in task.plans or () if pl.actuation is not None and pl.actuation.mode == "free")
+
+
 def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str]:
     """The SUMO command line of a task (also used by the bare-run benchmark)."""
     p = task.prepared
@@ -107,11 +124,10 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
             body = waut_additional(task.schedule, program_prefix=SCHEDULE_PREFIX)
         (work / "plans.add.xml").write_text(body, encoding="utf-8")
         additional.append(str(work / "plans.add.xml"))
-    elif task.controller == "network" and task.bins:
-        # a day of the network's own programmes: queues sampled finely, regrouped per cycle as a schedule's are
-        windows = {sid: FINE_WINDOW_S for sid in p.signal_ids}
     else:
         windows = {pl.signal_id: pl.cycle_s for pl in task.plans} if task.plans is not None else {}
+        # adaptive control has no fixed cycle: queues sampled finely, regrouped per cycle as it ran
+        windows.update({sid: FINE_WINDOW_S for sid in observed_cycle_signals(task)})
         if task.plans is not None and task.controller != "network":
             # coordinated actuated plans run in SUMO's NEMA controller, whose rings come from the signals
             network = prepared_network(p) if needs_network(task.plans) else None
@@ -160,8 +176,8 @@ def run_task(task: Task) -> RunMetrics:
             elif task.schedule is not None and task.schedule.actuated:
                 log = run_schedule(libsumo, task.schedule, begin_s=task.prepared.begin_s,
                                    end_s=task.prepared.end_s, program_prefix=SCHEDULE_PREFIX)
-            elif task.controller == "network" and task.bins:
-                log = watch_cycles(libsumo, task.prepared.signal_ids, begin_s=task.prepared.begin_s,
+            elif observed_cycle_signals(task):
+                log = watch_cycles(libsumo, observed_cycle_signals(task), begin_s=task.prepared.begin_s,
                                    end_s=task.prepared.end_s, fallback_s=DEFAULT_WINDOW_S)
             else:
                 libsumo.simulationStep(task.prepared.end_s)

@@ -319,3 +319,27 @@ def test_e2_intervals_read_the_same_by_the_fast_reader_and_by_the_parser(tmp_pat
         path = tmp_path / f"q{k}.xml"
         path.write_text(text, encoding="utf-8")
         assert _jam_rows(path) == expected
+
+
+def test_queues_under_actuated_control_are_per_cycle_as_it_ran(corpus, tmp_path) -> None:
+    """grid2_actuated's own actuated programmes have no fixed cycle (nominally 90 s, about 35 s as they run
+    here): its queues are maxima per cycle as SUMO ran it, one window per start of the first phase, not per
+    nominal cycle."""
+    from signalopt.prepare import load_network
+
+    scenario = read_scenario(next(e for e in corpus if e.name == "grid2_actuated").scenario_path)
+    prepared = prepare(scenario)
+    plans = scenario_plans(scenario, load_network(scenario))[0]
+    events = tmp_path / "events.add.xml"
+    events.write_text(f'<additional><timedEvent type="SaveTLSSwitchStates" dest="{tmp_path / "sw.xml"}"/>'
+                      f'</additional>', encoding="utf-8")
+    run = run_task(Task(replace(prepared, additional_files=(*prepared.additional_files, str(events))), 101, plans,
+                        "network"))
+    rows = [(float(e.get("time")), e.get("id"), int(e.get("phase")))
+            for e in ET.parse(tmp_path / "sw.xml").getroot().iter("tlsState")]
+    start = prepared.begin_s + prepared.warmup_s
+    for a in run.approaches:
+        series = [(t, ph) for t, sid, ph in rows if sid == a.signal_id]
+        starts = sum(1 for k, (t, ph) in enumerate(series) if k and ph == 0 and series[k - 1][1] != 0 and t >= start)
+        nominal = (prepared.end_s - start) / plans[a.signal_id].cycle_s
+        assert starts > 1.5 * nominal and abs(a.n_cycles - starts) <= 1, (a.label, a.n_cycles, starts, nominal)
