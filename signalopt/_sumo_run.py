@@ -29,7 +29,7 @@ from .formats.sumo import (RUN_PROGRAM_ID, needs_network, plans_additional, sche
                            waut_additional)
 from .plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .prepare import Prepared, prepared_network
-from .programs import ADAPTIVE_TYPES
+from .programs import adaptive_signal_ids
 from ._responsive_run import responsive_additional, run_responsive
 from ._schedule_run import check_schedule_runs, first_period, run_schedule, watch_cycles
 from .responsive import ResponsivePlans
@@ -103,8 +103,7 @@ def observed_cycle_signals(task: Task) -> tuple[str, ...]:
     if task.controller in ("actuated", "delay_based") or (task.controller == "network" and task.bins):
         return p.signal_ids
     if task.controller == "network":
-        network = prepared_network(p)
-        return tuple(sid for sid in p.signal_ids if network.signal(sid).program.type in ADAPTIVE_TYPES)
+        return adaptive_signal_ids(prepared_network(p), p.signal_ids)
     return tuple(pl.signal_id for pl in task.plans or () if pl.actuation is not None and pl.actuation.mode == "free")
 
 
@@ -165,6 +164,7 @@ def run_task(task: Task) -> RunMetrics:
     t0 = time.perf_counter()
     try:
         cmd = sumo_command(task, work)
+        observed = observed_cycle_signals(task)
         try:
             libsumo.start(cmd)
             log = None
@@ -176,8 +176,8 @@ def run_task(task: Task) -> RunMetrics:
             elif task.schedule is not None and task.schedule.actuated:
                 log = run_schedule(libsumo, task.schedule, begin_s=task.prepared.begin_s,
                                    end_s=task.prepared.end_s, program_prefix=SCHEDULE_PREFIX)
-            elif observed_cycle_signals(task):
-                log = watch_cycles(libsumo, observed_cycle_signals(task), begin_s=task.prepared.begin_s,
+            elif observed:
+                log = watch_cycles(libsumo, observed, begin_s=task.prepared.begin_s,
                                    end_s=task.prepared.end_s, fallback_s=DEFAULT_WINDOW_S)
             else:
                 libsumo.simulationStep(task.prepared.end_s)

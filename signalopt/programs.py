@@ -254,6 +254,11 @@ STATIC_TYPES = frozenset({"static"})
 ADAPTIVE_TYPES = frozenset({"actuated", "delay_based", "NEMA"})
 
 
+def adaptive_signal_ids(network: Network, signal_ids: Sequence[str]) -> tuple[str, ...]:
+    """Those of ``signal_ids`` whose own programme is adaptive (:data:`ADAPTIVE_TYPES`): no fixed cycle."""
+    return tuple(sid for sid in signal_ids if network.signal(sid).program.type in ADAPTIVE_TYPES)
+
+
 def _merge_states(a: str, b: str) -> str:
     """Two ring phases shown together: each link takes the stronger of its two states (G > g > r)."""
     rank = {"G": 2, "g": 1}

@@ -32,7 +32,7 @@ from ..formats.planfile import write_plans
 from ..provenance import run_provenance, timing_fields
 from ..prepare import (existing_controller, load_network, scenario_counts, scenario_ped_counts, scenario_plans,
                        scenario_schedule)
-from ..programs import ADAPTIVE_TYPES
+from ..programs import adaptive_signal_ids
 from ..scenario import Scenario, variant_scenario
 from ..session import Session, scenario_of
 from .._clock import clock_text
@@ -242,7 +242,7 @@ def existing_day_control(scenario: Scenario, network: Network, existing: Schedul
     """
     if scenario.schedule_path is not None or existing_controller(scenario) != "network":
         return existing, ""
-    adaptive = sorted(sid for sid in existing.signal_ids if network.signal(sid).program.type in ADAPTIVE_TYPES)
+    adaptive = sorted(adaptive_signal_ids(network, existing.signal_ids))
     if not adaptive:
         return existing, ""
     return NETWORK_PROGRAMS, (f"the existing day runs the network's own programmes, as the street does "
