@@ -41,15 +41,15 @@ class ScheduleLog:
 
 def check_schedule_runs(schedule: Schedule) -> None:
     """Raise :class:`~signalopt.errors.PlanError` for a schedule that cannot be simulated: a period change that
-    cannot be made safely, or a plan SUMO's NEMA controller runs (it keeps its own ring state and cycle clock, so
-    there is no point at which signalopt knows it may hand over without cutting an interval)."""
+    cannot be made safely, or a coordinated actuated plan (SUMO's NEMA controller runs it, which keeps its own
+    ring state and cycle clock, so there is no point at which signalopt knows it may hand over without cutting
+    an interval)."""
     for p in schedule.periods:
         for plan in p.plans:
             if runs_in_nema(plan.actuation):
-                what = "coordinated" if plan.actuation.mode == "coordinated" else "skipping stages (recall none)"
                 raise PlanError(f"schedule {schedule.name!r}: period {p.name!r} runs signal {plan.signal_id} "
-                                f"actuated in SUMO's NEMA controller ({what}); a schedule is simulated with "
-                                f"fixed-time and free actuated plans that serve every stage only")
+                                f"coordinated actuated, in SUMO's NEMA controller; a schedule is simulated with "
+                                f"fixed-time and free actuated plans only")
     for sid in schedule.signal_ids:
         for a, b in zip(schedule.periods, schedule.periods[1:]):
             if a.plans[sid] != b.plans[sid]:

@@ -117,8 +117,10 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
         if task.responsive is not None:
             body = responsive_additional(task.responsive, begin_s=p.begin_s)
         elif task.schedule.actuated:  # switched as the run goes (signalopt._schedule_run)
+            skipping = any(needs_network(period.plans) for period in task.schedule.periods)
             body = schedule_programs_additional(task.schedule, program_prefix=SCHEDULE_PREFIX,
-                                                first=first_period(task.schedule, p.begin_s))
+                                                first=first_period(task.schedule, p.begin_s),
+                                                network=prepared_network(p) if skipping else None)
         else:
             body = waut_additional(task.schedule, program_prefix=SCHEDULE_PREFIX)
         (work / "plans.add.xml").write_text(body, encoding="utf-8")
@@ -128,7 +130,8 @@ def sumo_command(task: Task, work: Path, *, sumo: str | None = None) -> list[str
         # adaptive control has no fixed cycle: queues sampled finely, regrouped per cycle as it ran
         windows.update({sid: FINE_WINDOW_S for sid in observed_cycle_signals(task)})
         if task.plans is not None and task.controller != "network":
-            # coordinated actuated plans run in SUMO's NEMA controller, whose rings come from the signals
+            # coordinated actuated plans run in SUMO's NEMA controller, whose rings come from the signals;
+            # skipping ones are called from the lanes each stage gives green
             network = prepared_network(p) if needs_network(task.plans) else None
             (work / "plans.add.xml").write_text(plans_additional(task.plans, program_id=RUN_PROGRAM_ID,
                                                                  controller=task.controller, network=network),

@@ -22,11 +22,11 @@ maximum (fixed time for that stage), ``ped`` serves it every cycle with its
 walk and pedestrian clearance (the stage must have a crossing; its minimum
 already covers both, so it runs as ``min`` does), ``none`` serves it only
 when a vehicle calls it (is detected on a lane it serves) and skips it
-otherwise.  SUMO's stage-based actuated controller cannot skip a stage, so a
-plan with a ``none`` stage runs in SUMO's NEMA controller, whose dual ring
-skips an uncalled phase (:func:`runs_in_nema`); where that controller cannot
-run the plan's rings, the plan is refused rather than simulated as something
-else.
+otherwise.  A free plan, skipping or not, runs in SUMO's stage-based
+actuated controller: a stage that may be followed by several (the next ones
+may skip) chooses among them by switching rules on call detectors
+(:func:`signalopt.formats.sumo.plans_additional`); a coordinated plan runs in
+SUMO's NEMA controller (:func:`runs_in_nema`).
 
 References: FHWA Traffic Signal Timing Manual, 2nd ed. (2015), ch. 5
 (actuated timing parameters); NTCIP 1202 v03 (phase table objects).
@@ -186,9 +186,9 @@ class Actuation:
 
 
 def runs_in_nema(actuation: Actuation | None) -> bool:
-    """Whether a plan with ``actuation`` runs in SUMO's NEMA controller: coordinated (force-offs) or skipping
-    stages (``none`` recall), neither of which SUMO's stage-based actuated controller has."""
-    return actuation is not None and (actuation.mode == "coordinated" or actuation.skips_stages)
+    """Whether a plan with ``actuation`` runs in SUMO's NEMA controller: coordinated (force-offs, which SUMO's
+    stage-based actuated controller does not have)."""
+    return actuation is not None and actuation.mode == "coordinated"
 
 
 def stage_successors(recalls: Sequence[str]) -> tuple[tuple[int, ...], ...]:

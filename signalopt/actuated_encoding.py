@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -216,37 +216,15 @@ def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOption
                             timing)
 
 
-def servable_skips(encoding: ActuatedEncoding, network: Network,
-                   unserved: Callable[[Network, PlanSet], list[tuple[str, int]]]) -> ActuatedEncoding:
-    """``encoding`` without stage skipping at signals where SUMO's NEMA controller, which runs it, leaves a
-    phase unserved in free mode (``unserved``: :func:`signalopt.roundtrip.unserved_free_phases`, measured in
-    SUMO); the skip component goes where no signal can skip."""
-    if not encoding.skip_dimension:
-        return encoding
-    probe = encoding.decode(np.r_[np.full(encoding.size - 1, 0.5), 1.0])
-    bad = {sid for sid, _ in unserved(network, probe)}
-    return replace(encoding, skippable=tuple(() if plan.signal_id in bad else stages
-                                             for plan, stages in zip(encoding.base, encoding.skippable)))
-
-
 def skippable_stages(plan: TimingPlan, signal: Signal) -> tuple[int, ...]:
     """The stages of ``plan`` that may run on recall none (skipped when no vehicle calls them), as an engineer
-    sets a free controller: every stage but those of the major-street through phases (NEMA's coordinated
-    phases, which keep minimum recall and take the time the others leave), a stage with a crossing
-    (pedestrians press no button in SUMO) and a stage with no detector on its lanes.  None where SUMO's NEMA
-    controller, which skips stages, cannot run the plan's rings
-    (:meth:`~signalopt.formats.nema.DualRing.sumo_problem`) or leaves a single-ring sequence partly unserved in
-    free mode."""
+    sets a free controller: every stage but the major street's (:func:`major_stages`, which keep minimum recall
+    and take the time the others leave), a stage with a crossing (pedestrians press no button in SUMO) and a
+    stage with no detector on its lanes."""
     n = len(plan.phases)
     probe = actuated_plan(plan, signal, max_greens_s=[STOCK_MAX_GREEN_S] * n, passages_s=[STOCK_PASSAGE_S] * n,
                           distance_m=STOCK_DETECTOR_M)
-    try:
-        ring = dual_ring(probe, signal)
-    except PlanError:
-        return ()
-    if ring.sumo_problem() or ring.single_ring_groups:
-        return ()
-    major = {i for p in ring.phases if p.number in ring.coordinated for i in p.stages}
+    major = major_stages(probe, signal)
     detected = {d.lane for d in probe.actuation.detectors}
     out = []
     for i, ph in enumerate(plan.phases):
@@ -255,6 +233,21 @@ def skippable_stages(plan: TimingPlan, signal: Signal) -> tuple[int, ...]:
         if i not in major and not any(k in signal.ped_links for k in green) and lanes & detected:
             out.append(i)
     return tuple(out)
+
+
+def major_stages(plan: TimingPlan, signal: Signal) -> frozenset[int]:
+    """The stages of ``plan`` that serve the major street's through movements: those of the dual ring's
+    coordinated phases (NEMA 2 and 6) where the stages form one, else the stage that gives the most vehicle
+    links a protected green (the first of equals)."""
+    try:
+        ring = dual_ring(plan, signal)
+    except PlanError:
+        ring = None
+    if ring is not None:
+        return frozenset(i for p in ring.phases if p.number in ring.coordinated for i in p.stages)
+    vehicle = [k for k in range(signal.n_links) if k not in signal.ped_links]
+    protected = [sum(ph.state[k] == "G" for k in vehicle) for ph in plan.phases]
+    return frozenset({protected.index(max(protected))})
 
 
 @dataclass(frozen=True)

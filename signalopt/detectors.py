@@ -27,6 +27,12 @@ def detector_id(signal_id: str, lane: str) -> str:
     return f"so_ext|{signal_id}|{lane}"
 
 
+def call_detector_id(signal_id: str, lane: str) -> str:
+    """Id of signalopt's call detector on ``lane``: a lane-area detector from the stop line back to the
+    extension detector, whose vehicles call a stage that is skipped without a call."""
+    return f"so_call|{signal_id}|{lane}"
+
+
 def lane_lengths_m(signal: Signal) -> dict[str, float]:
     """Length of each incoming lane of ``signal`` that cars use [m] (its approach edge's length).
 

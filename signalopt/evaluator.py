@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ._sumo_run import CONTROLLERS, Task, run_task
-from .errors import InputError, PlanError, SimulationError
+from .errors import InputError, SimulationError
 from .executors import Executor, Outcome
 from .formats.sumo import check_programmes
 from .metrics import Metrics, RunMetrics
 from .network import Network
 from .plan import PlanSet
 from .prepare import Prepared, existing_controller, scenario_schedule
-from .roundtrip import unserved_free_phases
 from .scenario import MAX_SEED, Scenario
 from .session import Session, borrow_session
 
@@ -112,19 +111,12 @@ class SumoEvaluator:
         Raises
         ------
         PlanError
-            Before any simulation, for plans whose programme SUMO cannot run (an actuated plan, coordinated or
-            skipping stages, whose stages SUMO's NEMA controller cannot run, or would leave a phase unserved).
+            Before any simulation, for plans whose programme SUMO cannot run (a coordinated actuated plan whose
+            stages SUMO's NEMA controller cannot run, ...).
         """
         static = {id(t.plans): t.plans for t in tasks if t.plans is not None and t.controller == "static"}
         for plans in static.values():
             check_programmes(plans, self.network)
-            skipping = tuple(p for p in plans if p.actuation is not None and p.actuation.skips_stages)
-            unserved = unserved_free_phases(self.network, PlanSet(skipping)) if skipping else []
-            if unserved:
-                sid, number = unserved[0]
-                raise PlanError(f"signal {sid}: recall none runs in SUMO's NEMA controller, which in free mode "
-                                f"never serves phase {number} of these stages (measured without traffic); use "
-                                f"recall min there")
         return self.executor.map(run_task, list(tasks), on_result=on_result)
 
     def tasks(self, plans: PlanSet | None, seeds: Sequence[int]) -> list[Task]:

@@ -299,8 +299,8 @@ def write_event_log(prepared: Prepared, network: Network, plans: PlanSet, out_di
     network
         The network read (its signals' links and approaches).
     plans
-        Plans to run, fixed-time or actuated (free in SUMO's ``actuated`` controller, coordinated or skipping
-        stages in its ``NEMA`` controller, as the evaluator runs them); every one is logged.
+        Plans to run, fixed-time or actuated (free in SUMO's ``actuated`` controller, coordinated in its
+        ``NEMA`` controller, as the evaluator runs them); every one is logged.
     out_dir
         Folder for the log, the detector map, the phase map and SUMO's own counts.
     seed
@@ -358,8 +358,8 @@ def _write(prepared: Prepared, network: Network, plans: PlanSet, out: Path, work
     lines.append('  <timedEvent type="SaveTLSSwitchStates" dest="switches.xml"/>')
     lines.append("</additional>")
     (work / "loops.add.xml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    # a coordinated or stage-skipping actuated plan runs in SUMO's NEMA controller, whose rings come from the
-    # network
+    # a coordinated actuated plan runs in SUMO's NEMA controller, whose rings come from the network; a skipping
+    # one is called from the lanes each stage gives green
     (work / "plans.add.xml").write_text(plans_additional(plans, program_id=RUN_PROGRAM_ID, network=network,
                                                          step_s=step_s), encoding="utf-8")
     cmd = [str(_sumo.binary("sumo")), "-n", prepared.network_path, "-r", ",".join(prepared.route_files),

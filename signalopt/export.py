@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .actuated import runs_in_nema
 from .provenance import utc_timestamp
-from .formats.sumo import plans_additional, waut_additional
+from .formats.sumo import coordinated_refusal, plans_additional, waut_additional
 from ._xml import atomic_write_text, xml_escape
 from .errors import InputError, PlanError, UnsafePlanError
 from .formats.nema import actuated_phase_times_s, dual_ring, nema_additional_text
@@ -110,11 +111,15 @@ def _program_ids(plans: PlanSet, network: Network | None, suffix: str = "") -> d
 
 def sumo_additional_text(plans: PlanSet, *, provenance: Mapping[str, Any] | None = None,
                          network: Network | None = None) -> str:
-    """SUMO additional file with one static ``tlLogic`` per plan (programme ids as in the plans,
-    renamed where ``network`` already has the id); time-of-day schedules: :func:`export_schedule`."""
+    """SUMO additional file with one ``tlLogic`` per plan, static or actuated (programme ids as in the plans,
+    renamed where ``network`` already has the id; a plan that skips stages needs the ``network`` for its
+    calls); time-of-day schedules: :func:`export_schedule`."""
+    coordinated = [p.signal_id for p in plans if runs_in_nema(p.actuation)]
+    if coordinated:
+        raise coordinated_refusal(coordinated[0])
     ids = _program_ids(plans, network)
     renamed = PlanSet(tuple(replace(p, program_id=ids[p.signal_id]) for p in plans), name=plans.name)
-    body = plans_additional(renamed)
+    body = plans_additional(renamed, network=network)
     stamp = dict(provenance) if provenance is not None else {"signalopt": __version__}
     return _xml_comment(stamp) + "\n" + body
 

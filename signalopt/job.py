@@ -15,12 +15,12 @@ from .baselines import (BASELINES, Candidate, applicable_baselines, baseline_can
 from ._sumo_run import Task
 from .analytic import lane_groups
 from .comparison import DEFAULT_COMPARE_SEEDS, Comparison, check_compare_seeds, compare, recommendation
+from .actuated import runs_in_nema
 from .actuated_encoding import make_coordinated_encoding
 from .encoding import make_encoding
 from .errors import InputError
 from .evaluator import simulate
 from .export import export_plans
-from .formats.sumo import needs_network
 from .journal import read_meta
 from .optimiser import OptimiseResult, check_budget, optimise
 from .objective import NoWorseThan, Objective, objective_name
@@ -269,8 +269,9 @@ def _run(session: Session, *, budget: int | None, out: Path, opt_seeds: tuple[in
         # a retiming never shortens a change interval the street runs
         export_plans(plans, "json", plans_dir / f"{plans.name}.json", network=network, timing=scen.timing,
                      provenance=provenance, existing=existing)
-        # SUMO's stage-based programmes have no force-offs and skip no stage; its NEMA controller does both
-        export_plans(plans, "nema" if needs_network(plans) else "sumo", plans_dir / f"{plans.name}.add.xml",
+        # SUMO's stage-based programmes have no force-offs; its NEMA controller has
+        nema = any(runs_in_nema(p.actuation) for p in plans)
+        export_plans(plans, "nema" if nema else "sumo", plans_dir / f"{plans.name}.add.xml",
                      network=network, timing=scen.timing, provenance=provenance, existing=existing)
 
     corridor = find_corridor(prepared.network_path, prepared.signal_ids)

@@ -227,9 +227,9 @@ def cover_skips(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> Timi
     (:func:`~signalopt.actuated.stage_successors`); other links may stop there, other foes start.  Each such
     stage's change interval is raised to the longest minimum over its successors (ITE, or the fixed
     standard of ``timing``), never lowered, and its programmed interstage (``change``, which fits one next
-    stage) gives way to the standard one of the same yellow and all-red: SUMO's NEMA controller, which runs
-    skipping stages, times each phase's yellow and red itself.  A plan without skipping stages is returned
-    as it is.
+    stage) gives way to the standard one of the same yellow and all-red, written for whichever stage follows
+    (a controller writes one interstage per successor; SUMO's NEMA controller times each phase's yellow and
+    red itself).  A plan without skipping stages is returned as it is.
     """
     if plan.actuation is None or not plan.actuation.skips_stages:
         return plan

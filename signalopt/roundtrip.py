@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import _sumo
@@ -285,37 +285,6 @@ def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, 
         violations += state_violations(signal, plan, series, begin_s=begin, end_s=stop, step_s=step_s,
                                        horizon_s=longest / 2)
     return NemaCheck(str(network.path), step_s, greens, tuple(unmeasured), tuple(dict.fromkeys(violations)))
-
-
-#: Phases SUMO's free NEMA controller left unserved, per (network file and its version, signal, stage states):
-#: measured once per process.
-_UNSERVED: dict[tuple[str, int, str, tuple[str, ...]], tuple[int, ...]] = {}
-
-
-def unserved_free_phases(network: Network, plans: PlanSet) -> list[tuple[str, int]]:
-    """(signal, phase number) of each phase of ``plans``' actuated plans that SUMO's NEMA controller never shows
-    in free mode with every phase recalled to its maximum (no traffic needed).
-
-    Measured, not assumed: on the corpus's grids (lagging protected lefts after the through phases, ``ring1
-    2,1 | 4,3``) the free controller never showed phases 1 and 5, with or without recall, while it serves
-    leading lefts (``1,2 | 3,4``) and every phase in coordinated mode.  A plan that skips stages runs free in
-    that controller, so it can run only where this is empty.  Measured once per signal and stage sequence.
-    """
-    version = Path(network.path).stat().st_mtime_ns
-
-    def key(p: TimingPlan) -> tuple[str, int, str, tuple[str, ...]]:
-        return str(network.path), version, p.signal_id, tuple(ph.state for ph in p.phases)
-
-    actuated = [p for p in plans if p.actuation is not None]
-    todo = [p for p in actuated if key(p) not in _UNSERVED]
-    if todo:
-        probe = PlanSet(tuple(replace(p, actuation=replace(p.actuation, mode="free", stages=tuple(
-            replace(st, recall="max") for st in p.actuation.stages))) for p in todo))
-        check = nema_check(network, probe)
-        for p in todo:
-            _UNSERVED[key(p)] = tuple(n for (sid, n), (_, runs) in check.greens.items()
-                                      if sid == p.signal_id and not runs)
-    return [(p.signal_id, n) for p in actuated for n in _UNSERVED[key(p)]]
 
 
 def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[float, str]], *, begin_s: float,

@@ -16,9 +16,9 @@ interval shows the same, and its controller then starts the first stage and
 times its minimum from there.  An actuated plan's cycle is not known in
 advance, so a schedule with one is switched in the running simulation
 (:mod:`signalopt._schedule_run`), which hands over at a point it sees the
-running programme reach; plans that run in SUMO's NEMA controller
-(coordinated, or skipping stages) are refused in simulation, because that
-controller cannot be handed over at a known point.
+running programme reach; coordinated actuated plans, which run in SUMO's
+NEMA controller, are refused in simulation, because that controller cannot
+be handed over at a known point.
 
 Times are seconds since midnight of the simulated day (simulation time, as
 in the scenarios' ``begin_s``/``end_s``), written as numbers or ``"HH:MM"``

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .actuated_encoding import (ActuatedEncoding, CoordinatedEncoding, make_actuated_encoding,
-                                make_coordinated_encoding, servable_skips)
+                                make_coordinated_encoding)
 from .encoding import make_encoding, PlanEncoding
 from .errors import InputError, PlanError, SimulationError
 from .evaluator import SumoEvaluator
@@ -34,7 +34,6 @@ from .journal import Journal
 from .metrics import Metrics
 from .objective import Objective, objective_value
 from .plan import PlanSet
-from .roundtrip import unserved_free_phases
 from .runner import PlanRunner
 from .scenario import Scenario
 from .session import borrow_session, Session
@@ -137,9 +136,7 @@ class Study:
         network, timing, source = self.session.network, self.scenario.timing, str(self.scenario.path)
         self.encoding: PlanEncoding | ActuatedEncoding | CoordinatedEncoding
         if control == "actuated":
-            # skipping runs in SUMO's NEMA controller, which must serve every phase (measured once)
-            self.encoding = servable_skips(make_actuated_encoding(network, self.base, timing, source=source),
-                                           network, unserved_free_phases)
+            self.encoding = make_actuated_encoding(network, self.base, timing, source=source)
         else:
             make = make_coordinated_encoding if control == "coordinated" else make_encoding
             self.encoding = make(network, self.base, timing, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,

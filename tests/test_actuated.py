@@ -161,7 +161,8 @@ def _greens(plan: TimingPlan, tmp_path: Path, period_s: float, *, fmt: str = "su
     SUMO's stage-based actuated controller (``sumo``) or its NEMA controller (``nema``)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     if fmt == "sumo":
-        (tmp_path / "p.add.xml").write_text(plans_additional(PlanSet((plan,)), program_id="act"), encoding="utf-8")
+        (tmp_path / "p.add.xml").write_text(plans_additional(PlanSet((plan,)), program_id="act", network=net()),
+                                            encoding="utf-8")
     else:
         export_plans(base().replace_plans([plan]), "nema", tmp_path / "p.add.xml", network=net())
     legs = [("n2center", "center2s"), ("s2center", "center2n"), ("e2center", "center2w"), ("w2center", "center2e")]
@@ -198,16 +199,18 @@ def test_sumo_gaps_out_under_light_traffic_and_maxes_out_under_heavy(fmt: str, t
     assert any(max(heavy[i]) == pytest.approx(plan.actuation.stages[i].max_green_s) for i in throughs)
 
 
-def test_stages_on_recall_none_are_skipped_without_a_call_and_served_with_one(tmp_path: Path) -> None:
-    """The encoding's skip component: the minor stages on recall none run in SUMO's NEMA controller (exported
-    with --format nema, simulated first).  With straight-ahead traffic on every leg, the left-turn stages are
-    never called and never shown; the minor through stage is called and served, within its minimum and
-    maximum."""
+@pytest.mark.parametrize("fmt", ["sumo", "nema"])
+def test_stages_on_recall_none_are_skipped_without_a_call_and_served_with_one(fmt: str, tmp_path: Path) -> None:
+    """The encoding's skip component: the minor stages on recall none, run by SUMO's stage-based actuated
+    controller (its switching rules choose among the stages that may follow) and by its NEMA controller
+    (exported with --format nema, simulated first).  With straight-ahead traffic on every leg, the left-turn
+    stages are never called and never shown; the minor through stage is called and served, within its minimum
+    and maximum."""
     enc = make_actuated_encoding(net(), base(), TIMING)
     x = enc.encode(base())
     x[-1] = 1.0
     plan = enc.decode(x)["center"]
-    greens = _greens(plan, tmp_path, period_s=6.0, fmt="nema")
+    greens = _greens(plan, tmp_path, period_s=6.0, fmt=fmt)
     lefts = [i for i, ph in enumerate(plan.phases) if ph.state.count("G") == 2]
     assert lefts and all(plan.actuation.stages[i].recall == "none" for i in lefts)
     for i, (runs, st) in enumerate(zip(greens, plan.actuation.stages)):

@@ -24,8 +24,10 @@ from signalopt.errors import PlanError
 from signalopt.export import export_schedule, schedule_ntcip_units
 from signalopt.formats.ntcip import COORD_MAXIMUM_MODES
 from signalopt.formats.sumo import schedule_programs_additional, waut_additional
+from signalopt.options import TimingOptions
 from signalopt.plan import GREEN_CHARS, PlanSet, TimingPlan
 from signalopt.prepare import prepare
+from signalopt.programs import cover_skips
 from signalopt.roundtrip import _merged, _runs, state_violations
 from signalopt.scenario import read_scenario
 from signalopt.schedule import Schedule, SchedulePeriod
@@ -44,16 +46,22 @@ def coordinated(plan: TimingPlan) -> TimingPlan:
 
 
 # pure -------------------------------------------------------------------------------------------------------
-def test_plans_run_in_nema_are_refused_in_simulation_naming_period_signal_and_why(tmp_path: Path) -> None:
-    """A schedule with coordinated-actuated or stage-skipping periods is a valid file (its NTCIP day plan
-    exports) but is not simulated: SUMO's NEMA controller cannot be handed over at a known point."""
-    plan = actuated()
-    skipping = replace(plan, actuation=replace(plan.actuation, stages=(
-        replace(plan.actuation.stages[0], recall="none"), *plan.actuation.stages[1:])))
-    with pytest.raises(PlanError, match=r"period 'P2' runs signal center actuated in SUMO's NEMA .*\(coordinated\)"):
+def skipping(plan: TimingPlan) -> TimingPlan:
+    """``plan`` with its left-turn stages and minor through on recall none, clearances raised to cover it."""
+    recalls = ["none", "min", "none", "none"]
+    stages = tuple(replace(st, recall=r) for st, r in zip(plan.actuation.stages, recalls))
+    return cover_skips(replace(plan, actuation=replace(plan.actuation, stages=stages)), net().signal("center"),
+                       TimingOptions())
+
+
+def test_coordinated_plans_are_refused_in_simulation_naming_period_signal_and_why() -> None:
+    """A schedule with a coordinated-actuated period is a valid file (its NTCIP day plan exports) but is not
+    simulated: SUMO's NEMA controller cannot be handed over at a known point.  Skipping stages is simulated."""
+    with pytest.raises(PlanError, match=r"period 'P2' runs signal center coordinated actuated, in SUMO's NEMA"):
         check_schedule_runs(day([actuated(), coordinated(actuated())]))
-    with pytest.raises(PlanError, match=r"period 'P1' .*\(skipping stages \(recall none\)\)"):
-        Task(None, 1, schedule=day([skipping, plan]))  # refused before any simulation
+    with pytest.raises(PlanError, match=r"period 'P1' runs signal center coordinated actuated"):
+        Task(None, 1, schedule=day([coordinated(actuated()), actuated()]))  # refused before any simulation
+    check_schedule_runs(day([skipping(actuated()), actuated()]))
     units = schedule_ntcip_units(day([coordinated(actuated()), base()["center"]]), net())
     assert _actions(units) == [COORD_MAXIMUM_MODES["maxInhibit"]] * 2  # the splits govern
 
@@ -140,9 +148,11 @@ def test_the_cli_validates_and_exports_a_schedule_file(tmp_path: Path, capsys: p
 # real SUMO --------------------------------------------------------------------------------------------------
 @functools.cache
 def _switched_day() -> tuple[Schedule, list[tuple[float, str, str, int]], object]:
-    """The isolated junction's morning under four periods, with every change of indication and programme."""
+    """The isolated junction's morning under four periods (the last skips stages nobody calls), with every
+    change of indication and programme."""
     prepared = prepare(read_scenario(ROOT / "scenarios" / "isolated.toml"))
-    plans = [actuated(40.0), actuated(20.0, passage_s=1.5, distance_m=50.0), base()["center"], actuated(40.0)]
+    plans = [actuated(40.0), actuated(20.0, passage_s=1.5, distance_m=50.0), base()["center"],
+             skipping(actuated(40.0))]
     sched = day(plans, prepared.begin_s, prepared.end_s)
     work = Path(tempfile.mkdtemp(prefix="signalopt-test-"))
     events = work / "events.add.xml"

@@ -14,10 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from .._xml import parse_xml, xml_escape
-from ..actuated import Actuation, runs_in_nema
-from ..detectors import detector_id
+from ..actuated import Actuation, StageActuation, runs_in_nema, stage_successors
+from ..detectors import call_detector_id, detector_id
 from ..errors import InputError, PlanError
-from ..network import Network
+from ..network import Network, Signal
 from ..plan import PlanSet, TimingPlan, without_walk
 from .nema import nema_tllogic
 from ..programs import plan_from_program
@@ -99,10 +99,10 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
 
     ``controller="static"`` writes the plans as they are: fixed time;
     SUMO's ``actuated`` controller with signalopt's detectors and settings for
-    a plan with a free :class:`~signalopt.actuated.Actuation` that serves every stage (:func:`_actuated_lines`);
+    a plan with a free :class:`~signalopt.actuated.Actuation` (:func:`_actuated_lines`; one that skips
+    stages on recall none needs the plans' ``network`` for its calls);
     SUMO's ``NEMA`` controller for a coordinated one (its force-offs hold the
-    plan's cycle, offset and splits) or one that skips stages on recall none
-    (:func:`~signalopt.formats.nema.nema_tllogic`, with its detectors;
+    plan's cycle, offset and splits: :func:`~signalopt.formats.nema.nema_tllogic`, with its detectors;
     :func:`~signalopt.actuated.runs_in_nema`), which needs the plans' ``network`` and the ``step_s`` [s]
     SUMO will run it at.
     ``"actuated"`` and ``"delay_based"`` write SUMO's stock adaptive
@@ -115,7 +115,7 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
     Raises
     ------
     PlanError
-        An actuated plan that runs in SUMO's NEMA controller without ``network``, or one whose stages that
+        An actuated plan that needs ``network`` without it, or a coordinated one whose stages SUMO's NEMA
         controller cannot run (more than two barrier groups, ...), naming the signal.
     """
     kind = "static" if controller in ("static", "max_pressure") else controller
@@ -125,7 +125,7 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
         if kind == "static" and plan.actuation is not None:
             lines += (_nema_lines(plan, network, program_id or plan.program_id, step_s=step_s)
                       if runs_in_nema(plan.actuation)
-                      else _actuated_lines(plan, plan.actuation, pid))
+                      else _actuated_lines(plan, plan.actuation, pid, signal=_signal(plan, network)))
             continue
         lines.append(f'  <tlLogic id="{xml_escape(plan.signal_id)}" type="{kind}" '
                      f'programID="{pid}" offset="{plan.offset_s:.3f}">')
@@ -142,9 +142,18 @@ def plans_additional(plans: PlanSet, *, program_id: str | None = None, controlle
 
 
 def needs_network(plans: PlanSet) -> bool:
-    """Whether :func:`plans_additional` needs the network to write ``plans`` (an actuated plan SUMO's NEMA
-    controller runs: coordinated, or skipping stages)."""
-    return any(runs_in_nema(p.actuation) for p in plans)
+    """Whether :func:`plans_additional` needs the network to write ``plans``: an actuated plan that is
+    coordinated (SUMO's NEMA controller builds its rings from the signal) or skips stages (its calls come from
+    the lanes each stage gives green)."""
+    return any(p.actuation is not None and (runs_in_nema(p.actuation) or p.actuation.skips_stages)
+               for p in plans)
+
+
+def _signal(plan: TimingPlan, network: Network | None) -> Signal | None:
+    """The signal of ``plan`` where a skipping plan needs it (``None`` without a network)."""
+    if network is None or plan.actuation is None or not plan.actuation.skips_stages:
+        return None
+    return network.signal(plan.signal_id)
 
 
 def check_programmes(plans: PlanSet, network: Network) -> None:
@@ -157,24 +166,27 @@ def check_programmes(plans: PlanSet, network: Network) -> None:
             _nema_lines(plan, network, RUN_PROGRAM_ID)
 
 
+def coordinated_refusal(signal_id: str) -> PlanError:
+    """The error for a coordinated actuated plan asked of SUMO's stage-based programmes (no force-offs)."""
+    return PlanError(f"signal {signal_id}: a coordinated actuated plan needs force-offs, so it runs in SUMO's NEMA "
+                     f"controller, not its stage-based actuated one; export it with --format nema or ntcip")
+
+
 def _nema_lines(plan: TimingPlan, network: Network | None, program_id: str, *,
                 step_s: float = SIMULATION_STEP_S) -> list[str]:
-    """Lane-area detectors and a ``NEMA`` tlLogic running an actuated ``plan`` that is coordinated or skips
-    stages.
+    """Lane-area detectors and a ``NEMA`` tlLogic running a coordinated actuated ``plan``.
 
-    SUMO's stage-based actuated controller has no force-offs and cannot skip a stage; its NEMA controller does
-    both, and needs the signal's links and approaches to build the rings and barriers.  Written for a run at
+    SUMO's stage-based actuated controller has no force-offs; its NEMA controller has, and needs the signal's
+    links and approaches to build the rings and barriers.  Written for a run at
     ``step_s`` [s] (a phase with a tight split keeps being served: see ``nema_tllogic``'s ``step_s``).
     """
     if network is None:
-        what = ("needs force-offs" if plan.actuation.mode == "coordinated"
-                else "skips stages without calls (recall none)")
-        raise PlanError(f"signal {plan.signal_id}: an actuated plan that {what} runs in SUMO's NEMA controller, "
-                        f"not its stage-based actuated one; export it with --format nema or ntcip")
+        raise coordinated_refusal(plan.signal_id)
     return nema_tllogic(plan, network.signal(plan.signal_id), program_id=program_id, step_s=step_s)
 
 
-def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str, *, detector_tag: str = "") -> list[str]:
+def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str, *, signal: Signal | None = None,
+                    detector_tag: str = "") -> list[str]:
     """Induction loops and an ``actuated`` tlLogic running ``plan`` with its :class:`Actuation`.
 
     Each lane's loop is its custom detector (SUMO's ``<lane id>`` parameter)
@@ -182,28 +194,139 @@ def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str, *, detect
     ``detector_tag`` tells apart the loops of several programmes of one signal.
     A stage's stretchable interval (its green, or the walk part of it) runs
     from the stage's minimum to its maximum (both at the maximum on max
-    recall); pedestrian clearance and the interstage are fixed.
+    recall); pedestrian clearance and the interstage are fixed.  A plan that
+    skips stages (recall ``none``) needs its ``signal``: :func:`_skipping_phases`.
     """
     sid = xml_escape(plan.signal_id)
-    ids = [xml_escape(detector_id(plan.signal_id, d.lane) + detector_tag) for d in act.detectors]
-    lines = [f'  <inductionLoop id="{i}" lane="{xml_escape(d.lane)}" pos="{d.pos_m:.3f}" period="86400" file="NUL"/>'
-             for i, d in zip(ids, act.detectors)]
+    loops = {d.lane: detector_id(plan.signal_id, d.lane) + detector_tag for d in act.detectors}
+    lines = [f'  <inductionLoop id="{xml_escape(loops[d.lane])}" lane="{xml_escape(d.lane)}" pos="{d.pos_m:.3f}" '
+             f'period="86400" file="NUL"/>' for d in act.detectors]
+    if act.skips_stages:
+        if signal is None:
+            raise PlanError(f"signal {plan.signal_id}: an actuated plan that skips stages (recall none) needs the "
+                            f"network to write its calls; pass it")
+        calls = {d.lane: call_detector_id(plan.signal_id, d.lane) + detector_tag for d in act.detectors}
+        lines += [f'  <laneAreaDetector id="{xml_escape(calls[d.lane])}" lane="{xml_escape(d.lane)}" '
+                  f'pos="{d.pos_m:.3f}" endPos="{d.pos_m + d.distance_m:.3f}" period="86400" file="NUL"/>'
+                  for d in act.detectors]
+        phases = _skipping_phases(plan, act, signal, loops, calls)
+    else:
+        phases = _serving_phases(plan, act)
     lines.append(f'  <tlLogic id="{sid}" type="actuated" programID="{program_id}" offset="{plan.offset_s:.3f}">')
     lines.append(f'    <param key="max-gap" value="{max(s.passage_s for s in act.stages):.3f}"/>')
-    for i, d in zip(ids, act.detectors):
-        lines.append(f'    <param key="{xml_escape(d.lane)}" value="{i}"/>')
+    for d in act.detectors:
+        lines.append(f'    <param key="{xml_escape(d.lane)}" value="{xml_escape(loops[d.lane])}"/>')
         lines.append(f'    <param key="max-gap:{xml_escape(d.lane)}" value="{act.stages[d.stage].passage_s:.3f}"/>')
+    lines += phases
+    lines.append("  </tlLogic>")
+    return lines
+
+
+def _stretchable(plan: TimingPlan, i: int, st: StageActuation) -> tuple[float, float]:
+    """(minDur, maxDur) [s] of stage ``i``'s first interval (its green, or the walk part of it)."""
+    p = plan.phases[i]
+    walks = p.serves_pedestrians and without_walk(p.state, plan.ped_links) != p.state
+    clearance = p.ped_clearance_s if walks else 0.0
+    hi = max(st.max_green_s - clearance, 0.1)
+    lo = hi if st.recall == "max" else min(max(st.min_green_s - clearance, p.walk_s if walks else 0.1), hi)
+    return lo, hi
+
+
+def _serving_phases(plan: TimingPlan, act: Actuation) -> list[str]:
+    """The phases of a programme that serves every stage in order."""
+    lines = []
     n = len(plan.phases)
     for i, (p, st) in enumerate(zip(plan.phases, act.stages)):
         (green_s, state), *rest = p.intervals(plan.phases[(i + 1) % n].state, plan.ped_links)
-        walks = p.serves_pedestrians and without_walk(p.state, plan.ped_links) != p.state
-        clearance = p.ped_clearance_s if walks else 0.0
-        hi = max(st.max_green_s - clearance, 0.1)
-        lo = hi if st.recall == "max" else min(max(st.min_green_s - clearance, p.walk_s if walks else 0.1), hi)
+        lo, hi = _stretchable(plan, i, st)
         lines.append(f'    <phase duration="{min(max(green_s, lo), hi):.3f}" minDur="{lo:.3f}" maxDur="{hi:.3f}" '
                      f'state="{state}"/>')
         lines += [f'    <phase duration="{d:.3f}" state="{st_}"/>' for d, st_ in rest]
-    lines.append("  </tlLogic>")
+    return lines
+
+
+#: Characters SUMO's switching-rule expressions split or group on.
+_NOT_IN_RULES = frozenset(" \t\n()")
+
+
+def _skipping_phases(plan: TimingPlan, act: Actuation, signal: Signal, loops: dict[str, str],
+                     calls: dict[str, str]) -> list[str]:
+    """The phases of a programme whose stages on recall ``none`` are skipped when nobody calls them.
+
+    SUMO's actuated controller chooses among several ``next`` phases by the custom switching rules of each
+    candidate's first phase (``earlyTarget`` while the green may still run, ``finalTarget`` at its maximum;
+    the first candidate whose rule holds wins, the last one at the maximum otherwise).  Each stage's green is
+    followed by one interstage per stage that may follow it (:func:`~signalopt.actuated.stage_successors`),
+    written for that stage (its yellow and all-red are the plan's, raised to cover every successor by
+    :func:`~signalopt.programs.cover_skips`).  A stage is called when a vehicle stands or moves on a lane with
+    a link it gives a stronger green than the ending stage does (none to permissive or protected, permissive to
+    protected), seen by a lane-area detector from the stop line back to the lane's extension loop: a presence
+    call, as a controller's stop-bar detectors place one.  The green gaps out when
+    every loop on the lanes it gives green has seen no vehicle for the stage's passage time, as SUMO's own
+    gap-out does.  The last phase written is the last stage's interstage into the first stage, as in a
+    programme that serves every stage (a schedule takes over there).
+    """
+    unusable = [d.lane for d in act.detectors if set(d.lane) & _NOT_IN_RULES]
+    if unusable:
+        raise PlanError(f"signal {plan.signal_id}: lane {unusable[0]!r}: its id cannot name a detector in SUMO's "
+                        f"switching rules (spaces or parentheses); recall min instead of none")
+    n = len(plan.phases)
+    successors = stage_successors([st.recall for st in act.stages])
+    chains: dict[tuple[int, int], list[tuple[float, str]]] = {}
+    greens = []
+    for i, (p, st) in enumerate(zip(plan.phases, act.stages)):
+        for j in successors[i]:
+            (green_s, state), *rest = p.intervals(plan.phases[j].state, plan.ped_links)
+            # a stage whose green holds every green of this one needs no interstage: its green a second early
+            chains[(i, j)] = rest or [(1.0, plan.phases[j].state)]
+        lo, hi = _stretchable(plan, i, st)
+        greens.append((min(max(green_s, lo), hi), state, lo, hi))
+    start: dict[tuple[int, ...], int] = {}
+    k = 0
+    for i in range(n):
+        start[(i,)] = k
+        k += 1
+        for j in sorted(successors[i], key=lambda j: (i == n - 1 and j == 0, successors[i].index(j))):
+            start[(i, j)] = k
+            k += len(chains[(i, j)])
+
+    def lanes(state: str, chars: str) -> set[str]:
+        return {lane for c, link in zip(state, signal.links) if c in chars and not link.is_crossing
+                for lane in link.from_lanes}
+
+    def gap_out(i: int) -> str:
+        state = plan.phases[i].state
+        own = lanes(state, "G") or lanes(state, "g")
+        terms = [f"z:{loops[d.lane]} >= {act.stages[i].passage_s:.3f}" for d in act.detectors if d.lane in own]
+        return " and ".join(terms) or "1"
+
+    def called(i: int, j: int) -> str:
+        ending, next_ = plan.phases[i].state, plan.phases[j].state
+        rank = {"G": 2, "g": 1}
+        new = {lane for k, link in enumerate(signal.links) if not link.is_crossing
+               and rank.get(next_[k], 0) > rank.get(ending[k], 0) for lane in link.from_lanes}
+        return " or ".join(f"a:{calls[d.lane]} > 0" for d in act.detectors if d.lane in new) or "0"
+
+    lines = [""] * k
+    for i in range(n):
+        duration, state, lo, hi = greens[i]
+        nxt = " ".join(str(start[(i, j)]) for j in successors[i])
+        lines[start[(i,)]] = (f'    <phase duration="{duration:.3f}" minDur="{lo:.3f}" maxDur="{hi:.3f}" '
+                              f'state="{state}" next="{nxt}"/>')
+        for j in successors[i]:
+            rule = ""
+            if len(successors[i]) > 1:
+                early = gap_out(i)
+                if j != successors[i][-1]:
+                    call = called(i, j)
+                    early = f"({early}) and ({call})"
+                    rule = f' finalTarget="{xml_escape(call)}"'
+                rule = f' earlyTarget="{xml_escape(early)}"' + rule
+            chain = chains[(i, j)]
+            for m, (d, st_) in enumerate(chain):
+                to = start[(j,)] if m == len(chain) - 1 else start[(i, j)] + m + 1
+                lines[start[(i, j)] + m] = (f'    <phase duration="{d:.3f}" state="{st_}" next="{to}"'
+                                            f'{rule if m == 0 else ""}/>')
     return lines
 
 
@@ -235,10 +358,12 @@ def period_program(k: int, prefix: str) -> str:
     return f"{prefix}p{k}"
 
 
-def schedule_programs_additional(schedule: Schedule, *, program_prefix: str = "", first: int = 0) -> str:
+def schedule_programs_additional(schedule: Schedule, *, program_prefix: str = "", first: int = 0,
+                                 network: Network | None = None) -> str:
     """SUMO additional XML: every period's programme of every signal (``<prefix>p<k>``, each actuated one with
     its own loops; period ``first`` written last, so it runs from the start), for a controller that switches
-    them as it goes (:mod:`signalopt._schedule_run`; a WAUT cannot switch an actuated programme safely)."""
+    them as it goes (:mod:`signalopt._schedule_run`; a WAUT cannot switch an actuated programme safely).
+    A plan that skips stages needs the ``network``."""
     lines = ["<additional>"]
     order = [k for k in range(len(schedule.periods)) if k != first] + [first]
     for sid in schedule.signal_ids:
@@ -246,7 +371,8 @@ def schedule_programs_additional(schedule: Schedule, *, program_prefix: str = ""
             plan = schedule.periods[k].plans[sid]
             pid = period_program(k, program_prefix)
             if plan.actuation is not None:
-                lines += _actuated_lines(plan, plan.actuation, xml_escape(pid), detector_tag=f"|{pid}")
+                lines += _actuated_lines(plan, plan.actuation, xml_escape(pid), signal=_signal(plan, network),
+                                         detector_tag=f"|{pid}")
             else:
                 lines += plans_additional(PlanSet((plan,)), program_id=pid).splitlines()[1:-1]
     lines.append("</additional>")
