@@ -93,7 +93,7 @@ def main() -> int:
                     continue
                 for fmt in FORMATS:
                     if fmt == "sumo" and any(runs_in_nema(p.actuation) for p in plans):
-                        continue  # no force-offs, no skipping in SUMO's actuated controller: such plans go to nema
+                        continue  # no force-offs in SUMO's actuated controller: such plans go to nema
                     try:
                         text = next(iter(render(plans, fmt, f"x.{'csv' if fmt == 'ntcip' else 'xml'}",
                                                 network=session.network,

@@ -9,7 +9,8 @@ and, once a period boundary has passed, switches by the rule in :mod:`signalopt.
 * into a fixed-time plan: at the next start of the running programme's first stage, one transition cycle of the
   new stages that lands on the new plan's offset, then the plan;
 * into a free actuated plan: during the running programme's last interval before its first stage (the last
-  stage's all-red, or its yellow), when the new programme's last interval shows the same state: the new
+  stage's all-red, or its yellow; in a programme that skips stages, that of whichever stage ran last), when the
+  new programme's last interval shows the same state: the new
   programme takes over for what is left of that interval, and SUMO's own controller then starts its first stage,
   timing its minimum green from there.  Where the two last intervals differ, a transition cycle of the new
   stages runs first, whose last interval is the new programme's.
@@ -115,12 +116,13 @@ class _Switcher:
                            for k in range(len(schedule.periods))}
         # phases per programme, read once: the check runs at every phase change
         self.n_phases = {pid: len(lg.phases) for pid, lg in logics.items()}
+        self.into_first = {pid: _into_first(lg.phases) for pid, lg in logics.items()}
 
     def _plan(self, k: int) -> TimingPlan:
         return self.schedule.periods[k].plans[self.sid]
 
     def _in_last_interval(self, phase: int) -> bool:
-        return phase == self.n_phases[self.tls.getProgram(self.sid)] - 1
+        return phase in self.into_first[self.tls.getProgram(self.sid)]
 
     def _shows_last_of(self, k: int) -> bool:
         return self.tls.getRedYellowGreenState(self.sid) == self.last_state[k]
@@ -158,7 +160,8 @@ class _Switcher:
         self.requests.popleft()
         self.running = k
         load_transition(self.libsumo, self.sid, transition)
-        self.n_phases[TRANSITION_PROGRAM] = len(transition.sumo_phases())
+        self.n_phases[TRANSITION_PROGRAM] = n = len(transition.sumo_phases())
+        self.into_first[TRANSITION_PROGRAM] = frozenset({n - 1})
         self.pending = (kind, k)
 
     def _take_over_in_last_interval(self, k: int, t: float) -> None:
@@ -173,6 +176,12 @@ class _Switcher:
         self.tls.setProgram(self.sid, program)
         self.tls.setPhase(self.sid, self.n_phases[program] - 1)
         self.tls.setPhaseDuration(self.sid, left)
+
+
+def _into_first(phases: Sequence) -> frozenset[int]:  # noqa: ANN001 - libsumo phases
+    """Indices of a programme's intervals that lead into its first stage: the last one, and in a programme that
+    skips stages the last interval of every interstage into the first stage (``next`` 0)."""
+    return frozenset({len(phases) - 1} | {k for k, ph in enumerate(phases) if tuple(ph.next) == (0,)})
 
 
 def _take_over_at_start(tls, sid: str, k: int, prefix: str) -> None:  # noqa: ANN001

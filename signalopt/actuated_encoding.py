@@ -8,8 +8,9 @@ signal has stages that may skip (:func:`skippable_stages`: off the major
 through phases, with a detector, without a crossing), a last component
 chooses between serving every stage every cycle (below 0.5: minimum recall,
 SUMO's stage-based actuated controller) and skipping those stages when no
-vehicle calls them (recall none, SUMO's NEMA controller; the change interval
-before such a stage then clears every stage that may follow it:
+vehicle calls them (recall none, SUMO's stage-based actuated controller with
+switching rules; the change interval before such a stage then clears every
+stage that may follow it:
 :func:`~signalopt.programs.cover_skips`).  Every point decodes
 to a safe actuated plan: the stages and their change intervals are the base
 plan's made safe (:func:`signalopt.programs.safe_phase`), a minimum green
@@ -218,9 +219,10 @@ def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOption
 
 def skippable_stages(plan: TimingPlan, signal: Signal) -> tuple[int, ...]:
     """The stages of ``plan`` that may run on recall none (skipped when no vehicle calls them), as an engineer
-    sets a free controller: every stage but the major street's (:func:`major_stages`, which keep minimum recall
-    and take the time the others leave), a stage with a crossing (pedestrians press no button in SUMO) and a
-    stage with no detector on its lanes."""
+    sets a free controller: every stage but the first (each cycle starts with it: offsets, per-cycle queues and
+    time-of-day handovers refer to it), the major street's (:func:`major_stages`, which keep minimum recall and
+    take the time the others leave), a stage with a crossing (pedestrians press no button in SUMO) and a stage
+    with no detector on its lanes."""
     n = len(plan.phases)
     probe = actuated_plan(plan, signal, max_greens_s=[STOCK_MAX_GREEN_S] * n, passages_s=[STOCK_PASSAGE_S] * n,
                           distance_m=STOCK_DETECTOR_M)
@@ -230,7 +232,7 @@ def skippable_stages(plan: TimingPlan, signal: Signal) -> tuple[int, ...]:
     for i, ph in enumerate(plan.phases):
         green = [k for k, c in enumerate(ph.state) if c in GREEN_CHARS]
         lanes = {lane for k in green if k not in signal.ped_links for lane in signal.links[k].from_lanes}
-        if i not in major and not any(k in signal.ped_links for k in green) and lanes & detected:
+        if i > 0 and i not in major and not any(k in signal.ped_links for k in green) and lanes & detected:
             out.append(i)
     return tuple(out)
 

@@ -27,6 +27,16 @@ def detector_id(signal_id: str, lane: str) -> str:
     return f"so_ext|{signal_id}|{lane}"
 
 
+def call_lanes(signal: Signal, ending_state: str, next_state: str) -> frozenset[str]:
+    """The vehicle lanes whose vehicles call a stage showing ``next_state`` when one showing ``ending_state``
+    ends: those with a link the next stage gives a stronger green (none to permissive or protected, permissive
+    to protected; a lagging protected left is called by the left turners still waiting at the end of the
+    permissive green)."""
+    rank = {"G": 2, "g": 1}
+    return frozenset(lane for k, link in enumerate(signal.links) if not link.is_crossing
+                     and rank.get(next_state[k], 0) > rank.get(ending_state[k], 0) for lane in link.from_lanes)
+
+
 def call_detector_id(signal_id: str, lane: str) -> str:
     """Id of signalopt's call detector on ``lane``: a lane-area detector from the stop line back to the
     extension detector, whose vehicles call a stage that is skipped without a call."""

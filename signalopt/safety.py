@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .errors import PlanError, UnsafePlanError
 from .network import Network, Signal
 from .actuated import StageActuation, stage_successors
+from .detectors import call_lanes
 from .plan import ABSOLUTE_MIN_YELLOW_S, EPS_S, GREEN_CHARS, PlanSet, TimingPlan
 from .programs import StageRequirements, stage_requirements
 from .options import TimingOptions
@@ -98,6 +99,11 @@ def check_plan(plan: TimingPlan, network: Network, timing: TimingOptions) -> lis
                      for lane in signal.links[k].from_lanes}
             called = any(d.lane in lanes for d in plan.actuation.detectors)
             out += _actuation_violations(sid, name, plan.actuation.stages[i], req, serves_ped, called)
+            if i == 0 and plan.actuation.stages[0].recall == "none":
+                # a cycle starts with the first stage: offsets, per-cycle queues and time-of-day handovers
+                # refer to it, so it is served every cycle
+                out.append(Violation(sid, name, "recall none on the first stage", "recall none",
+                                     "recall min (each cycle starts with the first stage)"))
             out += _skip_violations(plan, signal, i, timing)
             if plan.actuation.mode == "coordinated" and plan.actuation.stages[i].min_green_s > ph.green_s + EPS_S:
                 out.append(Violation(sid, name, "actuated minimum green longer than the split allows (coordinated)",
@@ -139,11 +145,20 @@ def _actuation_violations(sid: str, name: str, st: StageActuation, req: StageReq
 
 def _skip_violations(plan: TimingPlan, signal: Signal, i: int, timing: TimingOptions) -> list[Violation]:
     """Stage ``i``'s change interval against every stage that may follow it when the next ones skip (recall
-    none): other links may stop there and other foes start, so each needs its own minimums."""
-    successors = stage_successors([st.recall for st in plan.actuation.stages])[i][1:]
+    none): other links may stop there and other foes start, so each needs its own minimums; and each stage that
+    may skip must be callable from stage ``i`` (:func:`~signalopt.detectors.call_lanes`), or it never runs."""
+    following = stage_successors([st.recall for st in plan.actuation.stages])[i]
+    successors = following[1:]
     if not successors:
         return []
     ph = plan.phases[i]
+    # a stage that may skip is entered from this one only on a call from a lane it gives a stronger green
+    detected = {d.lane for d in plan.actuation.detectors}
+    uncalled = [j for j in following[:-1] if not call_lanes(signal, ph.state, plan.phases[j].state) & detected]
+    if uncalled:
+        return [Violation(plan.signal_id, plan.phases[uncalled[0]].name,
+                          f"recall none with no detector to call it after stage {i + 1}",
+                          "no detected lane it gives a stronger green", "a detector on such a lane, or recall min")]
     if ph.change:
         return [Violation(plan.signal_id, ph.name, "programmed interstage before a stage that may be skipped",
                           f"skips to stage {successors[0] + 1}", "the standard interstage (no programmed change)")]

@@ -134,8 +134,9 @@ def test_actuated_plans_round_trip_through_json_and_are_checked_for_safety(tmp_p
 def test_encoding_decodes_safe_plans_and_starts_at_sumos_stock_settings(full: bool) -> None:
     enc = make_actuated_encoding(net(), base(), TIMING, full=full)
     n = len(base()["center"].phases)
-    # the isolated junction's left turns and minor through may skip: one more component chooses it
-    assert enc.skippable == ((0, 2, 3),) and enc.labels()[-1] == "skip"
+    # the isolated junction's east-west left turns and minor through may skip (the first stage, the north-south
+    # lefts, starts each cycle and is served): one more component chooses it
+    assert enc.skippable == ((2, 3),) and enc.labels()[-1] == "skip"
     assert enc.size == (1 + 3 * n if full else 2 + n) + 1 and len(enc.labels()) == enc.size
     rng = np.random.default_rng(3)
     for _ in range(20):
@@ -145,7 +146,7 @@ def test_encoding_decodes_safe_plans_and_starts_at_sumos_stock_settings(full: bo
         assert np.allclose(enc.encode(plans)[:-1], x[:-1], atol=0.02)  # tenths of a second
         assert enc.encode(plans)[-1] == float(x[-1] >= 0.5)
         act = plans["center"].actuation
-        assert [s.recall for s in act.stages] == (["none", "min", "none", "none"] if x[-1] >= 0.5 else ["min"] * n)
+        assert [s.recall for s in act.stages] == (["min", "min", "none", "none"] if x[-1] >= 0.5 else ["min"] * n)
         if not full:  # one passage for every stage, minimums at the stages' own
             assert len({s.passage_s for s in act.stages}) == 1
             assert [s.min_green_s for s in act.stages] == [p.effective_min_green_s for p in base()["center"].phases]
@@ -203,22 +204,23 @@ def test_sumo_gaps_out_under_light_traffic_and_maxes_out_under_heavy(fmt: str, t
 def test_stages_on_recall_none_are_skipped_without_a_call_and_served_with_one(fmt: str, tmp_path: Path) -> None:
     """The encoding's skip component: the minor stages on recall none, run by SUMO's stage-based actuated
     controller (its switching rules choose among the stages that may follow) and by its NEMA controller
-    (exported with --format nema, simulated first).  With straight-ahead traffic on every leg, the left-turn
-    stages are never called and never shown; the minor through stage is called and served, within its minimum
-    and maximum."""
+    (exported with --format nema, simulated first).  With straight-ahead traffic on every leg, the east-west
+    left-turn stage is never called and never shown; the north-south lefts (the first stage, which starts each
+    cycle) are served at their minimum; the minor through stage is called and served, within its minimum and
+    maximum."""
     enc = make_actuated_encoding(net(), base(), TIMING)
     x = enc.encode(base())
     x[-1] = 1.0
     plan = enc.decode(x)["center"]
     greens = _greens(plan, tmp_path, period_s=6.0, fmt=fmt)
     lefts = [i for i, ph in enumerate(plan.phases) if ph.state.count("G") == 2]
-    assert lefts and all(plan.actuation.stages[i].recall == "none" for i in lefts)
+    assert lefts == [0, 2] and [st.recall for st in plan.actuation.stages] == ["min", "min", "none", "none"]
     for i, (runs, st) in enumerate(zip(greens, plan.actuation.stages)):
-        if i in lefts:
+        if i == 2:
             assert runs == [], (i, runs)  # nobody turns left: skipped every cycle
         else:
             assert runs and all(g >= st.min_green_s - 1e-6 for g in runs), (i, st.recall, runs)
-    assert {plan.actuation.stages[i].recall for i in range(len(plan.phases)) if i not in lefts} == {"min", "none"}
+    assert np.median(greens[0]) <= plan.actuation.stages[0].min_green_s + 1.0  # served, nobody extends it
 
 
 # ------------------------------------------------------------------ optimiser, CLI and exports
@@ -312,6 +314,57 @@ def test_recall_none_and_ped_are_checked_against_the_stage_and_the_stages_that_m
     lanes_of_stage_2 = {lane for k, c in enumerate(plan.phases[1].state) if c in "Gg"
                         for lane in net().signal("center").links[k].from_lanes}
     blind = tuple(d for d in plan.actuation.detectors if d.lane not in lanes_of_stage_2)
-    assert "recall none without a detector to call the stage" in rules(
-        cover_skips(with_recalls(plan, ["min", "none", "min", "min"], blind), net().signal("center"), TIMING))
+    blind_skipping = cover_skips(with_recalls(plan, ["min", "none", "min", "min"], blind), net().signal("center"),
+                                 TIMING)
+    assert {"recall none without a detector to call the stage",
+            "recall none with no detector to call it after stage 1"} <= rules(blind_skipping)
     assert "pedestrian recall on a stage without a crossing" in rules(with_recalls(plan, ["ped"] + ["min"] * (n - 1)))
+    assert "recall none on the first stage" in rules(
+        cover_skips(with_recalls(plan, ["none", "min", "min", "min"]), net().signal("center"), TIMING))
+
+
+def test_a_skipping_programme_writes_one_interstage_per_stage_that_may_follow() -> None:
+    """The sumo programme of a plan that skips stages (no SUMO): each green's ``next`` lists an interstage per
+    stage that may follow, in order, each leading into that stage's green and written for it; every candidate
+    but the last carries a call (earlyTarget at gap-out, finalTarget at the maximum), the last the gap-out
+    alone; one call detector per extension loop; the last interval leads into the first stage.  Without the
+    network, or with a detector id SUMO's rules cannot parse, it is refused in one line."""
+    from signalopt.formats.sumo import needs_network
+
+    enc = make_actuated_encoding(net(), base(), TIMING)
+    x = enc.encode(base())
+    x[-1] = 1.0
+    plans = enc.decode(x)
+    plan = plans["center"]
+    assert needs_network(plans) and not needs_network(PlanSet((actuated(),)))
+    root = ET.fromstring(plans_additional(plans, program_id="act", network=net()))
+    phases = list(root.find("tlLogic").iter("phase"))
+    assert len(root.findall("laneAreaDetector")) == len(root.findall("inductionLoop")) == len(
+        plan.actuation.detectors)
+    stage_at = {k: i for i, k in enumerate(k for k, ph in enumerate(phases) if ph.get("minDur"))}
+    assert len(stage_at) == len(plan.phases)
+    for k, i in stage_at.items():
+        assert phases[k].get("state") == plan.phases[i].intervals(plan.phases[0].state, plan.ped_links)[0][1]
+    successors = {0: [1], 1: [2, 3, 0], 2: [3, 0], 3: [0]}  # recalls min, min, none, none
+    for g, i in stage_at.items():
+        candidates = [int(k) for k in phases[g].get("next").split()]
+        reached = []
+        for m, c in enumerate(candidates):
+            first, k = phases[c], c
+            while not phases[k].get("minDur"):  # follow the interstage to the green it leads into
+                k = int(phases[k].get("next"))
+            reached.append(stage_at[k])
+            chain = plan.phases[i].intervals(plan.phases[stage_at[k]].state, plan.ped_links)[1:]
+            assert phases[c].get("state") == chain[0][1]  # written for the stage it leads into
+            if len(candidates) > 1:
+                assert first.get("earlyTarget") and (first.get("finalTarget") is not None) == (m < len(candidates) - 1)
+                if m < len(candidates) - 1:
+                    assert "a:so_call|center|" in first.get("finalTarget")
+        assert reached == successors[i], (i, reached)
+    assert phases[-1].get("next") == "0" and stage_at[0] == 0
+    with pytest.raises(PlanError, match="needs the network"):
+        plans_additional(plans, program_id="act")
+    odd = replace(plan, actuation=replace(plan.actuation, detectors=tuple(
+        replace(d, lane=f"{d.lane}(x)") for d in plan.actuation.detectors)))
+    with pytest.raises(PlanError, match=r"cannot stand in SUMO's switching rules"):
+        plans_additional(PlanSet((odd,)), program_id="act", network=net())

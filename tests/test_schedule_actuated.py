@@ -47,8 +47,8 @@ def coordinated(plan: TimingPlan) -> TimingPlan:
 
 # pure -------------------------------------------------------------------------------------------------------
 def skipping(plan: TimingPlan) -> TimingPlan:
-    """``plan`` with its left-turn stages and minor through on recall none, clearances raised to cover it."""
-    recalls = ["none", "min", "none", "none"]
+    """``plan`` with its east-west stages on recall none, clearances raised to cover it."""
+    recalls = ["min", "min", "none", "none"]
     stages = tuple(replace(st, recall=r) for st, r in zip(plan.actuation.stages, recalls))
     return cover_skips(replace(plan, actuation=replace(plan.actuation, stages=stages)), net().signal("center"),
                        TimingOptions())
@@ -148,11 +148,11 @@ def test_the_cli_validates_and_exports_a_schedule_file(tmp_path: Path, capsys: p
 # real SUMO --------------------------------------------------------------------------------------------------
 @functools.cache
 def _switched_day() -> tuple[Schedule, list[tuple[float, str, str, int]], object]:
-    """The isolated junction's morning under four periods (the last skips stages nobody calls), with every
+    """The isolated junction's morning under four periods (the first skips stages nobody calls), with every
     change of indication and programme."""
     prepared = prepare(read_scenario(ROOT / "scenarios" / "isolated.toml"))
-    plans = [actuated(40.0), actuated(20.0, passage_s=1.5, distance_m=50.0), base()["center"],
-             skipping(actuated(40.0))]
+    plans = [skipping(actuated(40.0)), actuated(20.0, passage_s=1.5, distance_m=50.0), base()["center"],
+             actuated(40.0)]
     sched = day(plans, prepared.begin_s, prepared.end_s)
     work = Path(tempfile.mkdtemp(prefix="signalopt-test-"))
     events = work / "events.add.xml"
@@ -217,13 +217,19 @@ def test_each_switch_waits_for_the_first_point_after_the_boundary() -> None:
     sched, rows, _ = _switched_day()
     changes = [(t, pid) for k, (t, _, pid, _) in enumerate(rows) if k > 0 and rows[k - 1][2] != pid]
     assert [pid for _, pid in changes] == ["so-p1", "so-t", "so-p2", "so-p3"]
-    last = len(sched.periods[0].plans["center"].sumo_phases()) - 1  # every plan has the same stages
+    # the intervals that lead into the first stage: the last, and in the skipping programme (period 0) the last
+    # of every interstage into the first stage
+    logics = ET.fromstring(schedule_programs_additional(sched, program_prefix="so-", network=net())).iter("tlLogic")
+    into_first = {lg.get("programID"): {k for k, ph in enumerate(lg.iter("phase")) if ph.get("next") == "0"}
+                  | {len(lg.findall("phase")) - 1} for lg in logics}
+    assert len(into_first["so-p0"]) > 1  # the last stage may skip: an interstage into the first from the one before
     for (t, pid), boundary, old in zip([changes[0], changes[1], changes[3]], sched.breakpoints_s[1:], ("so-p0",
                                                                                                     "so-p1",
                                                                                                     "so-p2")):
-        target = last if pid != "so-t" else 0  # last interval for an actuated plan, first stage for a transition
+        # last interval for an actuated plan, first stage for a transition
+        targets = into_first[old] if pid != "so-t" else {0}
         entries = [tt for k, (tt, _, p, ph) in enumerate(rows)
-                   if tt >= boundary and p == old and ph == target and rows[k - 1][3] != target]
+                   if tt >= boundary and p == old and ph in targets and rows[k - 1][3] != ph]
         assert entries and 0 <= t - entries[0] <= 1.0, (pid, boundary, t, entries[:2])
     t_in, t_fixed = changes[1][0], changes[2][0]
     fixed = sched.periods[2].plans["center"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .._xml import parse_xml, xml_escape
 from ..actuated import Actuation, StageActuation, runs_in_nema, stage_successors
-from ..detectors import call_detector_id, detector_id
+from ..detectors import call_detector_id, call_lanes, detector_id
 from ..errors import InputError, PlanError
 from ..network import Network, Signal
 from ..plan import PlanSet, TimingPlan, without_walk
@@ -164,6 +164,8 @@ def check_programmes(plans: PlanSet, network: Network) -> None:
     for plan in plans:
         if runs_in_nema(plan.actuation):
             _nema_lines(plan, network, RUN_PROGRAM_ID)
+        elif plan.actuation is not None and plan.actuation.skips_stages:
+            _actuated_lines(plan, plan.actuation, RUN_PROGRAM_ID, signal=network.signal(plan.signal_id))
 
 
 def coordinated_refusal(signal_id: str) -> PlanError:
@@ -207,7 +209,8 @@ def _actuated_lines(plan: TimingPlan, act: Actuation, program_id: str, *, signal
                             f"network to write its calls; pass it")
         calls = {d.lane: call_detector_id(plan.signal_id, d.lane) + detector_tag for d in act.detectors}
         lines += [f'  <laneAreaDetector id="{xml_escape(calls[d.lane])}" lane="{xml_escape(d.lane)}" '
-                  f'pos="{d.pos_m:.3f}" endPos="{d.pos_m + d.distance_m:.3f}" period="86400" file="NUL"/>'
+                  f'pos="{d.pos_m:.3f}" endPos="{d.pos_m + d.distance_m:.3f}" friendlyPos="true" period="86400" '
+                  f'file="NUL"/>'
                   for d in act.detectors]
         phases = _skipping_phases(plan, act, signal, loops, calls)
     else:
@@ -261,24 +264,29 @@ def _skipping_phases(plan: TimingPlan, act: Actuation, signal: Signal, loops: di
     :func:`~signalopt.programs.cover_skips`).  A stage is called when a vehicle stands or moves on a lane with
     a link it gives a stronger green than the ending stage does (none to permissive or protected, permissive to
     protected), seen by a lane-area detector from the stop line back to the lane's extension loop: a presence
-    call, as a controller's stop-bar detectors place one.  The green gaps out when
-    every loop on the lanes it gives green has seen no vehicle for the stage's passage time, as SUMO's own
-    gap-out does.  The last phase written is the last stage's interstage into the first stage, as in a
+    call, as a controller's stop-bar detectors place one.  The green gaps out when every loop on a lane all of
+    whose links it gives green has seen no vehicle for its passage time (``max-gap:<lane>``, as in a programme
+    that serves every stage), as SUMO's own gap-out does.  The last phase written is the last stage's interstage into the first stage, as in a
     programme that serves every stage (a schedule takes over there).
     """
-    unusable = [d.lane for d in act.detectors if set(d.lane) & _NOT_IN_RULES]
+    unusable = [i for i in (*loops.values(), *calls.values()) if set(i) & _NOT_IN_RULES]
     if unusable:
-        raise PlanError(f"signal {plan.signal_id}: lane {unusable[0]!r}: its id cannot name a detector in SUMO's "
-                        f"switching rules (spaces or parentheses); recall min instead of none")
+        raise PlanError(f"signal {plan.signal_id}: detector {unusable[0]!r}: its id (signal and lane ids) cannot "
+                        f"stand in SUMO's switching rules (spaces or parentheses); recall min instead of none")
     n = len(plan.phases)
     successors = stage_successors([st.recall for st in act.stages])
+    programmed = [i for i, p in enumerate(plan.phases) if p.change and len(successors[i]) > 1]
+    if programmed:
+        raise PlanError(f"signal {plan.signal_id}: stage {programmed[0] + 1} has a programmed interstage but may be "
+                        f"followed by several stages (recall none); use the standard interstage (cover_skips)")
     chains: dict[tuple[int, int], list[tuple[float, str]]] = {}
     greens = []
     for i, (p, st) in enumerate(zip(plan.phases, act.stages)):
         for j in successors[i]:
-            (green_s, state), *rest = p.intervals(plan.phases[j].state, plan.ped_links)
+            rest = p.intervals(plan.phases[j].state, plan.ped_links)[1:]
             # a stage whose green holds every green of this one needs no interstage: its green a second early
             chains[(i, j)] = rest or [(1.0, plan.phases[j].state)]
+        green_s, state = p.intervals(plan.phases[(i + 1) % n].state, plan.ped_links)[0]
         lo, hi = _stretchable(plan, i, st)
         greens.append((min(max(green_s, lo), hi), state, lo, hi))
     start: dict[tuple[int, ...], int] = {}
@@ -290,21 +298,19 @@ def _skipping_phases(plan: TimingPlan, act: Actuation, signal: Signal, loops: di
             start[(i, j)] = k
             k += len(chains[(i, j)])
 
-    def lanes(state: str, chars: str) -> set[str]:
-        return {lane for c, link in zip(state, signal.links) if c in chars and not link.is_crossing
-                for lane in link.from_lanes}
-
     def gap_out(i: int) -> str:
+        # as SUMO's gap-out: the loops on lanes all of whose links have green, each with its own passage
         state = plan.phases[i].state
-        own = lanes(state, "G") or lanes(state, "g")
-        terms = [f"z:{loops[d.lane]} >= {act.stages[i].passage_s:.3f}" for d in act.detectors if d.lane in own]
+        red = {lane for c, link in zip(state, signal.links) if c not in "Gg" and not link.is_crossing
+               for lane in link.from_lanes}
+        own = {lane for c, link in zip(state, signal.links) if c in "Gg" and not link.is_crossing
+               for lane in link.from_lanes} - red
+        terms = [f"z:{loops[d.lane]} >= {act.stages[d.stage].passage_s:.3f}" for d in act.detectors
+                 if d.lane in own]
         return " and ".join(terms) or "1"
 
     def called(i: int, j: int) -> str:
-        ending, next_ = plan.phases[i].state, plan.phases[j].state
-        rank = {"G": 2, "g": 1}
-        new = {lane for k, link in enumerate(signal.links) if not link.is_crossing
-               and rank.get(next_[k], 0) > rank.get(ending[k], 0) for lane in link.from_lanes}
+        new = call_lanes(signal, plan.phases[i].state, plan.phases[j].state)
         return " or ".join(f"a:{calls[d.lane]} > 0" for d in act.detectors if d.lane in new) or "0"
 
     lines = [""] * k
