@@ -368,3 +368,18 @@ def test_a_skipping_programme_writes_one_interstage_per_stage_that_may_follow() 
         replace(d, lane=f"{d.lane}(x)") for d in plan.actuation.detectors)))
     with pytest.raises(PlanError, match=r"cannot stand in SUMO's switching rules"):
         plans_additional(PlanSet((odd,)), program_id="act", network=net())
+
+
+def test_a_first_stage_with_every_other_stage_skipping_rests_until_one_is_called() -> None:
+    """Only the first stage on recall: its green lists every other stage (each entered on a call) and then
+    itself, which SUMO keeps when no rule holds; every other green goes on to the next stage or back."""
+    plan = actuated()
+    stages = tuple(replace(st, recall="min" if i == 0 else "none") for i, st in enumerate(plan.actuation.stages))
+    from signalopt.programs import cover_skips
+    plan = cover_skips(replace(plan, actuation=replace(plan.actuation, stages=stages)), net().signal("center"), TIMING)
+    assert not check_plans(PlanSet((plan,)), net(), timing=TIMING)
+    phases = list(ET.fromstring(plans_additional(PlanSet((plan,)), program_id="act", network=net()))
+                  .find("tlLogic").iter("phase"))
+    candidates = [int(k) for k in phases[0].get("next").split()]
+    assert candidates[-1] == 0 and len(candidates) == len(plan.phases)  # stages 2, 3, 4, then itself
+    assert all(phases[c].get("finalTarget", "").startswith("a:so_call|") for c in candidates[:-1])

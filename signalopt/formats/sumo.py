@@ -264,7 +264,11 @@ def _skipping_phases(plan: TimingPlan, act: Actuation, signal: Signal, loops: di
     :func:`~signalopt.programs.cover_skips`).  A stage is called when a vehicle stands or moves on a lane with
     a link it gives a stronger green than the ending stage does (none to permissive or protected, permissive to
     protected), seen by a lane-area detector from the stop line back to the lane's extension loop: a presence
-    call, as a controller's stop-bar detectors place one.  The green gaps out when every loop on a lane all of
+    call, as a controller's stop-bar detectors place one.  Where every stage that may follow skips without a call
+    (the first stage, the only one always served, with the others on recall none), the green rests until one
+    is called, as a controller rests in a phase with no conflicting call (the green itself is the last ``next``
+    candidate, which SUMO keeps when no rule holds); its maximum counts from the start of the green, not from
+    the call as in NTCIP, so a call that comes after it ends the green at once.  The green gaps out when every loop on a lane all of
     whose links it gives green has seen no vehicle for its passage time (``max-gap:<lane>``, as in a programme
     that serves every stage), as SUMO's own gap-out does.  The last phase written is the last stage's interstage into the first stage, as in a
     programme that serves every stage (a schedule takes over there).
@@ -316,14 +320,17 @@ def _skipping_phases(plan: TimingPlan, act: Actuation, signal: Signal, loops: di
     lines = [""] * k
     for i in range(n):
         duration, state, lo, hi = greens[i]
-        nxt = " ".join(str(start[(i, j)]) for j in successors[i])
+        # every stage that may follow skips without a call: the green rests until one comes (listed last, it
+        # is what SUMO keeps when no rule holds)
+        rests = act.stages[successors[i][-1]].recall == "none"
+        nxt = " ".join([str(start[(i, j)]) for j in successors[i]] + ([str(start[(i,)])] if rests else []))
         lines[start[(i,)]] = (f'    <phase duration="{duration:.3f}" minDur="{lo:.3f}" maxDur="{hi:.3f}" '
                               f'state="{state}" next="{nxt}"/>')
         for j in successors[i]:
             rule = ""
-            if len(successors[i]) > 1:
+            if len(successors[i]) > 1 or rests:
                 early = gap_out(i)
-                if j != successors[i][-1]:
+                if j != successors[i][-1] or rests:
                     call = called(i, j)
                     early = f"({early}) and ({call})"
                     rule = f' finalTarget="{xml_escape(call)}"'
