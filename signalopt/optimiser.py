@@ -20,7 +20,7 @@ import numpy as np
 from scipy import optimize
 
 from . import __version__
-from .actuated_encoding import CoordinatedEncoding
+from .actuated_encoding import ActuatedEncoding, CoordinatedEncoding
 from .encoding import PlanEncoding
 from .errors import InputError, SignaloptError
 from .executors import Executor
@@ -242,8 +242,9 @@ def _initial_population(gen: np.random.Generator, starts: Sequence[np.ndarray], 
 def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, network: Any) -> list[np.ndarray]:
     """Decision vectors to start from: the existing plans, then (with counts) coordinated and Webster plans.
 
-    Free actuated settings start at the existing plans only (SUMO's stock settings); coordinated-actuated
-    control starts from the fixed-time starts with SUMO's stock detector distance and passage.
+    Free actuated settings start at the existing plans (SUMO's stock settings), served every cycle and, where
+    stages may skip, skipping those nobody calls; coordinated-actuated control starts from the fixed-time
+    starts with SUMO's stock detector distance and passage.
 
     The coordinated plans (:func:`coordinated_starts`) share a common cycle:
     the one the analytic model scores best, with a green wave in each
@@ -255,6 +256,12 @@ def warm_starts(scenario: Scenario, encoding: PlanEncoding, base: PlanSet, netwo
         fixed = warm_starts(scenario, encoding.fixed, base, network)
         return [encoding.encode(base), *(encoding.with_stock_settings(x) for x in fixed[1:])]
     starts = [encoding.encode(base)]
+    if isinstance(encoding, ActuatedEncoding) and encoding.skip_dimension:
+        # and once more skipping the stages nobody calls: the two ways to set a free controller at first, far
+        # apart in the unit box (at a budget of 16 on arterial_allred no other start reached skipping)
+        skipping = starts[0].copy()
+        skipping[-1] = 1.0
+        starts.append(skipping)
     if scenario.counts_path is None or not isinstance(encoding, PlanEncoding):
         return starts  # actuated settings start at SUMO's stock ones
     try:

@@ -383,3 +383,14 @@ def test_a_first_stage_with_every_other_stage_skipping_rests_until_one_is_called
     candidates = [int(k) for k in phases[0].get("next").split()]
     assert candidates[-1] == 0 and len(candidates) == len(plan.phases)  # stages 2, 3, 4, then itself
     assert all(phases[c].get("finalTarget", "").startswith("a:so_call|") for c in candidates[:-1])
+
+
+def test_the_search_starts_at_sumos_stock_settings_served_and_skipping() -> None:
+    from signalopt.optimiser import warm_starts
+    from signalopt.scenario import read_scenario
+
+    enc = make_actuated_encoding(net(), base(), TIMING)
+    starts = warm_starts(read_scenario(SCENARIO), enc, base(), net())
+    assert len(starts) == 2 and np.array_equal(starts[0][:-1], starts[1][:-1])
+    recalls = [[st.recall for st in enc.decode(x)["center"].actuation.stages] for x in starts]
+    assert recalls == [["min"] * 4, ["min", "min", "none", "none"]]
