@@ -3,8 +3,9 @@
 For the bundled corridor and isolated junction and every corpus network with demand: actuated plans over the
 existing stages made safe -- free mode at SUMO's stock settings and at two random points of the actuated encoding
 (signalopt.actuated_encoding), coordinated mode (split-based maximums) at the existing timing and at two random
-points of the coordinated encoding -- each safety-checked (signalopt.safety) and exported to `sumo` (free plans that serve every
-stage: SUMO's actuated controller), `nema` (SUMO's NEMA controller) and `ntcip`; every SUMO file written is run for 30
+points of the coordinated encoding -- each safety-checked (signalopt.safety) and exported to `sumo` (free plans,
+those that skip stages nobody calls included: SUMO's actuated controller), `nema` (SUMO's NEMA controller) and
+`ntcip`; every SUMO file written is run for 30
 minutes of the scenario's traffic after its warm-up (signalopt.roundtrip.actuated_check): no conflicting greens, no
 yellow or all-red shorter than the plan's, no green shorter than its actuated minimum (a gap-out or force-off never
 cuts one), with the gap-outs and max-outs that show the actuation was exercised. A refusal must be one line with
