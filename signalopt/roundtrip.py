@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import _sumo
 from ._sumo_run import Task, read_outputs
+from .actuated import stage_successors
 from .formats.nema import dual_ring, nema_additional_text
 from .formats.sumo import RUN_PROGRAM_ID, plans_additional
 from ._xml import xml_escape
@@ -213,17 +214,22 @@ def _clearances_s(plan: TimingPlan, vehicle: Sequence[int]) -> tuple[dict[int, f
     """Per vehicle link, the yellow and the all-red it must show when its green ends [s].
 
     A stage's minimums cover every link its end stops, so the smallest minimum over the stages that stop a
-    link still covers the link's own need (never a yellow under MUTCD's 3 s).
+    link still covers the link's own need (never a yellow under MUTCD's 3 s).  A stage may be followed by the
+    stage after the next one where that one skips (recall none): every such change counts.
     """
     n = len(plan.phases)
+    act = plan.actuation
+    following = (stage_successors([st.recall for st in act.stages]) if act is not None
+                 else tuple(((i + 1) % n,) for i in range(n)))
     yellow: dict[int, float] = {}
     red: dict[int, float] = {}
     for i, ph in enumerate(plan.phases):
-        nxt = plan.phases[(i + 1) % n].state
-        for k in vehicle:
-            if ph.state[k] in GREEN_CHARS and nxt[k] not in GREEN_CHARS:
-                yellow[k] = min(yellow.get(k, math.inf), ph.min_yellow_s)
-                red[k] = min(red.get(k, math.inf), ph.min_all_red_s)
+        for j in following[i]:
+            nxt = plan.phases[j].state
+            for k in vehicle:
+                if ph.state[k] in GREEN_CHARS and nxt[k] not in GREEN_CHARS:
+                    yellow[k] = min(yellow.get(k, math.inf), ph.min_yellow_s)
+                    red[k] = min(red.get(k, math.inf), ph.min_all_red_s)
     return ({k: max(ABSOLUTE_MIN_YELLOW_S, yellow.get(k, 0.0)) for k in vehicle},
             {k: red.get(k, 0.0) for k in vehicle})
 

@@ -159,3 +159,31 @@ def test_coordinated_lefts_too_short_for_their_own_clearance_end_together_at_the
         assert 'key="maxRecall" value="1,' in text or ',1,' in text.split('key="maxRecall"')[1].split("/>")[0]
         check = actuated_check(s.prepared, plans, s.network, text, duration_s=900)
         assert check.violations == ()
+
+
+def test_the_run_check_holds_a_skipped_to_stage_to_the_clearance_of_the_stage_that_stopped_it(corpus):
+    """grid2_nema's east-west lefts keep a permissive green into the east-west through stage; when that stage
+    skips they stop at the end of their own stage, whose all-red is written for the skip: the run check
+    (roundtrip._clearances_s) accepts every change the programme may make, not only the next stage's."""
+    from signalopt.actuated import stage_successors
+    from signalopt.plan import GREEN_CHARS
+    from signalopt.roundtrip import _clearances_s
+
+    entry = next(e for e in corpus if e.name == "grid2_nema")
+    with Session(entry.scenario_path, workers=1) as session:
+        enc = make_actuated_encoding(session.network, session.existing, session.scenario.timing)
+        x = enc.encode(session.existing)
+        x[-1] = 1.0
+        plan = enc.decode(x)["A0"]
+    signal = session.network.signal("A0")
+    vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
+    _, red = _clearances_s(plan, vehicle)
+    following = stage_successors([st.recall for st in plan.actuation.stages])
+    skipped_to = 0
+    for i, ph in enumerate(plan.phases):
+        for j in following[i]:
+            for k in vehicle:
+                if ph.state[k] in GREEN_CHARS and plan.phases[j].state[k] not in GREEN_CHARS:
+                    assert red[k] <= ph.min_all_red_s + 1e-9, (i, j, k)
+                    skipped_to += j != (i + 1) % len(plan.phases)
+    assert skipped_to
