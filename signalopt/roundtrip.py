@@ -215,7 +215,9 @@ def _clearances_s(plan: TimingPlan, vehicle: Sequence[int]) -> tuple[dict[int, f
 
     A stage's minimums cover every link its end stops, so the smallest minimum over the stages that stop a
     link still covers the link's own need (never a yellow under MUTCD's 3 s).  A stage may be followed by the
-    stage after the next one where that one skips (recall none): every such change counts.
+    stage after the next one where that one skips (recall none): every such change counts.  The run cannot
+    tell which change stopped a link, so a link is held to the least of them: in a stage-based programme,
+    whose links share each change's yellow and all-red, a cut interval still shows on the links that set it.
     """
     n = len(plan.phases)
     act = plan.actuation

@@ -147,18 +147,21 @@ def _skip_violations(plan: TimingPlan, signal: Signal, i: int, timing: TimingOpt
     """Stage ``i``'s change interval against every stage that may follow it when the next ones skip (recall
     none): other links may stop there and other foes start, so each needs its own minimums; and each stage that
     may skip must be callable from stage ``i`` (:func:`~signalopt.detectors.call_lanes`), or it never runs."""
-    following = stage_successors([st.recall for st in plan.actuation.stages])[i]
+    recalls = [st.recall for st in plan.actuation.stages]
+    following = stage_successors(recalls)[i]
+    ph = plan.phases[i]
+    # a stage that may skip is entered from this one only on a call from a lane it gives a stronger green (the
+    # last one too where every stage that may follow skips: the green then rests until a call)
+    skippable = following if following and recalls[following[-1]] == "none" else following[:-1]
+    detected = {d.lane for d in plan.actuation.detectors}
+    uncalled = [j for j in skippable if not call_lanes(signal, ph.state, plan.phases[j].state) & detected]
+    if uncalled:
+        return [Violation(plan.signal_id, plan.phases[j].name, f"recall none with no detector to call it after stage "
+                          f"{i + 1}", "no detected lane it gives a stronger green",
+                          "a detector on such a lane, or recall min") for j in uncalled]
     successors = following[1:]
     if not successors:
         return []
-    ph = plan.phases[i]
-    # a stage that may skip is entered from this one only on a call from a lane it gives a stronger green
-    detected = {d.lane for d in plan.actuation.detectors}
-    uncalled = [j for j in following[:-1] if not call_lanes(signal, ph.state, plan.phases[j].state) & detected]
-    if uncalled:
-        return [Violation(plan.signal_id, plan.phases[uncalled[0]].name,
-                          f"recall none with no detector to call it after stage {i + 1}",
-                          "no detected lane it gives a stronger green", "a detector on such a lane, or recall min")]
     if ph.change:
         return [Violation(plan.signal_id, ph.name, "programmed interstage before a stage that may be skipped",
                           f"skips to stage {successors[0] + 1}", "the standard interstage (no programmed change)")]

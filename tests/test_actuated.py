@@ -321,6 +321,13 @@ def test_recall_none_and_ped_are_checked_against_the_stage_and_the_stages_that_m
     assert "pedestrian recall on a stage without a crossing" in rules(with_recalls(plan, ["ped"] + ["min"] * (n - 1)))
     assert "recall none on the first stage" in rules(
         cover_skips(with_recalls(plan, ["none", "min", "min", "min"]), net().signal("center"), TIMING))
+    # a first stage that rests must be left on a call to its last successor too
+    from signalopt.detectors import call_lanes
+    last = call_lanes(net().signal("center"), plan.phases[0].state, plan.phases[-1].state)
+    deaf = tuple(d for d in plan.actuation.detectors if d.lane not in last)
+    resting = cover_skips(with_recalls(plan, ["min", "none", "none", "none"], deaf), net().signal("center"), TIMING)
+    assert any(v.phase == plan.phases[-1].name and v.rule == "recall none with no detector to call it after stage 1"
+               for v in check_plans(PlanSet((resting,)), net(), timing=TIMING))
 
 
 def test_a_skipping_programme_writes_one_interstage_per_stage_that_may_follow() -> None:
@@ -394,3 +401,19 @@ def test_the_search_starts_at_sumos_stock_settings_served_and_skipping() -> None
     assert len(starts) == 2 and np.array_equal(starts[0][:-1], starts[1][:-1])
     recalls = [[st.recall for st in enc.decode(x)["center"].actuation.stages] for x in starts]
     assert recalls == [["min"] * 4, ["min", "min", "none", "none"]]
+
+
+def test_a_resting_first_stage_holds_its_green_past_the_maximum_until_a_call(tmp_path: Path) -> None:
+    """Only the first stage on recall, light traffic (one vehicle a minute from each leg): the first stage's
+    green sometimes outlasts its maximum, resting until another stage is called, and never ends below its
+    minimum; every other green keeps within its minimum and maximum."""
+    from signalopt.programs import cover_skips
+
+    plan = actuated(max_green_s=20.0)
+    stages = tuple(replace(st, recall="min" if i == 0 else "none") for i, st in enumerate(plan.actuation.stages))
+    plan = cover_skips(replace(plan, actuation=replace(plan.actuation, stages=stages)), net().signal("center"), TIMING)
+    greens = _greens(plan, tmp_path, period_s=60.0)
+    st0 = plan.actuation.stages[0]
+    assert greens[0] and min(greens[0]) >= st0.min_green_s - 1e-6 and max(greens[0]) > st0.max_green_s + 1.0
+    for runs, st in zip(greens[1:], plan.actuation.stages[1:]):
+        assert all(st.min_green_s - 1e-6 <= g <= st.max_green_s + 1e-6 for g in runs), (st, runs)

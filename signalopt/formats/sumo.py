@@ -268,16 +268,19 @@ def _skipping_phases(plan: TimingPlan, act: Actuation, signal: Signal, loops: di
     (the first stage, the only one always served, with the others on recall none), the green rests until one
     is called, as a controller rests in a phase with no conflicting call (the green itself is the last ``next``
     candidate, which SUMO keeps when no rule holds); its maximum counts from the start of the green, not from
-    the call as in NTCIP, so a call that comes after it ends the green at once.  The green gaps out when every loop on a lane all of
-    whose links it gives green has seen no vehicle for its passage time (``max-gap:<lane>``, as in a programme
-    that serves every stage), as SUMO's own gap-out does.  The last phase written is the last stage's interstage into the first stage, as in a
-    programme that serves every stage (a schedule takes over there).
+    the call as in NTCIP, so a call that comes after it ends the green at once.  The green gaps out when every
+    loop on a lane all of whose links it gives green has seen no vehicle for its passage time
+    (``max-gap:<lane>``, as in a programme that serves every stage; SUMO's own gap-out also leaves out some
+    loops on lanes with permissive links).  The last phase written is the last stage's interstage into the
+    first stage, as in a programme that serves every stage (a schedule takes over there).
     """
     unusable = [i for i in (*loops.values(), *calls.values()) if set(i) & _NOT_IN_RULES]
     if unusable:
         raise PlanError(f"signal {plan.signal_id}: detector {unusable[0]!r}: its id (signal and lane ids) cannot "
                         f"stand in SUMO's switching rules (spaces or parentheses); recall min instead of none")
     n = len(plan.phases)
+    if n < 2:
+        raise PlanError(f"signal {plan.signal_id}: a single stage cannot be skipped; recall min instead of none")
     successors = stage_successors([st.recall for st in act.stages])
     programmed = [i for i, p in enumerate(plan.phases) if p.change and len(successors[i]) > 1]
     if programmed:
