@@ -329,10 +329,11 @@ def _skipping_phases(plan: TimingPlan, act: Actuation, signal: Signal, loops: di
         nxt = " ".join([str(start[(i, j)]) for j in successors[i]] + ([str(start[(i,)])] if rests else []))
         lines[start[(i,)]] = (f'    <phase duration="{duration:.3f}" minDur="{lo:.3f}" maxDur="{hi:.3f}" '
                               f'state="{state}" next="{nxt}"/>')
+        gapped = gap_out(i) if len(successors[i]) > 1 or rests else None
         for j in successors[i]:
             rule = ""
-            if len(successors[i]) > 1 or rests:
-                early = gap_out(i)
+            if gapped is not None:
+                early = gapped
                 if j != successors[i][-1] or rests:
                     call = called(i, j)
                     early = f"({early}) and ({call})"
