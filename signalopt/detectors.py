@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from .actuated import Actuation, Detector, StageActuation
 from .errors import PlanError
 from .network import Signal
-from .plan import GREEN_CHARS, TimingPlan
+from .plan import GREEN_CHARS, GREEN_RANK, TimingPlan
 
 #: A detector stays this far inside its lane [m] (SUMO refuses a loop at the lane's very end or start).
 LANE_MARGIN_M = 0.5
@@ -32,9 +32,9 @@ def call_lanes(signal: Signal, ending_state: str, next_state: str) -> frozenset[
     ends: those with a link the next stage gives a stronger green (none to permissive or protected, permissive
     to protected; a lagging protected left is called by the left turners still waiting at the end of the
     permissive green)."""
-    rank = {"G": 2, "g": 1}
     return frozenset(lane for k, link in enumerate(signal.links) if not link.is_crossing
-                     and rank.get(next_state[k], 0) > rank.get(ending_state[k], 0) for lane in link.from_lanes)
+                     and GREEN_RANK.get(next_state[k], 0) > GREEN_RANK.get(ending_state[k], 0)
+                     for lane in link.from_lanes)
 
 
 def call_detector_id(signal_id: str, lane: str) -> str:

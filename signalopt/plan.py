@@ -30,6 +30,8 @@ from .errors import PlanError
 
 #: Link-state characters signalopt understands (SUMO's tlLogic alphabet).
 GREEN_CHARS = frozenset("Gg")
+#: How much right of way a link state gives: protected green over permissive green over anything else (0).
+GREEN_RANK = {"G": 2, "g": 1}
 STATE_CHARS = frozenset("GgrsyuoO")
 #: Absolute floor on yellow change intervals (MUTCD 4D.26: 3 s minimum).
 ABSOLUTE_MIN_YELLOW_S = 3.0

@@ -20,7 +20,7 @@ from .actuated import stage_successors
 from .clearance import ite_all_red_s, ite_yellow_s, ped_clearance_s
 from .errors import InputError, PlanError
 from .network import Network, Program, Signal
-from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, Phase, PlanSet, TimingPlan, change_sums, read_stages, transition_states
+from .plan import ABSOLUTE_MIN_YELLOW_S, GREEN_CHARS, GREEN_RANK, Phase, PlanSet, TimingPlan, change_sums, read_stages, transition_states
 from .options import TimingOptions
 
 
@@ -261,8 +261,7 @@ def adaptive_signal_ids(network: Network, signal_ids: Sequence[str]) -> tuple[st
 
 def _merge_states(a: str, b: str) -> str:
     """Two ring phases shown together: each link takes the stronger of its two states (G > g > r)."""
-    rank = {"G": 2, "g": 1}
-    return "".join(x if rank.get(x, 0) >= rank.get(y, 0) else y for x, y in zip(a, b))
+    return "".join(x if GREEN_RANK.get(x, 0) >= GREEN_RANK.get(y, 0) else y for x, y in zip(a, b))
 
 
 def nema_fixed_time(signal: Signal, program: Program) -> tuple[tuple[float, str], ...]:

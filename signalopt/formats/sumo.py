@@ -18,7 +18,7 @@ from ..actuated import Actuation, StageActuation, runs_in_nema, stage_successors
 from ..detectors import call_detector_id, call_lanes, detector_id
 from ..errors import InputError, PlanError
 from ..network import Network, Signal
-from ..plan import PlanSet, TimingPlan, without_walk
+from ..plan import GREEN_CHARS, PlanSet, TimingPlan, without_walk
 from .nema import nema_tllogic
 from ..programs import plan_from_program
 from ..schedule import Schedule, program_timeline
@@ -308,9 +308,9 @@ def _skipping_phases(plan: TimingPlan, act: Actuation, signal: Signal, loops: di
     def gap_out(i: int) -> str:
         # as SUMO's gap-out: the loops on lanes all of whose links have green, each with its own passage
         state = plan.phases[i].state
-        red = {lane for c, link in zip(state, signal.links) if c not in "Gg" and not link.is_crossing
+        red = {lane for c, link in zip(state, signal.links) if c not in GREEN_CHARS and not link.is_crossing
                for lane in link.from_lanes}
-        own = {lane for c, link in zip(state, signal.links) if c in "Gg" and not link.is_crossing
+        own = {lane for c, link in zip(state, signal.links) if c in GREEN_CHARS and not link.is_crossing
                for lane in link.from_lanes} - red
         terms = [f"z:{loops[d.lane]} >= {act.stages[d.stage].passage_s:.3f}" for d in act.detectors
                  if d.lane in own]
