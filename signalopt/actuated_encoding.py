@@ -73,7 +73,10 @@ class ActuatedEncoding:
 
     ``full=False`` (the default, a search a budget of tens can make progress
     in): one detector distance and one passage time for every signal, and
-    per stage the maximum green; minimums stay at the stages' own.
+    per stage the maximum green; minimums stay at the stages' own.  With
+    ``kept`` (a detector distance [m] and a passage time [s]) those two are
+    not searched but kept, as a time-of-day schedule's periods keep the day's
+    (detectors do not move, and a controller holds one passage per phase).
     ``full=True``: per signal the detector distance, per stage the minimum,
     the maximum and the passage.  Both end with the skip component where a
     signal has stages that may skip.  Build with :func:`make_actuated_encoding`.
@@ -87,6 +90,12 @@ class ActuatedEncoding:
     skippable: tuple[tuple[int, ...], ...] = ()
     #: the clearance rules a skipping stage's predecessor is raised to (:func:`~signalopt.programs.cover_skips`)
     timing: TimingOptions | None = None
+    #: the detector distance [m] and passage [s] every plan keeps instead of searching them (not with ``full``)
+    kept: tuple[float, float] | None = None
+
+    @property
+    def _n_shared(self) -> int:
+        return 0 if self.full or self.kept is not None else 2
 
     @property
     def skip_dimension(self) -> bool:
@@ -95,7 +104,8 @@ class ActuatedEncoding:
 
     @property
     def size(self) -> int:
-        n = sum(1 + 3 * len(p.phases) for p in self.base) if self.full else 2 + sum(len(p.phases) for p in self.base)
+        n = (sum(1 + 3 * len(p.phases) for p in self.base) if self.full
+             else self._n_shared + sum(len(p.phases) for p in self.base))
         return n + int(self.skip_dimension)
 
     @property
@@ -103,7 +113,7 @@ class ActuatedEncoding:
         return [(0.0, 1.0)] * self.size
 
     def labels(self) -> list[str]:
-        out = [] if self.full else ["detector", "passage"]
+        out = ["detector", "passage"] if self._n_shared else []
         for plan in self.base:
             sid = plan.signal_id
             if self.full:
@@ -118,8 +128,9 @@ class ActuatedEncoding:
         x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
         if x.shape != (self.size,):
             raise PlanError(f"decision vector has {x.size} components, the encoding {self.size}")
-        pos, plans = (0, []) if self.full else (2, [])
-        shared_distance, shared_gap = _distance_m(x[0]), _passage_s(x[1])
+        pos, plans = self._n_shared, []
+        shared_distance, shared_gap = (self.kept if self.kept is not None
+                                       else shared_settings_at(x) if self._n_shared else (math.nan, math.nan))
         skip = self.skip_dimension and x[-1] >= 0.5
         for signal, plan, mins, may_skip in zip(self.signals, self.base, self.minimums_s,
                                                 self.skippable or [()] * len(self.base)):
@@ -151,7 +162,7 @@ class ActuatedEncoding:
         for plan, mins in zip(self.base, self.minimums_s):
             act = by_id[plan.signal_id].actuation if plan.signal_id in by_id else None
             acts.append(act if act is not None and len(act.stages) == len(mins) else None)
-        xs: list[float] = [] if self.full else _shared_units(acts)
+        xs: list[float] = _shared_units(acts) if self._n_shared else []
         for act, mins in zip(acts, self.minimums_s):
             if self.full:
                 xs.append(_unit(_asked_distance_m(act), *DETECTOR_RANGE_M))
@@ -169,6 +180,13 @@ class ActuatedEncoding:
         if self.skip_dimension:
             xs.append(1.0 if any(a is not None and a.skips_stages for a in acts) else 0.0)
         return np.asarray(xs)
+
+
+def shared_settings_at(x: Sequence[float]) -> tuple[float, float]:
+    """The detector distance [m] and passage [s] at the point ``x`` of a default (not ``full``, nothing
+    ``kept``) :class:`ActuatedEncoding`: its first two components."""
+    u = np.clip(np.asarray(x[:2], dtype=float), 0.0, 1.0)
+    return _distance_m(u[0]), _passage_s(u[1])
 
 
 def _distance_m(u: float) -> float:
@@ -193,9 +211,17 @@ def _asked_distance_m(act: Actuation | None) -> float:
 
 
 def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOptions, *, full: bool = False,
-                           source: str | None = None) -> ActuatedEncoding:
-    """Encoding of actuated settings over the stages of ``base`` (each stage made safe first; ``full``: see
-    :class:`ActuatedEncoding`)."""
+                           kept: tuple[float, float] | None = None, source: str | None = None) -> ActuatedEncoding:
+    """Encoding of actuated settings over the stages of ``base`` (each stage made safe first; ``full`` and
+    ``kept``, the detector distance [m] and passage [s] kept instead of searched: see :class:`ActuatedEncoding`).
+
+    Raises
+    ------
+    InputError
+        ``kept`` with ``full``, or a distance or passage outside the search's ranges.
+    """
+    if kept is not None:
+        kept = _checked_kept(kept, full=full)
     signals, plans, minimums = [], [], []
     for plan in base:
         signal = network.signal(plan.signal_id, source=source)
@@ -214,7 +240,23 @@ def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOption
         minimums.append(tuple(ceil_tenth(p.effective_min_green_s) for p in phases))
     skippable = tuple(skippable_stages(p, s) for p, s in zip(plans, signals))
     return ActuatedEncoding(tuple(signals), PlanSet(tuple(plans), name=base.name), tuple(minimums), full, skippable,
-                            timing)
+                            timing, kept)
+
+
+def _checked_kept(kept: tuple[float, float], *, full: bool) -> tuple[float, float]:
+    if full:
+        raise InputError("kept", "a full actuated encoding searches every signal's detectors and every stage's "
+                                 "passage; it cannot keep shared ones", kept)
+    try:
+        distance_m, passage_s = (float(v) for v in kept)
+    except (TypeError, ValueError):
+        raise InputError("kept", "must be a detector distance [m] and a passage time [s]", kept) from None
+    if not DETECTOR_RANGE_M[0] <= distance_m <= DETECTOR_RANGE_M[1]:
+        raise InputError("kept", f"detector distance must be in [{DETECTOR_RANGE_M[0]:g}, "
+                                 f"{DETECTOR_RANGE_M[1]:g}] m", distance_m)
+    if not PASSAGE_RANGE_S[0] <= passage_s <= PASSAGE_RANGE_S[1]:
+        raise InputError("kept", f"passage must be in [{PASSAGE_RANGE_S[0]:g}, {PASSAGE_RANGE_S[1]:g}] s", passage_s)
+    return distance_m, passage_s
 
 
 def skippable_stages(plan: TimingPlan, signal: Signal) -> tuple[int, ...]:

@@ -560,7 +560,7 @@ def cmd_tod(args: argparse.Namespace) -> int:
                          seeds=parse_seeds(args.seeds) if args.seeds is not None else None,
                          day_seeds=parse_seeds(args.day_seeds, source="--day-seeds") if args.day_seeds is not None
                          else DEFAULT_DAY_SEEDS, variants=args.variants, workers=args.workers, rng=args.rng,
-                         out_dir=args.out, resume=args.resume)
+                         out_dir=args.out, resume=args.resume, control=args.control)
     rows = [{"lane use": r.variant, "schedule": r.schedule, "period": r.period,
              "mean max queue m": f"{r.mean_max_queue_m:.1f} [{r.mean_max_queue_m_ci95[0]:.1f}, "
                                  f"{r.mean_max_queue_m_ci95[1]:.1f}]",
@@ -806,7 +806,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-periods", type=_positive_int, default=6)
     p.add_argument("--periods", type=_positive_int, help="force this many periods (default: elbow rule)")
     p.add_argument("--min-period", type=_positive_float, default=60.0, help="shortest period [min] (default 60)")
-    p.add_argument("--budget", type=int, default=20, help="new candidate plan sets per period")
+    p.add_argument("--budget", type=int, default=20,
+                   help="new candidate plan sets per period (--control actuated: per group of periods)")
     p.add_argument("--seeds", help="optimiser seeds (default: the scenario's)")
     p.add_argument("--day-seeds", help="held-out seeds for the whole-day comparison (default 101-105)")
     p.add_argument("--variants", action="store_true", help="also retime every lane-use variant and compare")
@@ -814,6 +815,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rng", type=int, default=0)
     p.add_argument("--out", default="out-tod")
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--control", choices=("auto", "fixed", "actuated"), default="auto",
+                   help="auto (default): the kind of controller the signals run today; fixed: a fixed-time plan "
+                        "per period; actuated: free actuated settings a controller holds all day (one detector "
+                        "distance and passage, Max 1 for the lighter periods and Max 2 for the heavier)")
     p.set_defaults(func=cmd_tod)
 
     p = sub.add_parser("import", help="build a scenario from an outside format")

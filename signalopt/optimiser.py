@@ -317,7 +317,8 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
              callback: Callable[[EvalInfo], bool | None] | None = None, run_dir: str | Path | None = None,
              resume: bool = False, per_signal_cycle: bool = False, lead_lag: bool = False,
              options: Mapping[str, Any] | None = None, workers: int = 2, executor: Executor | None = None,
-             evaluator: Any = None, progress: bool = False, control: str = "fixed") -> OptimiseResult:
+             evaluator: Any = None, progress: bool = False, control: str = "fixed",
+             kept_actuation: tuple[float, float] | None = None) -> OptimiseResult:
     """Optimise cycle, splits and offsets of a scenario's signals (or, ``control="actuated"``, their
     actuated settings; ``control="coordinated"``, both, run coordinated-actuated).
 
@@ -383,6 +384,10 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
         green, the coordinated stage taking the time the others leave -- with the shared detector
         distance and passage time (:class:`~signalopt.actuated_encoding.CoordinatedEncoding`), warm-started
         from the fixed-time starts at SUMO's stock detector distance and passage.
+    kept_actuation
+        With ``control="actuated"``: keep every signal's detectors at this distance [m] and every passage
+        time at this value [s] instead of searching them (:func:`signalopt.tod.time_of_day` keeps the
+        day's across its periods).
     """
     if method not in METHODS:
         raise InputError("--method", f"method must be one of {', '.join(METHODS)}", method)
@@ -396,7 +401,7 @@ def optimise(scenario: Scenario | str | Path | Session, *, objective: Objective 
     try:
         study = Study(session, seeds=seeds, objective=objective, evaluator=evaluator, run_dir=run_dir,
                       resume=resume, settings=settings, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
-                      control=control)
+                      control=control, kept_actuation=kept_actuation)
     except BaseException:
         if own:
             session.close()

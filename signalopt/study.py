@@ -117,15 +117,22 @@ class Study:
         ``"coordinated"``: cycle, splits and offsets run coordinated-actuated, with the shared detector
         distance and passage time (:class:`~signalopt.actuated_encoding.CoordinatedEncoding`; the encoding
         options apply).
+    kept_actuation
+        With ``control="actuated"``: the detector distance [m] and passage time [s] every signal keeps instead
+        of searching them (a time-of-day schedule's periods keep the day's).
     """
 
     def __init__(self, scenario: Scenario | str | Path | Session, *, seeds: Sequence[int] | None = None,
                  objective: Objective = "queue", evaluator: Any = None, workers: int = 2,
                  executor: Executor | None = None, run_dir: str | Path | None = None, resume: bool = False,
                  settings: Mapping[str, Any] | None = None, rng: int | None = 0,
-                 per_signal_cycle: bool = False, lead_lag: bool = False, control: str = "fixed") -> None:
+                 per_signal_cycle: bool = False, lead_lag: bool = False, control: str = "fixed",
+                 kept_actuation: tuple[float, float] | None = None) -> None:
         if control not in CONTROLS:
             raise InputError("--control", f"control must be one of {', '.join(CONTROLS)}", control)
+        if kept_actuation is not None and control != "actuated":
+            raise InputError("kept_actuation", "only free actuated settings keep a detector distance and passage "
+                                               "(control actuated)", control)
         self.session, self._own = borrow_session(scenario, workers=workers, executor=executor)
         self.scenario = self.session.scenario
         self.seeds = tuple(int(s) for s in (seeds if seeds is not None else self.scenario.optimise_seeds))
@@ -136,13 +143,15 @@ class Study:
         network, timing, source = self.session.network, self.scenario.timing, str(self.scenario.path)
         self.encoding: PlanEncoding | ActuatedEncoding | CoordinatedEncoding
         if control == "actuated":
-            self.encoding = make_actuated_encoding(network, self.base, timing, source=source)
+            self.encoding = make_actuated_encoding(network, self.base, timing, kept=kept_actuation, source=source)
         else:
             make = make_coordinated_encoding if control == "coordinated" else make_encoding
             self.encoding = make(network, self.base, timing, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
                                  source=source)
         meta = {"kind": "study", "seeds": list(self.seeds), "per_signal_cycle": per_signal_cycle,
-                "lead_lag": lead_lag, **({"control": control} if control != "fixed" else {}), **(settings or {})}
+                "lead_lag": lead_lag, **({"control": control} if control != "fixed" else {}),
+                **({"kept_actuation": list(self.encoding.kept)} if kept_actuation is not None else {}),
+                **(settings or {})}
         self.journal = Journal(run_dir, digest=self.scenario.digest, meta=meta, resume=resume) if run_dir else None
         self._runner = PlanRunner(self.evaluator, self.seeds, self.journal)
         self._rng = np.random.default_rng(rng)

@@ -22,10 +22,11 @@ from test_bad_input import run_cli as _run_cli
 
 from signalopt import _sumo
 from signalopt.actuated import Actuation, Detector, StageActuation
-from signalopt.actuated_encoding import STOCK_MAX_GREEN_S, STOCK_PASSAGE_S, make_actuated_encoding
+from signalopt.actuated_encoding import (STOCK_MAX_GREEN_S, STOCK_PASSAGE_S, make_actuated_encoding,
+                                         shared_settings_at)
 from signalopt.baselines import made_safe
 from signalopt.detectors import actuated_plan, lane_lengths_m
-from signalopt.errors import PlanError
+from signalopt.errors import InputError, PlanError
 from signalopt.export import export_plans
 from signalopt.formats.nema import dual_ring
 from signalopt.formats.ntcip import read_ntcip_csv
@@ -417,3 +418,30 @@ def test_a_resting_first_stage_holds_its_green_past_the_maximum_until_a_call(tmp
     assert greens[0] and min(greens[0]) >= st0.min_green_s - 1e-6 and max(greens[0]) > st0.max_green_s + 1.0
     for runs, st in zip(greens[1:], plan.actuation.stages[1:]):
         assert all(st.min_green_s - 1e-6 <= g <= st.max_green_s + 1e-6 for g in runs), (st, runs)
+
+
+def test_encoding_keeps_a_given_detector_distance_and_passage() -> None:
+    """A time-of-day period keeps the day's detectors and passage: two components fewer, every decoded plan
+    at exactly those settings, and a point encodes back to itself; settings outside the search's ranges, or
+    kept in a full encoding, are refused in one line."""
+    free = make_actuated_encoding(net(), base(), TIMING)
+    kept = make_actuated_encoding(net(), base(), TIMING, kept=(42.0, 2.5))
+    assert kept.size == free.size - 2 and kept.labels() == free.labels()[2:]
+    rng = np.random.default_rng(3)
+    for x in rng.random((5, kept.size)):
+        plan = kept.decode(x)["center"]
+        assert {st.passage_s for st in plan.actuation.stages} == {2.5}
+        assert max(d.distance_m for d in plan.actuation.detectors) == 42.0
+        assert check_plans(kept.decode(x), net()) == []
+        assert kept.decode(kept.encode(kept.decode(x))) == kept.decode(x)
+    # the same maxima and skipping as the free encoding at the kept point
+    x = rng.random(kept.size)
+    at = np.concatenate([[(42.0 - 10.0) / 50.0, (2.5 - 1.0) / 4.0], x])
+    assert kept.decode(x) == free.decode(at)
+    assert shared_settings_at(at) == (42.0, 2.5)
+    with pytest.raises(InputError, match=r"detector distance must be in \[10, 60\] m \(80"):
+        make_actuated_encoding(net(), base(), TIMING, kept=(80.0, 2.5))
+    with pytest.raises(InputError, match=r"passage must be in \[1, 5\] s \(0.2"):
+        make_actuated_encoding(net(), base(), TIMING, kept=(30.0, 0.2))
+    with pytest.raises(InputError, match="full actuated encoding"):
+        make_actuated_encoding(net(), base(), TIMING, full=True, kept=(30.0, 2.0))

@@ -67,3 +67,18 @@ def test_bad_calls_are_refused(scenario):
         t = study.ask()
         with pytest.raises(InputError, match="metrics or value"):
             study.tell(t)
+
+
+def test_kept_actuation_only_with_free_actuated_control_and_recorded_for_resume(scenario, tmp_path):
+    with pytest.raises(InputError, match=r"only free actuated settings keep .* \(coordinated\)"):
+        Study(scenario, control="coordinated", kept_actuation=(30.0, 2.0))
+    run = tmp_path / "run"
+    with Study(scenario, seeds=[1], workers=1, run_dir=run, control="actuated", kept_actuation=(30.0, 2.0)) as st:
+        assert "detector" not in st.encoding.labels()
+        trial = st.ask()
+        assert {s.passage_s for p in trial.plans for s in p.actuation.stages} == {2.0}
+        st.evaluate(trial)
+    # resuming with other kept settings would mix two searches in one journal
+    with pytest.raises(InputError):
+        Study(scenario, seeds=[1], workers=1, run_dir=run, resume=True, control="actuated",
+              kept_actuation=(40.0, 2.0))

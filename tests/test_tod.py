@@ -174,3 +174,42 @@ def test_the_existing_day_of_an_actuated_street_runs_its_own_programmes(corpus, 
     iso = read_scenario(write_day(tmp_path))
     iso_net = load_network(iso)
     assert existing_day_control(iso, iso_net, nominal(iso, iso_net)) == (nominal(iso, iso_net), "")
+
+
+def test_maxima_groups_split_at_the_largest_volume_ratio():
+    from signalopt.errors import InputError
+    from signalopt.tod.job import maxima_groups
+
+    assert maxima_groups([900.0]) == ((0,),)
+    # sorted 500, 600, 1400, 1500: the largest ratio is 600 -> 1400; the heavier group first
+    assert maxima_groups([1400.0, 500.0, 1500.0, 600.0]) == ((0, 2), (1, 3))
+    assert maxima_groups([800.0, 2000.0]) == ((1,), (0,))
+    for bad in ([], [300.0, 0.0], [float("nan")]):
+        with pytest.raises(InputError, match="positive hourly volume"):
+            maxima_groups(bad)
+
+
+def test_actuated_day_is_what_one_controller_holds(tmp_path):
+    """``--control actuated``: every period free actuated over the junction's stages, all with one detector
+    distance and one passage time, the heavier periods (the two peaks) on one set of maxima and the quiet one
+    on the other; the day is simulated and the cabinet's day plan carries the two sets as Max 1 and Max 2."""
+    toml = write_day(tmp_path)
+    res = time_of_day(toml, max_periods=4, min_period_s=1800, budget=2, day_seeds=(101,), workers=2,
+                      out_dir=tmp_path / "out", control="actuated", log=lambda *_: None)
+    periods = res.schedules["default"].periods
+    acts = [p.plans["center"].actuation for p in periods]
+    assert all(a is not None and a.mode == "free" for a in acts)
+    assert len({st.passage_s for a in acts for st in a.stages}) == 1
+    assert len({tuple(d.distance_m for d in a.detectors) for a in acts}) == 1
+    maxima = [tuple(st.max_green_s for st in a.stages) for a in acts]
+    assert maxima[1] == maxima[2]  # the two peaks (regimes 2 and 3) share the heavier group's maxima
+    assert {r.schedule for r in res.rows} == {"existing", "retimed"} and all(r.delay_s > 0 for r in res.rows)
+    folder = res.out_dir / "schedules" / "default"
+    assert read_schedule(folder / "schedule.json", network=read_network(ISOLATED_NET)) == res.schedules["default"]
+    assert not (folder / "schedule.add.xml").exists()  # SUMO's WAUT switches fixed-time programmes only
+    unit = json.loads((folder / "schedule_ntcip.json").read_text())["units"]["center"]
+    assert len({r["phasePassage"] for r in unit["phaseTable"]}) == 1
+    # the quiet first period runs Max 1 (mode 2), the peaks Max 2 (mode 3), where their maxima differ
+    modes = [a["actionCoordMaximumMode"] for a in unit["actionTable"]]
+    assert modes == ([2, 3, 3] if maxima[0] != maxima[1] else [2, 2, 2])
+    assert "actuated, maxima" in (res.out_dir / "report.html").read_text()

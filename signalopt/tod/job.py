@@ -3,7 +3,8 @@
 ``time_of_day`` segments the day's movement counts into periods
 (:func:`signalopt.segment.segment_day`), optimises one plan set per period on
 that period's representative hour (warm-started from the previous period's
-best), simulates the whole day under the existing schedule and the new one
+best; actuated control: settings one controller holds all day, two sets of
+maxima for two groups of periods, :func:`maxima_groups`), simulates the whole day under the existing schedule and the new one
 on held-out seeds (plans switching safely at the breakpoints, see
 :mod:`signalopt.schedule`), and reports queue and delay per period and for
 the day with 95% CIs.  With lane-use variants it does all of this per
@@ -16,12 +17,16 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .._sumo_run import Task
+from ..actuated_encoding import shared_settings_at
 from .._xml import atomic_write_text
 from ..demand import PedCount, TurnCount
-from ..errors import InputError, SimulationError
+from ..errors import InputError, PlanError, SimulationError
 from ..evaluator import SumoEvaluator
 from ..executors import Executor
 from ..metrics import Metrics
@@ -31,7 +36,7 @@ from ..plan import PlanSet
 from ..formats.planfile import write_plans
 from ..provenance import run_provenance, timing_fields
 from ..prepare import (existing_controller, load_network, scenario_counts, scenario_ped_counts, scenario_plans,
-                       scenario_schedule)
+                       scenario_schedule, street_control)
 from ..programs import adaptive_signal_ids
 from ..scenario import Scenario, variant_scenario
 from ..session import Session, scenario_of
@@ -98,34 +103,117 @@ def _write_period_scenario(folder: Path, scenario: Scenario, counts: list[TurnCo
     return atomic_write_text(folder / "scenario.toml", "\n".join(toml) + "\n")
 
 
-def retime_periods(scenario: Scenario, segmentation: Segmentation, existing: Schedule | PlanSet, *, budget: int,
-                   seeds: Sequence[int], workers: int, rng: int, run_dir: Path, resume: bool,
-                   executor: Executor | None = None, log: Callable[[str], None] = print) -> Schedule:
-    """One optimised plan set per period, each warm-started from the period before."""
+@dataclass(frozen=True)
+class _PeriodScenario:
+    """A period's one-hour scenario of its representative demand."""
+
+    name: str
+    begin_s: float
+    end_s: float
+    toml: Path
+    existing: PlanSet
+    volume_veh_h: float  # the representative hour's vehicles
+
+
+def _period_scenarios(scenario: Scenario, segmentation: Segmentation, existing: Schedule | PlanSet,
+                      run_dir: Path) -> list[_PeriodScenario]:
     if scenario.counts_path is None:
         raise InputError(scenario.path, "time-of-day retiming needs turning-movement counts", scenario.name)
     counts = scenario_counts(scenario)
     peds = scenario_ped_counts(scenario)
-    periods = []
-    prev_x = None
+    out = []
     for k, period in enumerate(segmentation.periods):
-        name = _period_name(k, period.begin_s, period.end_s)
         statistic = "peak" if period.end_s - period.begin_s >= 3600 else "mean"
         rep = representative_counts(counts, period, statistic=statistic, interval_s=scenario.interval_s)
         rep_begin = min(c.begin_s for c in rep)
         rep_peds = _representative_peds(peds, period.begin_s, period.end_s, rep_begin, scenario.interval_s)
         old = existing.period_at(period.begin_s).plans if isinstance(existing, Schedule) else existing
-        folder = run_dir / f"period{k + 1}"
-        toml = _write_period_scenario(folder, scenario, rep, rep_peds, old, rep_begin)
+        toml = _write_period_scenario(run_dir / f"period{k + 1}", scenario, rep, rep_peds, old, rep_begin)
+        out.append(_PeriodScenario(_period_name(k, period.begin_s, period.end_s), period.begin_s, period.end_s,
+                                   toml, old, sum(c.vehicles for c in rep)))
+    return out
+
+
+def retime_periods(scenario: Scenario, segmentation: Segmentation, existing: Schedule | PlanSet, *, budget: int,
+                   seeds: Sequence[int], workers: int, rng: int, run_dir: Path, resume: bool,
+                   executor: Executor | None = None, log: Callable[[str], None] = print,
+                   control: str = "fixed") -> Schedule:
+    """One optimised plan set per period, each warm-started from the period before; ``control="actuated"``:
+    free actuated settings per group of periods (:func:`maxima_groups`)."""
+    periods = _period_scenarios(scenario, segmentation, existing, run_dir)
+    if control == "actuated":
+        return _retime_actuated(periods, budget=budget, seeds=seeds, workers=workers, rng=rng, resume=resume,
+                                executor=executor, log=log)
+    out = []
+    prev_x = None
+    for k, period in enumerate(periods):
         t0 = time.perf_counter()
-        res = optimise(toml, budget=budget, seeds=seeds, workers=workers, rng=rng + k, run_dir=folder / "run",
-                       resume=resume, options={"starts": [prev_x] if prev_x is not None else []}, executor=executor)
+        res = optimise(period.toml, budget=budget, seeds=seeds, workers=workers, rng=rng + k,
+                       run_dir=period.toml.parent / "run", resume=resume,
+                       options={"starts": [prev_x] if prev_x is not None else []}, executor=executor)
         prev_x = res.x
-        log(f"  {name}: objective {res.x0_fun:.1f} (existing) -> {res.fun:.1f}, cycle "
+        log(f"  {period.name}: objective {res.x0_fun:.1f} (existing) -> {res.fun:.1f}, cycle "
             f"{res.best_plans.plans[0].cycle_s:g} s ({res.nsim_run} new simulations, {time.perf_counter() - t0:.0f} s)")
-        periods.append(SchedulePeriod(name, period.begin_s, period.end_s,
-                                      PlanSet(res.best_plans.plans, name=name)))
-    return Schedule("retimed", tuple(periods))
+        out.append(SchedulePeriod(period.name, period.begin_s, period.end_s,
+                                  PlanSet(res.best_plans.plans, name=period.name)))
+    return Schedule("retimed", tuple(out))
+
+
+def maxima_groups(volumes_veh_h: Sequence[float]) -> tuple[tuple[int, ...], ...]:
+    """The periods (indices) that share one set of actuated maxima: the heavier group first.
+
+    A controller holds two sets of maxima (NTCIP 1202 ``phaseMaximum1`` and ``phaseMaximum2``), one passage
+    time and one minimum per phase, and its detectors do not move.  The periods are split at the largest
+    ratio between consecutive hourly volumes (sorted): the heavier group and the lighter one; one period is
+    one group.
+
+    Raises
+    ------
+    InputError
+        No volume, or a volume that is not a positive number.
+    """
+    vols = [float(v) for v in volumes_veh_h]
+    if not vols or any(not v > 0 or not math.isfinite(v) for v in vols):
+        raise InputError("counts", "every period needs a positive hourly volume", vols)
+    if len(vols) == 1:
+        return ((0,),)
+    order = sorted(range(len(vols)), key=lambda i: vols[i])
+    split = max(range(1, len(order)), key=lambda j: vols[order[j]] / vols[order[j - 1]])
+    return tuple(order[split:]), tuple(order[:split])
+
+
+def _stages(plans: PlanSet) -> list[tuple[str, ...]]:
+    return [tuple(ph.state for ph in p.phases) for p in plans]
+
+
+def _retime_actuated(periods: Sequence[_PeriodScenario], *, budget: int, seeds: Sequence[int], workers: int,
+                     rng: int, resume: bool, executor: Executor | None, log: Callable[[str], None]) -> Schedule:
+    """Free actuated settings a controller can hold all day: the heavier group of periods' maxima, detector
+    distance and passage tuned on its busiest period, then the lighter group's maxima on its busiest period
+    with the same detectors and passage (:func:`maxima_groups`)."""
+    chosen: dict[int, PlanSet] = {}
+    kept: tuple[float, float] | None = None
+    start: tuple[list[tuple[str, ...]], np.ndarray] | None = None
+    for g, group in enumerate(maxima_groups([p.volume_veh_h for p in periods])):
+        rep = periods[max(group, key=lambda i: periods[i].volume_veh_h)]
+        starts = []
+        if start is not None and start[0] == _stages(rep.existing):
+            starts = [start[1]]  # the same stages: the heavier group's maxima and skipping
+        t0 = time.perf_counter()
+        res = optimise(rep.toml, budget=budget, seeds=seeds, workers=workers, rng=rng + g, control="actuated",
+                       kept_actuation=kept, run_dir=rep.toml.parent / "run", resume=resume,
+                       options={"starts": starts}, executor=executor)
+        if kept is None:
+            kept = shared_settings_at(res.x)
+            start = (_stages(rep.existing), np.asarray(res.x[2:]))
+        names = ", ".join(periods[i].name for i in sorted(group))
+        log(f"  {names}: actuated, tuned on {rep.name}: objective {res.x0_fun:.1f} (stock actuated) -> "
+            f"{res.fun:.1f}, detectors {kept[0]:g} m, passage {kept[1]:g} s ({res.nsim_run} new simulations, "
+            f"{time.perf_counter() - t0:.0f} s)")
+        for i in group:
+            chosen[i] = PlanSet(res.best_plans.plans, name=periods[i].name)
+    return Schedule("retimed", tuple(SchedulePeriod(p.name, p.begin_s, p.end_s, chosen[k])
+                                     for k, p in enumerate(periods)))
 
 
 #: In :func:`simulate_day`, the network's own programmes as SUMO runs them (actuated and NEMA ones included).
@@ -158,7 +246,8 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
                 n_periods: int | None = None, budget: int = 20, seeds: Sequence[int] | None = None,
                 day_seeds: Sequence[int] = DEFAULT_DAY_SEEDS, variants: bool = False, workers: int = 2,
                 rng: int = 0, out_dir: str | Path = "out-tod", resume: bool = False,
-                executor: Executor | None = None, log: Callable[[str], None] = print) -> TodResult:
+                executor: Executor | None = None, log: Callable[[str], None] = print,
+                control: str = "auto") -> TodResult:
     """Re-divide the day, retime each period, and compare whole days with the existing schedule.
 
     Parameters
@@ -174,6 +263,13 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
         Optimiser seeds (default: the scenario's); ``day_seeds`` are the held-out comparison seeds.
     variants
         Also retime and compare every lane-use variant of the scenario.
+    control
+        ``"fixed"``: a fixed-time plan set per period; ``"actuated"``: free actuated settings over each
+        period's existing stages, as a controller holds them all day: one detector distance and passage time,
+        and the periods split into a heavier and a lighter group (:func:`maxima_groups`), each with its own
+        maxima (Max 2 and Max 1) and whether its stages skip when nobody calls them; ``"auto"`` (default):
+        the kind of controller the signals run today (:func:`signalopt.prepare.street_control`; coordinated
+        actuated control, which a schedule cannot run, is refused).
     """
     t0 = time.perf_counter()
     check_budget(budget)  # before the first simulation, not after it
@@ -198,6 +294,8 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
     log(f"{scen.name}: {seg.n_periods} periods ({seg.method}): "
         + ", ".join(f"{clock_text(p.begin_s)}-{clock_text(p.end_s)}" for p in seg.periods))
     network = scenario.network if isinstance(scenario, Session) else load_network(scen)
+    control, why_control = _tod_control(scen, network, control)
+    log(f"control: {control} ({why_control})")
     existing_sched = scenario_schedule(scen, network)
     existing: Schedule
     if existing_sched is None:
@@ -214,9 +312,11 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
     for variant in names:
         vs = variant_scenario(scen, variant)
         label = "shared (as built)" if variant == "default" else variant
-        log(f"retiming {seg.n_periods} periods on {label} ({budget} new plan sets each, seeds {list(opt_seeds)}) ...")
+        each = "per group of periods" if control == "actuated" else "each"
+        log(f"retiming {seg.n_periods} periods on {label} ({budget} new plan sets {each}, seeds {list(opt_seeds)}) ...")
         new = retime_periods(vs, seg, existing, budget=budget, seeds=opt_seeds, workers=workers, rng=rng,
-                             run_dir=out / "periods" / variant, resume=resume, executor=executor, log=log)
+                             run_dir=out / "periods" / variant, resume=resume, executor=executor, log=log,
+                             control=control)
         schedules[variant] = new
         # a lane-use variant runs its own network's programmes
         existing_day, why = existing_day_control(vs, network if variant == "default" else load_network(vs), existing)
@@ -229,8 +329,26 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
             metrics[(variant, k)] = m
         rows += day_rows(variant, day, day["existing"])
     result = TodResult(seg, schedules, tuple(rows), metrics, out, time.perf_counter() - t0)
-    _write_outputs(result, scen, network, existing, counts, opt_seeds, day_seeds)
+    _write_outputs(result, scen, network, existing, counts, opt_seeds, day_seeds, log=log)
     return result
+
+
+#: What ``time_of_day`` retimes (``auto``: the kind of controller the signals run today).
+TOD_CONTROLS = ("auto", "fixed", "actuated")
+
+
+def _tod_control(scenario: Scenario, network: Network, control: str) -> tuple[str, str]:
+    if control not in TOD_CONTROLS:
+        raise InputError("--control", f"time of day retimes {', '.join(TOD_CONTROLS)} control", control)
+    if control != "auto":
+        return control, f"--control {control}"
+    existing = scenario_schedule(scenario, network)
+    ids = existing.signal_ids if existing is not None else scenario_plans(scenario, network)[0].signal_ids
+    resolved, why = street_control(scenario, network, ids)
+    if resolved == "coordinated":
+        raise InputError("--control", "the signals run coordinated actuated control, which a time-of-day "
+                                      "schedule cannot run yet; give --control fixed or actuated", resolved)
+    return resolved, why
 
 
 def existing_day_control(scenario: Scenario, network: Network, existing: Schedule) -> tuple[Schedule | str, str]:
@@ -260,14 +378,21 @@ def _cover(schedule: Schedule, begin_s: float, end_s: float) -> Schedule:
 
 
 def _write_outputs(result: TodResult, scen: Scenario, network: Network, existing: Schedule, counts: list[TurnCount],
-                   opt_seeds: Sequence[int], day_seeds: Sequence[int]) -> None:
+                   opt_seeds: Sequence[int], day_seeds: Sequence[int], *, log: Callable[[str], None]) -> None:
     out = result.out_dir
     provenance = run_provenance(scen, seeds=list(opt_seeds), day_seeds=list(day_seeds))
     for variant, sched in result.schedules.items():
         folder = out / "schedules" / variant
         vnet = network if variant == "default" else load_network(variant_scenario(scen, variant))
-        for fmt, name in (("json", "schedule.json"), ("sumo", "schedule.add.xml")):
+        export_schedule(sched, "json", folder / "schedule.json", network=vnet, timing=scen.timing,
+                        provenance=provenance)
+        # SUMO switches fixed-time programmes by WAUT; a controller cabinet takes actuated periods as patterns
+        # and a day plan (two sets of maxima)
+        fmt, name = ("ntcip", "schedule_ntcip") if sched.actuated else ("sumo", "schedule.add.xml")
+        try:
             export_schedule(sched, fmt, folder / name, network=vnet, timing=scen.timing, provenance=provenance)
+        except PlanError as exc:
+            log(f"not exported: {exc}")
     summary = {"scenario": scen.name, "periods": [[p.begin_s, p.end_s] for p in result.segmentation.periods],
                "rows": [r.to_dict() for r in result.rows], "lane_use_winners": lane_use_winners(result.rows),
                "provenance": provenance}

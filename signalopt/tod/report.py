@@ -12,6 +12,7 @@ import numpy as np
 from .._xml import atomic_write_text
 from ..demand import TurnCount
 from ..report import clock_axis, embed_png, pyplot, save_figure
+from ..plan import PlanSet
 from ..schedule import Schedule
 from .rows import lane_use_winners
 
@@ -93,8 +94,7 @@ def write_tod_report(out: Path, result: Any, existing: Schedule, counts: list[Tu
                    "<th>mean max queue [m]</th></tr>" + "".join(
                        f"<tr><td>{html.escape(p)}</td><td>{html.escape(v)}</td><td>{q:.1f}</td></tr>"
                        for p, v, q in winners) + "</table>"
-    periods = "".join(f"<li>{html.escape(p.name)}: cycle(s) "
-                      f"{', '.join(f'{pl.signal_id} {pl.cycle_s:g} s' for pl in p.plans)}</li>"
+    periods = "".join(f"<li>{html.escape(p.name)}: {html.escape(period_summary(p.plans))}</li>"
                       for p in default.periods)
     prov = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in provenance.items())
     doc = f"""<!DOCTYPE html>
@@ -113,3 +113,21 @@ Figures are means with 95% CIs; differences are paired per seed against the exis
 <h2>Provenance</h2><ul>{prov}</ul></body></html>
 """
     return atomic_write_text(out / "report.html", doc)
+
+
+def period_summary(plans: PlanSet) -> str:
+    """A period's plans in a phrase: fixed-time cycles, or the actuated settings (maxima per stage, passage,
+    detector distance, skipping)."""
+    parts = []
+    for pl in plans:
+        act = pl.actuation
+        if act is None:
+            parts.append(f"{pl.signal_id} cycle {pl.cycle_s:g} s")
+            continue
+        maxima = "/".join(f"{st.max_green_s:g}" for st in act.stages)
+        passages = sorted({st.passage_s for st in act.stages})
+        distance = max((d.distance_m for d in act.detectors), default=0.0)
+        parts.append(f"{pl.signal_id} {act.mode} actuated, maxima {maxima} s, passage "
+                     f"{'/'.join(f'{v:g}' for v in passages)} s, detectors up to {distance:g} m"
+                     f"{', skipping uncalled stages' if act.skips_stages else ''}")
+    return "; ".join(parts)
