@@ -818,7 +818,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control", choices=("auto", "fixed", "actuated"), default="auto",
                    help="auto (default): the kind of controller the signals run today; fixed: a fixed-time plan "
                         "per period; actuated: free actuated settings a controller holds all day (one detector "
-                        "distance and passage, Max 1 for the lighter periods and Max 2 for the heavier)")
+                        "distance and passage, a set of maxima (Max 1 or 2) for the heavier periods and one for the lighter)")
     p.set_defaults(func=cmd_tod)
 
     p = sub.add_parser("import", help="build a scenario from an outside format")

@@ -149,8 +149,9 @@ class Study:
             self.encoding = make(network, self.base, timing, per_signal_cycle=per_signal_cycle, lead_lag=lead_lag,
                                  source=source)
         meta = {"kind": "study", "seeds": list(self.seeds), "per_signal_cycle": per_signal_cycle,
-                "lead_lag": lead_lag, **({"control": control} if control != "fixed" else {}),
-                **({"kept_actuation": list(self.encoding.kept)} if kept_actuation is not None else {}),
+                "lead_lag": lead_lag, "control": control,
+                **({"kept_actuation": list(self.encoding.kept) if kept_actuation is not None else None}
+                   if control == "actuated" else {}),
                 **(settings or {})}
         self.journal = Journal(run_dir, digest=self.scenario.digest, meta=meta, resume=resume) if run_dir else None
         self._runner = PlanRunner(self.evaluator, self.seeds, self.journal)

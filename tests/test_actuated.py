@@ -250,8 +250,11 @@ def test_cli_optimises_actuated_settings_and_exports_them(tmp_path: Path, capsys
         assert r["phasePassage"] == round(act[stages[-1]].passage_s * 10)
         assert r["phaseMaximum1"] == int(sum(act[i].max_green_s for i in stages))
         assert r["phaseMinimumGreen"] == np.ceil(sum(act[i].min_green_s for i in stages))
-    modes = {r["splitMode"] for r in read_ntcip_csv(sheet.read_text(encoding="utf-8"))["center"]["splitTable"]}
-    assert modes == {3}  # minimum vehicle recall
+    unit = read_ntcip_csv(sheet.read_text(encoding="utf-8"))["center"]
+    assert {r["splitMode"] for r in unit["splitTable"]} == {3}  # minimum vehicle recall
+    # free: a pattern without a cycle, offset or coordinated phase, so a cabinet does not coordinate it
+    assert [(r["patternCycleTime"], r["patternOffsetTime"]) for r in unit["patternTable"]] == [(0, 0)]
+    assert {r["splitCoordPhase"] for r in unit["splitTable"]} == {0}
     assert export_plans(plans, "sumo", tmp_path / "a.add.xml", network=net()).read_text().count(
         'type="actuated"') == 1
     nema = export_plans(plans, "nema", tmp_path / "n.add.xml", network=net()).read_text()

@@ -79,6 +79,8 @@ def test_kept_actuation_only_with_free_actuated_control_and_recorded_for_resume(
         assert {s.passage_s for p in trial.plans for s in p.actuation.stages} == {2.0}
         st.evaluate(trial)
     # resuming with other kept settings would mix two searches in one journal
-    with pytest.raises(InputError):
-        Study(scenario, seeds=[1], workers=1, run_dir=run, resume=True, control="actuated",
-              kept_actuation=(40.0, 2.0))
+    for kept in ((40.0, 2.0), None):
+        with pytest.raises(InputError, match=r"other settings \(kept_actuation=\[30.0, 2.0\]\)"):
+            Study(scenario, seeds=[1], workers=1, run_dir=run, resume=True, control="actuated", kept_actuation=kept)
+    with pytest.raises(InputError, match=r"other settings \(control='actuated'"):
+        Study(scenario, seeds=[1], workers=1, run_dir=run, resume=True)

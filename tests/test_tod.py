@@ -9,6 +9,7 @@ import pytest
 
 from signalopt import _sumo
 from signalopt.cli import main
+from signalopt.errors import InputError
 from signalopt.schedule import read_schedule
 from signalopt.network import read_network
 from signalopt.session import Session
@@ -174,18 +175,25 @@ def test_the_existing_day_of_an_actuated_street_runs_its_own_programmes(corpus, 
     iso = read_scenario(write_day(tmp_path))
     iso_net = load_network(iso)
     assert existing_day_control(iso, iso_net, nominal(iso, iso_net)) == (nominal(iso, iso_net), "")
+    # --control auto retimes the kind of controller each street runs
+    from signalopt.tod.job import _tod_control
+
+    assert _tod_control(scen, network, fixed_form, "auto")[0] == "actuated"
+    assert _tod_control(iso, iso_net, nominal(iso, iso_net), "auto")[0] == "fixed"
+    with pytest.raises(InputError, match=r"time of day retimes auto, fixed, actuated control \(coordinated\)"):
+        _tod_control(iso, iso_net, nominal(iso, iso_net), "coordinated")
 
 
 def test_maxima_groups_split_at_the_largest_volume_ratio():
-    from signalopt.errors import InputError
     from signalopt.tod.job import maxima_groups
 
     assert maxima_groups([900.0]) == ((0,),)
     # sorted 500, 600, 1400, 1500: the largest ratio is 600 -> 1400; the heavier group first
     assert maxima_groups([1400.0, 500.0, 1500.0, 600.0]) == ((0, 2), (1, 3))
     assert maxima_groups([800.0, 2000.0]) == ((1,), (0,))
-    for bad in ([], [300.0, 0.0], [float("nan")]):
-        with pytest.raises(InputError, match="positive hourly volume"):
+    assert maxima_groups([0.0, 700.0, 650.0]) == ((2, 1), (0,))  # an empty period joins the lighter group
+    for bad in ([], [300.0, -1.0], [float("nan")]):
+        with pytest.raises(InputError, match="hourly volume of at least 0"):
             maxima_groups(bad)
 
 
@@ -209,7 +217,9 @@ def test_actuated_day_is_what_one_controller_holds(tmp_path):
     assert not (folder / "schedule.add.xml").exists()  # SUMO's WAUT switches fixed-time programmes only
     unit = json.loads((folder / "schedule_ntcip.json").read_text())["units"]["center"]
     assert len({r["phasePassage"] for r in unit["phaseTable"]}) == 1
-    # the quiet first period runs Max 1 (mode 2), the peaks Max 2 (mode 3), where their maxima differ
+    # the quiet first period runs Max 1 (mode 2), the peaks Max 2 (mode 3), where their whole-second maxima differ
+    two_sets = any(r["phaseMaximum1"] != r["phaseMaximum2"] for r in unit["phaseTable"])
     modes = [a["actionCoordMaximumMode"] for a in unit["actionTable"]]
-    assert modes == ([2, 3, 3] if maxima[0] != maxima[1] else [2, 2, 2])
+    assert modes == ([2, 3, 3] if two_sets else [2, 2, 2])
+    assert json.loads((res.out_dir / "summary.json").read_text())["exports_refused"] == []
     assert "actuated, maxima" in (res.out_dir / "report.html").read_text()

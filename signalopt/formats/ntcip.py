@@ -15,7 +15,12 @@ settings (a NEMA phase over several stages runs each stage's minimum or
 maximum in turn, the change intervals between them included; its passage is
 its last stage's), and ``splitMode`` carries the recall (3 minimum vehicle,
 5 pedestrian where the phase walks, 4/6 maximum); fixed-time plans write
-``phasePassage`` 0 and every phase on maximum recall.
+``phasePassage`` 0 and every phase on maximum recall.  A free actuated plan
+runs without a cycle: its pattern has ``patternCycleTime`` and
+``patternOffsetTime`` 0 (the controllers' convention for a pattern that runs
+free with its own sequence, split modes and maxima) and no coordinated phase;
+its split times are the plan's fixed-time fallback, which a free pattern
+does not time.
 
 Units follow NTCIP 1202: ``phaseYellowChange``, ``phaseRedClear`` and
 ``phasePassage`` in tenths of a second; ``phaseMinimumGreen``, ``phaseWalk``,
@@ -160,6 +165,7 @@ def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict
     whole = rounded_plan(plan, signal, timing)
     ring = dual_ring(whole, signal)
     offset_int = int(round(reference_offset_s(whole, ring))) % int(round(plan.cycle_s))
+    free = plan.actuation is not None and plan.actuation.mode == "free"
     n = len(plan.phases)
     phase_rows, split_rows = [], []
     for p in ring.phases:
@@ -222,10 +228,10 @@ def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict
         split_rows.append({
             "splitNumber": 1, "splitPhase": p.number, "splitTime": _check_range(sid, "splitTime", split, what),
             "splitMode": mode,
-            "splitCoordPhase": 1 if p.number in ring.coordinated else 0,
+            "splitCoordPhase": 1 if p.number in ring.coordinated and not free else 0,
         })
-    pattern = [{"patternNumber": 1, "patternCycleTime": int(round(plan.cycle_s)),
-                "patternOffsetTime": _check_range(sid, "patternOffsetTime", offset_int, "the offset"),
+    pattern = [{"patternNumber": 1, "patternCycleTime": 0 if free else int(round(plan.cycle_s)),
+                "patternOffsetTime": 0 if free else _check_range(sid, "patternOffsetTime", offset_int, "the offset"),
                 "patternSplitNumber": 1, "patternSequenceNumber": 1}]
     sequence = [{"sequenceNumber": 1, "sequenceRingNumber": r, "sequenceData": ring.ring_sequence(r)} for r in (1, 2)]
     overlaps = [{"overlapNumber": j + 1, "overlapType": OVERLAP_TYPE_NORMAL, "overlapIncludedPhases": list(o.parents),
@@ -305,6 +311,7 @@ def ntcip_csv_text(units: Mapping[str, Any], *, header_lines: Sequence[str],
         buf.write(f"# {line}\n")
     buf.write("# units: " + "; ".join(f"{k} {v}" for k, v in field_units.items()) + "\n")
     buf.write("# patternOffsetTime: to the start of green of the earlier coordinated phase (splitCoordPhase 1); "
+              "patternCycleTime 0: the pattern runs free (actuated, no cycle); "
               "description: signalopt's note on the row, not an NTCIP object\n")
     w = csv.writer(buf, lineterminator="\n")
     for sid, unit in units.items():

@@ -170,15 +170,16 @@ def maxima_groups(volumes_veh_h: Sequence[float]) -> tuple[tuple[int, ...], ...]
     Raises
     ------
     InputError
-        No volume, or a volume that is not a positive number.
+        No volume, or a volume that is negative or not a number.
     """
     vols = [float(v) for v in volumes_veh_h]
-    if not vols or any(not v > 0 or not math.isfinite(v) for v in vols):
-        raise InputError("counts", "every period needs a positive hourly volume", vols)
+    if not vols or any(not v >= 0 or not math.isfinite(v) for v in vols):
+        raise InputError("counts", "every period needs a hourly volume of at least 0", vols)
     if len(vols) == 1:
         return ((0,),)
     order = sorted(range(len(vols)), key=lambda i: vols[i])
-    split = max(range(1, len(order)), key=lambda j: vols[order[j]] / vols[order[j - 1]])
+    # an empty period (1 veh/h floor) joins the lighter group
+    split = max(range(1, len(order)), key=lambda j: vols[order[j]] / max(vols[order[j - 1]], 1.0))
     return tuple(order[split:]), tuple(order[:split])
 
 
@@ -190,7 +191,8 @@ def _retime_actuated(periods: Sequence[_PeriodScenario], *, budget: int, seeds: 
                      rng: int, resume: bool, executor: Executor | None, log: Callable[[str], None]) -> Schedule:
     """Free actuated settings a controller can hold all day: the heavier group of periods' maxima, detector
     distance and passage tuned on its busiest period, then the lighter group's maxima on its busiest period
-    with the same detectors and passage (:func:`maxima_groups`)."""
+    with the same detectors and passage (:func:`maxima_groups`).  Every period of a group runs the plans
+    tuned on its busiest period, over that period's existing stages."""
     chosen: dict[int, PlanSet] = {}
     kept: tuple[float, float] | None = None
     start: tuple[list[tuple[str, ...]], np.ndarray] | None = None
@@ -207,7 +209,7 @@ def _retime_actuated(periods: Sequence[_PeriodScenario], *, budget: int, seeds: 
             kept = shared_settings_at(res.x)
             start = (_stages(rep.existing), np.asarray(res.x[2:]))
         names = ", ".join(periods[i].name for i in sorted(group))
-        log(f"  {names}: actuated, tuned on {rep.name}: objective {res.x0_fun:.1f} (stock actuated) -> "
+        log(f"  {names}: actuated, tuned on {rep.name}: objective {res.x0_fun:.1f} at the start -> "
             f"{res.fun:.1f}, detectors {kept[0]:g} m, passage {kept[1]:g} s ({res.nsim_run} new simulations, "
             f"{time.perf_counter() - t0:.0f} s)")
         for i in group:
@@ -264,12 +266,14 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
     variants
         Also retime and compare every lane-use variant of the scenario.
     control
-        ``"fixed"``: a fixed-time plan set per period; ``"actuated"``: free actuated settings over each
-        period's existing stages, as a controller holds them all day: one detector distance and passage time,
-        and the periods split into a heavier and a lighter group (:func:`maxima_groups`), each with its own
-        maxima (Max 2 and Max 1) and whether its stages skip when nobody calls them; ``"auto"`` (default):
-        the kind of controller the signals run today (:func:`signalopt.prepare.street_control`; coordinated
-        actuated control, which a schedule cannot run, is refused).
+        ``"fixed"``: a fixed-time plan set per period; ``"actuated"``: free actuated settings as a controller
+        holds them all day: one detector distance and passage time, and the periods split into a heavier and a
+        lighter group (:func:`maxima_groups`), each with its own maxima (NTCIP Max 1 for the group that runs
+        first in the day, Max 2 for the other) and whether its stages skip when nobody calls them, over the
+        stages of the group's busiest period; ``"auto"`` (default): actuated where the existing schedule runs
+        actuated plans or, without one, where every signal's programme is actuated
+        (:func:`signalopt.prepare.street_control`; coordinated actuated control, which a schedule cannot run,
+        is refused), fixed otherwise.
     """
     t0 = time.perf_counter()
     check_budget(budget)  # before the first simulation, not after it
@@ -294,8 +298,6 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
     log(f"{scen.name}: {seg.n_periods} periods ({seg.method}): "
         + ", ".join(f"{clock_text(p.begin_s)}-{clock_text(p.end_s)}" for p in seg.periods))
     network = scenario.network if isinstance(scenario, Session) else load_network(scen)
-    control, why_control = _tod_control(scen, network, control)
-    log(f"control: {control} ({why_control})")
     existing_sched = scenario_schedule(scen, network)
     existing: Schedule
     if existing_sched is None:
@@ -304,6 +306,8 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
     else:
         existing = existing_sched
     existing = _cover(existing, scen.begin_s, scen.end_s)
+    control, why_control = _tod_control(scen, network, existing, control)
+    log(f"control: {control} ({why_control})")
     bins = tuple((_period_name(k, p.begin_s, p.end_s), p.begin_s, p.end_s) for k, p in enumerate(seg.periods))
     names = ["default", *(v for v, _ in scen.variants)] if variants else ["default"]
     schedules: dict[str, Schedule] = {}
@@ -337,14 +341,18 @@ def time_of_day(scenario: Scenario | str | Path | Session, *, max_periods: int =
 TOD_CONTROLS = ("auto", "fixed", "actuated")
 
 
-def _tod_control(scenario: Scenario, network: Network, control: str) -> tuple[str, str]:
+def _tod_control(scenario: Scenario, network: Network, existing: Schedule, control: str) -> tuple[str, str]:
+    """``control`` resolved: ``auto`` is actuated where the existing schedule (or plan file) runs actuated
+    plans, or where it comes from the network's programmes and every signal runs actuated control."""
     if control not in TOD_CONTROLS:
         raise InputError("--control", f"time of day retimes {', '.join(TOD_CONTROLS)} control", control)
     if control != "auto":
         return control, f"--control {control}"
-    existing = scenario_schedule(scenario, network)
-    ids = existing.signal_ids if existing is not None else scenario_plans(scenario, network)[0].signal_ids
-    resolved, why = street_control(scenario, network, ids)
+    if scenario.schedule_path is not None or scenario.plans_path is not None:
+        if existing.actuated:
+            return "actuated", "the existing schedule runs free actuated plans: tuning their actuated settings"
+        return "fixed", "the existing schedule runs fixed-time plans: retiming cycles, splits and offsets"
+    resolved, why = street_control(scenario, network, existing.signal_ids)
     if resolved == "coordinated":
         raise InputError("--control", "the signals run coordinated actuated control, which a time-of-day "
                                       "schedule cannot run yet; give --control fixed or actuated", resolved)
@@ -381,6 +389,7 @@ def _write_outputs(result: TodResult, scen: Scenario, network: Network, existing
                    opt_seeds: Sequence[int], day_seeds: Sequence[int], *, log: Callable[[str], None]) -> None:
     out = result.out_dir
     provenance = run_provenance(scen, seeds=list(opt_seeds), day_seeds=list(day_seeds))
+    refused: list[str] = []
     for variant, sched in result.schedules.items():
         folder = out / "schedules" / variant
         vnet = network if variant == "default" else load_network(variant_scenario(scen, variant))
@@ -389,12 +398,17 @@ def _write_outputs(result: TodResult, scen: Scenario, network: Network, existing
         # SUMO switches fixed-time programmes by WAUT; a controller cabinet takes actuated periods as patterns
         # and a day plan (two sets of maxima)
         fmt, name = ("ntcip", "schedule_ntcip") if sched.actuated else ("sumo", "schedule.add.xml")
+        if fmt == "sumo":
+            export_schedule(sched, fmt, folder / name, network=vnet, timing=scen.timing, provenance=provenance)
+            continue
         try:
             export_schedule(sched, fmt, folder / name, network=vnet, timing=scen.timing, provenance=provenance)
-        except PlanError as exc:
+        except PlanError as exc:  # e.g. groups whose stages one phase table cannot hold: said, not hidden
+            refused.append(str(exc))
             log(f"not exported: {exc}")
     summary = {"scenario": scen.name, "periods": [[p.begin_s, p.end_s] for p in result.segmentation.periods],
                "rows": [r.to_dict() for r in result.rows], "lane_use_winners": lane_use_winners(result.rows),
+               "exports_refused": refused,
                "provenance": provenance}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=list) + "\n")
     write_tod_report(out, result, existing, counts, provenance)
