@@ -198,6 +198,19 @@ def _shows(series: Sequence[tuple[float, str]], k: int, t: float) -> str:
     return series[i][1][k] if i >= 0 else "r"
 
 
+def _ending_stage(plan: TimingPlan, vehicle: Sequence[int], series: Sequence[tuple[float, str]],
+                  t: float) -> int | None:
+    """The stage of ``plan`` whose green ends at ``t``: the one whose vehicle greens are those shown just before
+    ``t``, or None where no stage, or more than one, shows them (a ring-based NEMA run shows two rings' phases
+    together)."""
+    i = bisect.bisect_left([x for x, _ in series], t - 1e-6) - 1
+    if i < 0:
+        return None
+    shown = {k for k in vehicle if series[i][1][k] in GREEN_CHARS}
+    found = [j for j, ph in enumerate(plan.phases) if {k for k in vehicle if ph.state[k] in GREEN_CHARS} == shown]
+    return found[0] if len(found) == 1 else None
+
+
 def _merged(runs: list[tuple[float, float]], step_s: float) -> list[tuple[float, float]]:
     """``runs`` with those one step apart joined: SUMO's NEMA controller shows a link that goes from one
     phase's protected green to another's permissive green red for a single step."""
@@ -215,9 +228,9 @@ def _clearances_s(plan: TimingPlan, vehicle: Sequence[int]) -> tuple[dict[int, f
 
     A stage's minimums cover every link its end stops, so the smallest minimum over the stages that stop a
     link still covers the link's own need (never a yellow under MUTCD's 3 s).  A stage may be followed by the
-    stage after the next one where that one skips (recall none): every such change counts.  The run cannot
-    tell which change stopped a link, so a link is held to the least of them: in a stage-based programme,
-    whose links share each change's yellow and all-red, a cut interval still shows on the links that set it.
+    stage after the next one where that one skips (recall none): every such change counts.  This is the
+    bound where a run does not show which stage ended (:func:`state_violations` holds a link to the ending
+    stage's own minimums where it does).
     """
     n = len(plan.phases)
     act = plan.actuation
@@ -300,13 +313,15 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
     """Unsafe indications of one signal as it ran (``series``: (time [s], state) at every change).
 
     No two foes green together unless one yields; every vehicle green that ends between ``begin_s`` and
-    ``end_s`` shows the yellow of the stage whose end stops it in ``plan`` (its minimum, at least 3 s; a yellow
+    ``end_s`` shows the yellow of the stage whose end stops it in ``plan`` (the stage whose vehicle greens
+    were shown just before, where one is: its minimum, at least 3 s; otherwise the least of the stages that
+    may stop the link, :func:`_clearances_s`; a yellow
     that turns green again, as SUMO's NEMA controller shows a permissive left between its permissive and its
     lagging protected phase, stops nothing and is not held to it); a foe
     turns green, or permissive green, no sooner than that stage's minimum all-red after the yellow ends
     (looking ``horizon_s`` back; one step of tolerance each).
     """
-    violations = []
+    violations: list[str] = []
     tol = step_s + 1e-6
     vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
     need_yellow, need_red = _clearances_s(plan, vehicle)
@@ -315,7 +330,7 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
         if bad:
             violations.append(f"{plan.signal_id} t={t:g} s: links {bad[0][0]} and {bad[0][1]} green together")
             break
-    ends: dict[int, list[float]] = {}
+    ends: dict[int, list[tuple[float, float]]] = {}  # per link: (end of its yellow, the all-red it needs)
     for k in vehicle:
         yellows = _runs(series, k, "y")
         for s, e in _merged(_runs(series, k, "Gg"), step_s):
@@ -325,19 +340,29 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
             length = yellow[0][1] - yellow[0][0] if yellow else 0.0
             if yellow and _shows(series, k, yellow[0][1]) in GREEN_CHARS:
                 continue  # green again after the yellow (a permissive turn whose protected phase follows): no stop
-            if length < need_yellow[k] - tol:
-                violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < {need_yellow[k]:g} s")
-            ends.setdefault(k, []).append(yellow[0][1] if yellow else e)
+            stage = _ending_stage(plan, vehicle, series, e)
+            if stage is None:
+                want_yellow, want_red = need_yellow[k], need_red[k]
+            else:
+                ending = plan.phases[stage]
+                want_yellow = max(ABSOLUTE_MIN_YELLOW_S, ending.min_yellow_s)
+                want_red = ending.min_all_red_s
+            if length < want_yellow - tol:
+                violations.append(f"{plan.signal_id} link {k} t={e:g} s: yellow {length:g} s < {want_yellow:g} s")
+            ends.setdefault(k, []).append((yellow[0][1] if yellow else e, want_red))
     starts = {j: [gs for gs, _ in _runs(series, j, "Gg")] for j in vehicle}  # a permissive start counts
     for k, stops in ends.items():
         for j in vehicle:
             if not signal.are_foes(k, j):
                 continue
             for gs in starts[j]:
-                gaps = [gs - x for x in stops if 0 <= gs - x < horizon_s]
-                if gaps and min(gaps) < need_red[k] - tol:
-                    violations.append(f"{plan.signal_id} links {k}->{j} t={gs:g} s: all-red {min(gaps):g} s "
-                                      f"< {need_red[k]:g} s")
+                gaps = [(gs - x, want) for x, want in stops if 0 <= gs - x < horizon_s]
+                if not gaps:
+                    continue
+                gap, want = min(gaps)  # the latest stop before this start
+                if gap < want - tol:
+                    violations.append(f"{plan.signal_id} links {k}->{j} t={gs:g} s: all-red {gap:g} s "
+                                      f"< {want:g} s")
     return violations
 
 

@@ -187,3 +187,26 @@ def test_the_run_check_holds_a_skipped_to_stage_to_the_clearance_of_the_stage_th
                     assert red[k] <= ph.min_all_red_s + 1e-9, (i, j, k)
                     skipped_to += j != (i + 1) % len(plan.phases)
     assert skipped_to
+    # where the run shows which stage ended, the link is held to that stage's own all-red: an all-red cut
+    # between the least of the stages that may stop it and the ending stage's is caught
+    from signalopt.roundtrip import state_violations
+
+    cases = [(i, j, k, f) for i, ph in enumerate(plan.phases) for j in following[i] for k in vehicle
+             for f in vehicle
+             if ph.state[k] in GREEN_CHARS and plan.phases[j].state[k] not in GREEN_CHARS
+             and ph.min_all_red_s > red[k] + 0.5 and signal.are_foes(k, f)
+             and plan.phases[j].state[f] in GREEN_CHARS and ph.state[f] not in GREEN_CHARS]
+    assert cases
+    i, j, k, f = cases[0]
+    ph, nxt = plan.phases[i], plan.phases[j].state
+    stop = [m for m in vehicle if ph.state[m] in GREEN_CHARS and nxt[m] not in GREEN_CHARS]
+    yellow = "".join("y" if m in stop else c for m, c in enumerate(ph.state))
+    all_red = "".join("r" if m in stop else c for m, c in enumerate(ph.state))
+    cut = round((red[k] + ph.min_all_red_s) / 2, 1)
+    t_red = 100.0 + ph.yellow_s
+    dark = "r" * signal.n_links  # the next green ends too: a run is a green that ends
+    series = [(0.0, ph.state), (100.0, yellow), (t_red, all_red), (t_red + cut, nxt), (150.0, dark)]
+    found = state_violations(signal, plan, series, begin_s=0.0, end_s=140.0, step_s=0.1, horizon_s=60.0)
+    assert f"{plan.signal_id} links {k}->{f} t={t_red + cut:g} s: all-red {cut:g} s < {ph.min_all_red_s:g} s" in found
+    full = [(0.0, ph.state), (100.0, yellow), (t_red, all_red), (t_red + ph.min_all_red_s, nxt), (150.0, dark)]
+    assert state_violations(signal, plan, full, begin_s=0.0, end_s=140.0, step_s=0.1, horizon_s=60.0) == []
