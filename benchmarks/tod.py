@@ -2,7 +2,10 @@
 
 Targets: the day's mean max queue cut by >= 25% against the school-term schedule (with its 95% CI), and one
 full-day simulation of the corridor under 2 minutes per seed on one core.
-Usage: python benchmarks/tod.py [SCENARIO] [--budget N] [--day-seeds 101-105] [--out DIR]
+Usage: python benchmarks/tod.py [SCENARIO] [--budget N] [--day-seeds 101-105] [--control auto|fixed|actuated] [--out DIR]
+
+``--control actuated`` retimes actuated settings one controller holds all day (docs/time-of-day.md) against the
+same school-term schedule.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ def main() -> int:
     ap.add_argument("--day-seeds", default="101-105")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--variants", action="store_true")
+    ap.add_argument("--control", default="auto", choices=("auto", "fixed", "actuated"))
     ap.add_argument("--out", default="out-benchmark/tod")
     args = ap.parse_args()
 
@@ -35,7 +39,7 @@ def main() -> int:
 
     res = time_of_day(args.scenario, max_periods=args.max_periods, budget=args.budget,
                       day_seeds=parse_seeds(args.day_seeds), variants=args.variants, workers=args.workers,
-                      out_dir=args.out)
+                      out_dir=args.out, control=args.control)
     for r in res.rows:
         delta = "" if r.schedule == "existing" else (
             f"  vs existing {r.delta_vs_existing_pct:+.1f}% [{r.delta_vs_existing_pct_ci95[0]:+.1f}, "
