@@ -151,7 +151,8 @@ class ActuatedEncoding:
             recalls = ["none" if skip and i in may_skip else "min" for i in range(len(mins))]
             decoded = actuated_plan(plan, signal, min_greens_s=lows, max_greens_s=highs, passages_s=gaps,
                                     distance_m=distance, recalls=recalls)
-            plans.append(cover_skips(decoded, signal, self.timing or TimingOptions()))
+            # skipping may lengthen change intervals: the fallback's cycle stays whole seconds
+            plans.append(whole_second_cycle(cover_skips(decoded, signal, self.timing or TimingOptions())))
         return PlanSet(tuple(plans), name=name)
 
     def encode(self, plans: PlanSet) -> np.ndarray:
@@ -180,6 +181,18 @@ class ActuatedEncoding:
         if self.skip_dimension:
             xs.append(1.0 if any(a is not None and a.skips_stages for a in acts) else 0.0)
         return np.asarray(xs)
+
+
+def whole_second_cycle(plan: TimingPlan) -> TimingPlan:
+    """``plan`` with its longest green stretched so that the cycle is whole seconds: the fixed-time fallback an
+    actuated plan carries, which controller sheets (NTCIP split times) write in whole seconds."""
+    total = sum(p.split_s for p in plan.phases)
+    short = round(math.ceil(total - 1e-9) - total, 6)
+    if short <= 0:
+        return plan
+    longest = max(range(len(plan.phases)), key=lambda i: plan.phases[i].green_s)
+    return replace(plan, phases=tuple(replace(p, green_s=round(p.green_s + short, 1)) if i == longest else p
+                                      for i, p in enumerate(plan.phases)))
 
 
 def shared_settings_at(x: Sequence[float]) -> tuple[float, float]:
@@ -228,12 +241,7 @@ def make_actuated_encoding(network: Network, base: PlanSet, timing: TimingOption
         n = len(plan.phases)
         phases = tuple(safe_phase(signal, p, plan.phases[(i + 1) % n].state, timing)[0]
                        for i, p in enumerate(plan.phases))
-        # whole-second cycle for the fixed-time fallback that controller sheets also carry
-        short = math.ceil(sum(p.split_s for p in phases) - 1e-9) - sum(p.split_s for p in phases)
-        longest = max(range(n), key=lambda i: phases[i].green_s)
-        phases = tuple(replace(p, green_s=round(p.green_s + short, 1)) if i == longest else p
-                       for i, p in enumerate(phases))
-        safe = replace(plan, phases=phases, actuation=None)
+        safe = whole_second_cycle(replace(plan, phases=phases, actuation=None))
         signals.append(signal)
         plans.append(TimingPlan(safe.signal_id, safe.phases, offset_s=0.0, ped_links=safe.ped_links,
                                 program_id=safe.program_id))

@@ -13,7 +13,7 @@ import pytest
 from signalopt.actuated_encoding import make_actuated_encoding
 from signalopt.export import render
 from signalopt.roundtrip import actuated_check, state_violations
-from signalopt.safety import validate_plans
+from signalopt.safety import check_plans, validate_plans
 from signalopt.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,8 +189,6 @@ def test_the_run_check_holds_a_skipped_to_stage_to_the_clearance_of_the_stage_th
     assert skipped_to
     # where the run shows which stage ended, the link is held to that stage's own all-red: an all-red cut
     # between the least of the stages that may stop it and the ending stage's is caught
-    from signalopt.roundtrip import state_violations
-
     cases = [(i, j, k, f) for i, ph in enumerate(plan.phases) for j in following[i] for k in vehicle
              for f in vehicle
              if ph.state[k] in GREEN_CHARS and plan.phases[j].state[k] not in GREEN_CHARS
@@ -210,3 +208,20 @@ def test_the_run_check_holds_a_skipped_to_stage_to_the_clearance_of_the_stage_th
     assert f"{plan.signal_id} links {k}->{f} t={t_red + cut:g} s: all-red {cut:g} s < {ph.min_all_red_s:g} s" in found
     full = [(0.0, ph.state), (100.0, yellow), (t_red, all_red), (t_red + ph.min_all_red_s, nxt), (150.0, dark)]
     assert state_violations(signal, plan, full, begin_s=0.0, end_s=140.0, step_s=0.1, horizon_s=60.0) == []
+
+
+def test_skipping_keeps_the_fallback_cycle_whole_seconds_for_the_ntcip_sheet(corpus):
+    """Covering the stages a skip may bring lengthens change intervals by tenths; the longest green gives them
+    back, so every decoded plan's fixed-time fallback runs a whole-second cycle and its NTCIP sheet is written
+    (grid2_nema's lefts: a 225.2 s cycle was refused before)."""
+    entry = next(e for e in corpus if e.name == "grid2_nema")
+    with Session(entry.scenario_path, workers=1) as session:
+        enc = make_actuated_encoding(session.network, session.existing, session.scenario.timing)
+        rng = np.random.default_rng(7)
+        for _ in range(12):
+            x = rng.random(enc.size)
+            x[-1] = 1.0
+            plans = enc.decode(x)
+            assert all(abs(p.cycle_s - round(p.cycle_s)) < 1e-6 for p in plans), [p.cycle_s for p in plans]
+            assert check_plans(plans, session.network) == []
+            render(plans, "ntcip", "x.csv", network=session.network, timing=session.scenario.timing)
