@@ -193,7 +193,7 @@ def test_maxima_groups_split_at_the_largest_volume_ratio():
     assert maxima_groups([800.0, 2000.0]) == ((1,), (0,))
     assert maxima_groups([0.0, 700.0, 650.0]) == ((2, 1), (0,))  # an empty period joins the lighter group
     for bad in ([], [300.0, -1.0], [float("nan")]):
-        with pytest.raises(InputError, match="hourly volume of at least 0"):
+        with pytest.raises(InputError, match="an hourly volume of at least 0"):
             maxima_groups(bad)
 
 

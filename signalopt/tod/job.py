@@ -4,10 +4,10 @@
 (:func:`signalopt.segment.segment_day`), optimises one plan set per period on
 that period's representative hour (warm-started from the previous period's
 best; actuated control: settings one controller holds all day, two sets of
-maxima for two groups of periods, :func:`maxima_groups`), simulates the whole day under the existing schedule and the new one
-on held-out seeds (plans switching safely at the breakpoints, see
-:mod:`signalopt.schedule`), and reports queue and delay per period and for
-the day with 95% CIs.  With lane-use variants it does all of this per
+maxima for two groups of periods, :func:`maxima_groups`), simulates the
+whole day under the existing schedule and the new one on held-out seeds
+(plans switching safely at the breakpoints, see :mod:`signalopt.schedule`),
+and reports queue and delay per period and for the day with 95% CIs.  With lane-use variants it does all of this per
 variant and says which lane use wins in which period.
 """
 
@@ -174,7 +174,7 @@ def maxima_groups(volumes_veh_h: Sequence[float]) -> tuple[tuple[int, ...], ...]
     """
     vols = [float(v) for v in volumes_veh_h]
     if not vols or any(not v >= 0 or not math.isfinite(v) for v in vols):
-        raise InputError("counts", "every period needs a hourly volume of at least 0", vols)
+        raise InputError("counts", "every period needs an hourly volume of at least 0", vols)
     if len(vols) == 1:
         return ((0,),)
     order = sorted(range(len(vols)), key=lambda i: vols[i])
