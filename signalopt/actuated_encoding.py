@@ -184,13 +184,15 @@ class ActuatedEncoding:
 
 
 def whole_second_cycle(plan: TimingPlan) -> TimingPlan:
-    """``plan`` with its longest green stretched so that the cycle is whole seconds: the fixed-time fallback an
-    actuated plan carries, which controller sheets (NTCIP split times) write in whole seconds."""
+    """``plan`` with its longest green that has room below its maximum stretched so that the cycle is whole
+    seconds: the fixed-time fallback an actuated plan carries, which controller sheets (NTCIP split times)
+    write in whole seconds.  Where no green has room, ``plan`` as it is (its sheet is then refused)."""
     total = sum(p.split_s for p in plan.phases)
     short = round(math.ceil(total - 1e-9) - total, 6)
-    if short <= 0:
+    room = [i for i, p in enumerate(plan.phases) if p.green_s + short <= p.max_green_s + 1e-9]
+    if short <= 0 or not room:
         return plan
-    longest = max(range(len(plan.phases)), key=lambda i: plan.phases[i].green_s)
+    longest = max(room, key=lambda i: plan.phases[i].green_s)
     return replace(plan, phases=tuple(replace(p, green_s=round(p.green_s + short, 1)) if i == longest else p
                                       for i, p in enumerate(plan.phases)))
 

@@ -11,7 +11,6 @@ it costs a fraction of a second per network and keeps no simulator state.
 from __future__ import annotations
 
 import bisect
-import math
 
 import subprocess
 import tempfile
@@ -198,17 +197,29 @@ def _shows(series: Sequence[tuple[float, str]], k: int, t: float) -> str:
     return series[i][1][k] if i >= 0 else "r"
 
 
-def _ending_stage(plan: TimingPlan, vehicle: Sequence[int], series: Sequence[tuple[float, str]],
-                  t: float) -> int | None:
-    """The stage of ``plan`` whose green ends at ``t``: the one whose vehicle greens are those shown just before
-    ``t``, or None where no stage, or more than one, shows them (a ring-based NEMA run shows two rings' phases
-    together)."""
+def _stopping_stages(plan: TimingPlan, vehicle: Sequence[int]) -> dict[int, frozenset[int]]:
+    """Per vehicle link, the stages whose end may stop it (green in the stage, not in a stage that may follow)."""
+    n = len(plan.phases)
+    act = plan.actuation
+    following = (stage_successors([st.recall for st in act.stages]) if act is not None
+                 else tuple(((i + 1) % n,) for i in range(n)))
+    return {k: frozenset(i for i, ph in enumerate(plan.phases) if ph.state[k] in GREEN_CHARS
+                         and any(plan.phases[j].state[k] not in GREEN_CHARS for j in following[i]))
+            for k in vehicle}
+
+
+def _ending_stage(plan: TimingPlan, vehicle: Sequence[int], series: Sequence[tuple[float, str]], t: float,
+                  may_stop: frozenset[int]) -> int | None:
+    """The stage of ``plan`` whose end stops a link at ``t``: the one among ``may_stop`` (the stages whose end
+    may stop that link) whose vehicle greens are those shown just before ``t``; None where not exactly one is (a
+    ring-based NEMA run shows two rings' phases together, one ring may end its phase while the other runs on)."""
     i = bisect.bisect_left([x for x, _ in series], t - 1e-6) - 1
     if i < 0:
         return None
     shown = {k for k in vehicle if series[i][1][k] in GREEN_CHARS}
-    found = [j for j, ph in enumerate(plan.phases) if {k for k in vehicle if ph.state[k] in GREEN_CHARS} == shown]
-    return found[0] if len(found) == 1 else None
+    found = [j for j, ph in enumerate(plan.phases)
+             if {k for k in vehicle if ph.state[k] in GREEN_CHARS} == shown]
+    return found[0] if len(found) == 1 and found[0] in may_stop else None
 
 
 def _merged(runs: list[tuple[float, float]], step_s: float) -> list[tuple[float, float]]:
@@ -232,21 +243,10 @@ def _clearances_s(plan: TimingPlan, vehicle: Sequence[int]) -> tuple[dict[int, f
     bound where a run does not show which stage ended (:func:`state_violations` holds a link to the ending
     stage's own minimums where it does).
     """
-    n = len(plan.phases)
-    act = plan.actuation
-    following = (stage_successors([st.recall for st in act.stages]) if act is not None
-                 else tuple(((i + 1) % n,) for i in range(n)))
-    yellow: dict[int, float] = {}
-    red: dict[int, float] = {}
-    for i, ph in enumerate(plan.phases):
-        for j in following[i]:
-            nxt = plan.phases[j].state
-            for k in vehicle:
-                if ph.state[k] in GREEN_CHARS and nxt[k] not in GREEN_CHARS:
-                    yellow[k] = min(yellow.get(k, math.inf), ph.min_yellow_s)
-                    red[k] = min(red.get(k, math.inf), ph.min_all_red_s)
-    return ({k: max(ABSOLUTE_MIN_YELLOW_S, yellow.get(k, 0.0)) for k in vehicle},
-            {k: red.get(k, 0.0) for k in vehicle})
+    stops = _stopping_stages(plan, vehicle)
+    yellow = {k: min((plan.phases[i].min_yellow_s for i in stops[k]), default=0.0) for k in vehicle}
+    red = {k: min((plan.phases[i].min_all_red_s for i in stops[k]), default=0.0) for k in vehicle}
+    return {k: max(ABSOLUTE_MIN_YELLOW_S, yellow[k]) for k in vehicle}, red
 
 
 def nema_check(network: Network, plans: PlanSet, *, warmup_cycles: float = 2.0, cycles: float = 3.0,
@@ -314,8 +314,8 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
 
     No two foes green together unless one yields; every vehicle green that ends between ``begin_s`` and
     ``end_s`` shows the yellow of the stage whose end stops it in ``plan`` (the stage whose vehicle greens
-    were shown just before, where one is: its minimum, at least 3 s; otherwise the least of the stages that
-    may stop the link, :func:`_clearances_s`; a yellow
+    were shown just before, where exactly one is and its end may stop the link: its minimum, at least 3 s;
+    otherwise the least of the stages that may stop the link, :func:`_clearances_s`; a yellow
     that turns green again, as SUMO's NEMA controller shows a permissive left between its permissive and its
     lagging protected phase, stops nothing and is not held to it); a foe
     turns green, or permissive green, no sooner than that stage's minimum all-red after the yellow ends
@@ -325,6 +325,7 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
     tol = step_s + 1e-6
     vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
     need_yellow, need_red = _clearances_s(plan, vehicle)
+    may_stop = _stopping_stages(plan, vehicle)
     for t, state in series:
         bad = signal.conflicting_greens(state)
         if bad:
@@ -340,7 +341,7 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
             length = yellow[0][1] - yellow[0][0] if yellow else 0.0
             if yellow and _shows(series, k, yellow[0][1]) in GREEN_CHARS:
                 continue  # green again after the yellow (a permissive turn whose protected phase follows): no stop
-            stage = _ending_stage(plan, vehicle, series, e)
+            stage = _ending_stage(plan, vehicle, series, e, may_stop[k])
             if stage is None:
                 want_yellow, want_red = need_yellow[k], need_red[k]
             else:

@@ -448,3 +448,16 @@ def test_encoding_keeps_a_given_detector_distance_and_passage() -> None:
         make_actuated_encoding(net(), base(), TIMING, kept=(30.0, 0.2))
     with pytest.raises(InputError, match="full actuated encoding"):
         make_actuated_encoding(net(), base(), TIMING, full=True, kept=(30.0, 2.0))
+
+
+def test_whole_second_cycle_stretches_a_green_with_room_below_its_maximum() -> None:
+    from signalopt.actuated_encoding import whole_second_cycle
+    from signalopt.plan import Phase
+
+    at_max = Phase("A", "GGGgrrrrGGGgrrrr", 60.0, 3.3, 2.5, max_green_s=60.0)
+    room = Phase("B", "rrrrGGGgrrrrGGGg", 20.0, 3.3, 2.2, max_green_s=60.0)
+    plan = TimingPlan("center", (at_max, room))  # 91.3 s
+    out = whole_second_cycle(plan)
+    assert out.cycle_s == pytest.approx(92.0) and [p.green_s for p in out.phases] == [60.0, 20.7]
+    full = TimingPlan("center", (at_max, replace(room, max_green_s=20.0)))
+    assert whole_second_cycle(full) == full  # no green may grow: left as it is, never past a maximum

@@ -225,3 +225,25 @@ def test_skipping_keeps_the_fallback_cycle_whole_seconds_for_the_ntcip_sheet(cor
             assert all(abs(p.cycle_s - round(p.cycle_s)) < 1e-6 for p in plans), [p.cycle_s for p in plans]
             assert check_plans(plans, session.network) == []
             render(plans, "ntcip", "x.csv", network=session.network, timing=session.scenario.timing)
+
+
+def test_the_run_check_holds_a_link_to_a_stage_that_can_stop_it():
+    """Only a stage whose end may stop a link sets that link's clearances: in a ring-based run one left turn may
+    end while the opposing one runs on, showing the greens of a stage that carries it on (S1, 3.0 s / 1.0 s);
+    the link is then held to the stages that do stop it (S2, 4.0 s / 2.5 s), so a cut yellow and all-red are
+    caught."""
+    from signalopt.network import read_network
+    from signalopt.plan import Phase, TimingPlan
+    from tests._optimise_helpers import ISOLATED_NET
+
+    signal = read_network(ISOLATED_NET).signal("center")
+    plan = TimingPlan("center", (
+        Phase("S1", "rrrGrrrrrrrGrrrr", 10.0, 3.0, 1.0, min_yellow_s=3.0, min_all_red_s=1.0),
+        Phase("S2", "GGGGrrrrrrrrrrrr", 20.0, 4.0, 2.5, min_yellow_s=4.0, min_all_red_s=2.5),
+        Phase("S3", "rrrrrrrrGGGrrrrr", 20.0, 4.0, 2.5, min_yellow_s=4.0, min_all_red_s=2.5),
+    ))
+    series = [(0.0, "rrrGrrrrrrrGrrrr"), (100.0, "rrryrrrrrrrGrrrr"), (103.0, "rrrrrrrrrrrGrrrr"),
+              (104.5, "rrrrrrrrrGrGrrrr"), (150.0, "r" * 16)]
+    found = state_violations(signal, plan, series, begin_s=0.0, end_s=140.0, step_s=0.1, horizon_s=60.0)
+    assert "center link 3 t=100 s: yellow 3 s < 4 s" in found
+    assert "center links 3->9 t=104.5 s: all-red 1.5 s < 2.5 s" in found

@@ -161,11 +161,14 @@ def unit_tables(plan: TimingPlan, signal: Signal, timing: TimingOptions) -> dict
     """The NTCIP tables of one signal (rows as dicts, field names as in NTCIP 1202)."""
     sid = plan.signal_id
     dual_ring(plan, signal)  # refuse a plan no ring-and-barrier structure runs before rounding it
-    _whole_seconds(sid, "patternCycleTime", plan.cycle_s, "the cycle")
+    free = plan.actuation is not None and plan.actuation.mode == "free"
+    if free:  # no pattern cycle, but the split table still sums the fallback's splits to it
+        _whole_seconds(sid, "splitTime", plan.cycle_s, "the fixed-time fallback's cycle")
+    else:
+        _whole_seconds(sid, "patternCycleTime", plan.cycle_s, "the cycle")
     whole = rounded_plan(plan, signal, timing)
     ring = dual_ring(whole, signal)
     offset_int = int(round(reference_offset_s(whole, ring))) % int(round(plan.cycle_s))
-    free = plan.actuation is not None and plan.actuation.mode == "free"
     n = len(plan.phases)
     phase_rows, split_rows = [], []
     for p in ring.phases:
