@@ -15,7 +15,7 @@ import bisect
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,17 +208,18 @@ def _stopping_stages(plan: TimingPlan, vehicle: Sequence[int]) -> dict[int, froz
             for k in vehicle}
 
 
-def _ending_stage(plan: TimingPlan, vehicle: Sequence[int], series: Sequence[tuple[float, str]], t: float,
+def _ending_stage(stage_greens: Sequence[frozenset[int]], vehicle: Sequence[int],
+                  series: Sequence[tuple[float, str]], times: Sequence[float], t: float,
                   may_stop: frozenset[int]) -> int | None:
-    """The stage of ``plan`` whose end stops a link at ``t``: the one among ``may_stop`` (the stages whose end
-    may stop that link) whose vehicle greens are those shown just before ``t``; None where not exactly one is (a
-    ring-based NEMA run shows two rings' phases together, one ring may end its phase while the other runs on)."""
-    i = bisect.bisect_left([x for x, _ in series], t - 1e-6) - 1
+    """The stage whose end stops a link at ``t``: the one among ``may_stop`` (the stages whose end may stop that
+    link) whose vehicle greens (``stage_greens``, per stage) are those shown just before ``t`` (``times``: the
+    series' times); None where not exactly one is (a ring-based NEMA run shows two rings' phases together, one
+    ring may end its phase while the other runs on)."""
+    i = bisect.bisect_left(times, t - 1e-6) - 1
     if i < 0:
         return None
-    shown = {k for k in vehicle if series[i][1][k] in GREEN_CHARS}
-    found = [j for j, ph in enumerate(plan.phases)
-             if {k for k in vehicle if ph.state[k] in GREEN_CHARS} == shown]
+    shown = frozenset(k for k in vehicle if series[i][1][k] in GREEN_CHARS)
+    found = [j for j, greens in enumerate(stage_greens) if greens == shown]
     return found[0] if len(found) == 1 and found[0] in may_stop else None
 
 
@@ -234,16 +235,17 @@ def _merged(runs: list[tuple[float, float]], step_s: float) -> list[tuple[float,
     return out
 
 
-def _clearances_s(plan: TimingPlan, vehicle: Sequence[int]) -> tuple[dict[int, float], dict[int, float]]:
+def _clearances_s(plan: TimingPlan, vehicle: Sequence[int], stops: Mapping[int, frozenset[int]] | None = None
+                  ) -> tuple[dict[int, float], dict[int, float]]:
     """Per vehicle link, the yellow and the all-red it must show when its green ends [s].
 
     A stage's minimums cover every link its end stops, so the smallest minimum over the stages that stop a
     link still covers the link's own need (never a yellow under MUTCD's 3 s).  A stage may be followed by the
     stage after the next one where that one skips (recall none): every such change counts.  This is the
     bound where a run does not show which stage ended (:func:`state_violations` holds a link to the ending
-    stage's own minimums where it does).
+    stage's own minimums where it does).  ``stops``: :func:`_stopping_stages`, where the caller has them.
     """
-    stops = _stopping_stages(plan, vehicle)
+    stops = stops if stops is not None else _stopping_stages(plan, vehicle)
     yellow = {k: min((plan.phases[i].min_yellow_s for i in stops[k]), default=0.0) for k in vehicle}
     red = {k: min((plan.phases[i].min_all_red_s for i in stops[k]), default=0.0) for k in vehicle}
     return {k: max(ABSOLUTE_MIN_YELLOW_S, yellow[k]) for k in vehicle}, red
@@ -324,8 +326,10 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
     violations: list[str] = []
     tol = step_s + 1e-6
     vehicle = [k for k in range(signal.n_links) if not signal.links[k].is_crossing]
-    need_yellow, need_red = _clearances_s(plan, vehicle)
     may_stop = _stopping_stages(plan, vehicle)
+    need_yellow, need_red = _clearances_s(plan, vehicle, may_stop)
+    stage_greens = [frozenset(k for k in vehicle if ph.state[k] in GREEN_CHARS) for ph in plan.phases]
+    times = [x for x, _ in series]
     for t, state in series:
         bad = signal.conflicting_greens(state)
         if bad:
@@ -341,7 +345,7 @@ def state_violations(signal: Signal, plan: TimingPlan, series: Sequence[tuple[fl
             length = yellow[0][1] - yellow[0][0] if yellow else 0.0
             if yellow and _shows(series, k, yellow[0][1]) in GREEN_CHARS:
                 continue  # green again after the yellow (a permissive turn whose protected phase follows): no stop
-            stage = _ending_stage(plan, vehicle, series, e, may_stop[k])
+            stage = _ending_stage(stage_greens, vehicle, series, times, e, may_stop[k])
             if stage is None:
                 want_yellow, want_red = need_yellow[k], need_red[k]
             else:
